@@ -1,0 +1,133 @@
+@UEPT-LOGIN @BFD14 @PM1
+Feature: Log in to the SSI with multi-factor authentication
+  UEPT theme 1. A SEC Party user logs in to DCC's Self-Service Interface with a
+  user name, a password and a second factor: a code from an authenticator app or
+  a code sent by email. The SSI refuses wrong, expired and replayed codes, locks
+  an account after repeated failures, ends idle sessions and lets users sign out.
+
+  @UEPT-LOGIN-01 @SSI-FR-1a @SSI-NFR-36 @SSI-NFR-10
+  Scenario: Sign in with a password and an authenticator app code
+    Given I am the "authenticator user"
+    When I open the SSI login page
+    And I log in with my user name and password
+    Then I am asked for a verification code
+    When I enter the code from my authenticator app
+    Then I see the login confirmation
+    And the SSI shows I am signed in as myself
+
+  @UEPT-LOGIN-02 @SSI-FR-1a @SSI-NFR-36
+  Scenario: Sign in with a code sent by email
+    Given I am the "email code user"
+    When I open the SSI login page
+    And I log in with my user name and password
+    Then I am asked for a verification code
+    When I enter the code emailed to me
+    Then I see the login confirmation
+
+  @UEPT-LOGIN-03 @SSI-FR-1 @SSI-FR-1a @SSI-NFR-11 @SSI-NFR-36
+  Scenario: First login sets up an authenticator app and completes the profile
+    Given I am the "new user"
+    When I open the SSI login page
+    And I log in with my user name and password
+    Then I am asked to set up multi-factor authentication
+    When I choose to receive codes from an authenticator app
+    And I add the setup key shown to my authenticator app
+    And I enter the code from my authenticator app
+    Then I am asked to complete my profile
+    When I complete my profile with my name, email address and telephone number
+    Then I see the login confirmation
+    When I sign out
+    And I log in with my user name and password
+    And I enter the code from my authenticator app
+    Then I see the login confirmation
+
+  @UEPT-LOGIN-04 @SSI-NFR-10 @SSI-NFR-22
+  Scenario Outline: A wrong password is refused without revealing anything about the account
+    Given I am the "mistyped password user"
+    When I open the SSI login page
+    And I log in as <who> with a wrong password
+    Then I see the login error "User name or password invalid"
+    And the page reveals nothing about the account
+    And I am not signed in
+
+    Examples:
+      | who                    |
+      | myself                 |
+      | someone who has no account |
+
+  @UEPT-LOGIN-05 @SSI-NFR-36
+  Scenario: A wrong verification code is refused
+    Given I am the "mistyped code user"
+    When I open the SSI login page
+    And I log in with my user name and password
+    And I enter a wrong verification code
+    Then I see the verification error "Invalid verification code"
+    And I am not signed in
+
+  @UEPT-LOGIN-06 @SSI-NFR-36
+  Scenario: An expired authenticator code is refused
+    Given I am the "expired code user"
+    When I open the SSI login page
+    And I log in with my user name and password
+    And I enter a code my authenticator app showed two minutes ago
+    Then I see the verification error "Invalid verification code"
+    And I am not signed in
+
+  @UEPT-LOGIN-07 @SSI-NFR-36 @needs-operator
+  Scenario: An emailed code is refused once it has expired
+    Given I am the "expired email code user"
+    When I open the SSI login page
+    And I log in with my user name and password
+    And the emailed code is older than its validity period
+    And I enter the code emailed to me
+    Then I see the verification error "This code has expired"
+    And I am not signed in
+
+  @UEPT-LOGIN-08 @SSI-NFR-36
+  Scenario: A code that was already used is refused
+    Given I am the "replay user"
+    When I open the SSI login page
+    And I log in with my user name and password
+    And I enter the code from my authenticator app
+    Then I see the login confirmation
+    When I sign out
+    And I log in with my user name and password
+    And I enter the same code again
+    Then I see the verification error "This code has already been used"
+    And I am not signed in
+
+  @UEPT-LOGIN-09 @SSI-FR-59 @SSI-FR-60 @SSI-NFR-10
+  Scenario: Repeated failed logins lock the account
+    Given I am the "lockout user"
+    When I open the SSI login page
+    And I log in with a wrong password until the lockout threshold is reached
+    Then I see the login error "Your account is locked"
+    When I log in with my user name and password
+    Then I see the login error "Your account is locked"
+    And I am not signed in
+
+  @UEPT-LOGIN-10 @SSI-NFR-20 @needs-operator
+  Scenario: An idle session expires
+    Given I am the "idle user"
+    And I am signed in
+    When my session stays idle for longer than the inactivity timeout
+    And I open the portal home page
+    Then I am asked to log in again because my session expired
+
+  @UEPT-LOGIN-11 @SSI-NFR-20
+  Scenario: Signing out ends the session
+    Given I am the "sign-out user"
+    And I am signed in
+    When I sign out
+    Then I see that I have been logged out
+    When I open the portal home page
+    Then I am asked to log in
+
+  @UEPT-LOGIN-12 @SSI-NFR-1 @SSI-FR-62
+  Scenario: A protected page asks for login first and opens after it
+    Given I am the "returning user"
+    When I open my profile page without being signed in
+    Then I am asked to log in
+    When I log in with my user name and password
+    And I enter the code from my authenticator app
+    Then my profile page is shown

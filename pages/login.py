@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from playwright.sync_api import Locator
+
+from uept.secrets import Secret
+from uept.tracing import private
+
+from .base import BasePage
+
+
+class LoginPage(BasePage):
+    """The portal login widget (/sp?id=login) or the classic /login.do page: same labels."""
+
+    @property
+    def user_name(self) -> Locator:
+        return self.page.get_by_label(self.label("login.username"), exact=True)
+
+    @property
+    def password(self) -> Locator:
+        return self.page.get_by_label(self.label("login.password"), exact=True)
+
+    @property
+    def log_in(self) -> Locator:
+        return self.page.get_by_role("button", name=self.label("login.submit"), exact=True)
+
+    def open(self, classic: bool = False) -> None:
+        if classic:
+            self.page.goto("/login.do")
+        else:
+            self.open_portal(self.profile.portal.login_page)
+        self.user_name.wait_for()
+
+    def sign_in(self, user_name: str, password: Secret) -> None:
+        """Type the user name and password and log in; returns on the next page (MFA, or login with an error)."""
+        with private(self.page):
+            self.user_name.fill(user_name)
+            self.password.fill(password.reveal())
+            self.submit_and_wait(self.log_in)
+
+    @property
+    def is_shown(self) -> Locator:
+        return self.heading(self.label("login.heading"))

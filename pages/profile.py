@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from playwright.sync_api import Locator
+
+from .base import BasePage
+
+
+class CompleteProfilePage(BasePage):
+    """First login: name, email and telephone (SSI-FR-1)."""
+
+    FIELDS = ("first_name", "last_name", "email", "phone")
+
+    @property
+    def heading_(self) -> Locator:
+        return self.heading(self.label("first_login.heading"))
+
+    def field(self, name: str) -> Locator:
+        return self.page.get_by_label(self.label(f"first_login.{name}"), exact=True)
+
+    def complete(self, **values: str) -> None:
+        for name in self.FIELDS:
+            if name in values:
+                self.field(name).fill(values[name])
+        self.submit_and_wait(self.page.get_by_role("button", name=self.label("first_login.save"), exact=True))
+
+
+class UserProfilePage(BasePage):
+    """My profile (/sp?id=user_profile): user ID, organisations, roles, functions Yes/No (SSI-FR-62/63)."""
+
+    def open(self) -> None:
+        self.open_portal("user_profile")
+
+    @property
+    def user_id(self) -> Locator:
+        return self.page.locator("#profile_user_name")
+
+    @property
+    def functions(self) -> Locator:
+        return self.page.get_by_role("table", name="Functions available to me")
+
+    def function_availability(self) -> dict[str, str]:
+        rows = self.functions.get_by_role("row").all()[1:]
+        out = {}
+        for row in rows:
+            name = row.get_by_role("rowheader").inner_text().strip()
+            out[name] = row.get_by_role("cell").last.inner_text().strip()
+        return out

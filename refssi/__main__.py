@@ -1,0 +1,71 @@
+"""python -m refssi: serve the reference SSI (used by the harness's launcher).
+
+Reads this run's generated secrets from --secrets-file (then deletes the file),
+binds a loopback socket (port 0 = any free port) and prints one line
+'REFSSI READY <url> <smtp-port>' on stdout once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+import uvicorn
+
+from .app import create_app
+from .settings import Settings
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(*, host: str, port: int, profile: str, secrets: dict, operator_token: str, db_dir: Path,
+          on_ready=None) -> None:
+    sock = bind(host, port)
+    url = f"http://{host}:{sock.getsockname()[1]}"
+    settings = Settings.from_env(profile=profile, db_path=db_dir / "refssi.sqlite3", secrets=secrets,
+                                 operator_token=operator_token, server_key=os.urandom(32))
+
+    def ready(s: Settings) -> None:
+        if on_ready:
+            on_ready(url, s)
+
+    app = create_app(settings, on_ready=ready)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m refssi")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--profile", default="reference")
+    ap.add_argument("--secrets-file", required=True)
+    ap.add_argument("--db-dir")
+    args = ap.parse_args(argv)
+    path = Path(args.secrets_file)
+    data = json.loads(path.read_text())
+    path.unlink()
+    db_dir = Path(args.db_dir) if args.db_dir else Path(tempfile.mkdtemp(prefix="refssi-"))
+
+    def announce(url: str, s: Settings) -> None:
+        print(f"REFSSI READY {url} {s.smtp_port}", flush=True)
+
+    serve(host=args.host, port=args.port, profile=args.profile, secrets=data["secrets"],
+          operator_token=data["operator_token"], db_dir=db_dir, on_ready=announce)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

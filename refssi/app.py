@@ -1,0 +1,87 @@
+"""The reference SSI application factory (FastAPI)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import auth, mail, operator, pages
+from .db import Database, glide_time, new_sys_id
+from .seed import Seed, load_seed
+from .security import hash_password
+from .settings import Settings
+
+
+def seed_database(db: Database, settings: Settings, seed: Seed | None = None) -> None:
+    """Organisations and personas from the seed file, with this run's secrets."""
+    seed = seed or load_seed()
+    stamp = glide_time()
+    with ThreadPoolExecutor(max_workers=4) as pool:  # argon2 releases the GIL
+        hashes = dict(zip([p.persona for p in seed.personas],
+                          pool.map(lambda p: hash_password(settings.secrets[p.persona]["password"]), seed.personas),
+                          strict=True))
+    with db.tx() as c:
+        companies = {}
+        for o in seed.organisations:
+            companies[o.key] = new_sys_id()
+            c.execute("INSERT INTO core_company VALUES (?,?,?,?,?)",
+                      (companies[o.key], o.key, o.name, o.sec_party_id, o.user_role))
+            c.executemany("INSERT INTO org_user_id VALUES (?,?)", [(u, companies[o.key]) for u in o.user_ids])
+        for p in seed.personas:
+            uid = new_sys_id()
+            mfa = None if p.mfa == "none" else p.mfa
+            c.execute(
+                "INSERT INTO sys_user (sys_id, user_name, first_name, last_name, email, phone, company, user_password,"
+                " mfa_method, totp_seed, source, sys_created_on, sys_updated_on) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (uid, p.user_name, p.first_name, p.last_name, p.email, p.phone, companies[p.organisation],
+                 hashes[p.persona], mfa, settings.secrets[p.persona].get("totp_seed"), "seed", stamp, stamp),
+            )
+            c.executemany("INSERT INTO sys_user_has_role VALUES (?,?)", [(uid, r) for r in p.roles])
+            c.executemany("INSERT INTO sys_user_org VALUES (?,?)",
+                          [(uid, u) for u in seed.organisation(p.organisation).user_ids])
+
+
+def create_app(settings: Settings, *, on_ready=None) -> FastAPI:
+    db = Database(settings.db_path)
+    sink = mail.MailSink(db)
+    settings = replace(settings, smtp_port=sink.start())
+    seed_database(db, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if on_ready:
+            on_ready(settings)
+        yield
+        sink.stop()
+        db.close()
+
+    app = FastAPI(title="Reference SSI", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = db
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    for router in (auth.router, pages.router, operator.router, mail.api):
+        app.include_router(router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if request.url.path.startswith(("/_operator", "/_mailsink", "/api/")):
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse({"error": {"message": str(exc.detail), "detail": ""}, "status": "failure"},
+                                status_code=exc.status_code)
+        title = {404: "Not valid", 405: "Not allowed"}.get(exc.status_code, "Error")
+        msg = settings.profile.label("errors.not_authorized") if exc.status_code == 404 else str(exc.detail)
+        html = pages.TEMPLATES_ENV.get_template("message.html").render(
+            title=title, message=msg, profile=settings.profile, L=settings.profile.labels, user=None, menu=[],
+            csrf="", flashes=[], unsafe=sorted(settings.unsafe), portal=settings.profile.portal.suffix)
+        return HTMLResponse(html, status_code=exc.status_code)
+
+    return app

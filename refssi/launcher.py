@@ -1,0 +1,125 @@
+"""Start and stop a reference SSI in its own process, on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .security import new_token
+from .seed import generate_secrets, secrets_env
+
+
+class LaunchError(RuntimeError):
+    pass
+
+
+@dataclass
+class RunningSSI:
+    url: str
+    operator_token: str
+    secrets: dict[str, dict[str, str]]
+    workdir: Path
+    process: subprocess.Popen | None = None
+    started_in: float = 0.0
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a harness process needs to use this server as its 'reference' target."""
+        return {
+            "UEPT_TARGET_URL": self.url,
+            "UEPT_REF_OPERATOR_TOKEN": self.operator_token,
+            **secrets_env(self.secrets),
+        }
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 20) -> str:
+        log = self.workdir / "server.log"
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
+
+
+@dataclass
+class EmbeddedSSI:
+    """Context manager: `with EmbeddedSSI() as ssi: ... ssi.url ...`."""
+
+    profile: str = "reference"
+    unsafe: Iterable[str] = ()
+    overrides: Mapping[str, int | str] = field(default_factory=dict)  # REFSSI_* settings, e.g. idle timeout
+    startup_timeout: float = 30.0
+    running: RunningSSI | None = None
+
+    def start(self) -> RunningSSI:
+        t0 = time.monotonic()
+        workdir = Path(tempfile.mkdtemp(prefix="uept-refssi-"))
+        generated = generate_secrets()
+        token = new_token()
+        secrets_file = workdir / "secrets.json"
+        fd = os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump({"secrets": generated, "operator_token": token}, f)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REFSSI_")}
+        env["REFSSI_UNSAFE"] = ",".join(sorted(self.unsafe))
+        env.update({f"REFSSI_{k.upper()}": str(v) for k, v in self.overrides.items()})
+        log = open(workdir / "server.log", "wb")  # noqa: SIM115 - closed by the child's exit
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "refssi", "--profile", self.profile, "--secrets-file", str(secrets_file),
+             "--db-dir", str(workdir)],
+            stdout=subprocess.PIPE, stderr=log, env=env, start_new_session=True,
+        )
+        log.close()
+        running = RunningSSI(url="", operator_token=token, secrets=generated, workdir=workdir, process=proc)
+        line = self._wait_ready(proc)
+        if line is None:
+            tail = running.log_tail()
+            running.stop()
+            raise LaunchError("the reference SSI did not start" + (f": {tail.splitlines()[-1]}" if tail else ""))
+        running.url = line.split()[2]
+        running.started_in = time.monotonic() - t0
+        self.running = running
+        return running
+
+    def _wait_ready(self, proc: subprocess.Popen) -> str | None:
+        assert proc.stdout is not None
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + self.startup_timeout
+        buf = b""
+        while time.monotonic() < deadline:
+            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:  # the child exited
+                return None
+            buf += chunk
+            for raw in buf.split(b"\n")[:-1]:
+                if raw.startswith(b"REFSSI READY "):
+                    return raw.decode()
+        return None
+
+    def stop(self) -> None:
+        if self.running:
+            self.running.stop()
+            self.running = None
+
+    def __enter__(self) -> RunningSSI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

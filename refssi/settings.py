@@ -1,0 +1,66 @@
+"""Runtime settings of one reference SSI instance."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from uept.profile import Profile, load_profile
+
+# Test-only switches that disable one server-side check each. They exist so the
+# harness's own tests can prove that every UEPT check fails against a broken SSI.
+# A server started with any of them says so on every page.
+UNSAFE_SWITCHES = frozenset(
+    {
+        "skip_code_check",  # any verification code is accepted
+        "allow_replay",  # a TOTP code may be used twice
+        "no_lockout",  # failed logins never lock the account
+        "no_idle_timeout",  # sessions never expire
+        "skip_password_check",  # any password is accepted
+    }
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: Profile
+    db_path: Path
+    secrets: dict[str, dict[str, str]]  # persona -> generated password / totp_seed
+    operator_token: str
+    server_key: bytes  # HMAC key for emailed codes and session ids
+    smtp_port: int = 0  # filled in when the mail sink starts
+    unsafe: frozenset[str] = frozenset()
+    idle_timeout_seconds: int = 900
+    lockout_threshold: int = 5
+    lockout_seconds: int = 900
+    email_code_validity_seconds: int = 300
+    public_url: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, *, profile: str, db_path: Path, secrets: dict, operator_token: str, server_key: bytes) -> Settings:
+        """Profile values, with REFSSI_* environment overrides (tests use seconds, not minutes)."""
+        prof = load_profile(profile)
+        unsafe = frozenset(s for s in os.environ.get("REFSSI_UNSAFE", "").split(",") if s)
+        unknown = unsafe - UNSAFE_SWITCHES
+        if unknown:
+            raise ValueError(f"unknown REFSSI_UNSAFE switch(es): {', '.join(sorted(unknown))}")
+
+        def num(name: str, default: int) -> int:
+            return int(os.environ.get(name, default))
+
+        return cls(
+            profile=prof,
+            db_path=db_path,
+            secrets=secrets,
+            operator_token=operator_token,
+            server_key=server_key,
+            unsafe=unsafe,
+            idle_timeout_seconds=num("REFSSI_IDLE_TIMEOUT_SECONDS", prof.session.idle_timeout_seconds),
+            lockout_threshold=num("REFSSI_LOCKOUT_THRESHOLD", prof.session.lockout_threshold),
+            lockout_seconds=num("REFSSI_LOCKOUT_SECONDS", prof.session.lockout_seconds),
+            email_code_validity_seconds=num(
+                "REFSSI_EMAIL_CODE_VALIDITY_SECONDS", prof.mfa.email_code.validity_seconds
+            ),
+        )

@@ -1,0 +1,284 @@
+"""Request context, sessions, CSRF, rendering and the Service Portal page registry.
+
+Every request gets a Ctx: one database transaction, the visitor's session (expired
+on the server after the idle timeout), the signed-in user and the components
+their Job Type Roles grant. Every response leaves through Ctx, which sets the
+session cookie (HttpOnly, SameSite=Lax) and the security headers.
+
+Portal pages live at /sp?id=<page>; modules register them with @portal_page,
+naming the role-matrix component that guards them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode, urlparse
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from . import security
+from .db import now
+from .settings import Settings
+
+COOKIE = "JSESSIONID"
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+# Login stages, in the order a sign-in walks through them, and the page of each.
+STAGE_PAGES = {
+    "mfa": "/validate_multifactor_auth_code.do",
+    "mfa_setup": "/validate_multifactor_auth_code.do",
+    "password_change": "/sp?id=password_change",
+    "profile": "/sp?id=complete_profile",
+}
+
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "Cache-Control": "no-store",
+}
+
+
+class Forbidden(Exception):
+    """The signed-in user lacks the component (rendered as a readable 403 page)."""
+
+
+class NotValid(Exception):
+    """ServiceNow's 'not authorized or record is not valid' (404)."""
+
+
+class LoginRequired(Exception):
+    pass
+
+
+@dataclass
+class PortalPage:
+    id: str
+    title: str
+    handler: Callable[..., Response]
+    component: str | None = None  # role-matrix key; None: any signed-in user
+    public: bool = False  # reachable without signing in
+    login_stage: str | None = None  # reachable only during this login stage
+    menu: str | None = None  # label in the header menu
+    menu_order: int = 100
+
+
+PAGES: dict[str, PortalPage] = {}
+
+
+def portal_page(
+    page_id: str,
+    *,
+    title: str,
+    component: str | None = None,
+    public: bool = False,
+    login_stage: str | None = None,
+    menu: str | None = None,
+    menu_order: int = 100,
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Register a handler(ctx) -> Response for /sp?id=page_id (GET and POST)."""
+
+    def register(fn: Callable[..., Response]) -> Callable[..., Response]:
+        if page_id in PAGES:
+            raise ValueError(f"portal page {page_id!r} registered twice")
+        PAGES[page_id] = PortalPage(page_id, title, fn, component, public, login_stage, menu, menu_order)
+        return fn
+
+    return register
+
+
+def safe_goto(url: str | None, default: str) -> str:
+    """Only same-site relative URLs: no open redirects."""
+    if not url:
+        return default
+    u = urlparse(url)
+    if u.scheme or u.netloc or not url.startswith("/") or url.startswith("//"):
+        return default
+    return url
+
+
+@dataclass
+class Ctx:
+    request: Request
+    db: sqlite3.Connection
+    settings: Settings
+    session: dict[str, Any] | None = None
+    user: dict[str, Any] | None = None
+    roles: list[str] = field(default_factory=list)
+    components: set[str] = field(default_factory=set)
+    _token: str | None = None  # a new session cookie to set
+    _clear_cookie: bool = False
+    form: dict[str, str] = field(default_factory=dict)
+
+    # ---- session lifecycle -------------------------------------------------
+    @property
+    def profile(self):
+        return self.settings.profile
+
+    def load_session(self) -> None:
+        token = self.request.cookies.get(COOKIE)
+        if not token:
+            return
+        row = self.db.execute("SELECT * FROM sys_session WHERE id_hash=?", (security.token_hash(token),)).fetchone()
+        if row is None:
+            return
+        sess = dict(row)
+        idle = now() - sess["last_activity"]
+        if sess["user"] and idle > self.settings.idle_timeout_seconds and "no_idle_timeout" not in self.settings.unsafe:
+            self.db.execute("DELETE FROM sys_session WHERE id_hash=?", (sess["id_hash"],))
+            self.new_session(flash=[("warning", self.profile.label("login.expired") + ". Please log in again.")])
+            return
+        self.session = sess
+        self.db.execute("UPDATE sys_session SET last_activity=? WHERE id_hash=?", (now(), sess["id_hash"]))
+        if sess["user"]:
+            self._load_user(sess["user"])
+
+    def _load_user(self, sys_id: str) -> None:
+        row = self.db.execute("SELECT * FROM sys_user WHERE sys_id=?", (sys_id,)).fetchone()
+        if row is None or not row["active"]:
+            self.db.execute("DELETE FROM sys_session WHERE id_hash=?", (self.session["id_hash"],))
+            self.session, self.user = None, None
+            return
+        self.user = dict(row)
+        self.roles = [r[0] for r in self.db.execute("SELECT role FROM sys_user_has_role WHERE user=?", (sys_id,))]
+        self.components = self.profile.role_matrix.components_for(self.roles)
+
+    def new_session(self, *, user: str | None = None, stage: str = "anon", flash: list | None = None) -> dict:
+        """Start a fresh session (a new id: no fixation), replacing the current one."""
+        if self.session:
+            self.db.execute("DELETE FROM sys_session WHERE id_hash=?", (self.session["id_hash"],))
+        token = security.new_token()
+        sess = {
+            "id_hash": security.token_hash(token),
+            "user": user,
+            "stage": stage,
+            "csrf": security.new_token(24),
+            "created_at": now(),
+            "last_activity": now(),
+            "goto": (self.session or {}).get("goto", ""),
+            "flash": json.dumps(flash or []),
+            "pending_totp_seed": None,
+            "setup_method": None,
+            "login_confirmation": 0,
+            "previous_login": "",
+        }
+        self.db.execute(
+            "INSERT INTO sys_session VALUES (:id_hash,:user,:stage,:csrf,:created_at,:last_activity,:goto,:flash,"
+            ":pending_totp_seed,:setup_method,:login_confirmation,:previous_login)",
+            sess,
+        )
+        self.session, self._token = sess, token
+        self.user = None
+        if user:
+            self._load_user(user)
+        return sess
+
+    def ensure_session(self) -> dict:
+        return self.session or self.new_session()
+
+    def update_session(self, **values: Any) -> None:
+        sess = self.ensure_session()
+        sess.update(values)
+        cols = ", ".join(f"{k}=?" for k in values)
+        self.db.execute(f"UPDATE sys_session SET {cols} WHERE id_hash=?", (*values.values(), sess["id_hash"]))
+
+    def end_session(self) -> None:
+        if self.session:
+            self.db.execute("DELETE FROM sys_session WHERE id_hash=?", (self.session["id_hash"],))
+        self.session, self.user, self._clear_cookie = None, None, True
+
+    @property
+    def signed_in(self) -> bool:
+        return bool(self.user and self.session and self.session["stage"] == "active")
+
+    # ---- flash messages ------------------------------------------------------
+    def flash(self, kind: str, text: str) -> None:
+        sess = self.ensure_session()
+        items = json.loads(sess["flash"]) + [[kind, text]]
+        self.update_session(flash=json.dumps(items))
+
+    def take_flash(self) -> list[tuple[str, str]]:
+        if not self.session:
+            return []
+        items = json.loads(self.session["flash"])
+        if items:
+            self.update_session(flash="[]")
+        return [tuple(i) for i in items]
+
+    # ---- CSRF ------------------------------------------------------------------
+    def csrf_ok(self) -> bool:
+        sent = self.form.get("sysparm_ck") or self.request.headers.get("X-UserToken", "")
+        return bool(self.session and sent and security.same(sent, self.session["csrf"]))
+
+    # ---- responses ---------------------------------------------------------------
+    def finish(self, response: Response) -> Response:
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if self._token:
+            response.set_cookie(COOKIE, self._token, httponly=True, samesite="lax", path="/",
+                                secure=self.request.url.scheme == "https")
+        elif self._clear_cookie:
+            response.delete_cookie(COOKIE, path="/")
+        return response
+
+    def menu(self) -> list[tuple[str, str]]:
+        if not self.signed_in:
+            return []
+        pages = sorted((p for p in PAGES.values() if p.menu), key=lambda p: (p.menu_order, p.menu))
+        return [(p.menu, self.portal_url(p.id)) for p in pages if p.component is None or p.component in self.components]
+
+    def portal_url(self, page_id: str, **params: str) -> str:
+        q = urlencode({"id": page_id, **params})
+        return f"{self.profile.portal.suffix}?{q}"
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        sess = self.ensure_session()
+        base = {
+            "request": self.request,
+            "profile": self.profile,
+            "L": self.profile.labels,
+            "user": self.user if self.signed_in else None,
+            "menu": self.menu(),
+            "csrf": sess["csrf"],
+            "flashes": self.take_flash(),
+            "unsafe": sorted(self.settings.unsafe),
+            "portal": self.profile.portal.suffix,
+        }
+        resp = TEMPLATES.TemplateResponse(self.request, template, {**base, **context}, status_code=status)
+        return self.finish(resp)
+
+    def redirect(self, url: str) -> Response:
+        return self.finish(RedirectResponse(url, status_code=303))
+
+    def json(self, data: Any, status: int = 200) -> Response:
+        return self.finish(JSONResponse(data, status_code=status))
+
+    def login_redirect(self) -> Response:
+        """Send an anonymous visitor to log in, remembering where they wanted to go."""
+        target = str(self.request.url.path) + (f"?{self.request.url.query}" if self.request.url.query else "")
+        self.update_session(goto=safe_goto(target, ""))
+        return self.redirect(self.portal_url(self.profile.portal.login_page))
+
+    def not_valid(self) -> Response:
+        return self.render("message.html", status=404, title="Not valid",
+                           message=self.profile.label("errors.not_authorized"))
+
+    def forbidden(self) -> Response:
+        return self.render("message.html", status=403, title="Access denied",
+                           message=self.profile.label("errors.forbidden"))
+
+
+def quoted(s: str) -> str:
+    return quote(s, safe="")
+
+
+HTMLResponse  # re-exported for routers

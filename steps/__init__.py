@@ -1,0 +1,1 @@
+"""Step definitions: parse, call a page object, assert. One test module per feature."""

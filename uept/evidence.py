@@ -1,0 +1,169 @@
+"""Evidence of one scenario: step records, masked screenshots, traces, result.json.
+
+result.json is rewritten atomically after every step, so an interrupted or crashed
+run keeps everything recorded up to that moment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Error, Page
+
+from .secrets import REGISTRY
+from .tracing import TraceRecorder
+
+UEPT_ID = re.compile(r"^UEPT-[A-Z]+-\d+$")
+REQUIREMENT = re.compile(r"^(SSI-(?:FR|NFR)-\d+[a-z]?|BFD\d{2}|PM\d+)$")
+
+# The page text a screenshot shows, minus masked elements: kept beside each screenshot
+# (searchable evidence) and checked for secrets before the screenshot is kept.
+_VISIBLE_TEXT_JS = """(selectors) => {
+  const masked = (el) => selectors.some((s) => el.closest(s));
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!el || masked(el) || ['SCRIPT', 'STYLE', 'NOSCRIPT'].includes(el.tagName)) continue;
+    if (el.checkVisibility && !el.checkVisibility()) continue;
+    const t = walker.currentNode.textContent.trim();
+    if (t) out.push(t);
+  }
+  for (const el of document.querySelectorAll('input, textarea, select')) {
+    if (el.type === 'hidden' || masked(el) || !el.value) continue;
+    if ((el.type === 'radio' || el.type === 'checkbox') && !el.checked) continue;
+    out.push(`[${el.labels && el.labels[0] ? el.labels[0].textContent.trim() : el.name}: ${el.value}]`);
+  }
+  return out.join('\\n');
+}"""
+
+
+class SecretExposure(AssertionError):
+    """A secret is visible on the page outside the masked elements."""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def requirement_ids(tags: list[str] | set[str]) -> list[str]:
+    return sorted(t for t in tags if REQUIREMENT.match(t))
+
+
+def uept_id(tags: list[str] | set[str]) -> str | None:
+    ids = sorted(t for t in tags if UEPT_ID.match(t))
+    return ids[0] if ids else None
+
+
+@dataclass
+class ScenarioRecorder:
+    run_dir: Path
+    key: str
+    meta: dict[str, Any]
+    mask_selectors: list[str]
+    screenshots: bool = True
+    result: dict[str, Any] = field(init=False)
+    dir: Path = field(init=False)
+    trace: TraceRecorder | None = field(default=None, init=False)
+    _step_started: float = field(default=0.0, init=False)
+    _t0: float = field(default=0.0, init=False)
+
+    def __post_init__(self) -> None:
+        base = self.run_dir / "scenarios" / self.key
+        attempt, path = 1, base
+        while path.exists():
+            attempt += 1
+            path = base.with_name(f"{self.key}-attempt{attempt}")
+        path.mkdir(parents=True)
+        self.dir = path
+        self._t0 = time.monotonic()
+        self.result = {
+            **self.meta,
+            "key": path.name,
+            "attempt": attempt,
+            "status": "running",
+            "started": now_iso(),
+            "ended": None,
+            "duration": None,
+            "steps": [],
+            "traces": [],
+            "error": None,
+        }
+        self.flush()
+
+    def flush(self) -> None:
+        write_json_atomic(self.dir / "result.json", self.result)
+
+    # ---- traces --------------------------------------------------------------
+    def start_trace(self, page: Page) -> None:
+        self.trace = TraceRecorder(page.context, self.dir, self.result["name"], self.mask_selectors)
+        self.trace.start()
+
+    # ---- steps -----------------------------------------------------------------
+    def step_started(self) -> None:
+        self._step_started = time.monotonic()
+
+    def step_finished(self, keyword: str, text: str, status: str, page: Page | None, error: str | None = None) -> dict:
+        n = len(self.result["steps"]) + 1
+        duration = round(time.monotonic() - self._step_started, 3) if self._step_started else None
+        step: dict[str, Any] = {"n": n, "keyword": keyword, "text": text, "status": status,
+                                "ended": now_iso(), "duration": duration, "error": error}
+        if page is not None and self.screenshots and page.url != "about:blank":
+            try:
+                step.update(self.screenshot(page, f"step-{n:02d}"))
+            except SecretExposure as exc:
+                step.update(status="failed", error=str(exc))
+                self.result["steps"].append(step)
+                self.flush()
+                raise
+        self.result["steps"].append(step)
+        self._step_started = 0.0
+        self.flush()
+        if self.trace is not None and page is not None:
+            self.trace.resume_if_clean(page)
+        return step
+
+    def screenshot(self, page: Page, name: str) -> dict[str, Any]:
+        """A masked JPEG and the visible text beside it; refused if a secret shows outside the masks."""
+        try:
+            text = page.evaluate(_VISIBLE_TEXT_JS, self.mask_selectors)
+            url = page.url
+        except Error as exc:
+            return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0]}
+        leaked = REGISTRY.find(text) + REGISTRY.find(url)
+        if leaked:
+            raise SecretExposure(
+                f"a secret ({', '.join(leaked)}) is visible on the page outside the masked fields; "
+                "the screenshot was not kept"
+            )
+        shot = self.dir / f"{name}.jpg"
+        mask = [page.locator(sel) for sel in self.mask_selectors]
+        try:
+            page.screenshot(path=str(shot), type="jpeg", quality=70, mask=mask, mask_color="#000000",
+                            animations="disabled", caret="hide", full_page=False)
+        except Error as exc:
+            return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0], "url": url}
+        (self.dir / f"{name}.txt").write_text(text, encoding="utf-8")
+        return {"screenshot": shot.name, "page_text": f"{name}.txt", "url": url}
+
+    # ---- end -------------------------------------------------------------------
+    def finish(self, status: str, error: str | None = None) -> None:
+        if self.trace is not None:
+            self.result["traces"] = [p.name for p in self.trace.stop()]
+        self.result.update(status=status, ended=now_iso(), duration=round(time.monotonic() - self._t0, 3))
+        if error and not self.result["error"]:
+            self.result["error"] = error
+        self.flush()

@@ -1,0 +1,218 @@
+"""uept's pytest plugin: run bookkeeping and evidence for every Gherkin scenario.
+
+Loaded by the suite's conftest.py. Per scenario it records result.json, a masked
+screenshot after every step (attached to the Allure step), and Playwright trace
+parts free of secrets. Requirement tags become Allure requirement links.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .evidence import ScenarioRecorder, requirement_ids, uept_id, write_json_atomic
+from .features import all_tags_in
+from .secrets import install_log_redaction
+
+RUN_DIR_KEY = pytest.StashKey[Path]()
+REPORTS_KEY = pytest.StashKey[dict]()
+HOLDER_KEY = pytest.StashKey["EvidenceHolder"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("uept")
+    g.addoption("--uept-run-dir", default=None, help="folder for this run's evidence (default: reports/<run-id>)")
+    g.addoption("--uept-target", default=None, help="target name or URL (default: UEPT_TARGET or the config's)")
+    g.addoption("--uept-config", default=None, help="config file (default: UEPT_CONFIG or ./uept.yaml)")
+    g.addoption("--uept-no-screenshots", action="store_true", help="no per-step screenshots (benchmarks only)")
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + os.urandom(2).hex()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    opt = config.getoption("--uept-run-dir")
+    if opt:
+        run_dir = Path(opt)
+    elif hasattr(config, "workerinput"):
+        run_dir = Path(config.workerinput["uept_run_dir"])
+    else:
+        run_dir = Path(os.environ.get("UEPT_REPORTS_DIR", "reports")) / new_run_id()
+    config.stash[RUN_DIR_KEY] = run_dir
+    features = Path(str(config.rootpath)) / "features"
+    if features.is_dir():
+        for tag in sorted(all_tags_in(features)):
+            config.addinivalue_line("markers", f"{tag}: Gherkin tag")
+    install_log_redaction()
+    logging.getLogger("uept").setLevel(logging.INFO)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)
+
+
+def pytest_configure_node(node: Any) -> None:  # pytest-xdist: every worker writes to the same run folder
+    node.workerinput["uept_run_dir"] = str(node.config.stash[RUN_DIR_KEY])
+
+
+def pytest_bdd_apply_tag(tag: str, function: Any) -> Any:
+    if requirement_ids([tag]):
+        import allure
+
+        from .config import Settings
+
+        pattern = Settings().requirement_url
+        allure.link(pattern.format(id=tag), link_type="requirement", name=tag)(function)
+    return None  # the tag still becomes a pytest mark
+
+
+# ---------------------------------------------------------------- per-scenario evidence
+class EvidenceHolder:
+    def __init__(self, page: Any, run_dir: Path, mask: list[str], screenshots: bool) -> None:
+        self.page = page
+        self.run_dir = run_dir
+        self.mask = mask
+        self.screenshots = screenshots
+        self.recorder: ScenarioRecorder | None = None
+        self.steps: list[tuple[str, str]] = []
+
+
+def scenario_key(tags: set[str], nodeid: str) -> str:
+    base = uept_id(tags) or re.sub(r"[^A-Za-z0-9]+", "-", nodeid.split("::")[-1]).strip("-")[:60]
+    param = re.search(r"\[(.+)\]$", nodeid)
+    if param:
+        base += "-" + re.sub(r"[^A-Za-z0-9]+", "-", param.group(1)).strip("-")[:40]
+    return base
+
+
+def _holder(request: pytest.FixtureRequest) -> EvidenceHolder | None:
+    return request.node.stash.get(HOLDER_KEY, None)
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    holder = _holder(request)
+    if holder is None:
+        return
+    tags = set(feature.tags) | set(scenario.tags)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    meta = {
+        "uept_id": uept_id(tags),
+        "name": scenario.name,
+        "feature": {"name": feature.name, "file": os.path.relpath(feature.filename, request.config.rootpath)},
+        "tags": sorted(tags),
+        "requirements": requirement_ids(tags),
+        "nodeid": request.node.nodeid,
+        "worker": worker,
+        "example": dict(request.node.callspec.params.get("_pytest_bdd_example", {}))
+        if hasattr(request.node, "callspec") else {},
+    }
+    holder.steps = [(s.keyword, s.name) for s in scenario.steps]
+    holder.recorder = ScenarioRecorder(holder.run_dir, scenario_key(tags, request.node.nodeid), meta,
+                                       holder.mask, screenshots=holder.screenshots)
+    holder.recorder.start_trace(holder.page)
+    holder.recorder.step_started()
+
+
+def pytest_bdd_before_step(request: pytest.FixtureRequest) -> None:
+    holder = _holder(request)
+    if holder and holder.recorder:
+        holder.recorder.step_started()
+
+
+def _attach_step(step_record: dict, holder: EvidenceHolder) -> None:
+    import allure
+
+    if step_record.get("screenshot"):
+        allure.attach.file(str(holder.recorder.dir / step_record["screenshot"]), name="screenshot",
+                           attachment_type=allure.attachment_type.JPG)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_after_step(request: pytest.FixtureRequest, step: Any) -> None:
+    holder = _holder(request)
+    if holder and holder.recorder:
+        rec = holder.recorder.step_finished(step.keyword, step.name, "passed", holder.page)
+        _attach_step(rec, holder)
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or exc.__class__.__name__
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    head = lines[0] if lines else text
+    # Playwright's expect() failures: keep the expectation and what was found
+    extra = [ln.strip() for ln in lines[1:4] if ln.strip().startswith(("Expected", "Actual", "Received"))]
+    return " | ".join([head, *extra])[:500]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, exception: BaseException) -> None:
+    holder = _holder(request)
+    if holder and holder.recorder:
+        status = "skipped" if isinstance(exception, pytest.skip.Exception) else "failed"
+        try:
+            rec = holder.recorder.step_finished(step.keyword, step.name, status, holder.page, one_line(exception))
+            _attach_step(rec, holder)
+        except AssertionError:
+            pass  # the secret check refused the screenshot; the step is already failed
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, step: Any, exception: BaseException) -> None:
+    holder = _holder(request)
+    if holder and holder.recorder:
+        holder.recorder.step_finished(step.keyword, step.name, "undefined", None, one_line(exception))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    report = yield
+    item.stash.setdefault(REPORTS_KEY, {})[report.when] = report
+    return report
+
+
+def outcome_of(item: pytest.Item) -> tuple[str, str | None]:
+    reports = item.stash.get(REPORTS_KEY, {})
+    for when in ("setup", "call"):
+        r = reports.get(when)
+        if r is None:
+            continue
+        if r.failed:
+            return ("failed" if when == "call" else "error"), _report_line(r)
+        if r.skipped:
+            reason = r.longrepr[2] if isinstance(r.longrepr, tuple) else str(r.longrepr)
+            return "skipped", reason.removeprefix("Skipped: ")
+    return ("passed", None) if "call" in reports else ("interrupted", "the run stopped before this scenario ended")
+
+
+def _report_line(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    return one_line(Exception(text))
+
+
+def finish_scenario(item: pytest.Item, holder: EvidenceHolder) -> None:
+    if holder.recorder is None:
+        return
+    status, error = outcome_of(item)
+    rec = holder.recorder
+    done = len(rec.result["steps"])
+    for keyword, text in holder.steps[done:]:
+        rec.result["steps"].append({"n": len(rec.result["steps"]) + 1, "keyword": keyword, "text": text,
+                                    "status": "not run", "error": None})
+    rec.finish(status, error)
+    import allure
+
+    for name in rec.result["traces"]:
+        allure.attach.file(str(rec.dir / name), name=name, extension="zip",
+                           attachment_type="application/vnd.allure.playwright-trace")
+
+
+def write_run_info(run_dir: Path, info: dict) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(run_dir / "run.json", info)

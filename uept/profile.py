@@ -1,0 +1,162 @@
+"""Target profiles: what DCC may configure on its ServiceNow instance, as data.
+
+A profile holds the portal suffix, visible labels, session and lockout timings,
+MFA methods, evidence masking and the Job Type Role x component matrix. The
+reference SSI is built from a profile and the page objects read their labels from
+the same one, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import UsageError
+
+PROFILES_DIR = Path(__file__).parent / "profiles"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Portal(_Strict):
+    suffix: str = "/sp"
+    title: str = "Self-Service Interface"
+    home_page: str = "index"
+    login_page: str = "login"
+
+    @field_validator("suffix")
+    @classmethod
+    def _slash(cls, v: str) -> str:
+        if not v.startswith("/") or v.endswith("/"):
+            raise ValueError("must start with '/' and not end with one, e.g. /sp")
+        return v
+
+
+class Session(_Strict):
+    idle_timeout_seconds: int = Field(900, gt=0)
+    lockout_threshold: int = Field(5, gt=0)
+    lockout_seconds: int = Field(900, gt=0)
+
+
+class Totp(_Strict):
+    digits: int = 6
+    interval: int = 30
+    algorithm: Literal["SHA1"] = "SHA1"
+    valid_window: int = Field(1, ge=0, le=2)
+
+
+class EmailCode(_Strict):
+    digits: int = 6
+    validity_seconds: int = Field(300, gt=0)
+
+
+class Mfa(_Strict):
+    methods: list[Literal["totp", "email"]] = ["totp", "email"]
+    totp: Totp = Totp()
+    email_code: EmailCode = EmailCode()
+    email_subject: str = "Your verification code"
+    email_code_pattern: str = r"\b(\d{6})\b"
+
+
+class Evidence(_Strict):
+    mask_selectors: list[str] = ["input[type=password]", "input[name=txtResponse]"]
+
+
+class Role(_Strict):
+    abbr: str
+    name: str
+
+
+class Component(_Strict):
+    key: str
+    bfd: str
+    name: str
+    use_cases: list[str] = []
+    dcc_defined_access: str = ""
+    allowed_roles: list[str]
+
+
+class RoleMatrix(_Strict):
+    source: str = ""
+    note: str = ""
+    roles: list[Role]
+    components: list[Component]
+
+    def components_for(self, roles: list[str] | set[str]) -> set[str]:
+        """Components a person holding these roles may use: the union of their rows (SSI-NFR-27)."""
+        held = set(roles)
+        return {c.key for c in self.components if held & set(c.allowed_roles)}
+
+    def component(self, key: str) -> Component:
+        for c in self.components:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    @property
+    def role_abbrs(self) -> list[str]:
+        return [r.abbr for r in self.roles]
+
+
+class Profile(_Strict):
+    name: str
+    description: str = ""
+    portal: Portal = Portal()
+    session: Session = Session()
+    mfa: Mfa = Mfa()
+    labels: dict[str, dict[str, str]]
+    evidence: Evidence = Evidence()
+    role_matrix: RoleMatrix
+
+    def label(self, dotted: str) -> str:
+        """A visible label, e.g. label('login.username') -> 'User name'."""
+        group, _, key = dotted.partition(".")
+        try:
+            return self.labels[group][key]
+        except KeyError:
+            raise UsageError(
+                f"profile '{self.name}' has no label '{dotted}'",
+                f"add labels.{group}.{key} to the profile",
+            ) from None
+
+
+def _one_line(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
+@cache
+def load_profile(name_or_path: str = "reference") -> Profile:
+    """Load a profile by built-in name ('reference') or by path to a YAML file."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PROFILES_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise UsageError(
+            f"target profile '{name_or_path}' not found (looked for {path})",
+            "give the name of a built-in profile ('reference') or the path to a profile YAML file",
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f":{mark.line + 1}" if mark else ""
+        raise UsageError(f"profile {path}{at} is not valid YAML", "fix the YAML syntax") from None
+    matrix_ref = data.get("role_matrix", "role_matrix.yaml")
+    if isinstance(matrix_ref, str):
+        matrix_path = path.parent / matrix_ref
+        if not matrix_path.is_file():
+            raise UsageError(f"profile {path}: role matrix file {matrix_path} not found", "fix 'role_matrix'")
+        data["role_matrix"] = yaml.safe_load(matrix_path.read_text(encoding="utf-8"))
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError(f"profile {path}: {_one_line(exc)}", "correct that value in the profile") from None

@@ -1,0 +1,116 @@
+"""Secrets: passwords, TOTP seeds and one-time codes.
+
+A Secret never prints its value (repr, str, f-strings and logs show a label), and
+every Secret created in a process is remembered by the process-wide REGISTRY so
+that logs can be redacted and evidence can be checked for leaks before it is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+
+
+class SecretRegistry:
+    """Every secret value this process has seen, with a label saying what it is."""
+
+    MIN_LENGTH = 4
+
+    def __init__(self) -> None:
+        self._values: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, value: str, label: str) -> None:
+        if len(value) < self.MIN_LENGTH:
+            return
+        with self._lock:
+            if value not in self._values:
+                self._values[value] = label
+                self._pattern = None
+
+    def labels(self) -> list[str]:
+        return list(self._values.values())
+
+    def values(self) -> list[str]:
+        return list(self._values)
+
+    def _regex(self) -> re.Pattern[str] | None:
+        with self._lock:
+            if self._pattern is None and self._values:
+                # Numeric codes only match as whole numbers: '493817' must not match inside INC0493817x.
+                parts = []
+                for v in sorted(self._values, key=len, reverse=True):
+                    e = re.escape(v)
+                    parts.append(rf"(?<!\d){e}(?!\d)" if v.isdigit() else e)
+                self._pattern = re.compile("|".join(parts))
+            return self._pattern
+
+    def find(self, text: str) -> list[str]:
+        """Labels of the secrets that occur in text (empty when none does)."""
+        rx = self._regex()
+        if rx is None or not text:
+            return []
+        return sorted({self._values[m.group(0)] for m in rx.finditer(text)})
+
+    def redact(self, text: str) -> str:
+        rx = self._regex()
+        return rx.sub("******", text) if rx is not None and text else text
+
+
+REGISTRY = SecretRegistry()
+
+
+class Secret:
+    """A secret value that does not show itself. Call reveal() only to type it into a field."""
+
+    __slots__ = ("_value", "label")
+
+    def __init__(self, value: str, label: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("a Secret holds a str")
+        self._value = value
+        self.label = label
+        REGISTRY.add(value, label)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({self.label})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self):  # never pickled into xdist messages, caches or reports
+        raise TypeError("a Secret cannot be serialised")
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces every registered secret in a log record's final message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        clean = REGISTRY.redact(msg)
+        if clean != msg:
+            record.msg, record.args = clean, None
+        return True
+
+
+def install_log_redaction(loggers: Iterable[logging.Logger | logging.Handler] = ()) -> None:
+    """Redact secrets on the root logger's handlers (and any extra loggers/handlers given)."""
+    flt = RedactingFilter()
+    targets = [*logging.getLogger().handlers, *loggers]
+    for t in targets:
+        if not any(isinstance(f, RedactingFilter) for f in t.filters):
+            t.addFilter(flt)

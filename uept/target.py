@@ -1,0 +1,161 @@
+"""The target one process talks to: URL, profile, personas, OTP sources and controls.
+
+Built once per pytest process (controller or xdist worker) from the config and the
+environment. For the embedded reference SSI, the `uept run` command starts the
+server and passes its URL and this run's secrets through the environment; a bare
+`pytest` run starts one itself.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from .config import Persona, ResolvedTarget, Settings
+from .errors import UsageError
+from .otp import ImapSource, MailsinkSource, OtpSource, PromptSource, TotpSource
+from .profile import Profile, load_profile
+from .secrets import Secret
+
+STATE_DIR = Path(os.environ.get("UEPT_STATE_DIR", ".uept"))
+
+
+def check_reachable(url: str, timeout: float = 5.0) -> None:
+    """One clear line when the target cannot be reached."""
+    u = urlparse(url)
+    port = u.port or (443 if u.scheme == "https" else 80)
+    try:
+        with socket.create_connection((u.hostname, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise UsageError(
+            f"target {url} is unreachable ({reason})",
+            "check the URL, your network or VPN, or start the reference SSI with `uept serve`",
+        ) from None
+
+
+class TargetControl:
+    """What the harness may make happen on the target besides using its UI.
+
+    A real SSI offers nothing: a scenario that needs a control is skipped there,
+    saying why. The reference SSI offers operator controls (e.g. let time pass).
+    """
+
+    available = False
+
+    def age(self, kind: str, user_name: str, seconds: float) -> None:
+        raise NotImplementedError
+
+    def user_state(self, user_name: str) -> dict:
+        raise NotImplementedError
+
+
+class ReferenceControl(TargetControl):
+    available = True
+
+    def __init__(self, url: str, token: Secret) -> None:
+        self._http = httpx.Client(base_url=f"{url}/_operator",
+                                  headers={"Authorization": f"Bearer {token.reveal()}"}, timeout=10)
+
+    def age(self, kind: str, user_name: str, seconds: float) -> None:
+        r = self._http.post("/age", json={"kind": kind, "user_name": user_name, "seconds": seconds})
+        r.raise_for_status()
+        if r.json()["updated"] < 1:
+            raise AssertionError(f"nothing of kind '{kind}' to age for {user_name}")
+
+    def user_state(self, user_name: str) -> dict:
+        r = self._http.get(f"/users/{user_name}")
+        r.raise_for_status()
+        return r.json()
+
+
+@dataclass
+class TargetSession:
+    settings: Settings
+    resolved: ResolvedTarget
+    url: str
+    _otp: dict[str, OtpSource] = field(default_factory=dict)
+
+    @cached_property
+    def profile(self) -> Profile:
+        return load_profile(self.resolved.target.profile)
+
+    @property
+    def name(self) -> str:
+        return self.resolved.name
+
+    @property
+    def personas(self) -> dict[str, Persona]:
+        return self.resolved.target.personas
+
+    def persona(self, key: str) -> Persona:
+        try:
+            return self.personas[key]
+        except KeyError:
+            known = ", ".join(f'"{k}"' for k in sorted(self.personas))
+            raise UsageError(f'target {self.name} has no persona "{key}"',
+                             f"add it under targets.{self.name}.personas in the config (known: {known})") from None
+
+    def check_secrets(self) -> None:
+        """Every persona's secrets are set: fail before the browser starts, not mid-run."""
+        for p in self.personas.values():
+            p.password()
+            p.totp_seed()
+
+    @cached_property
+    def control(self) -> TargetControl:
+        env = self.resolved.target.operator_token_env
+        if self.resolved.is_reference and env and os.environ.get(env):
+            return ReferenceControl(self.url, Secret(os.environ[env], "operator token"))
+        return TargetControl()
+
+    def otp(self, key: str) -> OtpSource:
+        """The code source of a persona (one per process, so 'never reuse' holds)."""
+        if key not in self._otp:
+            p = self.persona(key)
+            if p.otp == "prompt":
+                self._otp[key] = PromptSource(p.username)
+            elif p.otp == "email":
+                self._otp[key] = self._mail_source(p)
+            else:
+                seed = p.totp_seed()
+                if seed is None:
+                    raise UsageError(f'persona "{key}" has no authenticator seed yet',
+                                     "set totp_seed_env, or enrol the authenticator in the scenario first")
+                self._otp[key] = self.totp_source(p, seed)
+        return self._otp[key]
+
+    def totp_source(self, p: Persona, seed: Secret) -> TotpSource:
+        cfg = self.profile.mfa.totp
+        return TotpSource(seed, account=f"{self.url}|{p.username}", state_dir=STATE_DIR / "totp",
+                          interval=cfg.interval, digits=cfg.digits)
+
+    def enrol_totp(self, key: str, seed: Secret) -> TotpSource:
+        """Remember a seed captured from an enrolment page for the rest of this process."""
+        src = self.totp_source(self.persona(key), seed)
+        self._otp[key] = src
+        return src
+
+    def _mail_source(self, p: Persona) -> OtpSource:
+        box = self.resolved.target.mailbox
+        if box is None:
+            raise UsageError(f"persona {p.username} uses emailed codes but target {self.name} has no mailbox",
+                             f"add targets.{self.name}.mailbox to the config")
+        address = p.email or p.username
+        mfa = self.profile.mfa
+        if box.kind == "mailsink":
+            token = Secret(os.environ[box.token_env], "mail sink token") if box.token_env in os.environ else None
+            return MailsinkSource(box.url or f"{self.url}/_mailsink/api/v1", token, address,
+                                  mfa.email_code_pattern, mfa.email_subject, timeout=box.timeout_seconds)
+        from .config import _require_env
+
+        return ImapSource(box.host, box.port, Secret(_require_env(box.user_env, "IMAP user"), "IMAP user"),
+                          Secret(_require_env(box.password_env, "IMAP password"), "IMAP password"),
+                          mfa.email_code_pattern, mfa.email_subject, box.folder, box.timeout_seconds)

@@ -1,0 +1,104 @@
+"""Playwright traces that never hold a secret.
+
+A trace records every typed value (action parameters) and every input's value
+(DOM snapshots), passwords included. So while a page holds a secret, tracing is
+paused: the chunk so far is saved as one part, nothing is recorded during the
+credential ceremony, and recording resumes once no secret is on the page any
+more. A scenario's trace is therefore one or more parts: trace-01.zip, trace-02.zip...
+
+Page objects wrap credential entry in `with private(page): ...`; they need not
+know whether anything is being traced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from weakref import WeakKeyDictionary
+
+from playwright.sync_api import BrowserContext, Error, Page
+
+_RECORDERS: WeakKeyDictionary[BrowserContext, TraceRecorder] = WeakKeyDictionary()
+
+# True when the page shows a secret: a [data-secret] element, or a masked input with a value.
+_SHOWS_SECRET_JS = """(selectors) => {
+  if (document.querySelector('[data-secret]')) return true;
+  for (const sel of selectors) {
+    for (const el of document.querySelectorAll(sel)) {
+      if (('value' in el) ? el.value : el.textContent.trim()) return true;
+    }
+  }
+  return false;
+}"""
+
+
+def page_shows_secret(page: Page, selectors: list[str]) -> bool:
+    try:
+        return bool(page.evaluate(_SHOWS_SECRET_JS, selectors))
+    except Error:
+        return True  # cannot tell (navigating, crashed): assume the worst
+
+
+class TraceRecorder:
+    def __init__(self, context: BrowserContext, out_dir: Path, title: str, mask_selectors: list[str]) -> None:
+        self.context = context
+        self.out_dir = out_dir
+        self.title = title
+        self.mask_selectors = mask_selectors
+        self.parts: list[Path] = []
+        self.active = False
+        self.paused = False
+
+    def _next(self) -> Path:
+        return self.out_dir / f"trace-{len(self.parts) + 1:02d}.zip"
+
+    def start(self) -> None:
+        self.context.tracing.start(title=self.title, screenshots=True, snapshots=True, sources=True)
+        self.active = True
+        _RECORDERS[self.context] = self
+
+    def pause(self) -> None:
+        if self.active and not self.paused:
+            path = self._next()
+            self.context.tracing.stop_chunk(path=str(path))
+            self.parts.append(path)
+            self.paused = True
+
+    def resume_if_clean(self, page: Page) -> None:
+        if self.active and self.paused and not page_shows_secret(page, self.mask_selectors):
+            self.context.tracing.start_chunk(title=self.title)
+            self.paused = False
+
+    def stop(self) -> list[Path]:
+        if not self.active:
+            return self.parts
+        self.active = False
+        try:
+            if self.paused:
+                self.context.tracing.stop()
+            else:
+                path = self._next()
+                self.context.tracing.stop(path=str(path))
+                self.parts.append(path)
+        except Error:
+            pass  # the browser is gone: keep the parts already saved
+        _RECORDERS.pop(self.context, None)
+        return [p for p in self.parts if p.exists()]
+
+
+def recorder_for(context: BrowserContext) -> TraceRecorder | None:
+    return _RECORDERS.get(context)
+
+
+@contextmanager
+def private(page: Page) -> Iterator[None]:
+    """Keep what happens inside out of the trace (typing a password or a code)."""
+    rec = recorder_for(page.context)
+    if rec:
+        rec.pause()
+    try:
+        yield
+    finally:
+        if rec:
+            rec.resume_if_clean(page)
