@@ -1,0 +1,322 @@
+"""uept: run the SSI User Entry Process Tests and produce the evidence.
+
+Exit status: 0 every scenario passed; 1 a scenario failed or the run was
+interrupted; 2 a problem with the command, config, target, browser or feature files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import __version__, browser, config, features
+from .errors import UsageError
+from .secrets import REGISTRY, Secret
+
+PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2}
+
+
+def suite_root() -> Path:
+    """The checkout holding features/, steps/, pages/, fixtures/ and conftest.py."""
+    explicit = os.environ.get("UEPT_SUITE")
+    candidates = [Path(explicit)] if explicit else [Path.cwd(), Path(__file__).resolve().parent.parent]
+    for c in candidates:
+        if (c / "features").is_dir() and (c / "conftest.py").is_file():
+            return c.resolve()
+    raise UsageError("cannot find the UEPT suite (features/ and conftest.py)",
+                     "run uept from the uept checkout, or set UEPT_SUITE to it")
+
+
+def say(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------- uept run
+def test_modules(suite: Path, feature_files: list[Path]) -> list[str]:
+    mods = []
+    for f in feature_files:
+        mod = suite / "steps" / f"test_{f.stem}.py"
+        if not mod.is_file():
+            raise UsageError(f"{f} has no step module (expected {mod.relative_to(suite)})",
+                             f"create it with scenarios(\"{f.name}\") and the feature's steps")
+        if str(mod) not in mods:
+            mods.append(str(mod))
+    return mods
+
+
+def select(scenarios: list[features.ScenarioInfo], markexpr: str | None) -> list[features.ScenarioInfo]:
+    if not markexpr:
+        return scenarios
+    from _pytest.mark.expression import Expression
+
+    expr = Expression.compile(markexpr)
+    return [s for s in scenarios if expr.evaluate(lambda name, **kw: name in s.tags)]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    suite = suite_root()
+    cfg_path = config.config_path(args.config)
+    settings = config.load_settings(cfg_path)
+    resolved = config.resolve_target(settings, args.target)
+    chromium = browser.resolve()
+    feature_files = features.discover([Path(p) for p in args.features] or [suite / "features"])
+    scenarios = []
+    for f in feature_files:
+        scenarios.extend(features.parse_feature(f))
+    markexpr = features.tags_to_markexpr(args.tags) if args.tags else None
+    chosen = select(scenarios, markexpr)
+    if not chosen:
+        raise UsageError(f"no scenario matches --tags '{args.tags}'", "check the tag names in the feature files")
+    modules = test_modules(suite, sorted({s.file for s in chosen}))
+    if args.workers < 1:
+        raise UsageError(f"-n {args.workers}: the number of workers must be at least 1", "use -n 1 or more")
+
+    reports = Path(args.reports or os.environ.get("UEPT_REPORTS_DIR") or settings.reports_dir)
+    from .plugin import new_run_id, write_run_info
+
+    run_id = new_run_id()
+    run_dir = (reports / run_id).resolve()
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSSI_")}
+    env["UEPT_TARGET"] = resolved.name
+    if cfg_path:
+        env["UEPT_CONFIG"] = str(cfg_path.resolve())
+    env["UEPT_REPORTS_DIR"] = str(reports.resolve())
+    server = None
+    if resolved.url is None:
+        from refssi.launcher import EmbeddedSSI, LaunchError
+
+        say("uept: starting the reference SSI ...")
+        try:
+            server = EmbeddedSSI(profile=resolved.target.profile).start()
+        except LaunchError as exc:
+            raise UsageError(str(exc), "run `uept serve` to see why, or reinstall with ./bootstrap.sh") from None
+        for v in server.env.values():
+            Secret(v, "reference SSI secret")  # so that nothing printed below can show them
+        env.update(server.env)
+        url = server.url
+    else:
+        from .target import TargetSession, check_reachable
+
+        url = resolved.url
+        env["UEPT_TARGET_URL"] = url
+        check_reachable(url)
+        TargetSession(settings, resolved, url).check_secrets()
+    try:
+        started = time.time()
+        info = {
+            "run_id": run_id,
+            "uept_version": __version__,
+            "party": settings.party.model_dump(),
+            "target": {"name": resolved.name, "url": url, "environment": resolved.target.environment,
+                       "profile": resolved.target.profile},
+            "features": [str(f.relative_to(suite)) if f.is_relative_to(suite) else str(f) for f in feature_files],
+            "tags": args.tags,
+            "workers": args.workers,
+            "browser": chromium.describe(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "user": os.environ.get("USER") or os.environ.get("USERNAME") or "unknown",
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "status": "running",
+        }
+        write_run_info(run_dir, info)
+        say(f"uept {__version__}: {len(chosen)} scenario(s) against {resolved.name} ({url}), "
+            f"browser {chromium.describe()}")
+        code = run_pytest(suite, modules, run_dir, env, args, markexpr)
+    finally:
+        if server:
+            server.stop()
+    return finish_run(run_dir, info, code, started)
+
+
+def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: argparse.Namespace,
+               markexpr: str | None) -> int:
+    cmd = [sys.executable, "-m", "pytest", *modules, "-o", "testpaths=", "--rootdir", str(suite),
+           "-c", str(suite / "pyproject.toml"), "--uept-run-dir", str(run_dir),
+           "--junitxml", str(run_dir / "junit.xml"), "--alluredir", str(run_dir / "allure-results"),
+           "-q", "--no-header", "-rfEs", "-p", "no:cacheprovider", "--color", "no"]
+    if markexpr:
+        cmd += ["-m", markexpr]
+    if args.workers > 1:
+        cmd += ["-n", str(args.workers), "--dist", "load"]
+    if args.headed:
+        cmd += ["--headed"]
+    if args.slowmo:
+        cmd += ["--slowmo", str(args.slowmo)]
+    log = open(run_dir / "pytest.log", "w", encoding="utf-8")  # noqa: SIM115
+    proc = subprocess.Popen(cmd, cwd=suite, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            bufsize=1)
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def forward(signum: int, _frame: object) -> None:  # let pytest stop cleanly; we write the summary after
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+
+    for s in previous:
+        signal.signal(s, forward)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            clean = REGISTRY.redact(line)
+            sys.stdout.write(clean)
+            log.write(clean)
+        return proc.wait()
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+        log.close()
+
+
+def finish_run(run_dir: Path, info: dict, pytest_code: int, started: float) -> int:
+    from .plugin import write_run_info
+    from .results import RunResults
+
+    results = RunResults.load(run_dir)
+    counts = results.counts()
+    interrupted = pytest_code == 2 or counts.get("interrupted", 0) > 0
+    verdict = "passed" if pytest_code == 0 and results.all_passed else ("incomplete" if interrupted else "failed")
+    info.update(status=verdict, ended=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), counts=counts,
+                pytest_exit=pytest_code)
+    write_run_info(run_dir, info)
+    say()
+    if results.scenarios:
+        say(results.table(shutil.get_terminal_size((110, 20)).columns))
+    total = len(results.scenarios)
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    say(f"\n{total} scenario(s): {parts or 'none ran'} in {time.time() - started:.0f}s. Verdict: {verdict.upper()}")
+    say(f"Evidence: {run_dir}/  (scenarios/, junit.xml, allure-results/)")
+    if pytest_code in (3, 4):
+        say("uept: pytest could not run the suite; see pytest.log in the evidence folder")
+        return 2
+    if verdict == "passed":
+        return 0
+    return 1 if pytest_code in (0, 1, 2) else PYTEST_TO_EXIT.get(pytest_code, 2)
+
+
+# ---------------------------------------------------------------- uept serve
+def cmd_serve(args: argparse.Namespace) -> int:
+    from refssi.__main__ import serve
+    from refssi.security import new_token
+    from refssi.seed import generate_secrets, load_seed, persona_env_names, secrets_env
+
+    generated = generate_secrets()
+    token = new_token()
+    state = Path(args.state_dir)
+    state.mkdir(parents=True, exist_ok=True)
+    env_file = state / "serve.env"
+    db_dir = state / "refssi"
+    shutil.rmtree(db_dir, ignore_errors=True)
+    db_dir.mkdir()
+
+    def ready(url: str, s: object) -> None:
+        values = {"UEPT_TARGET_URL": url, "UEPT_REF_OPERATOR_TOKEN": token, **secrets_env(generated)}
+        fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.writelines(f"{k}={json.dumps(v)}\n" for k, v in values.items())
+        say(f"Reference SSI running at {url}  (portal: {url}/sp, classic login: {url}/login.do)")
+        say("Demo personas (organisation: user name, Job Type Roles, second factor):")
+        for p in load_seed().personas:
+            mfa = {"totp": "authenticator app", "email": "emailed code", "none": "sets up MFA at first login"}[p.mfa]
+            line = f"  {p.persona:<26} {p.organisation}: {p.user_name:<12} {','.join(p.roles):<4} {mfa}"
+            if args.show_secrets:
+                names = persona_env_names(p.persona)
+                line += f"  password={generated[p.persona]['password']}"
+                if "totp_seed" in generated[p.persona]:
+                    line += f" authenticator key={generated[p.persona]['totp_seed']}"
+                del names
+            say(line)
+        say(f"Passwords and authenticator keys for this server: {env_file} (mode 600; use --show-secrets to print).")
+        say(f"Emailed codes: {url}/_mailsink/api/v1/messages (Authorization: Bearer $UEPT_REF_OPERATOR_TOKEN).")
+        say(f"Run the suite against it: set -a; . {env_file}; set +a; uept run --target {url}")
+        say("Press Ctrl-C to stop.")
+
+    try:
+        serve(host=args.host, port=args.port, profile=args.profile, secrets=generated, operator_token=token,
+              db_dir=db_dir, on_ready=ready)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port} ({exc.strerror})",
+                         "choose another port with --port, or --port 0 for any free one") from None
+    finally:
+        env_file.unlink(missing_ok=True)
+    return 0
+
+
+# ---------------------------------------------------------------- uept browser
+def cmd_browser(args: argparse.Namespace) -> int:
+    chosen = browser.install(log=say) if args.install else browser.resolve()
+    say(f"Chromium: {chosen.describe()}")
+    return 0
+
+
+# ---------------------------------------------------------------- entry point
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="uept",
+        description="SSI User Entry Process Tests: Gherkin scenarios in Chromium, with evidence. "
+        "The default target is the embedded reference SSI.",
+        epilog="Exit status: 0 all scenarios passed, 1 a scenario failed or the run was interrupted, "
+        "2 a problem with the command, config, target, browser or feature files.",
+    )
+    ap.add_argument("--version", action="version", version=f"uept {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run UEPT scenarios and write reports/<run-id>/",
+                         description="Run the UEPT feature files (all of features/ by default) against a target.")
+    run.add_argument("features", nargs="*", help="feature files or folders (default: features/)")
+    run.add_argument("--target", help="target name from the config, or a URL (default: reference)")
+    run.add_argument("--tags", help="tag expression, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a', 'not @needs-operator'")
+    run.add_argument("--headed", action="store_true", help="show the browser window")
+    run.add_argument("--slowmo", type=int, default=0, metavar="MS", help="slow each browser action down (with --headed)")
+    run.add_argument("-n", "--workers", type=int, default=1, metavar="WORKERS", help="parallel browsers (default 1)")
+    run.add_argument("--config", help="config file (default: $UEPT_CONFIG or ./uept.yaml)")
+    run.add_argument("--reports", help="where run folders go (default: $UEPT_REPORTS_DIR or ./reports)")
+    run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="run the reference SSI alone and print its URL and demo personas")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
+    serve.add_argument("--profile", default="reference", help="target profile (default: reference)")
+    serve.add_argument("--state-dir", default=".uept", help="where the secrets file goes (default: .uept)")
+    serve.add_argument("--show-secrets", action="store_true", help="also print passwords and authenticator keys")
+    serve.set_defaults(func=cmd_serve)
+
+    br = sub.add_parser("browser", help="show which Chromium uept uses; --install gets one")
+    br.add_argument("--install", action="store_true",
+                    help="install Playwright's Chromium, or the OS package when that download fails")
+    br.set_defaults(func=cmd_browser)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"uept: error: {exc.line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("uept: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("UEPT_DEBUG"):
+            raise
+        print(f"uept: internal error: {exc.__class__.__name__}: {REGISTRY.redact(str(exc))} "
+              "(set UEPT_DEBUG=1 to see the traceback, and please report it)", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Reading a run folder back: scenario results and the end-of-run summary table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+ORDER = {"failed": 0, "error": 1, "interrupted": 2, "running": 2, "skipped": 3, "passed": 4}
+
+
+@dataclass
+class RunResults:
+    run_dir: Path
+    scenarios: list[dict]
+
+    @classmethod
+    def load(cls, run_dir: Path) -> RunResults:
+        out = []
+        for f in sorted((run_dir / "scenarios").glob("*/result.json")):
+            try:
+                data = json.loads(f.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                continue
+            if data.get("status") == "running":  # the run stopped in the middle of it
+                data["status"] = "interrupted"
+            out.append(data)
+        out.sort(key=lambda d: (d.get("key") or ""))
+        return cls(run_dir, out)
+
+    def counts(self) -> dict[str, int]:
+        c: dict[str, int] = {}
+        for s in self.scenarios:
+            c[s["status"]] = c.get(s["status"], 0) + 1
+        return c
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.scenarios) and all(s["status"] == "passed" for s in self.scenarios)
+
+    def table(self, width: int = 100) -> str:
+        rows = [("RESULT", "SCENARIO", "NAME", "TIME")]
+        for s in sorted(self.scenarios, key=lambda d: (ORDER.get(d["status"], 9), d["key"])):
+            dur = f"{s['duration']:.1f}s" if s.get("duration") is not None else "-"
+            rows.append((s["status"].upper(), s["key"], s["name"], dur))
+        w0 = max(len(r[0]) for r in rows)
+        w1 = max(len(r[1]) for r in rows)
+        w3 = max(len(r[3]) for r in rows)
+        wn = max(20, width - w0 - w1 - w3 - 6)
+        lines = []
+        for r in rows:
+            name = r[2] if len(r[2]) <= wn else r[2][: wn - 1] + "…"
+            lines.append(f"{r[0]:<{w0}}  {r[1]:<{w1}}  {name:<{wn}}  {r[3]:>{w3}}".rstrip())
+        for s in self.scenarios:
+            if s["status"] in ("failed", "error") and s.get("error"):
+                lines.append(f"  {s['key']}: {s['error']}")
+        return "\n".join(lines)
