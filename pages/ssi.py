@@ -21,6 +21,9 @@ class SSI:
         self.page = page
         self.profile = profile
 
+    def __repr__(self) -> str:  # shown as a step parameter in Allure
+        return "SSI page objects"
+
     @cached_property
     def login(self) -> LoginPage:
         return LoginPage(self.page, self.profile)

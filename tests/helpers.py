@@ -72,3 +72,91 @@ class Portal:
         r = self.password(user, password)
         assert r.headers.get("location") == "/validate_multifactor_auth_code.do", r.text[:500]
         return self.code(pyotp.TOTP(seed).now())
+
+
+# ---------------------------------------------------------------- secret scanning
+TEXT_SUFFIXES = {".json", ".txt", ".xml", ".log", ".html", ".htm", ".trace", ".network", ".stacks", ".py", ".css",
+                 ".js", ".dat", ".md", ".csv", ".properties", ".yaml", ".yml", ""}
+
+
+def secret_variants(value: str) -> set[str]:
+    """How a secret could appear in an artefact: as is, URL-encoded (form posts), spaced in groups of 4 (setup keys)."""
+    from urllib.parse import quote, quote_plus
+
+    out = {value, quote(value, safe=""), quote_plus(value)}
+    if value.isalnum() and value.isupper() and len(value) >= 16:  # a Base32 seed as shown on a setup page
+        out.add(" ".join(value[i:i + 4] for i in range(0, len(value), 4)))
+    return out
+
+
+def _pattern(values: dict[str, str]) -> re.Pattern[str]:
+    parts = []
+    for v in sorted(values, key=len, reverse=True):
+        e = re.escape(v)
+        parts.append(rf"(?<![0-9A-Za-z]){e}(?![0-9A-Za-z])" if v.isdigit() else e)
+    return re.compile("|".join(parts))
+
+
+def iter_artefacts(folder: Path):
+    """(name, text) of every text artefact under folder, zip members (traces) included, recursively."""
+    import io
+    import zipfile
+
+    def from_zip(name: str, data: bytes):
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for member in z.namelist():
+                blob = z.read(member)
+                full = f"{name}!{member}"
+                if member.endswith(".zip"):
+                    yield from from_zip(full, blob)
+                elif Path(member).suffix.lower() in TEXT_SUFFIXES:
+                    yield full, blob.decode("utf-8", "replace")
+
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        if path.suffix == ".zip":
+            yield from from_zip(str(path), path.read_bytes())
+        elif path.suffix.lower() in TEXT_SUFFIXES:
+            yield str(path), path.read_text("utf-8", "replace")
+
+
+def scan_for_secrets(folder: Path, secrets: dict[str, str]) -> list[str]:
+    """Every place under folder where one of the secrets (value -> label) appears."""
+    expanded: dict[str, str] = {}
+    for value, label in secrets.items():
+        for variant in secret_variants(value):
+            expanded[variant] = label
+    rx = _pattern(expanded)
+    found = []
+    for name, text in iter_artefacts(folder):
+        for m in rx.finditer(text):
+            found.append(f"{expanded[m.group(0)]} in {name}: ...{text[max(0, m.start() - 40):m.end() + 20]!r}...")
+    return found
+
+
+def run_secrets(server, t_start: float, t_end: float) -> dict[str, str]:
+    """Every password, seed and one-time code a run against `server` can have used."""
+    import sqlite3
+
+    secrets: dict[str, str] = {}
+    for persona, values in server.secrets.items():
+        secrets[values["password"]] = f"password of {persona}"
+        if "totp_seed" in values:
+            secrets[values["totp_seed"]] = f"seed of {persona}"
+    db = sqlite3.connect(f"file:{server.workdir / 'refssi.sqlite3'}?mode=ro", uri=True)
+    try:
+        seeds = {row[1]: row[0] for row in db.execute("SELECT user_name, totp_seed FROM sys_user WHERE totp_seed IS NOT NULL")}
+        for body, to in db.execute("SELECT body, recipients FROM sys_email"):
+            for code in re.findall(r"\b(\d{6})\b", body):
+                secrets[code] = f"emailed code to {to}"
+    finally:
+        db.close()
+    for seed, user in seeds.items():
+        secrets[seed] = f"seed of {user}"
+        totp = pyotp.TOTP(seed)
+        t = t_start - 150
+        while t < t_end + 60:
+            secrets.setdefault(totp.at(t), f"authenticator code of {user}")
+            t += 30
+    return secrets

@@ -81,11 +81,11 @@ def all_tags_in(folder: Path) -> set[str]:
 def tags_to_markexpr(expr: str) -> str:
     """A Cucumber-style tag expression ('@smoke and not @slow') as a pytest -m expression."""
     out = re.sub(r"@(?=[\w-])", "", expr).strip()
-    from _pytest.mark.expression import Expression, ParseError
+    from _pytest.mark.expression import Expression
 
     try:
         Expression.compile(out)
-    except ParseError as exc:
-        raise UsageError(f"--tags '{expr}' is not a valid tag expression ({exc.message})",
+    except SyntaxError as exc:
+        raise UsageError(f"--tags '{expr}' is not a valid tag expression ({exc.msg})",
                          "use tags joined by and / or / not, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a'") from None
     return out

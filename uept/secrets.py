@@ -44,7 +44,7 @@ class SecretRegistry:
                 parts = []
                 for v in sorted(self._values, key=len, reverse=True):
                     e = re.escape(v)
-                    parts.append(rf"(?<!\d){e}(?!\d)" if v.isdigit() else e)
+                    parts.append(rf"(?<![0-9A-Za-z]){e}(?![0-9A-Za-z])" if v.isdigit() else e)
                 self._pattern = re.compile("|".join(parts))
             return self._pattern
 

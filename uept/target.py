@@ -50,6 +50,9 @@ class TargetControl:
 
     available = False
 
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}()"
+
     def age(self, kind: str, user_name: str, seconds: float) -> None:
         raise NotImplementedError
 
@@ -82,6 +85,9 @@ class TargetSession:
     resolved: ResolvedTarget
     url: str
     _otp: dict[str, OtpSource] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # shown as a step parameter in Allure
+        return f"Target({self.name}: {self.url})"
 
     @cached_property
     def profile(self) -> Profile:
