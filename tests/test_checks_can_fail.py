@@ -1,0 +1,36 @@
+"""Every check of the MFA feature can fail: against a reference SSI with one server check
+switched off (a test-only switch), the scenario that proves that check fails, at the step
+that asserts it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from refssi.launcher import EmbeddedSSI
+from tests.helpers import run_uept
+
+pytestmark = pytest.mark.slow
+
+CASES = [
+    # (switch, scenario tag, scenario key, text of the step that must catch it)
+    ("skip_password_check", "@UEPT-LOGIN-04", "UEPT-LOGIN-04-myself", 'I see the login error "User name or password invalid"'),
+    ("skip_code_check", "@UEPT-LOGIN-05", "UEPT-LOGIN-05", 'I see the verification error "Invalid verification code"'),
+    ("skip_code_check", "@UEPT-LOGIN-06", "UEPT-LOGIN-06", 'I see the verification error "Invalid verification code"'),
+    ("allow_replay", "@UEPT-LOGIN-08", "UEPT-LOGIN-08", 'I see the verification error "This code has already been used"'),
+    ("no_lockout", "@UEPT-LOGIN-09", "UEPT-LOGIN-09", 'I see the login error "Your account is locked"'),
+    ("no_idle_timeout", "@UEPT-LOGIN-10", "UEPT-LOGIN-10", "I am asked to log in again because my session expired"),
+]
+
+
+@pytest.mark.parametrize(("switch", "tag", "key", "catching_step"), CASES, ids=[f"{c[0]}-{c[1][1:]}" for c in CASES])
+def test_scenario_fails_when_the_server_check_is_off(tmp_path, switch, tag, key, catching_step):
+    with EmbeddedSSI(unsafe={switch}) as server:
+        result = run_uept("run", "features/mfa_login.feature", "--tags", tag, "--target", server.url,
+                          "--reports", str(tmp_path), env=server.env)
+    assert result.code == 1, result.stdout[-2000:]
+    outcome = json.loads((result.run_dir / "scenarios" / key / "result.json").read_text())
+    assert outcome["status"] == "failed"
+    failed = [s for s in outcome["steps"] if s["status"] == "failed"]
+    assert [s["text"] for s in failed] == [catching_step], failed
