@@ -129,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "status": "running",
         }
         write_run_info(run_dir, info)
-        say(f"uept {__version__}: {len(chosen)} scenario(s) against {resolved.name} ({url}), "
+        say(f"uept {__version__}: {sum(s.cases for s in chosen)} scenario(s) against {resolved.name} ({url}), "
             f"browser {chromium.describe()}")
         code = run_pytest(suite, modules, run_dir, env, args, markexpr)
     finally:

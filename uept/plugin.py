@@ -31,6 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--uept-target", default=None, help="target name or URL (default: UEPT_TARGET or the config's)")
     g.addoption("--uept-config", default=None, help="config file (default: UEPT_CONFIG or ./uept.yaml)")
     g.addoption("--uept-no-screenshots", action="store_true", help="no per-step screenshots (benchmarks only)")
+    g.addoption("--uept-no-traces", action="store_true", help="no Playwright traces (benchmarks only)")
 
 
 def new_run_id() -> str:
@@ -115,7 +116,8 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     holder.steps = [(s.keyword, s.name) for s in scenario.steps]
     holder.recorder = ScenarioRecorder(holder.run_dir, scenario_key(tags, request.node.nodeid), meta,
                                        holder.mask, screenshots=holder.screenshots)
-    holder.recorder.start_trace(holder.page)
+    if not request.config.getoption("--uept-no-traces"):
+        holder.recorder.start_trace(holder.page)
     holder.recorder.step_started()
 
 

@@ -8,6 +8,7 @@ server and passes its URL and this run's secrets through the environment; a bare
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from dataclasses import dataclass, field
@@ -108,6 +109,14 @@ class TargetSession:
             known = ", ".join(f'"{k}"' for k in sorted(self.personas))
             raise UsageError(f'target {self.name} has no persona "{key}"',
                              f"add it under targets.{self.name}.personas in the config (known: {known})") from None
+
+    def write_metrics(self, run_dir: Path) -> None:
+        """Seconds spent waiting for fresh authenticator time steps (benchmarks subtract them)."""
+        waited = sum(getattr(src, "waited", 0.0) for src in self._otp.values())
+        if self._otp:
+            out = run_dir / "metrics" / f"totp-wait-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps({"totp_wait_seconds": round(waited, 3)}))
 
     def check_secrets(self) -> None:
         """Every persona's secrets are set: fail before the browser starts, not mid-run."""

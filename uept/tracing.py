@@ -57,7 +57,9 @@ class TraceRecorder:
         return self.out_dir / f"trace-{len(self.parts) + 1:02d}.zip"
 
     def _start(self) -> None:
-        self.context.tracing.start(title=self.title, screenshots=True, snapshots=True, sources=True)
+        # No screencast (screenshots=False): every step already has a masked screenshot, and the
+        # screencast's continuous frames cost CPU and could show a secret mid-typing.
+        self.context.tracing.start(title=self.title, screenshots=False, snapshots=True, sources=True)
 
     def start(self) -> None:
         self._start()
