@@ -18,8 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyotp
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 

@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import auth, mail, operator, pages
 from .db import Database, glide_time, new_sys_id
-from .seed import Seed, load_seed
 from .security import hash_password
+from .seed import Seed, load_seed
 from .settings import Settings
 
 

@@ -240,11 +240,13 @@ def check_code(ctx: Ctx, user: dict[str, Any], code: str) -> tuple[bool, str, di
             store.update(mfa_method="totp", totp_seed=setup_seed)
         return True, "", store
     row = ctx.db.execute("SELECT * FROM mfa_email_code WHERE user=?", (user["sys_id"],)).fetchone()
-    matches = row is not None and security.same(row["code_hash"], security.code_hash(s.server_key, user["sys_id"], code))
+    expected = security.code_hash(s.server_key, user["sys_id"], code)
+    matches = row is not None and security.same(row["code_hash"], expected)
     if "skip_code_check" in s.unsafe:
         matches, row = True, row or {"expires_at": now() + 1}
     if not matches:
-        return False, f"{invalid}. Check the code in the email we sent you, or select {ctx.profile.label('mfa.resend')}.", {}
+        resend = ctx.profile.label("mfa.resend")
+        return False, f"{invalid}. Check the code in the email we sent you, or select {resend}.", {}
     if row["expires_at"] < now():
         return False, f"This code has expired. Select {ctx.profile.label('mfa.resend')} to get a new one.", {}
     ctx.db.execute("DELETE FROM mfa_email_code WHERE user=?", (user["sys_id"],))

@@ -77,7 +77,7 @@ class EmbeddedSSI:
         env = {k: v for k, v in os.environ.items() if not k.startswith("REFSSI_")}
         env["REFSSI_UNSAFE"] = ",".join(sorted(self.unsafe))
         env.update({f"REFSSI_{k.upper()}": str(v) for k, v in self.overrides.items()})
-        log = open(workdir / "server.log", "wb")  # noqa: SIM115 - closed by the child's exit
+        log = open(workdir / "server.log", "wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "refssi", "--profile", self.profile, "--secrets-file", str(secrets_file),
              "--db-dir", str(workdir)],

@@ -39,7 +39,9 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, *, profile: str, db_path: Path, secrets: dict, operator_token: str, server_key: bytes) -> Settings:
+    def from_env(
+        cls, *, profile: str, db_path: Path, secrets: dict, operator_token: str, server_key: bytes
+    ) -> Settings:
         """Profile values, with REFSSI_* environment overrides (tests use seconds, not minutes)."""
         prof = load_profile(profile)
         unsafe = frozenset(s for s in os.environ.get("REFSSI_UNSAFE", "").split(",") if s)

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlparse
+from urllib.parse import urlencode, urlparse
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from . import security
@@ -276,9 +276,3 @@ class Ctx:
         return self.render("message.html", status=403, title="Access denied",
                            message=self.profile.label("errors.forbidden"))
 
-
-def quoted(s: str) -> str:
-    return quote(s, safe="")
-
-
-HTMLResponse  # re-exported for routers

@@ -146,7 +146,8 @@ def run_secrets(server, t_start: float, t_end: float) -> dict[str, str]:
             secrets[values["totp_seed"]] = f"seed of {persona}"
     db = sqlite3.connect(f"file:{server.workdir / 'refssi.sqlite3'}?mode=ro", uri=True)
     try:
-        seeds = {row[1]: row[0] for row in db.execute("SELECT user_name, totp_seed FROM sys_user WHERE totp_seed IS NOT NULL")}
+        rows = db.execute("SELECT user_name, totp_seed FROM sys_user WHERE totp_seed IS NOT NULL")
+        seeds = {seed: user for user, seed in rows}
         for body, to in db.execute("SELECT body, recipients FROM sys_email"):
             for code in re.findall(r"\b(\d{6})\b", body):
                 secrets[code] = f"emailed code to {to}"

@@ -15,10 +15,12 @@ pytestmark = pytest.mark.slow
 
 CASES = [
     # (switch, scenario tag, scenario key, text of the step that must catch it)
-    ("skip_password_check", "@UEPT-LOGIN-04", "UEPT-LOGIN-04-myself", 'I see the login error "User name or password invalid"'),
+    ("skip_password_check", "@UEPT-LOGIN-04", "UEPT-LOGIN-04-myself",
+     'I see the login error "User name or password invalid"'),
     ("skip_code_check", "@UEPT-LOGIN-05", "UEPT-LOGIN-05", 'I see the verification error "Invalid verification code"'),
     ("skip_code_check", "@UEPT-LOGIN-06", "UEPT-LOGIN-06", 'I see the verification error "Invalid verification code"'),
-    ("allow_replay", "@UEPT-LOGIN-08", "UEPT-LOGIN-08", 'I see the verification error "This code has already been used"'),
+    ("allow_replay", "@UEPT-LOGIN-08", "UEPT-LOGIN-08",
+     'I see the verification error "This code has already been used"'),
     ("no_lockout", "@UEPT-LOGIN-09", "UEPT-LOGIN-09", 'I see the login error "Your account is locked"'),
     ("no_idle_timeout", "@UEPT-LOGIN-10", "UEPT-LOGIN-10", "I am asked to log in again because my session expired"),
 ]

@@ -58,7 +58,7 @@ def select(scenarios: list[features.ScenarioInfo], markexpr: str | None) -> list
     from _pytest.mark.expression import Expression
 
     expr = Expression.compile(markexpr)
-    return [s for s in scenarios if expr.evaluate(lambda name, **kw: name in s.tags)]
+    return [s for s in scenarios if expr.evaluate(lambda name, tags=s.tags, **kw: name in tags)]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -152,7 +152,7 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
         cmd += ["--headed"]
     if args.slowmo:
         cmd += ["--slowmo", str(args.slowmo)]
-    log = open(run_dir / "pytest.log", "w", encoding="utf-8")  # noqa: SIM115
+    log = open(run_dir / "pytest.log", "w", encoding="utf-8")
     proc = subprocess.Popen(cmd, cwd=suite, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             bufsize=1)
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -275,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", help="target name from the config, or a URL (default: reference)")
     run.add_argument("--tags", help="tag expression, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a', 'not @needs-operator'")
     run.add_argument("--headed", action="store_true", help="show the browser window")
-    run.add_argument("--slowmo", type=int, default=0, metavar="MS", help="slow each browser action down (with --headed)")
+    run.add_argument("--slowmo", type=int, default=0, metavar="MS",
+                     help="slow each browser action down (with --headed)")
     run.add_argument("-n", "--workers", type=int, default=1, metavar="WORKERS", help="parallel browsers (default 1)")
     run.add_argument("--config", help="config file (default: $UEPT_CONFIG or ./uept.yaml)")
     run.add_argument("--reports", help="where run folders go (default: $UEPT_REPORTS_DIR or ./reports)")

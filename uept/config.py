@@ -84,7 +84,8 @@ class Persona(_Strict):
     _env = field_validator("password_env", "totp_seed_env")(_check_env_name)
 
     def password(self, env: Mapping[str, str] | None = None) -> Secret:
-        return Secret(_require_env(self.password_env, f"password of {self.username}", env), f"password of {self.username}")
+        what = f"password of {self.username}"
+        return Secret(_require_env(self.password_env, what, env), what)
 
     def totp_seed(self, env: Mapping[str, str] | None = None) -> Secret | None:
         if not self.totp_seed_env:
