@@ -80,6 +80,7 @@ class ScenarioRecorder:
     trace: TraceRecorder | None = field(default=None, init=False)
     _step_started: float = field(default=0.0, init=False)
     _t0: float = field(default=0.0, init=False)
+    _last_shot: tuple[str, str, dict] | None = field(default=None, init=False)  # (url, text, record)
 
     def __post_init__(self) -> None:
         base = self.run_dir / "scenarios" / self.key
@@ -149,6 +150,8 @@ class ScenarioRecorder:
                 f"a secret ({', '.join(leaked)}) is visible on the page outside the masked fields; "
                 "the screenshot was not kept"
             )
+        if self._last_shot and self._last_shot[:2] == (url, text):
+            return dict(self._last_shot[2])  # the page has not changed since the last step: same screenshot
         shot = self.dir / f"{name}.jpg"
         mask = [page.locator(sel) for sel in self.mask_selectors]
         try:
@@ -157,7 +160,9 @@ class ScenarioRecorder:
         except Error as exc:
             return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0], "url": url}
         (self.dir / f"{name}.txt").write_text(text, encoding="utf-8")
-        return {"screenshot": shot.name, "page_text": f"{name}.txt", "url": url}
+        record = {"screenshot": shot.name, "page_text": f"{name}.txt", "url": url}
+        self._last_shot = (url, text, record)
+        return record
 
     # ---- end -------------------------------------------------------------------
     def finish(self, status: str, error: str | None = None) -> None:
