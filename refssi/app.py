@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import auth, mail, operator, pages
+from . import auth, incidents, mail, operator, pages, table_api
 from .db import Database, glide_time, new_sys_id
 from .security import hash_password
 from .seed import Seed, load_seed
@@ -54,6 +54,10 @@ def create_app(settings: Settings, *, on_ready=None) -> FastAPI:
     sink = mail.MailSink(db)
     settings = replace(settings, smtp_port=sink.start())
     seed_database(db, settings)
+    if settings.bulk_incidents:
+        from .bulk import seed_incidents
+
+        seed_incidents(db, settings, settings.bulk_incidents)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,7 +71,7 @@ def create_app(settings: Settings, *, on_ready=None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for router in (auth.router, pages.router, operator.router, mail.api):
+    for router in (auth.router, pages.router, operator.router, mail.api, incidents.router, table_api.router):
         app.include_router(router)
 
     @app.exception_handler(StarletteHTTPException)

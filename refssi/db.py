@@ -56,6 +56,48 @@ CREATE TABLE IF NOT EXISTS sys_email (
     subject TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sys_email_created ON sys_email(created_at);
+-- incidents (refssi/incidents.py): ServiceNow's incident table, its journal and attachments
+CREATE TABLE IF NOT EXISTS sys_number_counter (tbl TEXT PRIMARY KEY, next INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS incident (
+    sys_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE,
+    short_description TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',
+    caller_id TEXT REFERENCES sys_user(sys_id), opened_by TEXT REFERENCES sys_user(sys_id),
+    company TEXT NOT NULL REFERENCES core_company(sys_id),   -- the raising organisation
+    category TEXT NOT NULL DEFAULT '', subcategory TEXT NOT NULL DEFAULT '',
+    contact_type TEXT NOT NULL DEFAULT 'self-service',
+    impact INTEGER NOT NULL DEFAULT 3, urgency INTEGER NOT NULL DEFAULT 3, priority INTEGER NOT NULL DEFAULT 5,
+    state INTEGER NOT NULL DEFAULT 1, hold_reason INTEGER, active INTEGER NOT NULL DEFAULT 1,
+    close_code TEXT NOT NULL DEFAULT '', close_notes TEXT NOT NULL DEFAULT '',
+    resolved_by TEXT, resolved_at TEXT NOT NULL DEFAULT '', closed_by TEXT, closed_at TEXT NOT NULL DEFAULT '',
+    reopen_count INTEGER NOT NULL DEFAULT 0, reopened_by TEXT, reopened_time TEXT NOT NULL DEFAULT '',
+    u_contact_first_name TEXT NOT NULL DEFAULT '', u_contact_last_name TEXT NOT NULL DEFAULT '',
+    u_contact_phone TEXT NOT NULL DEFAULT '', u_contact_email TEXT NOT NULL DEFAULT '',
+    u_device_id TEXT NOT NULL DEFAULT '', u_mpxn TEXT NOT NULL DEFAULT '', u_your_reference TEXT NOT NULL DEFAULT '',
+    u_sec_category INTEGER, u_target_resolution TEXT NOT NULL DEFAULT '',
+    opened_at TEXT NOT NULL, sys_created_on TEXT NOT NULL, sys_updated_on TEXT NOT NULL,
+    sys_created_by TEXT NOT NULL DEFAULT '', sys_updated_by TEXT NOT NULL DEFAULT '',
+    sys_mod_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS incident_company_updated ON incident(company, sys_updated_on);
+CREATE INDEX IF NOT EXISTS incident_company_active_updated ON incident(company, active, sys_updated_on);
+CREATE INDEX IF NOT EXISTS incident_company_created ON incident(company, sys_created_on);
+CREATE INDEX IF NOT EXISTS incident_company_sys_id ON incident(company, sys_id);
+CREATE INDEX IF NOT EXISTS incident_caller ON incident(caller_id);
+CREATE TABLE IF NOT EXISTS sys_journal_field (     -- comments (customer-visible) and work_notes (internal)
+    sys_id TEXT PRIMARY KEY, name TEXT NOT NULL, element TEXT NOT NULL, element_id TEXT NOT NULL,
+    value TEXT NOT NULL, u_update_type TEXT NOT NULL DEFAULT '', author TEXT,
+    sys_created_by TEXT NOT NULL, sys_created_on TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sys_journal_element ON sys_journal_field(element_id, sys_created_on);
+CREATE TABLE IF NOT EXISTS sys_attachment (
+    sys_id TEXT PRIMARY KEY, table_name TEXT NOT NULL, table_sys_id TEXT NOT NULL, file_name TEXT NOT NULL,
+    content_type TEXT NOT NULL, size_bytes INTEGER NOT NULL, hash TEXT NOT NULL, author TEXT,
+    sys_created_by TEXT NOT NULL, sys_created_on TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sys_attachment_record ON sys_attachment(table_sys_id);
+CREATE TABLE IF NOT EXISTS sys_attachment_doc (
+    sys_attachment TEXT PRIMARY KEY REFERENCES sys_attachment(sys_id) ON DELETE CASCADE, data BLOB NOT NULL
+);
 """
 
 

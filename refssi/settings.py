@@ -18,6 +18,18 @@ UNSAFE_SWITCHES = frozenset(
         "no_lockout",  # failed logins never lock the account
         "no_idle_timeout",  # sessions never expire
         "skip_password_check",  # any password is accepted
+        "no_org_scoping",  # incidents of every organisation are visible (portal and Table API)
+        "no_raise_check",  # raising an incident needs no role on the server (the menu still hides it)
+        "no_contact_check",  # the incident contact block is not validated
+        "no_length_check",  # over-long incident fields are accepted
+        "no_resolution_check",  # resolving needs no resolution code or notes
+        "reopen_closed",  # closed incidents can be reopened
+        "no_attachment_check",  # attachments of any size and type are stored
+        "attachment_truncated",  # downloads lose their last byte
+        "no_escaping",  # incident text is rendered as HTML
+        "show_work_notes",  # work notes are shown to portal users
+        "flat_priority",  # priority is always 3, whatever impact and urgency
+        "no_caller_resume",  # a caller's comment leaves an Awaiting Caller incident on hold
     }
 )
 
@@ -36,6 +48,7 @@ class Settings:
     lockout_seconds: int = 900
     email_code_validity_seconds: int = 300
     public_url: str = ""
+    bulk_incidents: int = 0  # seed this many generated incidents at start (benchmarks)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -62,6 +75,7 @@ class Settings:
             idle_timeout_seconds=num("REFSSI_IDLE_TIMEOUT_SECONDS", prof.session.idle_timeout_seconds),
             lockout_threshold=num("REFSSI_LOCKOUT_THRESHOLD", prof.session.lockout_threshold),
             lockout_seconds=num("REFSSI_LOCKOUT_SECONDS", prof.session.lockout_seconds),
+            bulk_incidents=num("REFSSI_BULK_INCIDENTS", 0),
             email_code_validity_seconds=num(
                 "REFSSI_EMAIL_CODE_VALIDITY_SECONDS", prof.mfa.email_code.validity_seconds
             ),

@@ -96,6 +96,25 @@ def portal_page(
     return register
 
 
+@dataclass
+class MenuLink:
+    """A header-menu entry to a portal page with parameters (e.g. a catalog item), labelled from the profile."""
+
+    label_key: str  # profile label, e.g. 'incident.menu_create'
+    page_id: str
+    params: Callable[[Any], dict[str, str]] = lambda profile: {}
+    component: str | None = None
+    order: int = 100
+
+
+MENU_LINKS: list[MenuLink] = []
+
+
+def menu_link(label_key: str, page_id: str, *, params: Callable[[Any], dict[str, str]] = lambda profile: {},
+              component: str | None = None, order: int = 100) -> None:
+    MENU_LINKS.append(MenuLink(label_key, page_id, params, component, order))
+
+
 def safe_goto(url: str | None, default: str) -> str:
     """Only same-site relative URLs: no open redirects."""
     if not url:
@@ -233,8 +252,11 @@ class Ctx:
     def menu(self) -> list[tuple[str, str]]:
         if not self.signed_in:
             return []
-        pages = sorted((p for p in PAGES.values() if p.menu), key=lambda p: (p.menu_order, p.menu))
-        return [(p.menu, self.portal_url(p.id)) for p in pages if p.component is None or p.component in self.components]
+        entries = [(p.menu_order, p.menu, self.portal_url(p.id)) for p in PAGES.values()
+                   if p.menu and (p.component is None or p.component in self.components)]
+        entries += [(m.order, self.profile.label(m.label_key), self.portal_url(m.page_id, **m.params(self.profile)))
+                    for m in MENU_LINKS if m.component is None or m.component in self.components]
+        return [(label, url) for _, label, url in sorted(entries, key=lambda e: (e[0], e[1]))]
 
     def portal_url(self, page_id: str, **params: str) -> str:
         q = urlencode({"id": page_id, **params})

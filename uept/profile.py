@@ -104,6 +104,121 @@ class RoleMatrix(_Strict):
         return [r.abbr for r in self.roles]
 
 
+class Choice(_Strict):
+    value: str
+    label: str
+
+
+class IncidentCategory(_Strict):
+    """A ServiceNow `category` choice; `premises` ones need a Device ID or MPxN (SSI-FR-26)."""
+
+    value: str
+    label: str
+    premises: bool = False
+    subcategories: list[Choice] = []
+
+
+class SecCategory(_Strict):
+    """An SEC H9 Incident Category (1 most severe) and its target resolution time."""
+
+    value: int = Field(ge=1)
+    label: str
+    target_resolution_hours: float = Field(gt=0)
+
+
+class IncidentLimits(_Strict):
+    """Maximum lengths (characters) the server enforces; ServiceNow's base short_description is 160."""
+
+    short_description: int = Field(160, gt=0)
+    description: int = Field(4000, gt=0)
+    comment: int = Field(4000, gt=0)
+    close_notes: int = Field(4000, gt=0)
+    your_reference: int = Field(40, gt=0)
+    contact_name: int = Field(50, gt=0)
+    contact_email: int = Field(100, gt=0)
+    device_id: int = Field(200, gt=0)
+    mpxn: int = Field(200, gt=0)
+
+
+class AttachmentRules(_Strict):
+    max_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    allowed_extensions: list[str] = ["pdf", "txt", "csv", "png", "jpg", "jpeg", "docx", "xlsx", "zip", "log"]
+
+    @field_validator("allowed_extensions")
+    @classmethod
+    def _lower(cls, v: list[str]) -> list[str]:
+        return [e.lower().lstrip(".") for e in v]
+
+
+class Incidents(_Strict):
+    """The incident table as DCC configures it: choice lists, matrices, limits (base-system defaults)."""
+
+    record_producer_sys_id: str = "3f1dd0320a0a0b99000a53f7604a2ef9"
+    number_prefix: str = "INC"
+    number_digits: int = 7
+    number_start: int = Field(10001, ge=0)
+    categories: list[IncidentCategory] = [
+        IncidentCategory(value="service_management", label="Service management"),
+        IncidentCategory(value="premises", label="Premises related", premises=True),
+    ]
+    impact: list[Choice] = [Choice(value="1", label="1 - High"), Choice(value="2", label="2 - Medium"),
+                            Choice(value="3", label="3 - Low")]
+    urgency: list[Choice] = [Choice(value="1", label="1 - High"), Choice(value="2", label="2 - Medium"),
+                             Choice(value="3", label="3 - Low")]
+    priority: list[Choice] = [Choice(value=str(i), label=lbl) for i, lbl in
+                              enumerate(["1 - Critical", "2 - High", "3 - Moderate", "4 - Low", "5 - Planning"], 1)]
+    # priority_matrix[impact-1][urgency-1]: ServiceNow's Priority Lookup Rules
+    priority_matrix: list[list[int]] = [[1, 2, 3], [2, 3, 4], [3, 4, 5]]
+    states: dict[int, str] = {1: "New", 2: "In Progress", 3: "On Hold", 6: "Resolved", 7: "Closed", 8: "Canceled"}
+    hold_reasons: dict[int, str] = {1: "Awaiting Caller", 3: "Awaiting Problem", 4: "Awaiting Vendor",
+                                    5: "Awaiting Change"}
+    close_codes: list[str] = ["Duplicate", "Known error", "No resolution provided", "Resolved by caller",
+                              "Resolved by change", "Resolved by problem", "Resolved by request", "Solution provided",
+                              "Workaround provided", "User error"]
+    update_types: list[str] = ["Additional information", "Request for progress", "Escalation"]
+    sec_categories: list[SecCategory] = [SecCategory(value=i, label=f"Category {i}", target_resolution_hours=h)
+                                         for i, h in zip(range(1, 6), (4, 8, 24, 72, 120), strict=True)]
+    sec_category_by_priority: dict[int, int] = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5}
+    limits: IncidentLimits = IncidentLimits()
+    attachments: AttachmentRules = AttachmentRules()
+    list_page_size: int = Field(20, gt=0, le=100)
+
+    @field_validator("priority_matrix")
+    @classmethod
+    def _matrix(cls, v: list[list[int]]) -> list[list[int]]:
+        if len(v) != 3 or any(len(row) != 3 for row in v) or any(not 1 <= p <= 5 for row in v for p in row):
+            raise ValueError("must be 3 rows (impact 1-3) of 3 priorities (urgency 1-3), each 1 to 5")
+        return v
+
+    @field_validator("states")
+    @classmethod
+    def _states(cls, v: dict[int, str]) -> dict[int, str]:
+        if set(v) != {1, 2, 3, 6, 7, 8}:
+            raise ValueError("must label exactly the ServiceNow incident states 1, 2, 3, 6, 7 and 8")
+        return v
+
+    def category(self, value: str) -> IncidentCategory | None:
+        return next((c for c in self.categories if c.value == value), None)
+
+    def priority_of(self, impact: int, urgency: int) -> int:
+        return self.priority_matrix[impact - 1][urgency - 1]
+
+    def sec_category(self, priority: int) -> SecCategory:
+        value = self.sec_category_by_priority.get(priority, priority)
+        return next(c for c in self.sec_categories if c.value == value)
+
+    @staticmethod
+    def label_of(choices: list[Choice], value: object) -> str:
+        return next((c.label for c in choices if c.value == str(value)), "" if value in (None, "") else str(value))
+
+
+class TableApi(_Strict):
+    """Whether the target offers ServiceNow's REST Table API to portal users (basic auth)."""
+
+    enabled: bool = True
+    path: str = "/api/now/table"
+
+
 class Profile(_Strict):
     name: str
     description: str = ""
@@ -113,6 +228,8 @@ class Profile(_Strict):
     labels: dict[str, dict[str, str]]
     evidence: Evidence = Evidence()
     role_matrix: RoleMatrix
+    incidents: Incidents = Incidents()
+    table_api: TableApi = TableApi()
 
     def label(self, dotted: str) -> str:
         """A visible label, e.g. label('login.username') -> 'User name'."""

@@ -1,0 +1,71 @@
+"""Two generic Service Portal pages that several modules share, as small registries.
+
+/sp?id=sc_cat_item&sys_id=<item>  a catalog item or record producer; each module registers its items
+/sp?id=ticket&table=<t>&sys_id=…  the standard ticket page; each module registers the tables it shows
+
+The portal page itself only needs a signed-in user; the component that guards an
+item or a table is checked here, on the server, so a direct URL is refused just
+like a hidden menu entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.responses import Response
+
+from .web import Ctx, portal_page
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    sys_id: Callable[[Any], str]  # profile -> sys_id (DCC may configure it)
+    handler: Callable[[Ctx], Response]
+    component: str | None
+    unsafe_bypass: str | None = None  # test-only switch that skips the component check
+
+
+CATALOG_ITEMS: list[CatalogItem] = []
+TICKET_TABLES: dict[str, Callable[[Ctx, str], Response]] = {}
+
+
+def catalog_item(sys_id: Callable[[Any], str], *, component: str | None, unsafe_bypass: str | None = None):
+    def register(fn: Callable[[Ctx], Response]) -> Callable[[Ctx], Response]:
+        CATALOG_ITEMS.append(CatalogItem(sys_id, fn, component, unsafe_bypass))
+        return fn
+
+    return register
+
+
+def ticket_table(table: str):
+    """Register handler(ctx, sys_id) for /sp?id=ticket&table=<table>; it applies its own visibility rules."""
+
+    def register(fn: Callable[[Ctx, str], Response]) -> Callable[[Ctx, str], Response]:
+        if table in TICKET_TABLES:
+            raise ValueError(f"ticket table {table!r} registered twice")
+        TICKET_TABLES[table] = fn
+        return fn
+
+    return register
+
+
+@portal_page("sc_cat_item", title="Catalog item")
+def sc_cat_item(ctx: Ctx) -> Response:
+    wanted = ctx.request.query_params.get("sys_id", "")
+    item = next((i for i in CATALOG_ITEMS if i.sys_id(ctx.profile) == wanted), None) if wanted else None
+    if item is None:
+        return ctx.not_valid()
+    if item.component and item.component not in ctx.components and item.unsafe_bypass not in ctx.settings.unsafe:
+        return ctx.forbidden()
+    return item.handler(ctx)
+
+
+@portal_page("ticket", title="Ticket")
+def ticket(ctx: Ctx) -> Response:
+    handler = TICKET_TABLES.get(ctx.request.query_params.get("table", ""))
+    sys_id = ctx.request.query_params.get("sys_id", "")
+    if handler is None or not sys_id:
+        return ctx.not_valid()
+    return handler(ctx, sys_id)
