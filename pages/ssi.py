@@ -10,6 +10,7 @@ from uept.otp import OtpSource
 from uept.profile import Profile
 from uept.secrets import Secret
 
+from .incident import CreateIncidentPage, MyRequestsPage, TicketPage
 from .login import LoginPage
 from .mfa import MfaPage
 from .portal import MessagePage, PortalHome
@@ -47,6 +48,18 @@ class SSI:
     @cached_property
     def message(self) -> MessagePage:
         return MessagePage(self.page, self.profile)
+
+    @cached_property
+    def create_incident(self) -> CreateIncidentPage:
+        return CreateIncidentPage(self.page, self.profile)
+
+    @cached_property
+    def ticket(self) -> TicketPage:
+        return TicketPage(self.page, self.profile)
+
+    @cached_property
+    def my_requests(self) -> MyRequestsPage:
+        return MyRequestsPage(self.page, self.profile)
 
     def sign_in(self, user_name: str, password: Secret, otp: OtpSource) -> None:
         """The whole ceremony: login page, password, verification code, portal home."""

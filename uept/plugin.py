@@ -83,6 +83,21 @@ class EvidenceHolder:
         self.recorder: ScenarioRecorder | None = None
         self.steps: list[tuple[str, str]] = []
 
+    def attach(self, name: str, content: str | bytes, mime: str = "application/json") -> Path | None:
+        """Keep a piece of evidence (e.g. the stored record a step checked): a file in the scenario folder,
+        listed in result.json, and an Allure attachment of the current step."""
+        if self.recorder is None:
+            return None
+        import allure
+
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "attachment"
+        path = self.recorder.dir / safe
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        self.recorder.result.setdefault("attachments", []).append(safe)
+        self.recorder.flush()
+        allure.attach.file(str(path), name=name, attachment_type=mime, extension=safe.rsplit(".", 1)[-1])
+        return path
+
 
 def scenario_key(tags: set[str], nodeid: str) -> str:
     base = uept_id(tags) or re.sub(r"[^A-Za-z0-9]+", "-", nodeid.split("::")[-1]).strip("-")[:60]

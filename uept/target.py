@@ -42,6 +42,57 @@ def check_reachable(url: str, timeout: float = 5.0) -> None:
         ) from None
 
 
+class TableApiClient:
+    """ServiceNow's REST Table API as one persona (basic auth) or as DCC's service desk (reference SSI only).
+
+    Used to cross-check what the pages showed against the stored record. Never logs credentials.
+    """
+
+    def __init__(self, url: str, auth: httpx.Auth, who: str, path: str = "/api/now/table") -> None:
+        self.who = who
+        self.path = path.rstrip("/")
+        self._http = httpx.Client(base_url=url, auth=auth, timeout=20,
+                                  headers={"Accept": "application/json"})
+
+    def request(self, method: str, table: str, sys_id: str | None = None, **kwargs) -> httpx.Response:
+        url = f"{self.path}/{table}" + (f"/{sys_id}" if sys_id else "")
+        return self._http.request(method, url, **kwargs)
+
+    def get(self, table: str, sys_id: str, display: str = "all") -> dict | None:
+        """One record ({field: {display_value, value}} with display='all'), or None when not visible."""
+        r = self.request("GET", table, sys_id, params={"sysparm_display_value": display,
+                                                       "sysparm_exclude_reference_link": "true"})
+        if r.status_code == 404:
+            return None
+        r.raise_for_status()
+        return r.json()["result"]
+
+    def query(self, table: str, query: str, display: str = "false", limit: int = 100,
+              fields: str | None = None) -> list[dict]:
+        params = {"sysparm_query": query, "sysparm_display_value": display, "sysparm_limit": limit}
+        if fields:
+            params["sysparm_fields"] = fields
+        r = self.request("GET", table, params=params)
+        r.raise_for_status()
+        return r.json()["result"]
+
+    def update(self, table: str, sys_id: str, values: dict) -> dict:
+        r = self.request("PATCH", table, sys_id, json=values)
+        if r.status_code >= 400:
+            raise AssertionError(f"Table API refused {self.who}'s update of {table}/{sys_id}: "
+                                 f"{r.status_code} {r.text[:300]}")
+        return r.json()["result"]
+
+
+class _Bearer(httpx.Auth):
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+
 class TargetControl:
     """What the harness may make happen on the target besides using its UI.
 
@@ -60,6 +111,10 @@ class TargetControl:
     def user_state(self, user_name: str) -> dict:
         raise NotImplementedError
 
+    def desk_update(self, table: str, sys_id: str, **changes: str) -> dict:
+        """What DCC's service desk does to a record (state, hold reason, work notes...)."""
+        raise NotImplementedError
+
 
 class ReferenceControl(TargetControl):
     available = True
@@ -67,6 +122,8 @@ class ReferenceControl(TargetControl):
     def __init__(self, url: str, token: Secret) -> None:
         self._http = httpx.Client(base_url=f"{url}/_operator",
                                   headers={"Authorization": f"Bearer {token.reveal()}"}, timeout=10)
+        # the reference SSI's operator token is also its system administrator on the Table API
+        self.desk = TableApiClient(url, _Bearer(token), "DCC's service desk")
 
     def age(self, kind: str, user_name: str, seconds: float) -> None:
         r = self._http.post("/age", json={"kind": kind, "user_name": user_name, "seconds": seconds})
@@ -78,6 +135,9 @@ class ReferenceControl(TargetControl):
         r = self._http.get(f"/users/{user_name}")
         r.raise_for_status()
         return r.json()
+
+    def desk_update(self, table: str, sys_id: str, **changes: str) -> dict:
+        return self.desk.update(table, sys_id, changes)
 
 
 @dataclass
@@ -130,6 +190,14 @@ class TargetSession:
         if self.resolved.is_reference and env and os.environ.get(env):
             return ReferenceControl(self.url, Secret(os.environ[env], "operator token"))
         return TargetControl()
+
+    def table_api(self, key: str) -> TableApiClient | None:
+        """The Table API as persona `key`, when the target's profile says it offers it (else None)."""
+        cfg = self.profile.table_api
+        if not cfg.enabled:
+            return None
+        p = self.persona(key)
+        return TableApiClient(self.url, httpx.BasicAuth(p.username, p.password().reveal()), key, cfg.path)
 
     def otp(self, key: str) -> OtpSource:
         """The code source of a persona (one per process, so 'never reuse' holds)."""

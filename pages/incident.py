@@ -1,0 +1,229 @@
+"""Incident pages: the Create Incident record producer, the ticket page and My Requests.
+
+Locators use roles and the visible labels from the target profile (labels.incident.*).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import APIResponse, Download, Locator
+
+from .base import BasePage
+
+# record-producer variable -> profile label key (incident.<key>)
+FORM_LABELS = {
+    "category": "category", "subcategory": "subcategory", "impact": "impact", "urgency": "urgency",
+    "short_description": "short_description", "description": "description",
+    "u_device_id": "device_id", "u_mpxn": "mpxn", "u_your_reference": "your_reference",
+    "u_contact_first_name": "contact_first_name", "u_contact_last_name": "contact_last_name",
+    "u_contact_phone": "contact_phone", "u_contact_email": "contact_email",
+}
+CHOICE_FIELDS = {"category", "subcategory", "impact", "urgency"}
+
+
+@dataclass
+class IncidentData:
+    """What a user types into the Create Incident form; choices are given by their visible labels."""
+
+    values: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> str:
+        return self.values.get(name, "")
+
+
+_INVALID_FIELD_JS = """(message) => {
+  for (const el of document.querySelectorAll('[aria-invalid="true"]')) {
+    const ids = (el.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
+    if (ids.some((id) => (document.getElementById(id)?.textContent || '').includes(message))) {
+      return el.labels && el.labels[0] ? el.labels[0].textContent.trim() : el.name;
+    }
+  }
+  return null;
+}"""
+
+
+class CreateIncidentPage(BasePage):
+    """/sp?id=sc_cat_item&sys_id=<Create Incident record producer>."""
+
+    def open(self) -> None:
+        self.open_portal("sc_cat_item", sys_id=self.profile.incidents.record_producer_sys_id)
+
+    @property
+    def heading_(self) -> Locator:
+        return self.heading(self.label("incident.create_heading"))
+
+    def field(self, name: str) -> Locator:
+        return self.page.get_by_label(self.label(f"incident.{FORM_LABELS[name]}"), exact=True)
+
+    @property
+    def submit_button(self) -> Locator:
+        return self.page.get_by_role("button", name=self.label("incident.submit"), exact=True)
+
+    def fill(self, data: IncidentData) -> None:
+        for name, value in data.values.items():
+            if name in CHOICE_FIELDS:
+                if value:
+                    self.field(name).select_option(label=value)
+            else:
+                self.field(name).fill(value)
+
+    def invalid_field_saying(self, message: str) -> str | None:
+        """The label of a field marked invalid (aria-invalid) whose description holds the message, if any."""
+        return self.page.evaluate(_INVALID_FIELD_JS, message)
+
+    def raise_incident(self, data: IncidentData) -> None:
+        self.open()
+        self.fill(data)
+        self.submit_and_wait(self.submit_button)
+
+
+class TicketPage(BasePage):
+    """/sp?id=ticket&table=incident&sys_id=...: header, details, Actions, Activity, Attachments."""
+
+    def open(self, sys_id: str) -> None:
+        self.open_portal("ticket", table="incident", sys_id=sys_id)
+
+    def url_for(self, sys_id: str) -> str:
+        return self.portal_path("ticket", table="incident", sys_id=sys_id)
+
+    @property
+    def sys_id(self) -> str:
+        params = parse_qs(urlparse(self.page.url).query)
+        return params.get("sys_id", [""])[0]
+
+    @property
+    def number(self) -> Locator:
+        return self.page.get_by_role("heading", level=1)
+
+    def value(self, key: str) -> Locator:
+        """The value shown for a field, by its label key (incident.<key>), e.g. 'priority'."""
+        return self.page.get_by_role("group", name=self.label(f"incident.{key}"), exact=True).get_by_role("definition")
+
+    @property
+    def state(self) -> Locator:
+        return self.value("state")
+
+    @property
+    def created(self) -> Locator:
+        return self.value("created").locator("time")
+
+    # ---- actions ---------------------------------------------------------------
+    @property
+    def actions(self) -> Locator:
+        return self.page.get_by_role("region", name=self.label("incident.actions"), exact=True)
+
+    def action(self, key: str) -> Locator:
+        return self.page.get_by_role("button", name=self.label(f"incident.{key}"), exact=True)
+
+    @property
+    def dialog(self) -> Locator:
+        return self.page.get_by_role("dialog")
+
+    def resolve(self, code: str, notes: str) -> None:
+        self.submit_and_wait(self.action("resolve"))
+        if code:
+            self.dialog.get_by_label(self.label("incident.close_code"), exact=True).select_option(label=code)
+        self.dialog.get_by_label(self.label("incident.close_notes"), exact=True).fill(notes)
+        self.submit_and_wait(self.dialog.get_by_role("button", name=self.label("incident.resolve_submit"),
+                                                     exact=True))
+
+    def close(self) -> None:
+        self.submit_and_wait(self.action("close"))
+
+    def reopen(self, reason: str) -> None:
+        self.submit_and_wait(self.action("reopen"))
+        self.dialog.get_by_label(self.label("incident.reopen_reason"), exact=True).fill(reason)
+        self.submit_and_wait(self.dialog.get_by_role("button", name=self.label("incident.reopen_submit"),
+                                                     exact=True))
+
+    def field_error(self, label_key: str) -> Locator:
+        """A form control whose accessible description carries its error."""
+        return self.page.get_by_label(self.label(f"incident.{label_key}"), exact=True)
+
+    # ---- activity ----------------------------------------------------------------
+    @property
+    def activity(self) -> Locator:
+        return self.page.get_by_role("region", name=self.label("incident.activity"), exact=True)
+
+    @property
+    def entries(self) -> Locator:
+        return self.activity.get_by_role("article")
+
+    @property
+    def update_text(self) -> Locator:
+        return self.activity.get_by_label(self.label("incident.comment"), exact=True)
+
+    def add_update(self, update_type: str, text: str) -> None:
+        self.activity.get_by_label(self.label("incident.update_type"), exact=True).select_option(label=update_type)
+        self.update_text.fill(text)
+        self.submit_and_wait(self.activity.get_by_role("button", name=self.label("incident.send"), exact=True))
+
+    # ---- attachments -----------------------------------------------------------------
+    @property
+    def attachments(self) -> Locator:
+        return self.page.get_by_role("region", name=self.label("incident.attachments"), exact=True)
+
+    @property
+    def file_input(self) -> Locator:
+        return self.attachments.get_by_label(self.label("incident.attach_file"), exact=True)
+
+    def attach(self, path: Path) -> None:
+        self.file_input.set_input_files(str(path))
+        self.submit_and_wait(self.attachments.get_by_role("button", name=self.label("incident.upload"), exact=True))
+
+    def attachment_link(self, file_name: str) -> Locator:
+        return self.attachments.get_by_role("link", name=file_name, exact=True)
+
+    def download(self, file_name: str) -> Download:
+        with self.page.expect_download() as info:
+            self.attachment_link(file_name).click()
+        return info.value
+
+    # ---- asking the server directly (proves a rule is enforced there, not only hidden) ----
+    def post_directly(self, sys_id: str, **form: str) -> APIResponse:
+        """POST the ticket page's form as a browser would, with this session's CSRF token."""
+        token = self.page.locator("input[name=sysparm_ck]").first.input_value()
+        return self.page.request.post(self.url_for(sys_id), form={"sysparm_ck": token, **form}, max_redirects=0)
+
+
+class MyRequestsPage(BasePage):
+    """/sp?id=my_requests: Open/Closed filter, search by number or summary."""
+
+    def open(self) -> None:
+        self.open_portal("my_requests")
+
+    @property
+    def table(self) -> Locator:
+        return self.page.get_by_role("table", name=self.label("incident.list_heading"))
+
+    @property
+    def summary(self) -> Locator:
+        return self.page.locator("#list_summary")
+
+    def search(self, text: str, show: str | None = None) -> None:
+        if show:
+            self.page.get_by_label(self.label("incident.show"), exact=True).select_option(
+                label=self.label(f"incident.show_{show}"))
+        self.page.get_by_label(self.label("incident.search"), exact=True).fill(text)
+        self.submit_and_wait(self.page.get_by_role("button", name=self.label("incident.search_submit"), exact=True))
+
+    @property
+    def rows(self) -> Locator:
+        return self.table.get_by_role("row").filter(has=self.page.get_by_role("rowheader"))
+
+    def link(self, number: str) -> Locator:
+        return self.table.get_by_role("link", name=number, exact=True)
+
+    def row(self, number: str) -> Locator:
+        return self.rows.filter(has=self.page.get_by_role("link", name=number, exact=True))
+
+    def summary_of(self, number: str) -> Locator:
+        """The summary cell of an incident's row (the number is the row header)."""
+        return self.row(number).get_by_role("cell").first
+
+
+NUMBER = re.compile(r"^[A-Z]{2,6}\d{7,}$")
