@@ -34,9 +34,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(*, host: str, port: int, profile: str, secrets: dict, operator_token: str, db_dir: Path,
-          on_ready=None) -> None:
+          on_ready=None, tls: tuple[str, str] | None = None) -> None:
     sock = bind(host, port)
-    url = f"http://{host}:{sock.getsockname()[1]}"
+    url = f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}"
     settings = Settings.from_env(profile=profile, db_path=db_dir / "refssi.sqlite3", secrets=secrets,
                                  operator_token=operator_token, server_key=os.urandom(32))
 
@@ -45,7 +45,8 @@ def serve(*, host: str, port: int, profile: str, secrets: dict, operator_token: 
             on_ready(url, s)
 
     app = create_app(settings, on_ready=ready)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                            ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default="reference")
     ap.add_argument("--secrets-file", required=True)
     ap.add_argument("--db-dir")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM); needs --tls-key")
+    ap.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = ap.parse_args(argv)
     path = Path(args.secrets_file)
     data = json.loads(path.read_text())
@@ -66,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"REFSSI READY {url} {s.smtp_port}", flush=True)
 
     serve(host=args.host, port=args.port, profile=args.profile, secrets=data["secrets"],
-          operator_token=data["operator_token"], db_dir=db_dir, on_ready=announce)
+          operator_token=data["operator_token"], db_dir=db_dir, on_ready=announce,
+          tls=(args.tls_cert, args.tls_key) if args.tls_cert else None)
     return 0
 
 

@@ -86,7 +86,7 @@ class IncidentError(Exception):
 
     def api(self) -> ApiError:
         if self.status == 403:
-            return ApiError(403, "Operation Failed", "; ".join(self.errors.values()))
+            return ApiError(403, "Operation Failed", " ".join(self.errors.values()))
         return ApiError(400, "Invalid value", "; ".join(f"{k}: {v}" for k, v in self.errors.items()))
 
 

@@ -32,6 +32,12 @@ class RunningSSI:
     started_in: float = 0.0
 
     @property
+    def ca_file(self) -> Path | None:
+        """The self-signed certificate to trust, when started with tls=True."""
+        path = self.workdir / "tls-cert.pem"
+        return path if path.exists() else None
+
+    @property
     def env(self) -> dict[str, str]:
         """What a harness process needs to use this server as its 'reference' target."""
         return {
@@ -55,6 +61,17 @@ class RunningSSI:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
 
 
+def self_signed(workdir: Path) -> list[str]:
+    """A one-day self-signed certificate for 127.0.0.1 (for HTTPS-only clients such as pysnc)."""
+    cert, key = workdir / "tls-cert.pem", workdir / "tls-key.pem"
+    if not shutil.which("openssl"):
+        raise LaunchError("serving HTTPS needs the openssl command to make a certificate")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return ["--tls-cert", str(cert), "--tls-key", str(key)]
+
+
 @dataclass
 class EmbeddedSSI:
     """Context manager: `with EmbeddedSSI() as ssi: ... ssi.url ...`."""
@@ -63,6 +80,7 @@ class EmbeddedSSI:
     unsafe: Iterable[str] = ()
     overrides: Mapping[str, int | str] = field(default_factory=dict)  # REFSSI_* settings, e.g. idle timeout
     startup_timeout: float = 30.0
+    tls: bool = False  # serve HTTPS with a throw-away self-signed certificate for 127.0.0.1 (needs openssl)
     running: RunningSSI | None = None
 
     def start(self) -> RunningSSI:
@@ -80,7 +98,7 @@ class EmbeddedSSI:
         log = open(workdir / "server.log", "wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "refssi", "--profile", self.profile, "--secrets-file", str(secrets_file),
-             "--db-dir", str(workdir)],
+             "--db-dir", str(workdir), *(self_signed(workdir) if self.tls else [])],
             stdout=subprocess.PIPE, stderr=log, env=env, start_new_session=True,
         )
         log.close()
