@@ -239,8 +239,8 @@ def _convert(call: Call, f: Field, value: str, term: str) -> Any:
         if v in ("false", "0"):
             return 0
         raise ApiError(400, "Invalid query", f"'{term}': {f.name} is true or false, not '{value}'")
-    if f.type == "reference":
-        return call.principal.sys_id or "" if value == CURRENT_USER else value
+    if value == CURRENT_USER and f.type == "reference":
+        return call.principal.sys_id or ""
     if value.startswith("javascript:"):
         raise ApiError(400, "Invalid query", f"'{term}': only {CURRENT_USER} is supported as a script value")
     if f.type == "choice" and f.choices is not None:

@@ -161,3 +161,22 @@ def run_secrets(server, t_start: float, t_end: float) -> dict[str, str]:
             secrets.setdefault(totp.at(t), f"authenticator code of {user}")
             t += 30
     return secrets
+
+
+_LAST_STEP: dict[str, int] = {}
+
+
+def login_fresh(portal: Portal, user: str, password: str, seed: str) -> httpx.Response:
+    """Portal.login with a TOTP code from a time step this process has not used for that user yet
+    (the server refuses a replayed code), waiting for the next step when needed."""
+    import time
+
+    totp = pyotp.TOTP(seed)
+    while int(time.time() // 30) <= _LAST_STEP.get(user, -1):
+        time.sleep(0.5)
+    step = int(time.time() // 30)
+    r = portal.password(user, password)
+    assert r.headers.get("location") == "/validate_multifactor_auth_code.do", r.text[:500]
+    r = portal.code(totp.at(step * 30))
+    _LAST_STEP[user] = step
+    return r
