@@ -930,3 +930,17 @@ for _prefix in ("/api/now/attachment", "/api/now/v1/attachment"):
                 **API_HEADERS, "Content-Disposition": _content_disposition(row["file_name"])})
 
         return await run_call(request, work, accept_json=False)
+
+
+# ---------------------------------------------------------------- operator: volume figures for the benchmarks
+from .operator import require_operator  # noqa: E402
+
+
+@router.get("/_operator/incidents/stats", dependencies=[Depends(require_operator)], include_in_schema=False)
+async def incident_stats(request: Request) -> dict:
+    from .bulk import STATS
+
+    with request.app.state.db.tx() as c:
+        total = c.execute("SELECT COUNT(*) FROM incident").fetchone()[0]
+        orgs = c.execute("SELECT COUNT(DISTINCT company) FROM incident").fetchone()[0]
+    return {"incidents": total, "organisations_with_incidents": orgs, "bulk_seed": dict(STATS)}

@@ -208,6 +208,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from refssi.security import new_token
     from refssi.seed import generate_secrets, load_seed, persona_env_names, secrets_env
 
+    if not 0 <= args.incidents <= 5_000_000:
+        raise UsageError(f"--incidents {args.incidents}: give a number from 0 to 5000000",
+                         "e.g. --incidents 300000 for one year of DCC volume")
+    if args.incidents:
+        os.environ["REFSSI_BULK_INCIDENTS"] = str(args.incidents)
+        say(f"uept: generating {args.incidents} incidents before the server starts ...")
     generated = generate_secrets()
     token = new_token()
     state = Path(args.state_dir)
@@ -223,6 +229,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         with os.fdopen(fd, "w") as f:
             f.writelines(f"{k}={json.dumps(v)}\n" for k, v in values.items())
         say(f"Reference SSI running at {url}  (portal: {url}/sp, classic login: {url}/login.do)")
+        if args.incidents:
+            from refssi.bulk import STATS
+
+            say(f"Generated {STATS.get('incidents')} incidents across {STATS.get('organisations')} organisations "
+                f"in {STATS.get('seconds')} s (benchmark data).")
         say("Demo personas (organisation: user name, Job Type Roles, second factor):")
         for p in load_seed().personas:
             mfa = {"totp": "authenticator app", "email": "emailed code", "none": "sets up MFA at first login"}[p.mfa]
@@ -288,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--profile", default="reference", help="target profile (default: reference)")
     serve.add_argument("--state-dir", default=".uept", help="where the secrets file goes (default: .uept)")
     serve.add_argument("--show-secrets", action="store_true", help="also print passwords and authenticator keys")
+    serve.add_argument("--incidents", type=int, default=0, metavar="N",
+                       help="first generate N incidents across organisations (benchmarks; 300000 = a year of volume)")
     serve.set_defaults(func=cmd_serve)
 
     br = sub.add_parser("browser", help="show which Chromium uept uses; --install gets one")
