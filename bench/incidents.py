@@ -27,7 +27,7 @@ import pyotp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from refssi.launcher import EmbeddedSSI, RunningSSI  # noqa: E402
+from refssi.launcher import EmbeddedSSI, RunningSSI
 
 PAGE_TARGET_MS, API_TARGET_MS, SEED_TARGET_S = 100.0, 50.0, 60.0
 CSRF = re.compile(r'name="sysparm_ck" value="([^"]+)"')
@@ -77,21 +77,38 @@ def check(r: httpx.Response, expect: int = 200) -> httpx.Response:
 def run(ssi: RunningSSI, samples: int) -> bool:
     sec = ssi.secrets["SM user"]
     portal = sign_in(ssi.url, "sm.nps", sec["password"], sec["totp_seed"])
-    api = httpx.Client(base_url=ssi.url, auth=("sm.nps", sec["password"]), timeout=30,
-                       headers={"Accept": "application/json"})
-    operator = httpx.Client(base_url=ssi.url, headers={"Authorization": f"Bearer {ssi.operator_token}"}, timeout=30)
+    api = httpx.Client(
+        base_url=ssi.url, auth=("sm.nps", sec["password"]), timeout=30, headers={"Accept": "application/json"}
+    )
+    operator = httpx.Client(
+        base_url=ssi.url, headers={"Authorization": f"Bearer {ssi.operator_token}"}, timeout=30
+    )
     stats = check(operator.get("/_operator/incidents/stats")).json()
-    mine = int(check(api.get("/api/now/table/incident", params={"sysparm_limit": 1})).headers["x-total-count"])
+    mine = int(
+        check(api.get("/api/now/table/incident", params={"sysparm_limit": 1})).headers["x-total-count"]
+    )
     rng = random.Random(7)
     sample = []
     for _ in range(5):
-        r = check(api.get("/api/now/table/incident", params={
-            "sysparm_fields": "sys_id,number", "sysparm_limit": 40, "sysparm_offset": rng.randrange(0, max(1, mine - 40))}))
+        r = check(
+            api.get(
+                "/api/now/table/incident",
+                params={
+                    "sysparm_fields": "sys_id,number",
+                    "sysparm_limit": 40,
+                    "sysparm_offset": rng.randrange(0, max(1, mine - 40)),
+                },
+            )
+        )
         sample += r.json()["result"]
-    print(f"Volume: {stats['incidents']} incidents, {stats['bulk_seed'].get('organisations')} organisations; "
-          f"the SM user's organisation holds {mine}.")
-    print(f"Seeding: {stats['bulk_seed'].get('seconds')} s (target < {SEED_TARGET_S:.0f} s); "
-          f"server ready after {ssi.started_in:.1f} s.")
+    print(
+        f"Volume: {stats['incidents']} incidents, {stats['bulk_seed'].get('organisations')} organisations; "
+        f"the SM user's organisation holds {mine}."
+    )
+    print(
+        f"Seeding: {stats['bulk_seed'].get('seconds')} s (target < {SEED_TARGET_S:.0f} s); "
+        f"server ready after {ssi.started_in:.1f} s."
+    )
 
     def pick(i: int) -> dict:
         return sample[i % len(sample)]
@@ -99,24 +116,51 @@ def run(ssi: RunningSSI, samples: int) -> bool:
     pages = {
         "My Requests, open (page 1)": lambda i: check(portal.get("/sp?id=my_requests")),
         "My Requests, closed (page 1)": lambda i: check(portal.get("/sp?id=my_requests&view=closed")),
-        "My Requests, closed (page 100)": lambda i: check(portal.get("/sp?id=my_requests&view=closed&page=100")),
-        "Search by number": lambda i: check(portal.get(f"/sp?id=my_requests&view=closed&q={pick(i)['number']}")),
+        "My Requests, closed (page 100)": lambda i: check(
+            portal.get("/sp?id=my_requests&view=closed&page=100")
+        ),
+        "Search by number": lambda i: check(
+            portal.get(f"/sp?id=my_requests&view=closed&q={pick(i)['number']}")
+        ),
         "Search by summary word": lambda i: check(portal.get("/sp?id=my_requests&q=firmware")),
-        "Ticket page": lambda i: check(portal.get(f"/sp?id=ticket&table=incident&sys_id={pick(i)['sys_id']}")),
+        "Ticket page": lambda i: check(
+            portal.get(f"/sp?id=ticket&table=incident&sys_id={pick(i)['sys_id']}")
+        ),
     }
     table = "/api/now/table/incident"
     apis = {
         "API: get by sys_id": lambda i: check(api.get(f"{table}/{pick(i)['sys_id']}")),
-        "API: get by sys_id, display_value=all": lambda i: check(api.get(
-            f"{table}/{pick(i)['sys_id']}", params={"sysparm_display_value": "all"})),
-        "API: number=...": lambda i: check(api.get(table, params={"sysparm_query": f"number={pick(i)['number']}"})),
-        "API: active=true^ORDERBYDESCsys_updated_on, 20": lambda i: check(api.get(table, params={
-            "sysparm_query": "active=true^ORDERBYDESCsys_updated_on", "sysparm_limit": 20})),
-        "API: state=7^ORDERBYsys_id, 100, offset": lambda i: check(api.get(table, params={
-            "sysparm_query": "state=7^ORDERBYsys_id", "sysparm_limit": 100, "sysparm_offset": (i * 100) % 5000})),
-        "API: short_descriptionLIKE^ORpriority=1, 20": lambda i: check(api.get(table, params={
-            "sysparm_query": "short_descriptionLIKEfirmware^ORpriority=1^ORDERBYDESCsys_created_on",
-            "sysparm_limit": 20, "sysparm_fields": "number,short_description,priority"})),
+        "API: get by sys_id, display_value=all": lambda i: check(
+            api.get(f"{table}/{pick(i)['sys_id']}", params={"sysparm_display_value": "all"})
+        ),
+        "API: number=...": lambda i: check(
+            api.get(table, params={"sysparm_query": f"number={pick(i)['number']}"})
+        ),
+        "API: active=true^ORDERBYDESCsys_updated_on, 20": lambda i: check(
+            api.get(
+                table, params={"sysparm_query": "active=true^ORDERBYDESCsys_updated_on", "sysparm_limit": 20}
+            )
+        ),
+        "API: state=7^ORDERBYsys_id, 100, offset": lambda i: check(
+            api.get(
+                table,
+                params={
+                    "sysparm_query": "state=7^ORDERBYsys_id",
+                    "sysparm_limit": 100,
+                    "sysparm_offset": (i * 100) % 5000,
+                },
+            )
+        ),
+        "API: short_descriptionLIKE^ORpriority=1, 20": lambda i: check(
+            api.get(
+                table,
+                params={
+                    "sysparm_query": "short_descriptionLIKEfirmware^ORpriority=1^ORDERBYDESCsys_created_on",
+                    "sysparm_limit": 20,
+                    "sysparm_fields": "number,short_description,priority",
+                },
+            )
+        ),
         "API: sys_user list": lambda i: check(api.get("/api/now/table/sys_user")),
     }
     ok = True
@@ -127,15 +171,23 @@ def run(ssi: RunningSSI, samples: int) -> bool:
             p50, p95 = pct(times, 50), pct(times, 95)
             met = p95 < target
             ok &= met
-            print(f"{name:<52} {p50:>8.1f} {p95:>8.1f} {'<' + format(target, '.0f'):>8}  {'ok' if met else 'OVER'}")
+            print(
+                f"{name:<52} {p50:>8.1f} {p95:>8.1f} {'<' + format(target, '.0f'):>8}  "
+                f"{'ok' if met else 'OVER'}"
+            )
     mem = memory(ssi.process.pid) if ssi.process else {}
     db = sum(f.stat().st_size for f in ssi.workdir.glob("refssi.sqlite3*")) // (1024 * 1024)
-    print(f"\nServer memory: {mem.get('VmRSS', '?')} MB resident, {mem.get('VmHWM', '?')} MB peak; "
-          f"database {db} MB on disk.")
+    print(
+        f"\nServer memory: {mem.get('VmRSS', '?')} MB resident, {mem.get('VmHWM', '?')} MB peak; "
+        f"database {db} MB on disk."
+    )
     seed_ok = (stats["bulk_seed"].get("seconds") or 0) < SEED_TARGET_S
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
-    print(f"Verdict: {'all targets met' if ok and seed_ok else 'some targets missed'} "
-          f"({samples} samples per measurement; machine load average {' '.join(load)} on {os.cpu_count()} CPUs).")
+    print(
+        f"Verdict: {'all targets met' if ok and seed_ok else 'some targets missed'} "
+        f"({samples} samples per measurement; machine load average {' '.join(load)} "
+        f"on {os.cpu_count()} CPUs)."
+    )
     return ok and seed_ok
 
 

@@ -16,11 +16,19 @@ from .base import BasePage
 
 # record-producer variable -> profile label key (incident.<key>)
 FORM_LABELS = {
-    "category": "category", "subcategory": "subcategory", "impact": "impact", "urgency": "urgency",
-    "short_description": "short_description", "description": "description",
-    "u_device_id": "device_id", "u_mpxn": "mpxn", "u_your_reference": "your_reference",
-    "u_contact_first_name": "contact_first_name", "u_contact_last_name": "contact_last_name",
-    "u_contact_phone": "contact_phone", "u_contact_email": "contact_email",
+    "category": "category",
+    "subcategory": "subcategory",
+    "impact": "impact",
+    "urgency": "urgency",
+    "short_description": "short_description",
+    "description": "description",
+    "u_device_id": "device_id",
+    "u_mpxn": "mpxn",
+    "u_your_reference": "your_reference",
+    "u_contact_first_name": "contact_first_name",
+    "u_contact_last_name": "contact_last_name",
+    "u_contact_phone": "contact_phone",
+    "u_contact_email": "contact_email",
 }
 CHOICE_FIELDS = {"category", "subcategory", "impact", "urgency"}
 
@@ -101,7 +109,9 @@ class TicketPage(BasePage):
 
     def value(self, key: str) -> Locator:
         """The value shown for a field, by its label key (incident.<key>), e.g. 'priority'."""
-        return self.page.get_by_role("group", name=self.label(f"incident.{key}"), exact=True).get_by_role("definition")
+        return self.page.get_by_role("group", name=self.label(f"incident.{key}"), exact=True).get_by_role(
+            "definition"
+        )
 
     @property
     def state(self) -> Locator:
@@ -128,8 +138,9 @@ class TicketPage(BasePage):
         if code:
             self.dialog.get_by_label(self.label("incident.close_code"), exact=True).select_option(label=code)
         self.dialog.get_by_label(self.label("incident.close_notes"), exact=True).fill(notes)
-        self.submit_and_wait(self.dialog.get_by_role("button", name=self.label("incident.resolve_submit"),
-                                                     exact=True))
+        self.submit_and_wait(
+            self.dialog.get_by_role("button", name=self.label("incident.resolve_submit"), exact=True)
+        )
 
     def close(self) -> None:
         self.submit_and_wait(self.action("close"))
@@ -137,8 +148,9 @@ class TicketPage(BasePage):
     def reopen(self, reason: str) -> None:
         self.submit_and_wait(self.action("reopen"))
         self.dialog.get_by_label(self.label("incident.reopen_reason"), exact=True).fill(reason)
-        self.submit_and_wait(self.dialog.get_by_role("button", name=self.label("incident.reopen_submit"),
-                                                     exact=True))
+        self.submit_and_wait(
+            self.dialog.get_by_role("button", name=self.label("incident.reopen_submit"), exact=True)
+        )
 
     def field_error(self, label_key: str) -> Locator:
         """A form control whose accessible description carries its error."""
@@ -158,9 +170,13 @@ class TicketPage(BasePage):
         return self.activity.get_by_label(self.label("incident.comment"), exact=True)
 
     def add_update(self, update_type: str, text: str) -> None:
-        self.activity.get_by_label(self.label("incident.update_type"), exact=True).select_option(label=update_type)
+        self.activity.get_by_label(self.label("incident.update_type"), exact=True).select_option(
+            label=update_type
+        )
         self.update_text.fill(text)
-        self.submit_and_wait(self.activity.get_by_role("button", name=self.label("incident.send"), exact=True))
+        self.submit_and_wait(
+            self.activity.get_by_role("button", name=self.label("incident.send"), exact=True)
+        )
 
     # ---- attachments -----------------------------------------------------------------
     @property
@@ -173,7 +189,9 @@ class TicketPage(BasePage):
 
     def attach(self, path: Path) -> None:
         self.file_input.set_input_files(str(path))
-        self.submit_and_wait(self.attachments.get_by_role("button", name=self.label("incident.upload"), exact=True))
+        self.submit_and_wait(
+            self.attachments.get_by_role("button", name=self.label("incident.upload"), exact=True)
+        )
 
     def attachment_link(self, file_name: str) -> Locator:
         return self.attachments.get_by_role("link", name=file_name, exact=True)
@@ -187,7 +205,9 @@ class TicketPage(BasePage):
     def post_directly(self, sys_id: str, **form: str) -> APIResponse:
         """POST the ticket page's form as a browser would, with this session's CSRF token."""
         token = self.page.locator("input[name=sysparm_ck]").first.input_value()
-        return self.page.request.post(self.url_for(sys_id), form={"sysparm_ck": token, **form}, max_redirects=0)
+        return self.page.request.post(
+            self.url_for(sys_id), form={"sysparm_ck": token, **form}, max_redirects=0
+        )
 
 
 class MyRequestsPage(BasePage):
@@ -207,9 +227,12 @@ class MyRequestsPage(BasePage):
     def search(self, text: str, show: str | None = None) -> None:
         if show:
             self.page.get_by_label(self.label("incident.show"), exact=True).select_option(
-                label=self.label(f"incident.show_{show}"))
+                label=self.label(f"incident.show_{show}")
+            )
         self.page.get_by_label(self.label("incident.search"), exact=True).fill(text)
-        self.submit_and_wait(self.page.get_by_role("button", name=self.label("incident.search_submit"), exact=True))
+        self.submit_and_wait(
+            self.page.get_by_role("button", name=self.label("incident.search_submit"), exact=True)
+        )
 
     @property
     def rows(self) -> Locator:

@@ -57,7 +57,11 @@ def sc_cat_item(ctx: Ctx) -> Response:
     item = next((i for i in CATALOG_ITEMS if i.sys_id(ctx.profile) == wanted), None) if wanted else None
     if item is None:
         return ctx.not_valid()
-    if item.component and item.component not in ctx.components and item.unsafe_bypass not in ctx.settings.unsafe:
+    if (
+        item.component
+        and item.component not in ctx.components
+        and item.unsafe_bypass not in ctx.settings.unsafe
+    ):
         return ctx.forbidden()
     return item.handler(ctx)
 

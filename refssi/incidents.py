@@ -33,8 +33,23 @@ from .catalog import catalog_item, ticket_table
 from .db import glide_time, new_sys_id
 from .deps import get_ctx
 from .settings import Settings
-from .table_api import (ADMIN, API_HEADERS, TABLES, ApiError, Call, Field, Principal, TableDef, fetch_one, handle,
-                        not_found, read_options, register, run_call, serialize)
+from .table_api import (
+    ADMIN,
+    API_HEADERS,
+    TABLES,
+    ApiError,
+    Call,
+    Field,
+    Principal,
+    TableDef,
+    fetch_one,
+    handle,
+    not_found,
+    read_options,
+    register,
+    run_call,
+    serialize,
+)
 from .web import Ctx, menu_link, portal_page
 
 router = APIRouter()
@@ -45,31 +60,88 @@ NEW, IN_PROGRESS, ON_HOLD, RESOLVED, CLOSED, CANCELED = 1, 2, 3, 6, 7, 8
 AWAITING_CALLER = 1
 
 # What a portal user (the caller's organisation) may do, and what DCC's service desk may do.
-CALLER_TRANSITIONS = {(NEW, RESOLVED), (IN_PROGRESS, RESOLVED), (ON_HOLD, RESOLVED), (RESOLVED, CLOSED),
-                      (RESOLVED, IN_PROGRESS)}
-DESK_TRANSITIONS = {(NEW, IN_PROGRESS), (NEW, ON_HOLD), (IN_PROGRESS, ON_HOLD), (ON_HOLD, IN_PROGRESS),
-                    (RESOLVED, IN_PROGRESS)} | {(s, t) for s in (NEW, IN_PROGRESS, ON_HOLD) for t in
-                                                (RESOLVED, CLOSED, CANCELED)} | {(RESOLVED, CLOSED)}
+CALLER_TRANSITIONS = {
+    (NEW, RESOLVED),
+    (IN_PROGRESS, RESOLVED),
+    (ON_HOLD, RESOLVED),
+    (RESOLVED, CLOSED),
+    (RESOLVED, IN_PROGRESS),
+}
+DESK_TRANSITIONS = (
+    {
+        (NEW, IN_PROGRESS),
+        (NEW, ON_HOLD),
+        (IN_PROGRESS, ON_HOLD),
+        (ON_HOLD, IN_PROGRESS),
+        (RESOLVED, IN_PROGRESS),
+    }
+    | {(s, t) for s in (NEW, IN_PROGRESS, ON_HOLD) for t in (RESOLVED, CLOSED, CANCELED)}
+    | {(RESOLVED, CLOSED)}
+)
 CALLER_FIELDS = {"comments", "u_update_type", "state", "close_code", "close_notes"}
-DESK_FIELDS = CALLER_FIELDS | {"work_notes", "hold_reason", "impact", "urgency", "category", "subcategory",
-                               "short_description", "description"}
+DESK_FIELDS = CALLER_FIELDS | {
+    "work_notes",
+    "hold_reason",
+    "impact",
+    "urgency",
+    "category",
+    "subcategory",
+    "short_description",
+    "description",
+}
 
 # The variables of the Create Incident record producer (also the writable fields on insert).
-FORM_FIELDS = ("category", "subcategory", "impact", "urgency", "short_description", "description",
-               "u_contact_first_name", "u_contact_last_name", "u_contact_phone", "u_contact_email",
-               "u_device_id", "u_mpxn", "u_your_reference")
-LABEL_KEYS = {"category": "category", "subcategory": "subcategory", "impact": "impact", "urgency": "urgency",
-              "short_description": "short_description", "description": "description",
-              "u_contact_first_name": "contact_first_name", "u_contact_last_name": "contact_last_name",
-              "u_contact_phone": "contact_phone", "u_contact_email": "contact_email", "u_device_id": "device_id",
-              "u_mpxn": "mpxn", "u_your_reference": "your_reference", "close_code": "close_code",
-              "close_notes": "close_notes", "comments": "comment", "u_update_type": "update_type",
-              "hold_reason": "hold_reason", "state": "state", "work_notes": "comment"}
-LIMIT_KEYS = {"short_description": "short_description", "description": "description", "comments": "comment",
-              "work_notes": "comment", "close_notes": "close_notes", "u_your_reference": "your_reference",
-              "u_contact_first_name": "contact_name", "u_contact_last_name": "contact_name",
-              "u_contact_email": "contact_email", "u_contact_phone": "contact_name", "u_device_id": "device_id",
-              "u_mpxn": "mpxn"}
+FORM_FIELDS = (
+    "category",
+    "subcategory",
+    "impact",
+    "urgency",
+    "short_description",
+    "description",
+    "u_contact_first_name",
+    "u_contact_last_name",
+    "u_contact_phone",
+    "u_contact_email",
+    "u_device_id",
+    "u_mpxn",
+    "u_your_reference",
+)
+LABEL_KEYS = {
+    "category": "category",
+    "subcategory": "subcategory",
+    "impact": "impact",
+    "urgency": "urgency",
+    "short_description": "short_description",
+    "description": "description",
+    "u_contact_first_name": "contact_first_name",
+    "u_contact_last_name": "contact_last_name",
+    "u_contact_phone": "contact_phone",
+    "u_contact_email": "contact_email",
+    "u_device_id": "device_id",
+    "u_mpxn": "mpxn",
+    "u_your_reference": "your_reference",
+    "close_code": "close_code",
+    "close_notes": "close_notes",
+    "comments": "comment",
+    "u_update_type": "update_type",
+    "hold_reason": "hold_reason",
+    "state": "state",
+    "work_notes": "comment",
+}
+LIMIT_KEYS = {
+    "short_description": "short_description",
+    "description": "description",
+    "comments": "comment",
+    "work_notes": "comment",
+    "close_notes": "close_notes",
+    "u_your_reference": "your_reference",
+    "u_contact_first_name": "contact_name",
+    "u_contact_last_name": "contact_name",
+    "u_contact_email": "contact_email",
+    "u_contact_phone": "contact_name",
+    "u_device_id": "device_id",
+    "u_mpxn": "mpxn",
+}
 
 MPAN_RX = re.compile(r"^\d{13}$")  # MPAN core
 MPRN_RX = re.compile(r"^\d{6,10}$")  # gas meter point reference
@@ -99,7 +171,9 @@ def state_label(settings: Settings, state: int | None) -> str:
 
 
 # ---------------------------------------------------------------- visibility
-def scope(settings: Settings, principal: Principal, column: str = "incident.company") -> tuple[str, list[Any]]:
+def scope(
+    settings: Settings, principal: Principal, column: str = "incident.company"
+) -> tuple[str, list[Any]]:
     """The incidents a caller may see: their own organisation's (DCC's desk: all)."""
     if principal.admin or "no_org_scoping" in settings.unsafe:
         return "", []
@@ -108,8 +182,9 @@ def scope(settings: Settings, principal: Principal, column: str = "incident.comp
 
 def visible(conn, settings: Settings, principal: Principal, sys_id: str) -> dict[str, Any] | None:
     where, params = scope(settings, principal)
-    row = conn.execute("SELECT * FROM incident WHERE sys_id = ?" + (f" AND {where}" if where else ""),
-                       [sys_id, *params]).fetchone()
+    row = conn.execute(
+        "SELECT * FROM incident WHERE sys_id = ?" + (f" AND {where}" if where else ""), [sys_id, *params]
+    ).fetchone()
     return dict(row) if row else None
 
 
@@ -128,12 +203,19 @@ def _check_text(settings: Settings, values: dict[str, str], errors: dict[str, st
         elif name in LIMIT_KEYS and "no_length_check" not in settings.unsafe:
             limit = getattr(limits, LIMIT_KEYS[name])
             if len(value) > limit:
-                errors[name] = (f"{label(settings, name)} must be at most {limit} characters "
-                                f"(you entered {len(value)}).")
+                errors[name] = (
+                    f"{label(settings, name)} must be at most {limit} characters (you entered {len(value)})."
+                )
 
 
-def _choice(settings: Settings, name: str, value: str, choices: list[str], errors: dict[str, str],
-            shown: list[str] | None = None) -> None:
+def _choice(
+    settings: Settings,
+    name: str,
+    value: str,
+    choices: list[str],
+    errors: dict[str, str],
+    shown: list[str] | None = None,
+) -> None:
     if value and value not in choices:
         listed = ", ".join(shown or choices)
         errors[name] = f"{label(settings, name)} must be one of: {listed}."
@@ -155,13 +237,32 @@ def validate_new(settings: Settings, raw: dict[str, Any]) -> tuple[dict[str, str
     if not v["category"]:
         errors["category"] = f"{label(settings, 'category')} is required: choose one from the list."
     elif category is None:
-        _choice(settings, "category", v["category"], [c.value for c in cfg.categories], errors,
-                [f"{c.value} ({c.label})" for c in cfg.categories])
+        _choice(
+            settings,
+            "category",
+            v["category"],
+            [c.value for c in cfg.categories],
+            errors,
+            [f"{c.value} ({c.label})" for c in cfg.categories],
+        )
     elif v["subcategory"]:
-        _choice(settings, "subcategory", v["subcategory"], [s.value for s in category.subcategories], errors,
-                [f"{s.value} ({s.label})" for s in category.subcategories] or ["(none for this category)"])
+        _choice(
+            settings,
+            "subcategory",
+            v["subcategory"],
+            [s.value for s in category.subcategories],
+            errors,
+            [f"{s.value} ({s.label})" for s in category.subcategories] or ["(none for this category)"],
+        )
     for name, choices in (("impact", cfg.impact), ("urgency", cfg.urgency)):
-        _choice(settings, name, v[name], [c.value for c in choices], errors, [f"{c.value} ({c.label})" for c in choices])
+        _choice(
+            settings,
+            name,
+            v[name],
+            [c.value for c in choices],
+            errors,
+            [f"{c.value} ({c.label})" for c in choices],
+        )
     if not v["short_description"]:
         errors["short_description"] = f"{label(settings, 'short_description')} is required."
     if "no_contact_check" not in settings.unsafe:
@@ -169,26 +270,37 @@ def validate_new(settings: Settings, raw: dict[str, Any]) -> tuple[dict[str, str
             if not v[name]:
                 errors[name] = f"{label(settings, name)} is required."
         if v["u_contact_phone"] and not PHONE_RX.match(v["u_contact_phone"]):
-            errors["u_contact_phone"] = (f"{label(settings, 'u_contact_phone')}: enter 10 to 15 digits, "
-                                         "e.g. 01632 960123.")
+            errors["u_contact_phone"] = (
+                f"{label(settings, 'u_contact_phone')}: enter 10 to 15 digits, e.g. 01632 960123."
+            )
         if v["u_contact_email"] and not EMAIL_RX.match(v["u_contact_email"]):
-            errors["u_contact_email"] = f"{label(settings, 'u_contact_email')}: enter an address like name@example.com."
+            errors["u_contact_email"] = (
+                f"{label(settings, 'u_contact_email')}: enter an address like name@example.com."
+            )
     if v["u_mpxn"]:
         bad = [m for m in split_mpxns(v["u_mpxn"]) if not (MPAN_RX.match(m) or MPRN_RX.match(m))]
         if bad:
-            errors["u_mpxn"] = (f"{label(settings, 'u_mpxn')} '{bad[0]}' is not valid: give a 13-digit MPAN core "
-                                "or a 6 to 10-digit MPRN (several separated by commas).")
+            errors["u_mpxn"] = (
+                f"{label(settings, 'u_mpxn')} '{bad[0]}' is not valid: give a 13-digit MPAN core "
+                "or a 6 to 10-digit MPRN (several separated by commas)."
+            )
         else:
             v["u_mpxn"] = ", ".join(split_mpxns(v["u_mpxn"]))  # SSI-FR-34: shown comma-separated
     if v["u_device_id"] and not DEVICE_ID_RX.match(v["u_device_id"]):
-        errors["u_device_id"] = (f"{label(settings, 'u_device_id')} must be 8 pairs of hexadecimal digits "
-                                 "separated by hyphens, e.g. 00-DB-12-34-56-78-9A-BC.")
+        errors["u_device_id"] = (
+            f"{label(settings, 'u_device_id')} must be 8 pairs of hexadecimal digits "
+            "separated by hyphens, e.g. 00-DB-12-34-56-78-9A-BC."
+        )
     if category is not None and category.premises:
         if not v["u_device_id"] and not v["u_mpxn"] and "u_mpxn" not in errors:
-            errors["u_mpxn"] = (f"A {category.label.lower()} incident needs a {label(settings, 'u_device_id')} "
-                                f"or an {label(settings, 'u_mpxn')}.")
+            errors["u_mpxn"] = (
+                f"A {category.label.lower()} incident needs a {label(settings, 'u_device_id')} "
+                f"or an {label(settings, 'u_mpxn')}."
+            )
         if not v["u_your_reference"]:
-            errors["u_your_reference"] = f"{label(settings, 'u_your_reference')} is required for {category.label.lower()} incidents."
+            errors["u_your_reference"] = (
+                f"{label(settings, 'u_your_reference')} is required for {category.label.lower()} incidents."
+            )
     _check_text(settings, v, errors)
     return v, errors
 
@@ -197,8 +309,9 @@ def validate_new(settings: Settings, raw: dict[str, Any]) -> tuple[dict[str, str
 def next_number(conn, settings: Settings) -> str:
     cfg = settings.profile.incidents
     conn.execute("INSERT OR IGNORE INTO sys_number_counter VALUES ('incident', ?)", (cfg.number_start,))
-    n = conn.execute("UPDATE sys_number_counter SET next = next + 1 WHERE tbl = 'incident' "
-                     "RETURNING next - 1").fetchone()[0]
+    n = conn.execute(
+        "UPDATE sys_number_counter SET next = next + 1 WHERE tbl = 'incident' RETURNING next - 1"
+    ).fetchone()[0]
     return f"{cfg.number_prefix}{n:0{cfg.number_digits}d}"
 
 
@@ -213,7 +326,9 @@ def target_resolution(settings: Settings, priority: int, opened: float) -> tuple
     return sec.value, glide_time(opened + sec.target_resolution_hours * 3600)
 
 
-def create(conn, settings: Settings, principal: Principal, clean: dict[str, str], caller: dict[str, Any]) -> dict:
+def create(
+    conn, settings: Settings, principal: Principal, clean: dict[str, str], caller: dict[str, Any]
+) -> dict:
     """Insert a validated incident raised by `principal` for `caller` (a sys_user row)."""
     opened = time.time()
     stamp = glide_time(opened)
@@ -221,26 +336,52 @@ def create(conn, settings: Settings, principal: Principal, clean: dict[str, str]
     priority = priority_of(settings, impact, urgency)
     sec, target = target_resolution(settings, priority, opened)
     row = {
-        "sys_id": new_sys_id(), "number": next_number(conn, settings),
-        "short_description": clean["short_description"], "description": clean["description"],
-        "caller_id": caller["sys_id"], "opened_by": principal.sys_id or caller["sys_id"],
-        "company": caller["company"], "category": clean["category"], "subcategory": clean["subcategory"],
-        "contact_type": "self-service", "impact": impact, "urgency": urgency, "priority": priority,
-        "state": NEW, "active": 1,
+        "sys_id": new_sys_id(),
+        "number": next_number(conn, settings),
+        "short_description": clean["short_description"],
+        "description": clean["description"],
+        "caller_id": caller["sys_id"],
+        "opened_by": principal.sys_id or caller["sys_id"],
+        "company": caller["company"],
+        "category": clean["category"],
+        "subcategory": clean["subcategory"],
+        "contact_type": "self-service",
+        "impact": impact,
+        "urgency": urgency,
+        "priority": priority,
+        "state": NEW,
+        "active": 1,
         **{k: clean[k] for k in FORM_FIELDS if k.startswith("u_")},
-        "u_sec_category": sec, "u_target_resolution": target,
-        "opened_at": stamp, "sys_created_on": stamp, "sys_updated_on": stamp,
-        "sys_created_by": principal.user_name, "sys_updated_by": principal.user_name,
+        "u_sec_category": sec,
+        "u_target_resolution": target,
+        "opened_at": stamp,
+        "sys_created_on": stamp,
+        "sys_updated_on": stamp,
+        "sys_created_by": principal.user_name,
+        "sys_updated_by": principal.user_name,
     }
     cols = ", ".join(row)
     conn.execute(f"INSERT INTO incident ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
     return row
 
 
-def journal(conn, principal: Principal, incident: dict, element: str, text: str, update_type: str = "") -> None:
-    conn.execute("INSERT INTO sys_journal_field VALUES (?,?,?,?,?,?,?,?,?)",
-                 (new_sys_id(), "incident", element, incident["sys_id"], text, update_type, principal.sys_id,
-                  principal.user_name, glide_time()))
+def journal(
+    conn, principal: Principal, incident: dict, element: str, text: str, update_type: str = ""
+) -> None:
+    conn.execute(
+        "INSERT INTO sys_journal_field VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            new_sys_id(),
+            "incident",
+            element,
+            incident["sys_id"],
+            text,
+            update_type,
+            principal.sys_id,
+            principal.user_name,
+            glide_time(),
+        ),
+    )
 
 
 def update(conn, settings: Settings, principal: Principal, incident: dict, changes: dict[str, str]) -> dict:
@@ -259,19 +400,32 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
         except ValueError:
             new_state = -1
         if new_state not in cfg.states:
-            errors["state"] = "State must be one of: " + ", ".join(f"{k} ({v})" for k, v in cfg.states.items()) + "."
+            errors["state"] = (
+                "State must be one of: " + ", ".join(f"{k} ({v})" for k, v in cfg.states.items()) + "."
+            )
     hold = incident["hold_reason"]
     if "hold_reason" in ch:
-        hold = int(ch["hold_reason"]) if ch["hold_reason"].isdigit() else (None if not ch["hold_reason"] else -1)
+        hold = (
+            int(ch["hold_reason"]) if ch["hold_reason"].isdigit() else (None if not ch["hold_reason"] else -1)
+        )
         if hold is not None and hold not in cfg.hold_reasons:
-            errors["hold_reason"] = ("On hold reason must be one of: "
-                                     + ", ".join(f"{k} ({v})" for k, v in cfg.hold_reasons.items()) + ".")
+            errors["hold_reason"] = (
+                "On hold reason must be one of: "
+                + ", ".join(f"{k} ({v})" for k, v in cfg.hold_reasons.items())
+                + "."
+            )
     _choice(settings, "close_code", ch.get("close_code", ""), cfg.close_codes, errors)
     _choice(settings, "u_update_type", ch.get("u_update_type", ""), cfg.update_types, errors)
     for name, choices in (("impact", cfg.impact), ("urgency", cfg.urgency)):
         if name in ch:
-            _choice(settings, name, ch[name] or "-", [c.value for c in choices], errors,
-                    [f"{c.value} ({c.label})" for c in choices])
+            _choice(
+                settings,
+                name,
+                ch[name] or "-",
+                [c.value for c in choices],
+                errors,
+                [f"{c.value} ({c.label})" for c in choices],
+            )
     if "category" in ch and cfg.category(ch["category"]) is None:
         _choice(settings, "category", ch["category"] or "-", [c.value for c in cfg.categories], errors)
     _check_text(settings, ch, errors)
@@ -279,14 +433,25 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
         raise IncidentError(errors, 400)
 
     if old_state in INACTIVE_STATES:
-        reopen_closed = (not desk and "reopen_closed" in settings.unsafe and old_state == CLOSED
-                         and new_state == IN_PROGRESS)
+        reopen_closed = (
+            not desk
+            and "reopen_closed" in settings.unsafe
+            and old_state == CLOSED
+            and new_state == IN_PROGRESS
+        )
         if not reopen_closed:
             if new_state == IN_PROGRESS and old_state == CLOSED:
-                raise IncidentError({"state": f"{number} is closed and cannot be reopened. "
-                                              "Raise a new incident instead."}, 403)
-            raise IncidentError({"state": f"{number} is {state_label(settings, old_state).lower()} "
-                                          "and can no longer be updated."}, 403)
+                raise IncidentError(
+                    {"state": f"{number} is closed and cannot be reopened. Raise a new incident instead."},
+                    403,
+                )
+            raise IncidentError(
+                {
+                    "state": f"{number} is {state_label(settings, old_state).lower()} "
+                    "and can no longer be updated."
+                },
+                403,
+            )
     comment = ch.get("comments", "")
     sets: dict[str, Any] = {}
     stamp = glide_time()
@@ -296,18 +461,24 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
             transitions = transitions | {(CLOSED, IN_PROGRESS)}
         if (old_state, new_state) not in transitions:
             if not desk and (old_state, new_state) in DESK_TRANSITIONS:
-                msg = (f"Only DCC's service desk can set an incident to "
-                       f"{state_label(settings, new_state)}.")
+                msg = f"Only DCC's service desk can set an incident to {state_label(settings, new_state)}."
             else:
-                msg = (f"An incident cannot go from {state_label(settings, old_state)} to "
-                       f"{state_label(settings, new_state)}.")
+                msg = (
+                    f"An incident cannot go from {state_label(settings, old_state)} to "
+                    f"{state_label(settings, new_state)}."
+                )
             raise IncidentError({"state": msg}, 403)
         if new_state == ON_HOLD:
             if not hold:
                 raise IncidentError({"hold_reason": "An On Hold incident needs an on hold reason."}, 403)
             if hold == AWAITING_CALLER and not comment:
-                raise IncidentError({"comments": "Awaiting Caller needs an additional comment telling the caller "
-                                                 "what is needed."}, 403)
+                raise IncidentError(
+                    {
+                        "comments": "Awaiting Caller needs an additional comment telling the caller "
+                        "what is needed."
+                    },
+                    403,
+                )
             sets["hold_reason"] = hold
         else:
             sets["hold_reason"] = None
@@ -317,9 +488,13 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
             missing = {}
             if not (not desk and "no_resolution_check" in settings.unsafe):
                 if not code:
-                    missing["close_code"] = f"{label(settings, 'close_code')} is required to resolve an incident."
+                    missing["close_code"] = (
+                        f"{label(settings, 'close_code')} is required to resolve an incident."
+                    )
                 if not notes:
-                    missing["close_notes"] = f"{label(settings, 'close_notes')} are required to resolve an incident."
+                    missing["close_notes"] = (
+                        f"{label(settings, 'close_notes')} are required to resolve an incident."
+                    )
             if missing:
                 raise IncidentError(missing, 403)
             sets.update(close_code=code, close_notes=notes)
@@ -328,21 +503,40 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
         if new_state in (CLOSED, CANCELED):
             sets.update(active=0, closed_at=stamp, closed_by=principal.sys_id)
         if old_state in (RESOLVED, CLOSED) and new_state == IN_PROGRESS:  # reopen
-            sets.update(reopen_count=incident["reopen_count"] + 1, reopened_by=principal.sys_id,
-                        reopened_time=stamp, resolved_at="", resolved_by=None, close_code="", close_notes="",
-                        active=1, closed_at="", closed_by=None)
+            sets.update(
+                reopen_count=incident["reopen_count"] + 1,
+                reopened_by=principal.sys_id,
+                reopened_time=stamp,
+                resolved_at="",
+                resolved_by=None,
+                close_code="",
+                close_notes="",
+                active=1,
+                closed_at="",
+                closed_by=None,
+            )
         sets["state"] = new_state
     else:
         if "hold_reason" in ch and hold != incident["hold_reason"]:
             if old_state != ON_HOLD or not hold:
-                raise IncidentError({"hold_reason": "An on hold reason belongs to an On Hold incident: set the "
-                                                    "state to On Hold with it."}, 403)
+                raise IncidentError(
+                    {
+                        "hold_reason": "An on hold reason belongs to an On Hold incident: set the "
+                        "state to On Hold with it."
+                    },
+                    403,
+                )
             sets["hold_reason"] = hold
         for name in ("close_code", "close_notes"):
             if ch.get(name) and old_state == RESOLVED:
                 sets[name] = ch[name]
-        if (comment and not desk and old_state == ON_HOLD and incident["hold_reason"] == AWAITING_CALLER
-                and "no_caller_resume" not in settings.unsafe):
+        if (
+            comment
+            and not desk
+            and old_state == ON_HOLD
+            and incident["hold_reason"] == AWAITING_CALLER
+            and "no_caller_resume" not in settings.unsafe
+        ):
             sets.update(state=IN_PROGRESS, hold_reason=None)  # the caller answered: back to the desk
     if desk:
         for name in ("short_description", "description", "category", "subcategory"):
@@ -353,7 +547,13 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
             urgency = int(ch.get("urgency") or incident["urgency"])
             priority = priority_of(settings, impact, urgency)
             sec, target = target_resolution(settings, priority, epoch(incident["opened_at"]))
-            sets.update(impact=impact, urgency=urgency, priority=priority, u_sec_category=sec, u_target_resolution=target)
+            sets.update(
+                impact=impact,
+                urgency=urgency,
+                priority=priority,
+                u_sec_category=sec,
+                u_target_resolution=target,
+            )
     if comment:
         journal(conn, principal, incident, "comments", comment, ch.get("u_update_type", ""))
     if desk and ch.get("work_notes"):
@@ -362,8 +562,10 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
         return incident
     sets.update(sys_updated_on=stamp, sys_updated_by=principal.user_name)
     cols = ", ".join(f"{k} = ?" for k in sets)
-    conn.execute(f"UPDATE incident SET {cols}, sys_mod_count = sys_mod_count + 1 WHERE sys_id = ?",
-                 [*sets.values(), incident["sys_id"]])
+    conn.execute(
+        f"UPDATE incident SET {cols}, sys_mod_count = sys_mod_count + 1 WHERE sys_id = ?",
+        [*sets.values(), incident["sys_id"]],
+    )
     return dict(conn.execute("SELECT * FROM incident WHERE sys_id = ?", (incident["sys_id"],)).fetchone())
 
 
@@ -385,28 +587,51 @@ def attach(conn, settings: Settings, principal: Principal, incident: dict, uploa
     name = safe_file_name(upload.file_name)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if incident["state"] in INACTIVE_STATES:
-        raise IncidentError({"attachment": f"{incident['number']} is "
-                                           f"{state_label(settings, incident['state']).lower()}: "
-                                           "files can no longer be attached."}, 403)
+        raise IncidentError(
+            {
+                "attachment": f"{incident['number']} is "
+                f"{state_label(settings, incident['state']).lower()}: "
+                "files can no longer be attached."
+            },
+            403,
+        )
     if "no_attachment_check" not in settings.unsafe:
         allowed = ", ".join(f".{e}" for e in rules.allowed_extensions)
         if ext not in rules.allowed_extensions:
             what = f"Files of type .{ext}" if ext else "Files without an extension"
             raise IncidentError({"attachment": f"{what} cannot be attached. Allowed types: {allowed}."})
         if len(upload.data) > rules.max_bytes:
-            raise IncidentError({"attachment": f"{name} is {human_size(len(upload.data))}; files larger than "
-                                               f"{human_size(rules.max_bytes)} cannot be attached."})
+            raise IncidentError(
+                {
+                    "attachment": f"{name} is {human_size(len(upload.data))}; files larger than "
+                    f"{human_size(rules.max_bytes)} cannot be attached."
+                }
+            )
     if not upload.data:
         raise IncidentError({"attachment": f"{name} is empty: choose a file with content."})
     ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    row = {"sys_id": new_sys_id(), "table_name": "incident", "table_sys_id": incident["sys_id"], "file_name": name,
-           "content_type": ctype, "size_bytes": len(upload.data), "hash": hashlib.sha256(upload.data).hexdigest(),
-           "author": principal.sys_id, "sys_created_by": principal.user_name, "sys_created_on": glide_time()}
-    conn.execute(f"INSERT INTO sys_attachment ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                 list(row.values()))
+    row = {
+        "sys_id": new_sys_id(),
+        "table_name": "incident",
+        "table_sys_id": incident["sys_id"],
+        "file_name": name,
+        "content_type": ctype,
+        "size_bytes": len(upload.data),
+        "hash": hashlib.sha256(upload.data).hexdigest(),
+        "author": principal.sys_id,
+        "sys_created_by": principal.user_name,
+        "sys_created_on": glide_time(),
+    }
+    conn.execute(
+        f"INSERT INTO sys_attachment ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
     conn.execute("INSERT INTO sys_attachment_doc VALUES (?, ?)", (row["sys_id"], upload.data))
-    conn.execute("UPDATE incident SET sys_updated_on = ?, sys_updated_by = ?, sys_mod_count = sys_mod_count + 1 "
-                 "WHERE sys_id = ?", (row["sys_created_on"], principal.user_name, incident["sys_id"]))
+    conn.execute(
+        "UPDATE incident SET sys_updated_on = ?, sys_updated_by = ?, sys_mod_count = sys_mod_count + 1 "
+        "WHERE sys_id = ?",
+        (row["sys_created_on"], principal.user_name, incident["sys_id"]),
+    )
     return row
 
 
@@ -450,23 +675,36 @@ def user_names(conn, ids: set[str | None]) -> dict[str, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    rows = conn.execute(f"SELECT sys_id, trim(first_name || ' ' || last_name), user_name FROM sys_user "
-                        f"WHERE sys_id IN ({','.join('?' * len(ids))})", list(ids))
+    rows = conn.execute(
+        f"SELECT sys_id, trim(first_name || ' ' || last_name), user_name FROM sys_user "
+        f"WHERE sys_id IN ({','.join('?' * len(ids))})",
+        list(ids),
+    )
     return {r[0]: r[1] or r[2] for r in rows}
 
 
 # ---------------------------------------------------------------- portal: Create Incident
-menu_link("incident.menu_create", "sc_cat_item", params=lambda p: {"sys_id": p.incidents.record_producer_sys_id},
-          component="incident_raise", order=10)
+menu_link(
+    "incident.menu_create",
+    "sc_cat_item",
+    params=lambda p: {"sys_id": p.incidents.record_producer_sys_id},
+    component="incident_raise",
+    order=10,
+)
 menu_link("incident.menu_my_requests", "my_requests", component="incident_view", order=20)
 
 
 def _create_options(cfg) -> dict[str, list[tuple[str, str]]]:
-    return {"category": [("", "-- Choose --")] + [(c.value, c.label) for c in cfg.categories],
-            "impact": [(c.value, c.label) for c in cfg.impact], "urgency": [(c.value, c.label) for c in cfg.urgency]}
+    return {
+        "category": [("", "-- Choose --")] + [(c.value, c.label) for c in cfg.categories],
+        "impact": [(c.value, c.label) for c in cfg.impact],
+        "urgency": [(c.value, c.label) for c in cfg.urgency],
+    }
 
 
-@catalog_item(lambda p: p.incidents.record_producer_sys_id, component="incident_raise", unsafe_bypass="no_raise_check")
+@catalog_item(
+    lambda p: p.incidents.record_producer_sys_id, component="incident_raise", unsafe_bypass="no_raise_check"
+)
 def create_incident_page(ctx: Ctx) -> Response:
     values: dict[str, str] = {k: "" for k in FORM_FIELDS}
     values.update(impact="3", urgency="3")
@@ -478,10 +716,16 @@ def create_incident_page(ctx: Ctx) -> Response:
             row = create(ctx.db, ctx.settings, principal, values, ctx.user)
             ctx.flash("success", f"{ctx.profile.label('incident.raised')}: {row['number']}")
             return ctx.redirect(ticket_url(ctx, row["sys_id"]))
-    return ctx.render("incident_create.html", status=400 if errors else 200,
-                      title=ctx.profile.label("incident.create_heading"), values=values, errors=errors,
-                      cfg=ctx.profile.incidents, opts=_create_options(ctx.profile.incidents), action=ctx.portal_url("sc_cat_item",
-                                                                       sys_id=ctx.profile.incidents.record_producer_sys_id))
+    return ctx.render(
+        "incident_create.html",
+        status=400 if errors else 200,
+        title=ctx.profile.label("incident.create_heading"),
+        values=values,
+        errors=errors,
+        cfg=ctx.profile.incidents,
+        opts=_create_options(ctx.profile.incidents),
+        action=ctx.portal_url("sc_cat_item", sys_id=ctx.profile.incidents.record_producer_sys_id),
+    )
 
 
 # ---------------------------------------------------------------- portal: the ticket page
@@ -528,8 +772,14 @@ def incident_ticket(ctx: Ctx, sys_id: str) -> Response:
             ctx.flash("success", message)
             anchor = {"comment": "#activity", "attach": "#attachments"}.get(action, "")
             return ctx.redirect(ticket_url(ctx, sys_id) + anchor)
-    return render_ticket(ctx, inc, errors=errors, dialog=dialog if dialog in ("resolve", "reopen") else "",
-                         form=form, status=(403 if any(k == "state" for k in errors) else 400) if errors else 200)
+    return render_ticket(
+        ctx,
+        inc,
+        errors=errors,
+        dialog=dialog if dialog in ("resolve", "reopen") else "",
+        form=form,
+        status=(403 if any(k == "state" for k in errors) else 400) if errors else 200,
+    )
 
 
 def _apply_action(ctx: Ctx, principal: Principal, inc: dict, action: str) -> str:
@@ -552,8 +802,17 @@ def _apply_action(ctx: Ctx, principal: Principal, inc: dict, action: str) -> str
         update(ctx.db, s, principal, inc, {"comments": text, "u_update_type": f.get("u_update_type", "")})
         return L("incident.update_added")
     if action == "resolve":
-        update(ctx.db, s, principal, inc, {"state": str(RESOLVED), "close_code": f.get("close_code", ""),
-                                           "close_notes": f.get("close_notes", "")})
+        update(
+            ctx.db,
+            s,
+            principal,
+            inc,
+            {
+                "state": str(RESOLVED),
+                "close_code": f.get("close_code", ""),
+                "close_notes": f.get("close_notes", ""),
+            },
+        )
         return f"{inc['number']} is {state_label(s, RESOLVED).lower()}"
     if action == "close":
         update(ctx.db, s, principal, inc, {"state": str(CLOSED)})
@@ -571,17 +830,27 @@ def comments_for(conn, settings: Settings, sys_ids: list[str], *, work_notes: bo
         f"SELECT j.*, trim(u.first_name || ' ' || u.last_name) AS author_name FROM sys_journal_field j "
         f"LEFT JOIN sys_user u ON u.sys_id = j.author WHERE j.element_id IN ({','.join('?' * len(sys_ids))}) "
         f"AND j.element IN ({','.join('?' * len(elements))}) ORDER BY j.sys_created_on DESC, j.rowid DESC",
-        [*sys_ids, *elements]).fetchall()
+        [*sys_ids, *elements],
+    ).fetchall()
     return [dict(r) for r in rows]
 
 
-def render_ticket(ctx: Ctx, inc: dict, *, errors: dict[str, str] | None = None, dialog: str = "",
-                  form: dict | None = None, status: int = 200) -> Response:
+def render_ticket(
+    ctx: Ctx,
+    inc: dict,
+    *,
+    errors: dict[str, str] | None = None,
+    dialog: str = "",
+    form: dict | None = None,
+    status: int = 200,
+) -> Response:
     s, cfg = ctx.settings, ctx.profile.incidents
     names = user_names(ctx.db, {inc["caller_id"], inc["opened_by"]})
     company = ctx.db.execute("SELECT name FROM core_company WHERE sys_id = ?", (inc["company"],)).fetchone()
     category = cfg.category(inc["category"])
-    sub = next((x.label for x in (category.subcategories if category else []) if x.value == inc["subcategory"]), "")
+    sub = next(
+        (x.label for x in (category.subcategories if category else []) if x.value == inc["subcategory"]), ""
+    )
     sec = next((c.label for c in cfg.sec_categories if c.value == inc["u_sec_category"]), "")
     fields = [
         ("category", category.label if category else inc["category"]),
@@ -606,37 +875,66 @@ def render_ticket(ctx: Ctx, inc: dict, *, errors: dict[str, str] | None = None, 
         ("reopen_count", str(inc["reopen_count"]) if inc["reopen_count"] else ""),
     ]
     entries = comments_for(ctx.db, s, [inc["sys_id"]], work_notes="show_work_notes" in s.unsafe)
-    attachments = [dict(r) for r in ctx.db.execute(
-        "SELECT sys_id, file_name, size_bytes, sys_created_on, sys_created_by FROM sys_attachment "
-        "WHERE table_sys_id = ? ORDER BY sys_created_on, rowid", (inc["sys_id"],))]
+    attachments = [
+        dict(r)
+        for r in ctx.db.execute(
+            "SELECT sys_id, file_name, size_bytes, sys_created_on, sys_created_by FROM sys_attachment "
+            "WHERE table_sys_id = ? ORDER BY sys_created_on, rowid",
+            (inc["sys_id"],),
+        )
+    ]
     actions = allowed_actions(ctx, inc)
-    return ctx.render("incident_ticket.html", status=status, title=inc["number"], inc=inc, cfg=cfg,
-                      state=state_label(s, inc["state"]), fields=[(k, v) for k, v in fields if v],
-                      entries=entries, attachments=attachments, actions=actions, errors=errors or {},
-                      dialog=dialog if dialog in actions else "", form=form or {}, ago=ago, txt=text_renderer(s),
-                      human_size=human_size, url=ticket_url(ctx, inc["sys_id"]),
-                      max_size=human_size(cfg.attachments.max_bytes),
-                      allowed_types=", ".join(f".{e}" for e in cfg.attachments.allowed_extensions))
+    return ctx.render(
+        "incident_ticket.html",
+        status=status,
+        title=inc["number"],
+        inc=inc,
+        cfg=cfg,
+        state=state_label(s, inc["state"]),
+        fields=[(k, v) for k, v in fields if v],
+        entries=entries,
+        attachments=attachments,
+        actions=actions,
+        errors=errors or {},
+        dialog=dialog if dialog in actions else "",
+        form=form or {},
+        ago=ago,
+        txt=text_renderer(s),
+        human_size=human_size,
+        url=ticket_url(ctx, inc["sys_id"]),
+        max_size=human_size(cfg.attachments.max_bytes),
+        allowed_types=", ".join(f".{e}" for e in cfg.attachments.allowed_extensions),
+    )
 
 
 @router.get("/sys_attachment.do")
-async def download(ctx: Ctx = Depends(get_ctx)) -> Response:
+async def download(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008 - FastAPI's idiom
     """Download an attachment (Content-Disposition: attachment, so the browser saves it: SSI-NFR-21)."""
     if not ctx.signed_in:
         return ctx.login_redirect()
     if "incident_view" not in ctx.components:
         return ctx.forbidden()
-    att = ctx.db.execute("SELECT a.*, d.data FROM sys_attachment a JOIN sys_attachment_doc d "
-                         "ON d.sys_attachment = a.sys_id WHERE a.sys_id = ?",
-                         (ctx.request.query_params.get("sys_id", ""),)).fetchone()
-    if att is None or att["table_name"] != "incident" or \
-            visible(ctx.db, ctx.settings, Principal.from_ctx(ctx), att["table_sys_id"]) is None:
+    att = ctx.db.execute(
+        "SELECT a.*, d.data FROM sys_attachment a JOIN sys_attachment_doc d "
+        "ON d.sys_attachment = a.sys_id WHERE a.sys_id = ?",
+        (ctx.request.query_params.get("sys_id", ""),),
+    ).fetchone()
+    if (
+        att is None
+        or att["table_name"] != "incident"
+        or visible(ctx.db, ctx.settings, Principal.from_ctx(ctx), att["table_sys_id"]) is None
+    ):
         return ctx.not_valid()
     data = bytes(att["data"])
     if "attachment_truncated" in ctx.settings.unsafe:
         data = data[:-1]
-    return ctx.finish(Response(data, media_type=att["content_type"],
-                               headers={"Content-Disposition": _content_disposition(att["file_name"])}))
+    return ctx.finish(
+        Response(
+            data,
+            media_type=att["content_type"],
+            headers={"Content-Disposition": _content_disposition(att["file_name"])},
+        )
+    )
 
 
 # ---------------------------------------------------------------- portal: My Requests
@@ -671,11 +969,16 @@ def my_requests(ctx: Ctx) -> Response:
     size = cfg.list_page_size
     pages = max(1, (total + size - 1) // size)
     page = min(page, pages)
-    rows = [dict(r) for r in ctx.db.execute(
-        f"SELECT i.sys_id, i.number, i.short_description, i.state, i.priority, i.sys_updated_on, "
-        f"trim(u.first_name || ' ' || u.last_name) AS caller FROM incident i LEFT JOIN sys_user u "
-        f"ON u.sys_id = i.caller_id WHERE {sql_where} ORDER BY i.sys_updated_on DESC, i.number DESC "
-        f"LIMIT ? OFFSET ?", [*params, size, (page - 1) * size])]
+    rows = [
+        dict(r)
+        for r in ctx.db.execute(
+            f"SELECT i.sys_id, i.number, i.short_description, i.state, i.priority, i.sys_updated_on, "
+            f"trim(u.first_name || ' ' || u.last_name) AS caller FROM incident i LEFT JOIN sys_user u "
+            f"ON u.sys_id = i.caller_id WHERE {sql_where} ORDER BY i.sys_updated_on DESC, i.number DESC "
+            f"LIMIT ? OFFSET ?",
+            [*params, size, (page - 1) * size],
+        )
+    ]
 
     def link(p: int) -> str:
         extra = {"view": view, "page": str(p)}
@@ -683,11 +986,24 @@ def my_requests(ctx: Ctx) -> Response:
             extra["q"] = q
         return ctx.portal_url("my_requests", **extra)
 
-    return ctx.render("incident_list.html", title=ctx.profile.label("incident.list_heading"), rows=rows, view=view,
-                      q=q, total=total, page=page, pages=pages, size=size, cfg=cfg, ago=ago,
-                      txt=text_renderer(ctx.settings), states=cfg.states,
-                      prev_url=link(page - 1) if page > 1 else "", next_url=link(page + 1) if page < pages else "",
-                      ticket=lambda sid: ticket_url(ctx, sid))
+    return ctx.render(
+        "incident_list.html",
+        title=ctx.profile.label("incident.list_heading"),
+        rows=rows,
+        view=view,
+        q=q,
+        total=total,
+        page=page,
+        pages=pages,
+        size=size,
+        cfg=cfg,
+        ago=ago,
+        txt=text_renderer(ctx.settings),
+        states=cfg.states,
+        prev_url=link(page - 1) if page > 1 else "",
+        next_url=link(page + 1) if page < pages else "",
+        ticket=lambda sid: ticket_url(ctx, sid),
+    )
 
 
 # ---------------------------------------------------------------- Table API: incident and its journal
@@ -704,8 +1020,12 @@ def _caller_row(call: Call, values: dict[str, str]) -> dict[str, Any]:
 def api_insert(call: Call, values: dict[str, str]) -> str:
     caller = _caller_row(call, values)
     raw = dict(values)
-    for k, col in (("u_contact_first_name", "first_name"), ("u_contact_last_name", "last_name"),
-                   ("u_contact_phone", "phone"), ("u_contact_email", "email")):
+    for k, col in (
+        ("u_contact_first_name", "first_name"),
+        ("u_contact_last_name", "last_name"),
+        ("u_contact_phone", "phone"),
+        ("u_contact_email", "email"),
+    ):
         if not any(values.get(x) for x in ("u_contact_first_name", "u_contact_last_name", "u_contact_phone")):
             raw[k] = caller[col]  # no contact block given: the caller's own details
     clean, errors = validate_new(call.settings, raw)
@@ -745,11 +1065,14 @@ def journal_text(element: str):
             f"coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), j.sys_created_by) AS who "
             f"FROM sys_journal_field j LEFT JOIN sys_user u ON u.sys_id = j.author WHERE j.element = ? AND "
             f"j.element_id IN ({','.join('?' * len(ids))}) ORDER BY j.sys_created_on DESC, j.rowid DESC",
-            [element, *ids])
+            [element, *ids],
+        )
         kind = "Additional comments" if element == "comments" else "Work notes"
         for r in rows:
             typed = f"[{r['u_update_type']}] " if r["u_update_type"] else ""
-            out.setdefault(r["element_id"], []).append(f"{r['sys_created_on']} - {r['who']} ({kind})\n{typed}{r['value']}\n")
+            out.setdefault(r["element_id"], []).append(
+                f"{r['sys_created_on']} - {r['who']} ({kind})\n{typed}{r['value']}\n"
+            )
         return {k: "\n".join(v) for k, v in out.items()}
 
     return display
@@ -774,20 +1097,44 @@ INCIDENT_FIELDS = (
     Field("description", "string", "Description"),
     Field("caller_id", "reference", "Caller", reference="sys_user"),
     Field("opened_by", "reference", "Opened by", reference="sys_user", read_only=True),
-    Field("company", "reference", "Company", reference="core_company", column="incident.company", read_only=True),
-    Field("category", "choice", "Category", choices=_choices(lambda c: [(x.value, x.label) for x in c.categories])),
-    Field("subcategory", "choice", "Subcategory", choices=_choices(
-        lambda c: [(s.value, s.label) for x in c.categories for s in x.subcategories])),
+    Field(
+        "company", "reference", "Company", reference="core_company", column="incident.company", read_only=True
+    ),
+    Field(
+        "category",
+        "choice",
+        "Category",
+        choices=_choices(lambda c: [(x.value, x.label) for x in c.categories]),
+    ),
+    Field(
+        "subcategory",
+        "choice",
+        "Subcategory",
+        choices=_choices(lambda c: [(s.value, s.label) for x in c.categories for s in x.subcategories]),
+    ),
     Field("contact_type", "string", "Channel", read_only=True),
     Field("impact", "choice", "Impact", choices=_choices(lambda c: [(x.value, x.label) for x in c.impact])),
-    Field("urgency", "choice", "Urgency", choices=_choices(lambda c: [(x.value, x.label) for x in c.urgency])),
-    Field("priority", "choice", "Priority", read_only=True,
-          choices=_choices(lambda c: [(x.value, x.label) for x in c.priority])),
+    Field(
+        "urgency", "choice", "Urgency", choices=_choices(lambda c: [(x.value, x.label) for x in c.urgency])
+    ),
+    Field(
+        "priority",
+        "choice",
+        "Priority",
+        read_only=True,
+        choices=_choices(lambda c: [(x.value, x.label) for x in c.priority]),
+    ),
     Field("state", "choice", "State", choices=_choices(lambda c: [(str(k), v) for k, v in c.states.items()])),
-    Field("hold_reason", "choice", "On hold reason",
-          choices=_choices(lambda c: [(str(k), v) for k, v in c.hold_reasons.items()])),
+    Field(
+        "hold_reason",
+        "choice",
+        "On hold reason",
+        choices=_choices(lambda c: [(str(k), v) for k, v in c.hold_reasons.items()]),
+    ),
     Field("active", "boolean", "Active", read_only=True),
-    Field("close_code", "choice", "Resolution code", choices=_choices(lambda c: [(x, x) for x in c.close_codes])),
+    Field(
+        "close_code", "choice", "Resolution code", choices=_choices(lambda c: [(x, x) for x in c.close_codes])
+    ),
     Field("close_notes", "string", "Resolution notes"),
     Field("resolved_by", "reference", "Resolved by", reference="sys_user", read_only=True),
     Field("resolved_at", "glide_date_time", "Resolved", read_only=True),
@@ -803,8 +1150,13 @@ INCIDENT_FIELDS = (
     Field("u_device_id", "string", "Device ID"),
     Field("u_mpxn", "string", "MPxN"),
     Field("u_your_reference", "string", "Your reference"),
-    Field("u_sec_category", "choice", "SEC incident category", read_only=True,
-          choices=_choices(lambda c: [(str(x.value), x.label) for x in c.sec_categories])),
+    Field(
+        "u_sec_category",
+        "choice",
+        "SEC incident category",
+        read_only=True,
+        choices=_choices(lambda c: [(str(x.value), x.label) for x in c.sec_categories]),
+    ),
     Field("u_target_resolution", "glide_date_time", "Target resolution", read_only=True),
     Field("opened_at", "glide_date_time", "Opened", read_only=True),
     Field("sys_created_on", "glide_date_time", "Created", read_only=True),
@@ -816,11 +1168,22 @@ INCIDENT_FIELDS = (
     Field("work_notes", "journal", "Work notes", readable=_desk_only, display=journal_text("work_notes")),
 )
 
-register(TableDef(
-    name="incident", label="Incident", display_field="number", fields=INCIDENT_FIELDS,
-    scope=_incident_scope, read="incident_view", create="incident_raise", update="incident_update", delete=ADMIN,
-    insert_hook=api_insert, update_hook=api_update, delete_hook=api_delete,
-))
+register(
+    TableDef(
+        name="incident",
+        label="Incident",
+        display_field="number",
+        fields=INCIDENT_FIELDS,
+        scope=_incident_scope,
+        read="incident_view",
+        create="incident_raise",
+        update="incident_update",
+        delete=ADMIN,
+        insert_hook=api_insert,
+        update_hook=api_update,
+        delete_hook=api_delete,
+    )
+)
 
 
 def _journal_scope(call: Call) -> tuple[str, list[Any]]:
@@ -833,20 +1196,25 @@ def _journal_scope(call: Call) -> tuple[str, list[Any]]:
     return " AND ".join(parts), params
 
 
-register(TableDef(
-    name="sys_journal_field", label="Journal Entry", display_field="value", scope=_journal_scope,
-    read="incident_view",
-    fields=(
-        Field("sys_id", "guid", "Sys ID", column="sys_journal_field.sys_id", read_only=True),
-        Field("name", "string", "Table", column="sys_journal_field.name", read_only=True),
-        Field("element", "string", "Element", read_only=True),
-        Field("element_id", "string", "Element ID", read_only=True),
-        Field("value", "string", "Value", read_only=True),
-        Field("u_update_type", "string", "Type of update", read_only=True),
-        Field("sys_created_by", "string", "Created by", read_only=True),
-        Field("sys_created_on", "glide_date_time", "Created", read_only=True),
-    ),
-))
+register(
+    TableDef(
+        name="sys_journal_field",
+        label="Journal Entry",
+        display_field="value",
+        scope=_journal_scope,
+        read="incident_view",
+        fields=(
+            Field("sys_id", "guid", "Sys ID", column="sys_journal_field.sys_id", read_only=True),
+            Field("name", "string", "Table", column="sys_journal_field.name", read_only=True),
+            Field("element", "string", "Element", read_only=True),
+            Field("element_id", "string", "Element ID", read_only=True),
+            Field("value", "string", "Value", read_only=True),
+            Field("u_update_type", "string", "Type of update", read_only=True),
+            Field("sys_created_by", "string", "Created by", read_only=True),
+            Field("sys_created_on", "glide_date_time", "Created", read_only=True),
+        ),
+    )
+)
 
 
 def _attachment_scope(call: Call) -> tuple[str, list[Any]]:
@@ -856,21 +1224,26 @@ def _attachment_scope(call: Call) -> tuple[str, list[Any]]:
     return f"sys_attachment.table_sys_id IN (SELECT sys_id FROM incident WHERE {where})", params
 
 
-register(TableDef(
-    name="sys_attachment", label="Attachment", display_field="file_name", scope=_attachment_scope,
-    read="incident_view",
-    fields=(
-        Field("sys_id", "guid", "Sys ID", column="sys_attachment.sys_id", read_only=True),
-        Field("table_name", "string", "Table name", read_only=True),
-        Field("table_sys_id", "string", "Table sys ID", read_only=True),
-        Field("file_name", "string", "File name", read_only=True),
-        Field("content_type", "string", "Content type", read_only=True),
-        Field("size_bytes", "integer", "Size bytes", read_only=True),
-        Field("hash", "string", "Hash (SHA-256)", read_only=True),
-        Field("sys_created_by", "string", "Created by", read_only=True),
-        Field("sys_created_on", "glide_date_time", "Created", read_only=True),
-    ),
-))
+register(
+    TableDef(
+        name="sys_attachment",
+        label="Attachment",
+        display_field="file_name",
+        scope=_attachment_scope,
+        read="incident_view",
+        fields=(
+            Field("sys_id", "guid", "Sys ID", column="sys_attachment.sys_id", read_only=True),
+            Field("table_name", "string", "Table name", read_only=True),
+            Field("table_sys_id", "string", "Table sys ID", read_only=True),
+            Field("file_name", "string", "File name", read_only=True),
+            Field("content_type", "string", "Content type", read_only=True),
+            Field("size_bytes", "integer", "Size bytes", read_only=True),
+            Field("hash", "string", "Hash (SHA-256)", read_only=True),
+            Field("sys_created_by", "string", "Created by", read_only=True),
+            Field("sys_created_on", "glide_date_time", "Created", read_only=True),
+        ),
+    )
+)
 
 
 # ---------------------------------------------------------------- REST Attachment API (subset)
@@ -880,19 +1253,25 @@ def _content_disposition(name: str) -> str:
 
 
 for _prefix in ("/api/now/attachment", "/api/now/v1/attachment"):
+
     @router.get(_prefix, include_in_schema=False)
     async def api_attachments(request: Request) -> Response:
         return await handle(request, "sys_attachment", None)
 
     @router.post(_prefix + "/file", include_in_schema=False)
     async def api_attachment_upload(request: Request) -> Response:
-        """POST /api/now/attachment/file?table_name=incident&table_sys_id=..&file_name=.. with the raw bytes."""
+        """POST /api/now/attachment/file?table_name=incident&table_sys_id=&file_name= with the raw bytes."""
+
         def work(call: Call, body: bytes) -> Response:
             qp = request.query_params
             if qp.get("table_name") != "incident":
-                raise ApiError(400, "Invalid parameter", "table_name: attachments can be added to incident records")
+                raise ApiError(
+                    400, "Invalid parameter", "table_name: attachments can be added to incident records"
+                )
             if not call.principal.may(TABLES["incident"].update):
-                raise ApiError(403, "User Not Authorized", f"{call.principal.user_name} may not update incidents.")
+                raise ApiError(
+                    403, "User Not Authorized", f"{call.principal.user_name} may not update incidents."
+                )
             inc = visible(call.conn, call.settings, call.principal, qp.get("table_sys_id", ""))
             if inc is None:
                 raise not_found()
@@ -904,8 +1283,11 @@ for _prefix in ("/api/now/attachment", "/api/now/v1/attachment"):
                 raise err.api() from None
             t = TABLES["sys_attachment"]
             result = serialize(call, t, [fetch_one(call, t, row["sys_id"])], read_options(qp))[0]
-            return JSONResponse({"result": result}, status_code=201,
-                                headers={**API_HEADERS, "Location": f"{call.base_url}/api/now/attachment/{row['sys_id']}"})
+            return JSONResponse(
+                {"result": result},
+                status_code=201,
+                headers={**API_HEADERS, "Location": f"{call.base_url}/api/now/attachment/{row['sys_id']}"},
+            )
 
         return await run_call(request, work, json_body=False)
 
@@ -918,16 +1300,24 @@ for _prefix in ("/api/now/attachment", "/api/now/v1/attachment"):
         def work(call: Call, body: bytes) -> Response:
             t = TABLES["sys_attachment"]
             if not call.principal.may(t.read):
-                raise ApiError(403, "User Not Authorized", f"{call.principal.user_name} may not read attachments.")
+                raise ApiError(
+                    403, "User Not Authorized", f"{call.principal.user_name} may not read attachments."
+                )
             row = fetch_one(call, t, sys_id)
             if row is None:
                 raise not_found()
-            data = bytes(call.conn.execute("SELECT data FROM sys_attachment_doc WHERE sys_attachment = ?",
-                                           (sys_id,)).fetchone()[0])
+            data = bytes(
+                call.conn.execute(
+                    "SELECT data FROM sys_attachment_doc WHERE sys_attachment = ?", (sys_id,)
+                ).fetchone()[0]
+            )
             if "attachment_truncated" in call.unsafe:
                 data = data[:-1]
-            return Response(data, media_type=row["content_type"], headers={
-                **API_HEADERS, "Content-Disposition": _content_disposition(row["file_name"])})
+            return Response(
+                data,
+                media_type=row["content_type"],
+                headers={**API_HEADERS, "Content-Disposition": _content_disposition(row["file_name"])},
+            )
 
         return await run_call(request, work, accept_json=False)
 

@@ -98,7 +98,9 @@ class Principal:
 
     @classmethod
     def of_user(cls, conn: sqlite3.Connection, settings: Settings, user: dict[str, Any]) -> Principal:
-        roles = [r[0] for r in conn.execute("SELECT role FROM sys_user_has_role WHERE user=?", (user["sys_id"],))]
+        roles = [
+            r[0] for r in conn.execute("SELECT role FROM sys_user_has_role WHERE user=?", (user["sys_id"],))
+        ]
         return cls(user=user, components=settings.profile.role_matrix.components_for(roles))
 
     @classmethod
@@ -205,15 +207,29 @@ def register(table: TableDef) -> TableDef:
 def table_or_400(name: str) -> TableDef:
     t = TABLES.get(name)
     if t is None:
-        raise ApiError(400, f"Invalid table {name}",
-                       f"The Table API serves: {', '.join(sorted(TABLES))}.")
+        raise ApiError(400, f"Invalid table {name}", f"The Table API serves: {', '.join(sorted(TABLES))}.")
     return t
 
 
 # ---------------------------------------------------------------- encoded queries
 # Longest first, so 'NOT LIKE' wins over 'LIKE', '!=' over '=' and so on.
-OPERATORS = ("ISNOTEMPTY", "ISEMPTY", "ANYTHING", "STARTSWITH", "ENDSWITH", "NOT LIKE", "NOT IN", "LIKE", "IN",
-             "!=", ">=", "<=", "=", ">", "<")
+OPERATORS = (
+    "ISNOTEMPTY",
+    "ISEMPTY",
+    "ANYTHING",
+    "STARTSWITH",
+    "ENDSWITH",
+    "NOT LIKE",
+    "NOT IN",
+    "LIKE",
+    "IN",
+    "!=",
+    ">=",
+    "<=",
+    "=",
+    ">",
+    "<",
+)
 GLIDE_TIME_RX = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$")
 FIELD_NAME_RX = re.compile(r"^[a-z_][a-z0-9_]*")
 CURRENT_USER = "javascript:gs.getUserID()"
@@ -249,15 +265,22 @@ def _convert(call: Call, f: Field, value: str, term: str) -> Any:
             if value == v or value.lower() == label.lower():
                 return int(v) if v.lstrip("-").isdigit() else v
         known = ", ".join(f"{v} ({label})" for v, label in choices)
-        raise ApiError(400, "Invalid query", f"'{term}': '{value}' is not a choice of {f.name}; choices: {known}")
+        raise ApiError(
+            400, "Invalid query", f"'{term}': '{value}' is not a choice of {f.name}; choices: {known}"
+        )
     if f.type == "integer":
         try:
             return int(value)
         except ValueError:
-            raise ApiError(400, "Invalid query", f"'{term}': {f.name} is a whole number, not '{value}'") from None
+            raise ApiError(
+                400, "Invalid query", f"'{term}': {f.name} is a whole number, not '{value}'"
+            ) from None
     if f.type == "glide_date_time" and value and not GLIDE_TIME_RX.match(value):
-        raise ApiError(400, "Invalid query",
-                       f"'{term}': {f.name} is a date-time written YYYY-MM-DD HH:MM:SS, not '{value}'")
+        raise ApiError(
+            400,
+            "Invalid query",
+            f"'{term}': {f.name} is a date-time written YYYY-MM-DD HH:MM:SS, not '{value}'",
+        )
     return value
 
 
@@ -273,7 +296,9 @@ def _condition(call: Call, t: TableDef, term: str) -> tuple[str, list[Any]]:
     if op in ("LIKE", "NOT LIKE", "STARTSWITH", "ENDSWITH"):
         pattern = {"LIKE": "%{}%", "NOT LIKE": "%{}%", "STARTSWITH": "{}%", "ENDSWITH": "%{}"}[op]
         sql = f"{col} {'NOT LIKE' if op == 'NOT LIKE' else 'LIKE'} ? ESCAPE '\\'"
-        return (f"({sql} OR {col} IS NULL)" if op == "NOT LIKE" else sql), [pattern.format(_like_escape(value))]
+        return (f"({sql} OR {col} IS NULL)" if op == "NOT LIKE" else sql), [
+            pattern.format(_like_escape(value))
+        ]
     if op in ("IN", "NOT IN"):
         values = [_convert(call, f, v.strip(), term) for v in value.split(",")]
         marks = ",".join("?" * len(values))
@@ -298,7 +323,7 @@ def _split_term(call: Call, t: TableDef, term: str) -> tuple[Field, str, str]:
             if rest.startswith(op):
                 if not f.queryable:
                     raise ApiError(400, "Invalid query", f"'{term}': {f.name} cannot be used in a query")
-                return f, op, rest[len(op):]
+                return f, op, rest[len(op) :]
     m = FIELD_NAME_RX.match(term)
     if m and "." in term[: term.find("=") if "=" in term else len(term)]:
         raise ApiError(400, "Invalid query", f"'{term}': dot-walking (field.field) is not supported")
@@ -306,8 +331,9 @@ def _split_term(call: Call, t: TableDef, term: str) -> tuple[Field, str, str]:
         name = m.group(0)
         # the longest run of lower-case letters, digits and _ may have swallowed no operator: name it plainly
         raise ApiError(400, "Invalid query", f"'{term}': {t.name} has no field '{name}'")
-    raise ApiError(400, "Invalid query",
-                   f"'{term}' is not FIELD OPERATOR VALUE (operators: {', '.join(OPERATORS)})")
+    raise ApiError(
+        400, "Invalid query", f"'{term}' is not FIELD OPERATOR VALUE (operators: {', '.join(OPERATORS)})"
+    )
 
 
 def parse_query(call: Call, t: TableDef, encoded: str) -> Query:
@@ -323,7 +349,7 @@ def parse_query(call: Call, t: TableDef, encoded: str) -> Query:
                 continue
             if term.startswith("ORDERBYDESC") or term.startswith("ORDERBY"):
                 desc = term.startswith("ORDERBYDESC")
-                name = term[len("ORDERBYDESC" if desc else "ORDERBY"):]
+                name = term[len("ORDERBYDESC" if desc else "ORDERBY") :]
                 f = t.field(name)
                 if f is None or not f.queryable or f not in t.readable_fields(call):
                     raise ApiError(400, "Invalid query", f"'{term}': {t.name} has no sortable field '{name}'")
@@ -379,8 +405,11 @@ def _int_param(params: Any, name: str, default: int, minimum: int) -> int:
 def read_options(params: Any) -> ReadOptions:
     display = (params.get("sysparm_display_value") or "false").lower()
     if display not in ("true", "false", "all"):
-        raise ApiError(400, "Invalid parameter",
-                       f"sysparm_display_value is true, false or all, not '{params.get('sysparm_display_value')}'")
+        raise ApiError(
+            400,
+            "Invalid parameter",
+            f"sysparm_display_value is true, false or all, not '{params.get('sysparm_display_value')}'",
+        )
     raw_fields = params.get("sysparm_fields")
     fields = [f.strip() for f in raw_fields.split(",") if f.strip()] if raw_fields else None
     return ReadOptions(display, _bool_param(params, "sysparm_exclude_reference_link"), fields)
@@ -451,8 +480,9 @@ def display_values(conn: sqlite3.Connection, t: TableDef, ids: Iterable[str]) ->
     shown = t.field(t.display_field)
     col = shown.sql if shown else "sys_id"
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        sql = f"SELECT {t.table}.sys_id, {col} FROM {t.table} WHERE {t.table}.sys_id IN ({','.join('?' * len(chunk))})"
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT {t.table}.sys_id, {col} FROM {t.table} WHERE {t.table}.sys_id IN ({marks})"
         out.update({row[0]: "" if row[1] is None else str(row[1]) for row in conn.execute(sql, chunk)})
     return out
 
@@ -468,13 +498,17 @@ def fetch_one(call: Call, t: TableDef, sys_id: str) -> sqlite3.Row | None:
     return call.conn.execute(sql, [sys_id, *scope_params]).fetchone()
 
 
-def query_rows(call: Call, t: TableDef, q: Query, limit: int, offset: int, count: bool) -> tuple[list, int | None]:
+def query_rows(
+    call: Call, t: TableDef, q: Query, limit: int, offset: int, count: bool
+) -> tuple[list, int | None]:
     scope_sql, scope_params = t.scope(call)
     conds = [c for c in (scope_sql, q.where) if c]
     where = (" WHERE " + " AND ".join(f"({c})" for c in conds)) if conds else ""
     params = [*scope_params, *q.params]
     order = (" ORDER BY " + ", ".join(f"{c} {'DESC' if d else 'ASC'}" for c, d in q.order)) if q.order else ""
-    rows = call.conn.execute(f"{_select_sql(t)}{where}{order} LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+    rows = call.conn.execute(
+        f"{_select_sql(t)}{where}{order} LIMIT ? OFFSET ?", [*params, limit, offset]
+    ).fetchall()
     total = None
     if count:
         total = call.conn.execute(f"SELECT COUNT(*) FROM {t.table}{where}", params).fetchone()[0]
@@ -483,13 +517,15 @@ def query_rows(call: Call, t: TableDef, q: Query, limit: int, offset: int, count
 
 # ---------------------------------------------------------------- writing
 def body_values(call: Call, t: TableDef, raw: bytes, input_display: bool) -> dict[str, str]:
-    """A request body as {field: string value}: unknown and read-only fields are dropped, as ServiceNow does."""
+    """A request body as {field: string value}; unknown and read-only fields are dropped, as in ServiceNow."""
     try:
         data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ApiError(400, "Exception while reading request", "The payload is not valid JSON.") from None
     if not isinstance(data, dict):
-        raise ApiError(400, "Exception while reading request", "The payload must be a JSON object of field values.")
+        raise ApiError(
+            400, "Exception while reading request", "The payload must be a JSON object of field values."
+        )
     out: dict[str, str] = {}
     for name, value in data.items():
         f = t.field(name)
@@ -504,7 +540,11 @@ def body_values(call: Call, t: TableDef, raw: bytes, input_display: bool) -> dic
         elif isinstance(value, int | float):
             value = str(int(value)) if float(value).is_integer() else str(value)
         elif not isinstance(value, str):
-            raise ApiError(400, "Invalid value", f"{name}: give a string, number or boolean, not a {type(value).__name__}")
+            raise ApiError(
+                400,
+                "Invalid value",
+                f"{name}: give a string, number or boolean, not a {type(value).__name__}",
+            )
         if input_display and f.type == "choice" and f.choices is not None:
             value = next((v for v, label in f.choices(call.profile) if label == value), value)
         out[name] = value
@@ -530,7 +570,9 @@ async def authenticate(request: Request, settings: Settings, db: Any) -> tuple[s
         raise ApiError(401, "User Not Authenticated", "The bearer token is not valid.")
     if scheme.lower() == "basic":
         try:
-            user_name, sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+            user_name, sep, password = (
+                base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+            )
         except (binascii.Error, UnicodeDecodeError):
             raise ApiError(401, "User Not Authenticated", "The basic auth header is malformed.") from None
         if not sep or not user_name:
@@ -552,7 +594,9 @@ async def authenticate(request: Request, settings: Settings, db: Any) -> tuple[s
     return "session", None
 
 
-def principal_for(request: Request, conn: sqlite3.Connection, settings: Settings, how: str, info: Any) -> Principal:
+def principal_for(
+    request: Request, conn: sqlite3.Connection, settings: Settings, how: str, info: Any
+) -> Principal:
     from . import auth  # lockout rules shared with the login pages
     from .web import Ctx
 
@@ -593,14 +637,18 @@ def error_response(err: ApiError) -> JSONResponse:
     headers = dict(API_HEADERS)
     if err.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="Service-now"'
-    return JSONResponse({"error": {"message": err.message, "detail": err.detail}, "status": "failure"},
-                        status_code=err.status, headers=headers)
+    return JSONResponse(
+        {"error": {"message": err.message, "detail": err.detail}, "status": "failure"},
+        status_code=err.status,
+        headers=headers,
+    )
 
 
 def _check_accept(request: Request) -> None:
     accept = request.headers.get("accept", "")
-    if accept and not any(a.split(";")[0].strip() in ("application/json", "*/*", "application/*")
-                          for a in accept.split(",")):
+    if accept and not any(
+        a.split(";")[0].strip() in ("application/json", "*/*", "application/*") for a in accept.split(",")
+    ):
         raise ApiError(406, "Not Acceptable", "This reference SSI answers application/json only.")
 
 
@@ -610,8 +658,13 @@ def _check_content_type(request: Request) -> None:
         raise ApiError(415, "Unsupported Media Type", "Send the body as application/json.")
 
 
-async def run_call(request: Request, work: Callable[[Call, bytes], Response], *, accept_json: bool = True,
-                   json_body: bool = True) -> Response:
+async def run_call(
+    request: Request,
+    work: Callable[[Call, bytes], Response],
+    *,
+    accept_json: bool = True,
+    json_body: bool = True,
+) -> Response:
     """Authenticate, open one transaction and run work(call, body); ApiErrors become the error envelope
     and undo everything the call wrote. Other REST endpoints (e.g. attachments) reuse it."""
     settings: Settings = request.app.state.settings
@@ -641,23 +694,34 @@ async def run_call(request: Request, work: Callable[[Call, bytes], Response], *,
 
 
 async def handle(request: Request, table: str, sys_id: str | None) -> Response:
-    return await run_call(request, lambda call, body: _dispatch(request, call, table_or_400(table), sys_id, body))
+    return await run_call(
+        request, lambda call, body: _dispatch(request, call, table_or_400(table), sys_id, body)
+    )
 
 
 def _dispatch(request: Request, call: Call, t: TableDef, sys_id: str | None, body: bytes) -> Response:
     params = request.query_params
     p = call.principal
-    verb = {"GET": "read", "POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}[request.method]
+    verb = {"GET": "read", "POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}[
+        request.method
+    ]
     if not p.may(getattr(t, verb)):
-        raise ApiError(403, "User Not Authorized",
-                       f"{p.user_name} has no role allowing to {verb} records of the {t.name} table.")
+        raise ApiError(
+            403,
+            "User Not Authorized",
+            f"{p.user_name} has no role allowing to {verb} records of the {t.name} table.",
+        )
     if request.method == "GET" and sys_id is None:
         return _list(request, call, t)
     if request.method == "POST":
         if sys_id is not None:
-            raise ApiError(405, "Method not Supported", "POST creates records: send it to /api/now/table/<table>.")
+            raise ApiError(
+                405, "Method not Supported", "POST creates records: send it to /api/now/table/<table>."
+            )
         if t.insert_hook is None:
-            raise ApiError(403, "User Not Authorized", f"records of the {t.name} table cannot be created here.")
+            raise ApiError(
+                403, "User Not Authorized", f"records of the {t.name} table cannot be created here."
+            )
         values = body_values(call, t, body, _bool_param(params, "sysparm_input_display_value"))
         new_id = t.insert_hook(call, values)
         row = fetch_one(call, t, new_id)
@@ -665,13 +729,17 @@ def _dispatch(request: Request, call: Call, t: TableDef, sys_id: str | None, bod
         if request.headers.get("x-no-response-body", "").lower() == "true":
             return Response(status_code=201, headers={**API_HEADERS, "Location": location})
         result = serialize(call, t, [row], read_options(params))[0] if row else {}
-        return JSONResponse({"result": result}, status_code=201, headers={**API_HEADERS, "Location": location})
+        return JSONResponse(
+            {"result": result}, status_code=201, headers={**API_HEADERS, "Location": location}
+        )
     assert sys_id is not None
     row = fetch_one(call, t, sys_id)
     if row is None:
         raise not_found()
     if request.method == "GET":
-        return JSONResponse({"result": serialize(call, t, [row], read_options(params))[0]}, headers=API_HEADERS)
+        return JSONResponse(
+            {"result": serialize(call, t, [row], read_options(params))[0]}, headers=API_HEADERS
+        )
     if request.method == "DELETE":
         if t.delete_hook is None:
             raise ApiError(403, "User Not Authorized", f"records of the {t.name} table cannot be deleted.")
@@ -697,10 +765,16 @@ def _list(request: Request, call: Call, t: TableDef) -> Response:
     shortcut = [f"{k}={v}" for k, v in params.multi_items() if not k.startswith("sysparm_") and t.field(k)]
     unknown = [k for k in params if not k.startswith("sysparm_") and not t.field(k)]
     if unknown:
-        raise ApiError(400, "Invalid parameter", f"unknown parameter(s) {', '.join(unknown)}; "
-                       "filter with sysparm_query or with field names of the table")
+        raise ApiError(
+            400,
+            "Invalid parameter",
+            f"unknown parameter(s) {', '.join(unknown)}; "
+            "filter with sysparm_query or with field names of the table",
+        )
     if shortcut and encoded:
-        raise ApiError(400, "Invalid parameter", "give either sysparm_query or field=value parameters, not both")
+        raise ApiError(
+            400, "Invalid parameter", "give either sysparm_query or field=value parameters, not both"
+        )
     q = parse_query(call, t, encoded or "^".join(shortcut))
     no_count = _bool_param(params, "sysparm_no_count")
     rows, total = query_rows(call, t, q, limit, offset, count=not no_count)
@@ -716,8 +790,9 @@ def _links(call: Call, t: TableDef, params: Any, limit: int, offset: int, total:
     base = [(k, v) for k, v in params.multi_items() if k not in ("sysparm_offset", "sysparm_limit")]
 
     def url(off: int) -> str:
-        return f"{call.base_url}/api/now/table/{t.name}?" + urlencode([*base, ("sysparm_limit", limit),
-                                                                        ("sysparm_offset", off)])
+        return f"{call.base_url}/api/now/table/{t.name}?" + urlencode(
+            [*base, ("sysparm_limit", limit), ("sysparm_offset", off)]
+        )
 
     last = max(0, ((total - 1) // limit) * limit) if total else 0
     links = [f'<{url(0)}>;rel="first"']
@@ -730,12 +805,16 @@ def _links(call: Call, t: TableDef, params: Any, limit: int, offset: int, total:
 
 
 for prefix in ("/api/now/table", "/api/now/v1/table", "/api/now/v2/table"):
+
     @router.api_route(prefix + "/{table}", methods=["GET", "POST"], include_in_schema=False)
     async def collection(table: str, request: Request) -> Response:
         return await handle(request, table, None)
 
-    @router.api_route(prefix + "/{table}/{sys_id}", methods=["GET", "PUT", "PATCH", "DELETE", "POST"],
-                      include_in_schema=False)
+    @router.api_route(
+        prefix + "/{table}/{sys_id}",
+        methods=["GET", "PUT", "PATCH", "DELETE", "POST"],
+        include_in_schema=False,
+    )
     async def record(table: str, sys_id: str, request: Request) -> Response:
         return await handle(request, table, sys_id)
 
@@ -750,45 +829,67 @@ def _own_company(column: str) -> Callable[[Call], tuple[str, list[Any]]]:
     return scope
 
 
-register(TableDef(
-    name="sys_user",
-    label="User",
-    display_field="name",
-    scope=_own_company("sys_user.company"),  # people see the accounts of their own organisation only
-    read=ANY,
-    fields=(
-        # never the password hash, the authenticator seed or lockout internals
-        Field("sys_id", "guid", "Sys ID", column="sys_user.sys_id", read_only=True),
-        Field("user_name", "string", "User ID", read_only=True),
-        Field("first_name", "string", "First name"),
-        Field("last_name", "string", "Last name"),
-        Field("name", "string", "Name", column="trim(first_name || ' ' || last_name)", read_only=True),
-        Field("email", "string", "Email"),
-        Field("phone", "string", "Business phone"),
-        Field("company", "reference", "Company", reference="core_company", column="sys_user.company", read_only=True),
-        Field("active", "boolean", "Active", read_only=True),
-        Field("locked_out", "boolean", "Locked out", read_only=True),
-        Field("last_login_time", "glide_date_time", "Last login time", read_only=True),
-        Field("enable_multifactor_authn", "boolean", "Enable Multifactor Authentication",
-              column="(mfa_method IS NOT NULL)", read_only=True),
-        Field("roles", "string", "Roles", read_only=True,
-              column="(SELECT group_concat(role, ',') FROM sys_user_has_role r WHERE r.user = sys_user.sys_id)"),
-        Field("sys_created_on", "glide_date_time", "Created", read_only=True),
-        Field("sys_updated_on", "glide_date_time", "Updated", read_only=True),
-    ),
-))
+register(
+    TableDef(
+        name="sys_user",
+        label="User",
+        display_field="name",
+        scope=_own_company("sys_user.company"),  # people see the accounts of their own organisation only
+        read=ANY,
+        fields=(
+            # never the password hash, the authenticator seed or lockout internals
+            Field("sys_id", "guid", "Sys ID", column="sys_user.sys_id", read_only=True),
+            Field("user_name", "string", "User ID", read_only=True),
+            Field("first_name", "string", "First name"),
+            Field("last_name", "string", "Last name"),
+            Field("name", "string", "Name", column="trim(first_name || ' ' || last_name)", read_only=True),
+            Field("email", "string", "Email"),
+            Field("phone", "string", "Business phone"),
+            Field(
+                "company",
+                "reference",
+                "Company",
+                reference="core_company",
+                column="sys_user.company",
+                read_only=True,
+            ),
+            Field("active", "boolean", "Active", read_only=True),
+            Field("locked_out", "boolean", "Locked out", read_only=True),
+            Field("last_login_time", "glide_date_time", "Last login time", read_only=True),
+            Field(
+                "enable_multifactor_authn",
+                "boolean",
+                "Enable Multifactor Authentication",
+                column="(mfa_method IS NOT NULL)",
+                read_only=True,
+            ),
+            Field(
+                "roles",
+                "string",
+                "Roles",
+                read_only=True,
+                column="(SELECT group_concat(role, ',') FROM sys_user_has_role r "
+                "WHERE r.user = sys_user.sys_id)",
+            ),
+            Field("sys_created_on", "glide_date_time", "Created", read_only=True),
+            Field("sys_updated_on", "glide_date_time", "Updated", read_only=True),
+        ),
+    )
+)
 
-register(TableDef(
-    name="core_company",
-    label="Company",
-    display_field="name",
-    scope=_own_company("core_company.sys_id"),
-    read=ANY,
-    fields=(
-        Field("sys_id", "guid", "Sys ID", column="core_company.sys_id", read_only=True),
-        Field("name", "string", "Name", read_only=True),
-        Field("u_key", "string", "Key", column='"key"', read_only=True),
-        Field("u_sec_party_id", "string", "SEC Party ID", column="sec_party_id", read_only=True),
-        Field("u_user_role", "string", "SEC User Role", column="user_role", read_only=True),
-    ),
-))
+register(
+    TableDef(
+        name="core_company",
+        label="Company",
+        display_field="name",
+        scope=_own_company("core_company.sys_id"),
+        read=ANY,
+        fields=(
+            Field("sys_id", "guid", "Sys ID", column="core_company.sys_id", read_only=True),
+            Field("name", "string", "Name", read_only=True),
+            Field("u_key", "string", "Key", column='"key"', read_only=True),
+            Field("u_sec_party_id", "string", "SEC Party ID", column="sec_party_id", read_only=True),
+            Field("u_user_role", "string", "SEC User Role", column="user_role", read_only=True),
+        ),
+    )
+)

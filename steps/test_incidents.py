@@ -71,9 +71,12 @@ def _label(choices, value: str) -> str:
 def contact() -> dict[str, str]:
     first, last = fake.first_name(), fake.last_name()
     local = re.sub(r"[^a-z]", "", f"{first}.{last}".lower().replace(".", "x")) or "contact"
-    return {"u_contact_first_name": first, "u_contact_last_name": last,
-            "u_contact_phone": f"01632 960{random.randint(0, 999):03d}",  # Ofcom's drama range
-            "u_contact_email": f"{local}@example.com"}
+    return {
+        "u_contact_first_name": first,
+        "u_contact_last_name": last,
+        "u_contact_phone": f"01632 960{random.randint(0, 999):03d}",  # Ofcom's drama range
+        "u_contact_email": f"{local}@example.com",
+    }
 
 
 def service_management(profile, case: Case, **over: str) -> IncidentData:
@@ -117,8 +120,11 @@ def api_for(uept_target: TargetSession, actor: Actor) -> TableApiClient | None:
 
 def no_api(evidence: EvidenceHolder | None, what: str) -> None:
     if evidence:
-        evidence.attach("table-api-not-offered.txt", f"The target offers no Table API: {what} was not cross-checked.",
-                        "text/plain")
+        evidence.attach(
+            "table-api-not-offered.txt",
+            f"The target offers no Table API: {what} was not cross-checked.",
+            "text/plain",
+        )
 
 
 def keep(evidence: EvidenceHolder | None, name: str, data: object) -> None:
@@ -147,8 +153,13 @@ def the(case: Case) -> Raised:
     return incident
 
 
-def stored(case: Case, uept_target: TargetSession, actor: Actor, evidence: EvidenceHolder | None,
-           incident: Raised | None = None) -> dict | None:
+def stored(
+    case: Case,
+    uept_target: TargetSession,
+    actor: Actor,
+    evidence: EvidenceHolder | None,
+    incident: Raised | None = None,
+) -> dict | None:
     """The stored record (display values and values) through the Table API, kept as evidence."""
     api = api_for(uept_target, actor)
     incident = incident or the(case)
@@ -187,8 +198,14 @@ def have_raised_and_resolved(ssi: SSI, page: Page, case: Case, actor: Actor) -> 
 
 
 @given(parsers.parse('the "{persona}" has raised a service-management incident'))
-def persona_has_raised(persona: str, ssi: SSI, page: Page, case: Case, context: BrowserContext,
-                       signed_in_sessions: SignedInSessions) -> None:
+def persona_has_raised(
+    persona: str,
+    ssi: SSI,
+    page: Page,
+    case: Case,
+    context: BrowserContext,
+    signed_in_sessions: SignedInSessions,
+) -> None:
     signed_in_sessions.apply(context, persona)
     ssi.home.open()
     expect(ssi.home.sign_out_button).to_be_visible()
@@ -198,8 +215,12 @@ def persona_has_raised(persona: str, ssi: SSI, page: Page, case: Case, context: 
 
 @when(parsers.parse("I raise a service-management incident without the contact {detail}"))
 def raise_without_contact(ssi: SSI, case: Case, detail: str) -> None:
-    name = {"first name": "u_contact_first_name", "last name": "u_contact_last_name",
-            "telephone number": "u_contact_phone", "email address": "u_contact_email"}[detail]
+    name = {
+        "first name": "u_contact_first_name",
+        "last name": "u_contact_last_name",
+        "telephone number": "u_contact_phone",
+        "email address": "u_contact_email",
+    }[detail]
     case.data = service_management(ssi.profile, case, **{name: ""})
     ssi.create_incident.raise_incident(case.data)
 
@@ -216,11 +237,15 @@ def raise_with_matrix(ssi: SSI, page: Page, case: Case, actor: Actor, impact: st
     case.mine = raise_as(ssi, page, case, data, actor.key)
 
 
-@when(parsers.parse("I raise a service-management incident whose {what} is one character longer than allowed"))
+@when(
+    parsers.parse("I raise a service-management incident whose {what} is one character longer than allowed")
+)
 def raise_overlong(ssi: SSI, case: Case, what: str) -> None:
     limits = ssi.profile.incidents.limits
-    name, limit = {"incident summary": ("short_description", limits.short_description),
-                   "incident notes": ("description", limits.description)}[what]
+    name, limit = {
+        "incident summary": ("short_description", limits.short_description),
+        "incident notes": ("description", limits.description),
+    }[what]
     data = service_management(ssi.profile, case)
     base = data[name] if name == "short_description" else f"[{case.token}] " + data[name]
     data.values[name] = (base + " " + fake.text(max_nb_chars=limit + 200)).replace("\n", " ")[: limit + 1]
@@ -229,8 +254,12 @@ def raise_overlong(ssi: SSI, case: Case, what: str) -> None:
     ssi.create_incident.raise_incident(data)
 
 
-@when(parsers.re(r'I raise a premises-related incident with (?P<what>neither a Device ID nor an MPxN'
-                 r'|the MPxN "(?P<mpxn>[^"]*)"|the Device ID "(?P<device>[^"]*)")'))
+@when(
+    parsers.re(
+        r"I raise a premises-related incident with (?P<what>neither a Device ID nor an MPxN"
+        r'|the MPxN "(?P<mpxn>[^"]*)"|the Device ID "(?P<device>[^"]*)")'
+    )
+)
 def raise_premises_invalid(ssi: SSI, case: Case, what: str, mpxn: str | None, device: str | None) -> None:
     case.data = premises(ssi.profile, case, u_mpxn=mpxn or "", u_device_id=device or "")
     ssi.create_incident.raise_incident(case.data)
@@ -238,10 +267,14 @@ def raise_premises_invalid(ssi: SSI, case: Case, what: str, mpxn: str | None, de
 
 @when("I raise a service-management incident whose summary and notes contain HTML and script")
 def raise_with_markup(ssi: SSI, page: Page, case: Case, actor: Actor) -> None:
-    summary = (f'<script>window.__ueptXss="summary"</script><img src="x" onerror="window.__ueptXss=\'img\'">'
-               f" & <b>bold</b> [{case.token}]")
-    notes = (f'<svg onload="window.__ueptXss=\'svg\'"></svg><iframe src="/sp?id=index"></iframe>\n'
-             f"Line two with <i>markup</i> & an ampersand [{case.token}]")
+    summary = (
+        f'<script>window.__ueptXss="summary"</script><img src="x" onerror="window.__ueptXss=\'img\'">'
+        f" & <b>bold</b> [{case.token}]"
+    )
+    notes = (
+        f'<svg onload="window.__ueptXss=\'svg\'"></svg><iframe src="/sp?id=index"></iframe>\n'
+        f"Line two with <i>markup</i> & an ampersand [{case.token}]"
+    )
     data = service_management(ssi.profile, case, short_description=summary, description=notes)
     case.mine = raise_as(ssi, page, case, data, actor.key)
 
@@ -265,21 +298,26 @@ def incident_on_hold(ssi: SSI, state: str, reason: str) -> None:
 
 
 @then("the stored incident matches what I entered")
-def stored_matches_entered(ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor,
-                           uept_evidence: EvidenceHolder | None) -> None:
+def stored_matches_entered(
+    ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     record = stored(case, uept_target, actor, uept_evidence)
     if record is None:
         return
     data = the(case).data
     mismatches = []
     for name, typed in data.values.items():
-        got = record[name]["display_value" if name in ("category", "subcategory", "impact", "urgency") else "value"]
+        got = record[name][
+            "display_value" if name in ("category", "subcategory", "impact", "urgency") else "value"
+        ]
         if got != typed.strip():
             mismatches.append(f"{name}: typed {typed!r}, stored {got!r}")
     assert not mismatches, "the stored incident differs from what was entered: " + "; ".join(mismatches)
     assert record["state"]["value"] == "1", f"a new incident is stored in state {record['state']['value']}"
     caller = api_for(uept_target, actor).get("sys_user", record["caller_id"]["value"])
-    assert caller and caller["user_name"]["value"] == actor.user_name, "the incident is not stored as raised by me"
+    assert caller and caller["user_name"]["value"] == actor.user_name, (
+        "the incident is not stored as raised by me"
+    )
 
 
 @then(parsers.parse('the incident is not raised and I am told "{message}"'))
@@ -292,8 +330,9 @@ def not_raised(ssi: SSI, page: Page, message: str) -> None:
 
 
 @then("no incident with my summary was stored")
-def nothing_stored(ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor,
-                   uept_evidence: EvidenceHolder | None) -> None:
+def nothing_stored(
+    ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     ssi.my_requests.open()
     ssi.my_requests.search(case.token)
     expect(ssi.my_requests.summary).to_contain_text(ssi.profile.label("incident.no_results"))
@@ -347,9 +386,15 @@ def open_from_list(ssi: SSI, case: Case) -> None:
 
 @then("every field I entered is shown")
 def every_field_shown(ssi: SSI, case: Case) -> None:
-    keys = {"u_contact_first_name": "contact_first_name", "u_contact_last_name": "contact_last_name",
-            "u_contact_phone": "contact_phone", "u_contact_email": "contact_email", "u_mpxn": "mpxn",
-            "u_device_id": "device_id", "u_your_reference": "your_reference"}
+    keys = {
+        "u_contact_first_name": "contact_first_name",
+        "u_contact_last_name": "contact_last_name",
+        "u_contact_phone": "contact_phone",
+        "u_contact_email": "contact_email",
+        "u_mpxn": "mpxn",
+        "u_device_id": "device_id",
+        "u_your_reference": "your_reference",
+    }
     for name, typed in the(case).data.values.items():
         if typed:
             expect(ssi.ticket.value(keys.get(name, name))).to_have_text(typed)
@@ -376,18 +421,25 @@ def shows_priority_and_target(ssi: SSI, case: Case, uept_target: TargetSession, 
 
 
 @then("the stored incident matches what the page shows")
-def stored_matches_page(ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor,
-                        uept_evidence: EvidenceHolder | None) -> None:
+def stored_matches_page(
+    ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     record = stored(case, uept_target, actor, uept_evidence)
     if record is None:
         return
-    shown = {key: ssi.ticket.value(key).inner_text().strip() for key in
-             ("state", "priority", "sec_category", "organisation", "caller", "target_resolution")}
+    shown = {
+        key: ssi.ticket.value(key).inner_text().strip()
+        for key in ("state", "priority", "sec_category", "organisation", "caller", "target_resolution")
+    }
     keep(uept_evidence, f"{the(case).number}-page-values.json", shown)
-    expected = {"state": record["state"]["display_value"], "priority": record["priority"]["display_value"],
-                "sec_category": record["u_sec_category"]["display_value"],
-                "organisation": record["company"]["display_value"], "caller": record["caller_id"]["display_value"],
-                "target_resolution": record["u_target_resolution"]["value"] + " UTC"}
+    expected = {
+        "state": record["state"]["display_value"],
+        "priority": record["priority"]["display_value"],
+        "sec_category": record["u_sec_category"]["display_value"],
+        "organisation": record["company"]["display_value"],
+        "caller": record["caller_id"]["display_value"],
+        "target_resolution": record["u_target_resolution"]["value"] + " UTC",
+    }
     assert shown == expected, f"the page and the stored record differ: page {shown}, stored {expected}"
 
 
@@ -397,8 +449,9 @@ def priority_shown(ssi: SSI, priority: str) -> None:
 
 
 @then(parsers.parse("the stored incident has priority {value:d}"))
-def stored_priority(case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None,
-                    value: int) -> None:
+def stored_priority(
+    case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None, value: int
+) -> None:
     record = stored(case, uept_target, actor, uept_evidence)
     if record is not None:
         assert record["priority"]["value"] == str(value), f"stored priority {record['priority']['value']}"
@@ -461,8 +514,9 @@ def stream_newest_first(ssi: SSI, case: Case, actor: Actor) -> None:
 
 
 @then("the stored incident holds my updates as additional comments")
-def stored_comments(case: Case, uept_target: TargetSession, actor: Actor,
-                    uept_evidence: EvidenceHolder | None) -> None:
+def stored_comments(
+    case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     record = stored(case, uept_target, actor, uept_evidence)
     if record is None:
         return
@@ -501,8 +555,9 @@ def no_work_note(ssi: SSI, page: Page, case: Case) -> None:
 
 
 @then("the Table API does not give me the work note")
-def api_no_work_note(case: Case, uept_target: TargetSession, actor: Actor,
-                     uept_evidence: EvidenceHolder | None) -> None:
+def api_no_work_note(
+    case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     api = api_for(uept_target, actor)
     if api is None:
         no_api(uept_evidence, "work-note visibility")
@@ -510,17 +565,25 @@ def api_no_work_note(case: Case, uept_target: TargetSession, actor: Actor,
     record = api.get("incident", the(case).sys_id)
     journal = api.query("sys_journal_field", f"element_id={the(case).sys_id}", fields="element,value")
     keep(uept_evidence, f"{the(case).number}-journal-as-seen-by-me.json", journal)
-    assert record is not None and "work_notes" not in record, "the Table API returns the work_notes field to me"
-    assert not any(case.work_note in j["value"] or j["element"] == "work_notes" for j in journal), \
+    assert record is not None and "work_notes" not in record, (
+        "the Table API returns the work_notes field to me"
+    )
+    assert not any(case.work_note in j["value"] or j["element"] == "work_notes" for j in journal), (
         "the Table API returns the work note to me"
-    assert any(case.desk_comment in j["value"] for j in journal), "the desk's comment is missing from the journal"
+    )
+    assert any(case.desk_comment in j["value"] for j in journal), (
+        "the desk's comment is missing from the journal"
+    )
 
 
 # ---------------------------------------------------------------- attachments
 @when("I attach a CSV file to it")
 def attach_csv(ssi: SSI, case: Case, tmp_path: Path) -> None:
-    rows = ["mpan,read_at,kwh"] + [f"{fake.numerify('#' * 13)},{fake.date_time_this_year():%Y-%m-%d %H:%M},"
-                                   f"{random.randint(0, 99999) / 10}" for _ in range(50)]
+    rows = ["mpan,read_at,kwh"] + [
+        f"{fake.numerify('#' * 13)},{fake.date_time_this_year():%Y-%m-%d %H:%M},"
+        f"{random.randint(0, 99999) / 10}"
+        for _ in range(50)
+    ]
     case.file = tmp_path / f"meter-reads-{case.token}.csv"
     case.file.write_text("\n".join(rows) + f"\n# {case.token} £ ✓\n", encoding="utf-8")
     ssi.ticket.attach(case.file)
@@ -560,16 +623,27 @@ def download_file(ssi: SSI, case: Case, tmp_path: Path) -> None:
 def same_bytes(case: Case, uept_evidence: EvidenceHolder | None) -> None:
     assert case.file and case.downloaded is not None
     sent = case.file.read_bytes()
-    keep(uept_evidence, "attachment-round-trip.json", {
-        "file": case.file.name, "attached_bytes": len(sent), "attached_sha256": hashlib.sha256(sent).hexdigest(),
-        "downloaded_bytes": len(case.downloaded), "downloaded_sha256": hashlib.sha256(case.downloaded).hexdigest()})
-    assert case.downloaded == sent, (f"the download differs from the file attached ({len(case.downloaded)} bytes "
-                                     f"back for {len(sent)} sent)")
+    keep(
+        uept_evidence,
+        "attachment-round-trip.json",
+        {
+            "file": case.file.name,
+            "attached_bytes": len(sent),
+            "attached_sha256": hashlib.sha256(sent).hexdigest(),
+            "downloaded_bytes": len(case.downloaded),
+            "downloaded_sha256": hashlib.sha256(case.downloaded).hexdigest(),
+        },
+    )
+    assert case.downloaded == sent, (
+        f"the download differs from the file attached ({len(case.downloaded)} bytes "
+        f"back for {len(sent)} sent)"
+    )
 
 
 @then("the stored attachment has the same size and checksum")
-def stored_attachment(case: Case, uept_target: TargetSession, actor: Actor,
-                      uept_evidence: EvidenceHolder | None) -> None:
+def stored_attachment(
+    case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     api = api_for(uept_target, actor)
     if api is None:
         no_api(uept_evidence, "the stored attachment")
@@ -591,8 +665,9 @@ def file_refused(ssi: SSI, case: Case, message: str) -> None:
 
 
 @then("no file is attached to the incident")
-def no_file(ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor,
-            uept_evidence: EvidenceHolder | None) -> None:
+def no_file(
+    ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     ssi.ticket.open(the(case).sys_id)
     expect(ssi.ticket.attachments).to_contain_text(ssi.profile.label("incident.no_attachments"))
     expect(ssi.ticket.attachments.get_by_role("link")).to_have_count(0)
@@ -634,8 +709,9 @@ def shows_resolution(ssi: SSI, case: Case) -> None:
 
 
 @then("the stored incident is resolved with that code and those notes")
-def stored_resolved(case: Case, uept_target: TargetSession, actor: Actor,
-                    uept_evidence: EvidenceHolder | None) -> None:
+def stored_resolved(
+    case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     record = stored(case, uept_target, actor, uept_evidence)
     if record is None:
         return
@@ -664,8 +740,9 @@ def stream_reason(ssi: SSI, case: Case) -> None:
 
 
 @then("the stored incident is In Progress with reopen count 1")
-def stored_reopened(case: Case, uept_target: TargetSession, actor: Actor,
-                    uept_evidence: EvidenceHolder | None) -> None:
+def stored_reopened(
+    case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     record = stored(case, uept_target, actor, uept_evidence)
     if record is None:
         return
@@ -686,8 +763,9 @@ def no_action(ssi: SSI, action: str) -> None:
 
 
 @then("the SSI refuses to reopen it even when asked directly")
-def refuses_reopen(ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor,
-                   uept_evidence: EvidenceHolder | None) -> None:
+def refuses_reopen(
+    ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     incident = the(case)
     checked = []
     if uept_target.resolved.is_reference:  # the reference SSI's own form, posted without the page's help
@@ -708,7 +786,10 @@ def refuses_reopen(ssi: SSI, case: Case, uept_target: TargetSession, actor: Acto
 
 @then(parsers.parse('My Requests lists it under "{listed}" and not under "{absent}"'))
 def listed_under(ssi: SSI, case: Case, listed: str, absent: str) -> None:
-    views = {ssi.profile.label("incident.show_open"): "open", ssi.profile.label("incident.show_closed"): "closed"}
+    views = {
+        ssi.profile.label("incident.show_open"): "open",
+        ssi.profile.label("incident.show_closed"): "closed",
+    }
     ssi.my_requests.open()
     ssi.my_requests.search(the(case).number, show=views[absent])
     expect(ssi.my_requests.rows).to_have_count(0)
@@ -718,8 +799,9 @@ def listed_under(ssi: SSI, case: Case, listed: str, absent: str) -> None:
 
 # ---------------------------------------------------------------- visibility and rights
 @then("the Table API does not give me that incident")
-def api_hides_incident(case: Case, uept_target: TargetSession, actor: Actor,
-                       uept_evidence: EvidenceHolder | None) -> None:
+def api_hides_incident(
+    case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     assert case.given
     api = api_for(uept_target, actor)
     if api is None:
@@ -727,8 +809,11 @@ def api_hides_incident(case: Case, uept_target: TargetSession, actor: Actor,
         return
     r = api.request("GET", "incident", case.given.sys_id)
     listed = api.query("incident", f"number={case.given.number}", fields="number")
-    keep(uept_evidence, "other-organisation-incident-via-table-api.json",
-         {"get_status": r.status_code, "get_body": r.json(), "query_result": listed})
+    keep(
+        uept_evidence,
+        "other-organisation-incident-via-table-api.json",
+        {"get_status": r.status_code, "get_body": r.json(), "query_result": listed},
+    )
     assert r.status_code == 404, f"the Table API answered {r.status_code} for another organisation's incident"
     assert listed == [], "another organisation's incident is listed by the Table API"
 
@@ -750,16 +835,21 @@ def open_my_requests_directly(ssi: SSI) -> None:
 
 
 @then("the Table API refuses to create an incident for me")
-def api_refuses_create(ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor,
-                       uept_evidence: EvidenceHolder | None) -> None:
+def api_refuses_create(
+    ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     api = api_for(uept_target, actor)
     if api is None:
         no_api(uept_evidence, "the raise right")
         return
     data = service_management(ssi.profile, case)
-    body = {"short_description": data["short_description"], "category": next(
-        c.value for c in ssi.profile.incidents.categories if not c.premises), "u_contact_first_name": "A",
-            "u_contact_last_name": "B", "u_contact_phone": "01632 960000"}
+    body = {
+        "short_description": data["short_description"],
+        "category": next(c.value for c in ssi.profile.incidents.categories if not c.premises),
+        "u_contact_first_name": "A",
+        "u_contact_last_name": "B",
+        "u_contact_phone": "01632 960000",
+    }
     r = api.request("POST", "incident", json=body)
     keep(uept_evidence, "create-through-table-api.json", {"status": r.status_code, "body": r.json()})
     assert r.status_code == 403, f"the Table API answered {r.status_code} to a create by {actor.key}"
@@ -775,13 +865,18 @@ def no_actions(ssi: SSI) -> None:
 
 
 @then("the SSI refuses an update from me even when asked directly")
-def refuses_update(ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor,
-                   uept_evidence: EvidenceHolder | None) -> None:
+def refuses_update(
+    ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor, uept_evidence: EvidenceHolder | None
+) -> None:
     assert case.given
     checked = []
     if uept_target.resolved.is_reference:
-        r = ssi.ticket.post_directly(case.given.sys_id, action="comment", u_update_type="Additional information",
-                                     comments=f"Forced update [{case.token}]")
+        r = ssi.ticket.post_directly(
+            case.given.sys_id,
+            action="comment",
+            u_update_type="Additional information",
+            comments=f"Forced update [{case.token}]",
+        )
         assert r.status == 403, f"a forced update answered {r.status}, not 403"
         checked.append("portal form")
     api = api_for(uept_target, actor)
@@ -808,8 +903,10 @@ def shows_typed_text(ssi: SSI, case: Case) -> None:
 @then("nothing I typed became part of the page or ran")
 def nothing_ran(ssi: SSI, page: Page) -> None:
     assert page.evaluate("() => window.__ueptXss === undefined"), "a script typed into the incident ran"
-    injected = page.locator('main script, main img[src="x"], main svg[onload], main iframe, main [onmouseover], '
-                            "main u, main i, main b")
+    injected = page.locator(
+        'main script, main img[src="x"], main svg[onload], main iframe, main [onmouseover], '
+        "main u, main i, main b"
+    )
     expect(injected).to_have_count(0)
 
 

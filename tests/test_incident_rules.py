@@ -14,8 +14,14 @@ from tests.helpers import Portal, login_fresh
 
 PRODUCER = "/sp?id=sc_cat_item&sys_id=3f1dd0320a0a0b99000a53f7604a2ef9"
 USERS = {"SM user": "sm.nps", "LA user": "la.nps", "CC user": "cc.nps", "other organisation user": "sm.sen"}
-FORM = {"category": "service_management", "impact": "2", "urgency": "2", "u_contact_first_name": "Pat",
-        "u_contact_last_name": "Portal", "u_contact_phone": "01632 960003"}
+FORM = {
+    "category": "service_management",
+    "impact": "2",
+    "urgency": "2",
+    "u_contact_first_name": "Pat",
+    "u_contact_last_name": "Portal",
+    "u_contact_phone": "01632 960003",
+}
 NOT_VALID = "You are either not authorized or record is not valid"
 
 
@@ -40,7 +46,7 @@ def sm(reference_ssi: RunningSSI) -> Portal:
 
 def raise_incident(p: Portal, summary: str, **values: str) -> tuple[str, str]:
     r = p.post(PRODUCER, {**FORM, "short_description": summary, **values})
-    assert r.status_code == 303, re.findall(r'field-error[^>]*>([^<]+)', r.text)
+    assert r.status_code == 303, re.findall(r"field-error[^>]*>([^<]+)", r.text)
     sys_id = re.search(r"sys_id=([0-9a-f]{32})", r.headers["location"]).group(1)
     page = p.http.get(r.headers["location"]).text
     number = re.search(r'<h1 id="ticket_number">(INC\d{7})</h1>', page).group(1)
@@ -65,8 +71,11 @@ def test_menu_and_rights_follow_the_role_matrix(reference_ssi):
     sys_id, _ = raise_incident(sm_, f"seen by LA {token}")
     assert token in la.http.get(ticket(sys_id)).text
     assert cc.http.get(ticket(sys_id)).status_code == 403
-    r = la.post(ticket(sys_id), {"action": "comment", "u_update_type": "Escalation", "comments": "no"},
-                csrf_from=ticket(sys_id))
+    r = la.post(
+        ticket(sys_id),
+        {"action": "comment", "u_update_type": "Escalation", "comments": "no"},
+        csrf_from=ticket(sys_id),
+    )
     assert r.status_code == 403
     assert token not in sm_.http.get("/sp?id=my_requests&q=" + token).text.split("seen by LA")[0][-5:]
 
@@ -81,9 +90,17 @@ def test_other_organisation_gets_not_valid(reference_ssi, sm):
     assert other.http.get(f"/sys_attachment.do?sys_id={uuid.uuid4().hex}").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/sp?id=ticket", "/sp?id=ticket&table=incident", "/sp?id=ticket&table=nope&sys_id=1",
-                                  f"/sp?id=ticket&table=incident&sys_id={'0' * 32}", "/sp?id=sc_cat_item",
-                                  "/sp?id=sc_cat_item&sys_id=nope"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sp?id=ticket",
+        "/sp?id=ticket&table=incident",
+        "/sp?id=ticket&table=nope&sys_id=1",
+        f"/sp?id=ticket&table=incident&sys_id={'0' * 32}",
+        "/sp?id=sc_cat_item",
+        "/sp?id=sc_cat_item&sys_id=nope",
+    ],
+)
 def test_invalid_portal_urls_get_not_valid(sm, path):
     r = sm.http.get(path)
     assert r.status_code == 404 and NOT_VALID in r.text
@@ -91,14 +108,16 @@ def test_invalid_portal_urls_get_not_valid(sm, path):
 
 def test_posts_need_the_csrf_token(sm):
     sys_id, _ = raise_incident(sm, "csrf")
-    r = sm.http.post(ticket(sys_id), data={"action": "comment", "u_update_type": "Escalation", "comments": "x"})
+    r = sm.http.post(
+        ticket(sys_id), data={"action": "comment", "u_update_type": "Escalation", "comments": "x"}
+    )
     assert r.status_code == 403 and "Invalid security token" in r.text
     r = sm.http.post(PRODUCER, data={**FORM, "short_description": "no token"})
     assert r.status_code == 403
 
 
 def test_text_is_escaped(sm):
-    summary = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    summary = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     sys_id, number = raise_incident(sm, summary, description="<b>notes</b>")
     html = sm.http.get(ticket(sys_id)).text
     assert "<script>alert(1)" not in html and "<img src=x" not in html and "<b>notes" not in html
@@ -107,16 +126,19 @@ def test_text_is_escaped(sm):
     assert "<script>alert(1)" not in listing and "&lt;script&gt;" in listing
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ({"category": "evil"}, "Incident category must be one of"),
-    ({"impact": "0"}, "Impact must be one of"),
-    ({"u_contact_first_name": ""}, "First name is required."),
-    ({"u_contact_phone": "call me"}, "enter 10 to 15 digits"),
-    ({"u_contact_email": "x@"}, "enter an address like"),
-    ({"short_description": "y" * 161}, "at most 160 characters (you entered 161)"),
-    ({"category": "premises"}, "needs a Device ID or an MPxN"),
-    ({"category": "premises", "u_mpxn": "1234567890123"}, "Your reference is required"),
-])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"category": "evil"}, "Incident category must be one of"),
+        ({"impact": "0"}, "Impact must be one of"),
+        ({"u_contact_first_name": ""}, "First name is required."),
+        ({"u_contact_phone": "call me"}, "enter 10 to 15 digits"),
+        ({"u_contact_email": "x@"}, "enter an address like"),
+        ({"short_description": "y" * 161}, "at most 160 characters (you entered 161)"),
+        ({"category": "premises"}, "needs a Device ID or an MPxN"),
+        ({"category": "premises", "u_mpxn": "1234567890123"}, "Your reference is required"),
+    ],
+)
 def test_bad_form_input_is_refused_with_one_clear_message_and_nothing_saved(sm, values, message):
     token = uuid.uuid4().hex
     r = sm.post(PRODUCER, {**FORM, "short_description": f"bad {token}", **values})
@@ -154,19 +176,29 @@ def test_attachments_limits_and_download(reference_ssi, sm):
     url = ticket(sys_id)
     token = sm.csrf(url)
     data = b"mpan,kwh\n1234567890123,12.5\n"
-    r = sm.http.post(url, data={"sysparm_ck": token, "action": "attach"},
-                     files={"attachment": ("reads.csv", data, "text/csv")})
+    r = sm.http.post(
+        url,
+        data={"sysparm_ck": token, "action": "attach"},
+        files={"attachment": ("reads.csv", data, "text/csv")},
+    )
     assert r.status_code == 303
     page = sm.http.get(url).text
-    att = re.search(r'/sys_attachment\.do\?sys_id=([0-9a-f]{32})', page).group(1)
+    att = re.search(r"/sys_attachment\.do\?sys_id=([0-9a-f]{32})", page).group(1)
     d = sm.http.get(f"/sys_attachment.do?sys_id={att}")
-    assert d.content == data and d.headers["content-disposition"].startswith('attachment; filename="reads.csv"')
-    for name, content, message in (("x.exe", b"MZ", "Files of type .exe cannot be attached"),
-                                   ("noext", b"x", "Files without an extension cannot be attached"),
-                                   ("empty.txt", b"", "is empty"),
-                                   ("big.zip", b"z" * (5 * 1024 * 1024 + 1), "larger than 5 MB")):
-        r = sm.http.post(url, data={"sysparm_ck": token, "action": "attach"},
-                         files={"attachment": (name, content, "application/octet-stream")})
+    assert d.content == data and d.headers["content-disposition"].startswith(
+        'attachment; filename="reads.csv"'
+    )
+    for name, content, message in (
+        ("x.exe", b"MZ", "Files of type .exe cannot be attached"),
+        ("noext", b"x", "Files without an extension cannot be attached"),
+        ("empty.txt", b"", "is empty"),
+        ("big.zip", b"z" * (5 * 1024 * 1024 + 1), "larger than 5 MB"),
+    ):
+        r = sm.http.post(
+            url,
+            data={"sysparm_ck": token, "action": "attach"},
+            files={"attachment": (name, content, "application/octet-stream")},
+        )
         assert r.status_code == 400 and message in r.text, (name, r.status_code)
     assert len(re.findall(r"/sys_attachment\.do\?sys_id=", sm.http.get(url).text)) == 1
     other = signed_in(reference_ssi, "other organisation user")

@@ -16,20 +16,38 @@ import pytest
 from refssi.launcher import RunningSSI
 from tests.helpers import Portal, login_fresh
 
-USERS = {"SM user": "sm.nps", "LA user": "la.nps", "CC user": "cc.nps", "other organisation user": "sm.sen",
-         "AA user": "aa.nps"}
-VALID = {"category": "service_management", "impact": "2", "urgency": "3", "u_contact_first_name": "Pat",
-         "u_contact_last_name": "Api", "u_contact_phone": "01632 960002"}
+USERS = {
+    "SM user": "sm.nps",
+    "LA user": "la.nps",
+    "CC user": "cc.nps",
+    "other organisation user": "sm.sen",
+    "AA user": "aa.nps",
+}
+VALID = {
+    "category": "service_management",
+    "impact": "2",
+    "urgency": "3",
+    "u_contact_first_name": "Pat",
+    "u_contact_last_name": "Api",
+    "u_contact_phone": "01632 960002",
+}
 
 
 def api(ssi: RunningSSI, persona: str) -> httpx.Client:
-    return httpx.Client(base_url=ssi.url, auth=(USERS[persona], ssi.secrets[persona]["password"]), timeout=20,
-                        headers={"Accept": "application/json"})
+    return httpx.Client(
+        base_url=ssi.url,
+        auth=(USERS[persona], ssi.secrets[persona]["password"]),
+        timeout=20,
+        headers={"Accept": "application/json"},
+    )
 
 
 def admin(ssi: RunningSSI) -> httpx.Client:
-    return httpx.Client(base_url=ssi.url, timeout=20, headers={"Authorization": f"Bearer {ssi.operator_token}",
-                                                               "Accept": "application/json"})
+    return httpx.Client(
+        base_url=ssi.url,
+        timeout=20,
+        headers={"Authorization": f"Bearer {ssi.operator_token}", "Accept": "application/json"},
+    )
 
 
 def create(client: httpx.Client, summary: str, **values: str) -> dict:
@@ -62,8 +80,10 @@ def test_post_is_201_with_location_and_string_values(reference_ssi, sm):
     assert re.fullmatch(r"INC\d{7}", rec["number"])
     assert all(isinstance(v, str | dict) for v in rec.values())
     assert rec["state"] == "1" and rec["active"] == "true" and rec["priority"] == "3"  # impact 1 x urgency 3
-    assert rec["caller_id"] == {"link": f"{reference_ssi.url}/api/now/table/sys_user/{rec['caller_id']['value']}",
-                                "value": rec["caller_id"]["value"]}
+    assert rec["caller_id"] == {
+        "link": f"{reference_ssi.url}/api/now/table/sys_user/{rec['caller_id']['value']}",
+        "value": rec["caller_id"]["value"],
+    }
     assert rec["u_sec_category"] == "3" and rec["u_target_resolution"] > rec["opened_at"]
     assert sm.get(r.headers["location"]).json()["result"] == rec
 
@@ -81,7 +101,9 @@ def test_display_value_modes_and_reference_links(sm):
     both = sm.get(base, params={"sysparm_display_value": "all"}).json()["result"]
     assert both["state"] == {"display_value": "New", "value": "1"}
     assert set(both["caller_id"]) == {"display_value", "value", "link"}
-    bare = sm.get(base, params={"sysparm_display_value": "all", "sysparm_exclude_reference_link": "true"}).json()
+    bare = sm.get(
+        base, params={"sysparm_display_value": "all", "sysparm_exclude_reference_link": "true"}
+    ).json()
     assert set(bare["result"]["caller_id"]) == {"display_value", "value"}
     plain = sm.get(base, params={"sysparm_exclude_reference_link": "true"}).json()["result"]
     assert plain["caller_id"] == rec["caller_id"]["value"]
@@ -90,8 +112,12 @@ def test_display_value_modes_and_reference_links(sm):
 def test_fields_limit_offset_total_and_links(sm):
     token = uuid.uuid4().hex[:8]
     made = [create(sm, f"paging {token} {i}")["number"] for i in range(5)]
-    params = {"sysparm_query": f"short_descriptionLIKE{token}^ORDERBYnumber", "sysparm_limit": "2",
-              "sysparm_offset": "2", "sysparm_fields": "number,short_description,nonsense"}
+    params = {
+        "sysparm_query": f"short_descriptionLIKE{token}^ORDERBYnumber",
+        "sysparm_limit": "2",
+        "sysparm_offset": "2",
+        "sysparm_fields": "number,short_description,nonsense",
+    }
     r = sm.get("/api/now/table/incident", params=params)
     assert r.status_code == 200
     assert r.headers["x-total-count"] == "5"
@@ -136,34 +162,60 @@ def test_query_operators(sm):
     assert numbers(f"{scope}^caller_id=javascript:gs.getUserID()") == sorted(n.values())
     assert numbers(f"{scope}^state=New") == sorted(n.values())  # a choice label works like its value
     assert numbers(f"{scope}^active=true") == sorted(n.values())
-    ordered = sm.get("/api/now/table/incident", params={"sysparm_query": f"{scope}^ORDERBYDESCimpact",
-                                                         "sysparm_fields": "impact"}).json()["result"]
+    ordered = sm.get(
+        "/api/now/table/incident",
+        params={"sysparm_query": f"{scope}^ORDERBYDESCimpact", "sysparm_fields": "impact"},
+    ).json()["result"]
     assert [x["impact"] for x in ordered] == ["3", "2", "1"]
-    shortcut = sm.get("/api/now/table/incident", params={"impact": "2", "sysparm_fields": "number",
-                                                          "sysparm_limit": "10000"}).json()["result"]
+    shortcut = sm.get(
+        "/api/now/table/incident",
+        params={"impact": "2", "sysparm_fields": "number", "sysparm_limit": "10000"},
+    ).json()["result"]
     assert n["b"] in {x["number"] for x in shortcut}
     like_wildcards = numbers(f"{scope}^short_descriptionLIKE%")  # % is a character, not a wildcard
     assert like_wildcards == []
 
 
-@pytest.mark.parametrize("query", [
-    "nosuchfield=1", "impact=high", "impact>=x", "state=4", "active=maybe", "short_description", "=1",
-    "^ORimpact=1", "ORDERBYnosuch", "caller_id.user_name=sm.nps", "opened_at>yesterday",
-    "caller_id=javascript:gs.getUser().getCompanyID()", "work_notesLIKEsecret", "commentsLIKEx",
-    "impactIN1,two", "impactISEMPTYjunk^^impact<=", "sys_created_on>=2025-13",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "nosuchfield=1",
+        "impact=high",
+        "impact>=x",
+        "state=4",
+        "active=maybe",
+        "short_description",
+        "=1",
+        "^ORimpact=1",
+        "ORDERBYnosuch",
+        "caller_id.user_name=sm.nps",
+        "opened_at>yesterday",
+        "caller_id=javascript:gs.getUser().getCompanyID()",
+        "work_notesLIKEsecret",
+        "commentsLIKEx",
+        "impactIN1,two",
+        "impactISEMPTYjunk^^impact<=",
+        "sys_created_on>=2025-13",
+    ],
+)
 def test_malformed_queries_are_400_with_a_reason(sm, query):
     r = sm.get("/api/now/table/incident", params={"sysparm_query": query})
     body = assert_error(r, 400, "Invalid query")
     assert body["error"]["detail"], "a 400 must say what is wrong"
 
 
-@pytest.mark.parametrize(("params", "what"), [
-    ({"sysparm_limit": "ten"}, "sysparm_limit"), ({"sysparm_limit": "0"}, "sysparm_limit"),
-    ({"sysparm_offset": "-1"}, "sysparm_offset"), ({"sysparm_display_value": "yes"}, "sysparm_display_value"),
-    ({"sysparm_exclude_reference_link": "maybe"}, "sysparm_exclude_reference_link"),
-    ({"nonsense": "1"}, "nonsense"), ({"impact": "1", "sysparm_query": "impact=2"}, "not both"),
-])
+@pytest.mark.parametrize(
+    ("params", "what"),
+    [
+        ({"sysparm_limit": "ten"}, "sysparm_limit"),
+        ({"sysparm_limit": "0"}, "sysparm_limit"),
+        ({"sysparm_offset": "-1"}, "sysparm_offset"),
+        ({"sysparm_display_value": "yes"}, "sysparm_display_value"),
+        ({"sysparm_exclude_reference_link": "maybe"}, "sysparm_exclude_reference_link"),
+        ({"nonsense": "1"}, "nonsense"),
+        ({"impact": "1", "sysparm_query": "impact=2"}, "not both"),
+    ],
+)
 def test_bad_parameters_are_400(sm, params, what):
     assert_error(sm.get("/api/now/table/incident", params=params), 400, what)
 
@@ -173,26 +225,43 @@ def test_garbage_never_gives_500(sm):
     alphabet = string.printable + "^^^===!!<>%_\\'\"\u00e9\u2603\x00"
     for _ in range(150):
         q = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
-        params = {"sysparm_query": q, rng.choice(["sysparm_fields", "sysparm_limit", "sysparm_offset"]): q[:8]}
+        params = {
+            "sysparm_query": q,
+            rng.choice(["sysparm_fields", "sysparm_limit", "sysparm_offset"]): q[:8],
+        }
         r = sm.get("/api/now/table/incident", params=params)
         assert r.status_code in (200, 400), (q, r.status_code, r.text[:200])
         if r.status_code == 400:
             assert r.json()["status"] == "failure"
-    for body in (b"{", b"[1,2]", b'"x"', b"\xff\xfe", json.dumps({"impact": [1]}).encode(),
-                 json.dumps({"short_description": {"value": None}}).encode()):
+    for body in (
+        b"{",
+        b"[1,2]",
+        b'"x"',
+        b"\xff\xfe",
+        json.dumps({"impact": [1]}).encode(),
+        json.dumps({"short_description": {"value": None}}).encode(),
+    ):
         r = sm.post("/api/now/table/incident", content=body, headers={"Content-Type": "application/json"})
         assert r.status_code == 400, (body, r.status_code, r.text[:200])
 
 
 # ---------------------------------------------------------------- writes and bad values
-@pytest.mark.parametrize(("values", "field"), [
-    ({"impact": "7"}, "impact"), ({"urgency": "high"}, "urgency"), ({"category": "nope"}, "category"),
-    ({"subcategory": "comms_hub"}, "subcategory"), ({"u_contact_phone": "12"}, "u_contact_phone"),
-    ({"u_contact_email": "not-an-email"}, "u_contact_email"), ({"short_description": ""}, "short_description"),
-    ({"short_description": "x" * 161}, "at most 160 characters"),
-    ({"category": "premises", "u_mpxn": "12ab"}, "u_mpxn"), ({"u_device_id": "zz"}, "u_device_id"),
-    ({"short_description": "nul \x00 byte"}, "control characters"),
-])
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"impact": "7"}, "impact"),
+        ({"urgency": "high"}, "urgency"),
+        ({"category": "nope"}, "category"),
+        ({"subcategory": "comms_hub"}, "subcategory"),
+        ({"u_contact_phone": "12"}, "u_contact_phone"),
+        ({"u_contact_email": "not-an-email"}, "u_contact_email"),
+        ({"short_description": ""}, "short_description"),
+        ({"short_description": "x" * 161}, "at most 160 characters"),
+        ({"category": "premises", "u_mpxn": "12ab"}, "u_mpxn"),
+        ({"u_device_id": "zz"}, "u_device_id"),
+        ({"short_description": "nul \x00 byte"}, "control characters"),
+    ],
+)
 def test_invalid_values_are_400_and_nothing_is_stored(sm, values, field):
     token = uuid.uuid4().hex[:8]
     body = {**VALID, "short_description": f"invalid {token}", **values}
@@ -208,8 +277,14 @@ def test_read_only_and_unknown_fields_are_ignored_on_write(sm):
 
 def test_request_format_errors(reference_ssi, sm):
     assert_error(sm.get("/api/now/table/no_such_table"), 400, "Invalid table")
-    assert_error(sm.post("/api/now/table/incident", content=b"short_description=x",
-                         headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
+    assert_error(
+        sm.post(
+            "/api/now/table/incident",
+            content=b"short_description=x",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        415,
+    )
     assert_error(sm.get("/api/now/table/incident", headers={"Accept": "application/xml"}), 406)
     assert_error(sm.delete("/api/now/table/incident"), 405)
     assert_error(sm.get(f"/api/now/table/incident/{uuid.uuid4().hex}"), 404, "No Record found")
@@ -235,7 +310,9 @@ def test_portal_session_needs_its_user_token(reference_ssi):
     login_fresh(portal, "sm.nps", sec["password"], sec["totp_seed"])
     assert_error(portal.http.get("/api/now/table/incident", params={"sysparm_limit": 1}), 401)
     token = portal.csrf("/sp?id=index")
-    r = portal.http.get("/api/now/table/incident", params={"sysparm_limit": 1}, headers={"X-UserToken": token})
+    r = portal.http.get(
+        "/api/now/table/incident", params={"sysparm_limit": 1}, headers={"X-UserToken": token}
+    )
     assert r.status_code == 200, r.text
 
 
@@ -247,7 +324,9 @@ def test_organisation_scoping(reference_ssi, sm):
     assert_error(other.patch(f"/api/now/table/incident/{rec['sys_id']}", json={"comments": "hi"}), 404)
     listed = other.get("/api/now/table/incident", params={"sysparm_query": f"number={rec['number']}"})
     assert listed.json()["result"] == [] and listed.headers["x-total-count"] == "0"
-    theirs = other.get("/api/now/table/incident", params={"sysparm_fields": "company", "sysparm_limit": "10000"})
+    theirs = other.get(
+        "/api/now/table/incident", params={"sysparm_fields": "company", "sysparm_limit": "10000"}
+    )
     assert {x["company"]["value"] for x in theirs.json()["result"]} <= {other_company(other)}
 
 
@@ -273,7 +352,9 @@ def test_state_rules(sm):
     assert_error(sm.patch(url, json={"state": "6"}), 403, "Resolution code is required")
     assert_error(sm.patch(url, json={"state": "3", "hold_reason": "1"}), 403, "service desk")
     assert_error(sm.patch(url, json={"state": "5"}), 400, "State must be one of")
-    assert_error(sm.patch(url, json={"state": "6", "close_code": "Fixed it", "close_notes": "x"}), 400, "close_code")
+    assert_error(
+        sm.patch(url, json={"state": "6", "close_code": "Fixed it", "close_notes": "x"}), 400, "close_code"
+    )
     r = sm.patch(url, json={"state": "6", "close_code": "Solution provided", "close_notes": "done"})
     assert r.status_code == 200 and r.json()["result"]["state"] == "6" and r.json()["result"]["resolved_at"]
     r = sm.patch(url, json={"state": "2", "comments": "came back"})
@@ -292,7 +373,9 @@ def test_desk_rules_and_awaiting_caller(reference_ssi, sm):
     url = f"/api/now/table/incident/{rec['sys_id']}"
     assert_error(desk.patch(url, json={"state": "3"}), 403, "on hold reason")
     assert_error(desk.patch(url, json={"state": "3", "hold_reason": "1"}), 403, "additional comment")
-    assert_error(desk.patch(url, json={"state": "3", "hold_reason": "2"}), 400, "On hold reason must be one of")
+    assert_error(
+        desk.patch(url, json={"state": "3", "hold_reason": "2"}), 400, "On hold reason must be one of"
+    )
     r = desk.patch(url, json={"state": "3", "hold_reason": "1", "comments": "Which meter?"})
     assert r.status_code == 200 and r.json()["result"]["hold_reason"] == "1"
     r = sm.patch(url, json={"comments": "Meter 1234567890123"})
@@ -309,11 +392,15 @@ def test_work_notes_never_reach_portal_users(reference_ssi, sm):
     mine = sm.get(f"/api/now/table/incident/{rec['sys_id']}", params={"sysparm_display_value": "true"}).json()
     assert "work_notes" not in mine["result"] and secret not in json.dumps(mine)
     assert "public" in mine["result"]["comments"]
-    journal = sm.get("/api/now/table/sys_journal_field", params={"sysparm_query": f"element_id={rec['sys_id']}"})
+    journal = sm.get(
+        "/api/now/table/sys_journal_field", params={"sysparm_query": f"element_id={rec['sys_id']}"}
+    )
     assert [j["element"] for j in journal.json()["result"]] == ["comments"]
     assert_error(sm.get("/api/now/table/incident", params={"sysparm_query": "work_notesLIKEx"}), 400)
     sm.patch(f"/api/now/table/incident/{rec['sys_id']}", json={"work_notes": "from a caller"})  # ignored
-    seen = desk.get(f"/api/now/table/incident/{rec['sys_id']}", params={"sysparm_display_value": "true"}).json()
+    seen = desk.get(
+        f"/api/now/table/incident/{rec['sys_id']}", params={"sysparm_display_value": "true"}
+    ).json()
     assert secret in seen["result"]["work_notes"] and "from a caller" not in seen["result"]["work_notes"]
 
 
@@ -331,7 +418,7 @@ def test_sys_user_is_scoped_and_holds_no_secrets(reference_ssi, sm):
     names = {u["user_name"]["value"] for u in users}
     assert "sm.nps" in names and "sm.sen" not in names and "oa.sen" not in names
     text = r.text
-    for persona, sec in reference_ssi.secrets.items():
+    for sec in reference_ssi.secrets.values():
         assert sec["password"] not in text
         assert sec.get("totp_seed", "never-there") not in text
     assert "argon2" not in text and "user_password" not in text and "totp_seed" not in text
@@ -344,19 +431,36 @@ def test_sys_user_is_scoped_and_holds_no_secrets(reference_ssi, sm):
 def test_attachment_api_round_trip_and_limits(reference_ssi, sm):
     rec = create(sm, "attachments")
     data = bytes(range(256)) * 40
-    r = sm.post("/api/now/attachment/file", params={"table_name": "incident", "table_sys_id": rec["sys_id"],
-                                                    "file_name": "dump.log"}, content=data,
-                headers={"Content-Type": "application/octet-stream"})
+    r = sm.post(
+        "/api/now/attachment/file",
+        params={"table_name": "incident", "table_sys_id": rec["sys_id"], "file_name": "dump.log"},
+        content=data,
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert r.status_code == 201, r.text
     att = r.json()["result"]
     assert att["size_bytes"] == str(len(data)) and att["file_name"] == "dump.log"
     back = sm.get(f"/api/now/attachment/{att['sys_id']}/file")
     assert back.content == data and back.headers["content-disposition"].startswith("attachment")
-    assert_error(sm.post("/api/now/attachment/file", params={"table_name": "incident", "table_sys_id": rec["sys_id"],
-                                                              "file_name": "run.exe"}, content=b"MZ"), 400, ".exe")
+    assert_error(
+        sm.post(
+            "/api/now/attachment/file",
+            params={"table_name": "incident", "table_sys_id": rec["sys_id"], "file_name": "run.exe"},
+            content=b"MZ",
+        ),
+        400,
+        ".exe",
+    )
     big = b"x" * (5 * 1024 * 1024 + 1)
-    assert_error(sm.post("/api/now/attachment/file", params={"table_name": "incident", "table_sys_id": rec["sys_id"],
-                                                              "file_name": "big.txt"}, content=big), 400, "5 MB")
+    assert_error(
+        sm.post(
+            "/api/now/attachment/file",
+            params={"table_name": "incident", "table_sys_id": rec["sys_id"], "file_name": "big.txt"},
+            content=big,
+        ),
+        400,
+        "5 MB",
+    )
     listed = sm.get("/api/now/attachment", params={"sysparm_query": f"table_sys_id={rec['sys_id']}"})
     assert [a["file_name"] for a in listed.json()["result"]] == ["dump.log"]
     other = api(reference_ssi, "other organisation user")
