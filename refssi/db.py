@@ -83,7 +83,8 @@ CREATE INDEX IF NOT EXISTS incident_company_active_updated ON incident(company, 
 CREATE INDEX IF NOT EXISTS incident_company_created ON incident(company, sys_created_on);
 CREATE INDEX IF NOT EXISTS incident_company_sys_id ON incident(company, sys_id);
 CREATE INDEX IF NOT EXISTS incident_company_state ON incident(company, state, sys_id);
-CREATE INDEX IF NOT EXISTS incident_company_summary ON incident(company, active, short_description, priority);  -- covers LIKE scans
+-- covers LIKE scans of summaries:
+CREATE INDEX IF NOT EXISTS incident_company_summary ON incident(company, active, short_description, priority);
 CREATE INDEX IF NOT EXISTS incident_caller ON incident(caller_id);
 CREATE TABLE IF NOT EXISTS sys_journal_field (     -- comments (customer-visible) and work_notes (internal)
     sys_id TEXT PRIMARY KEY, name TEXT NOT NULL, element TEXT NOT NULL, element_id TEXT NOT NULL,

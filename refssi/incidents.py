@@ -908,7 +908,7 @@ def render_ticket(
 
 
 @router.get("/sys_attachment.do")
-async def download(ctx: Ctx = Depends(get_ctx)) -> Response:  # noqa: B008 - FastAPI's idiom
+async def download(ctx: Ctx = Depends(get_ctx)) -> Response:
     """Download an attachment (Content-Disposition: attachment, so the browser saves it: SSI-NFR-21)."""
     if not ctx.signed_in:
         return ctx.login_redirect()
