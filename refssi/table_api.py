@@ -35,6 +35,7 @@ import json
 import re
 import sqlite3
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,7 @@ ANY = ""  # component value meaning: any authenticated caller
 
 DEFAULT_LIMIT = 10000
 MAX_LIMIT = 10000
+MAX_INT = 2**31 - 1  # integers in queries and paging (SQLite's own limit is 2**63)
 
 
 class ApiError(Exception):
@@ -270,11 +272,14 @@ def _convert(call: Call, f: Field, value: str, term: str) -> Any:
         )
     if f.type == "integer":
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             raise ApiError(
                 400, "Invalid query", f"'{term}': {f.name} is a whole number, not '{value}'"
             ) from None
+        if abs(number) > MAX_INT:
+            raise ApiError(400, "Invalid query", f"'{term}': {value} is too large for {f.name}")
+        return number
     if f.type == "glide_date_time" and value and not GLIDE_TIME_RX.match(value):
         raise ApiError(
             400,
@@ -399,6 +404,8 @@ def _int_param(params: Any, name: str, default: int, minimum: int) -> int:
         raise ApiError(400, "Invalid parameter", f"{name} must be a whole number, not '{raw}'") from None
     if value < minimum:
         raise ApiError(400, "Invalid parameter", f"{name} must be at least {minimum}, not {value}")
+    if value > MAX_INT:
+        raise ApiError(400, "Invalid parameter", f"{name} must be at most {MAX_INT}, not {raw}")
     return value
 
 
@@ -691,6 +698,9 @@ async def run_call(
                 raise
     except ApiError as err:
         return error_response(err)
+    except Exception:  # a bug: still ServiceNow's envelope, and the traceback in the server log
+        traceback.print_exc()
+        return error_response(ApiError(500, "Internal server error", "The reference SSI failed; see its log."))
 
 
 async def handle(request: Request, table: str, sys_id: str | None) -> Response:

@@ -214,6 +214,10 @@ def test_malformed_queries_are_400_with_a_reason(sm, query):
         ({"sysparm_exclude_reference_link": "maybe"}, "sysparm_exclude_reference_link"),
         ({"nonsense": "1"}, "nonsense"),
         ({"impact": "1", "sysparm_query": "impact=2"}, "not both"),
+        ({"sysparm_offset": "9" * 30}, "sysparm_offset"),
+        ({"sysparm_limit": "9" * 30}, "sysparm_limit"),
+        ({"sysparm_query": "reopen_count=" + "9" * 30}, "too large"),
+        ({"sysparm_query": "sys_mod_countIN1," + "9" * 30}, "too large"),
     ],
 )
 def test_bad_parameters_are_400(sm, params, what):
@@ -240,6 +244,10 @@ def test_garbage_never_gives_500(sm):
         b"\xff\xfe",
         json.dumps({"impact": [1]}).encode(),
         json.dumps({"short_description": {"value": None}}).encode(),
+        b'{"impact": NaN}',
+        b'{"impact": 1e308}',
+        json.dumps({"impact": 10**40}).encode(),
+        b'{"urgency": -Infinity}',
     ):
         r = sm.post("/api/now/table/incident", content=body, headers={"Content-Type": "application/json"})
         assert r.status_code == 400, (body, r.status_code, r.text[:200])
