@@ -74,7 +74,7 @@ def contact() -> dict[str, str]:
     return {
         "u_contact_first_name": first,
         "u_contact_last_name": last,
-        "u_contact_phone": f"01632 960{random.randint(0, 999):03d}",  # Ofcom's drama range
+        "u_contact_phone": f"01632 960 {random.randint(0, 999):03d}",  # Ofcom drama range; no 6-digit run
         "u_contact_email": f"{local}@example.com",
     }
 
@@ -848,7 +848,7 @@ def api_refuses_create(
         "category": next(c.value for c in ssi.profile.incidents.categories if not c.premises),
         "u_contact_first_name": "A",
         "u_contact_last_name": "B",
-        "u_contact_phone": "01632 960000",
+        "u_contact_phone": "01632 960 000",
     }
     r = api.request("POST", "incident", json=body)
     keep(uept_evidence, "create-through-table-api.json", {"status": r.status_code, "body": r.json()})
