@@ -248,7 +248,8 @@ def raise_overlong(ssi: SSI, case: Case, what: str) -> None:
     }[what]
     data = service_management(ssi.profile, case)
     base = data[name] if name == "short_description" else f"[{case.token}] " + data[name]
-    data.values[name] = (base + " " + fake.text(max_nb_chars=limit + 200)).replace("\n", " ")[: limit + 1]
+    text = (base + " " + fake.text(max_nb_chars=limit + 200)).replace("\n", " ")[:limit].strip()
+    data.values[name] = text + "x" * (limit + 1 - len(text))  # no edge whitespace: the SSI may trim it
     assert len(data.values[name]) == limit + 1 and case.token in data.values[name]
     case.data = data
     ssi.create_incident.raise_incident(data)
