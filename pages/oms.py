@@ -51,6 +51,10 @@ class OmsPage(BasePage):
     def state(self) -> Locator:
         return self.fact(self.label("oms.status"))
 
+    def show(self, locator: Locator) -> None:
+        """Bring an element into view, so the step's evidence screenshot shows it."""
+        locator.first.scroll_into_view_if_needed()
+
     def field(self, label: str) -> Locator:
         return self.page.get_by_label(label, exact=True)
 

@@ -127,9 +127,9 @@ def forecast_version_submitted(ssi: SSI, oms_notes: dict) -> None:
 
 @then("the forecast shows my quantity for that month")
 def forecast_shows_quantity(ssi: SSI, oms_notes: dict) -> None:
-    expect(ssi.oms_forecast.cell(oms_notes["variant"], oms_notes["month"])).to_have_value(
-        str(oms_notes["quantity"])
-    )
+    cell = ssi.oms_forecast.cell(oms_notes["variant"], oms_notes["month"])
+    expect(cell).to_have_value(str(oms_notes["quantity"]))
+    ssi.oms_forecast.show(cell)
 
 
 @then("the version history lists my version with my quantity")
@@ -138,16 +138,18 @@ def history_lists_version(ssi: SSI, oms_notes: dict, actor: Actor) -> None:
     f.open_history(oms_notes["region"])
     expect(f.version_row(oms_notes["version"])).to_contain_text(actor.user_name)
     f.open_version(oms_notes["version"])
-    expect(f.version_cell(oms_notes["version"], oms_notes["variant"], oms_notes["month"])).to_have_text(
-        str(oms_notes["quantity"])
-    )
+    cell = f.version_cell(oms_notes["version"], oms_notes["variant"], oms_notes["month"])
+    expect(cell).to_have_text(str(oms_notes["quantity"]))
+    f.show(cell)
 
 
 @when(parsers.re(rf"I enter these forecasts of the {ITEM} for months after the lock window:"))
 def enter_bad_forecasts(ssi: SSI, oms_notes: dict, item: str, datatable: list[list[str]]) -> None:
     variant = item_ref(ssi.profile, item)
     rows = [dict(zip(datatable[0], r, strict=True)) for r in datatable[1:]]
-    months = random.sample(open_months(ssi, oms_notes["region"]), len(rows))
+    candidates = open_months(ssi, oms_notes["region"])
+    start = random.randrange(len(candidates) - len(rows) + 1)
+    months = candidates[start : start + len(rows)]  # next to each other: one screenshot shows them all
     entries = []
     for row, month in zip(rows, months, strict=True):
         entries.append({**row, "month": month, "before": ssi.oms_forecast.value(variant, month)})
@@ -162,6 +164,7 @@ def months_show_messages(ssi: SSI, oms_notes: dict) -> None:
         ssi.oms_forecast.expect_field_error(
             ssi.oms_forecast.cell(oms_notes["variant"], e["month"]), e["message"]
         )
+    ssi.oms_forecast.show(ssi.oms_forecast.cell(oms_notes["variant"], oms_notes["entries"][0]["month"]))
 
 
 @then("none of those forecasts has changed")
@@ -169,6 +172,7 @@ def forecasts_unchanged(ssi: SSI, oms_notes: dict) -> None:
     ssi.oms_forecast.open(oms_notes["region"])  # what the server holds now, not what the form kept
     for e in oms_notes["entries"]:
         expect(ssi.oms_forecast.cell(oms_notes["variant"], e["month"])).to_have_value(e["before"])
+    ssi.oms_forecast.show(ssi.oms_forecast.cell(oms_notes["variant"], oms_notes["entries"][0]["month"]))
 
 
 @then("every month inside the lock window is marked locked and cannot be changed")
@@ -570,6 +574,7 @@ def quantities_show_messages(ssi: SSI, oms_notes: dict) -> None:
     expect(ssi.oms_order_form.alert).to_contain_text("Nothing has been saved")
     for row in oms_notes["bad"]:
         ssi.oms_order_form.expect_field_error(ssi.oms_order_form.quantity(row["item_"]), row["message"])
+    ssi.oms_order_form.show(ssi.oms_order_form.quantity(oms_notes["bad"][-1]["item_"]))
 
 
 @then("the delivery date says it is in the past")
