@@ -17,6 +17,7 @@ import glob
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ def one_run(workers: int, screenshots: bool) -> dict:
     if not screenshots:
         env["PYTEST_ADDOPTS"] = "--uept-no-screenshots"
     load_before = os.getloadavg()[0]
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "uept.cli", "run", "features/oms.feature", "-n", str(workers)],
@@ -43,9 +45,11 @@ def one_run(workers: int, screenshots: bool) -> dict:
         text=True,
     )
     wall = time.monotonic() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     run_dir = Path(re.search(r"^Evidence: (.+?)/  ", proc.stdout, re.M).group(1))
     scenarios = [json.loads(Path(f).read_text()) for f in glob.glob(str(run_dir / "scenarios/*/result.json"))]
-    pytest_s = re.search(r"in ([\d.]+)s", proc.stdout.split("RESULT")[0] if "RESULT" in proc.stdout else "")
+    pytest_s = re.search(r"(?:passed|failed|error)[^\n]* in ([\d.]+)s", proc.stdout)
     logins = sum(
         json.loads(Path(f).read_text())["mfa_logins"] for f in glob.glob(str(run_dir / "metrics/logins-*"))
     )
@@ -53,6 +57,7 @@ def one_run(workers: int, screenshots: bool) -> dict:
     return {
         "exit": proc.returncode,
         "wall": wall,
+        "cpu": cpu,
         "pytest": float(pytest_s.group(1)) if pytest_s else None,
         "scenarios": sorted(scenarios, key=lambda s: -s["duration"]),
         "logins": logins,
@@ -83,7 +88,7 @@ def main() -> int:
         print(
             f"run {i}: exit {r['exit']}, {passed}/{len(r['scenarios'])} scenarios passed, "
             f"end to end {r['wall']:.1f}s (pytest {r['pytest']}s), MFA logins {r['logins']}, "
-            f"load average {r['load'][0]:.1f} -> {r['load'][1]:.1f}"
+            f"CPU {r['cpu']:.1f}s, load average {r['load'][0]:.1f} -> {r['load'][1]:.1f}"
         )
         print(f"  slowest scenario: {slow['uept_id']} {slow['duration']:.1f}s ({slow['name']})")
         if r["slowest_step"]:
