@@ -121,8 +121,7 @@ class ForecastPage(OmsPage):
     def months(self, region: str) -> list[tuple[str, bool]]:
         """[(month 'YYYY-MM', locked?)] in the order shown."""
         out = []
-        for header in self.grid(region).get_by_role("rowheader").all():
-            text = header.inner_text()
+        for text in self.grid(region).get_by_role("rowheader").all_inner_texts():
             locked = self.label("oms.locked") in text
             out.append((month_key(text.replace(self.label("oms.locked"), "")), locked))
         return out
