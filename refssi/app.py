@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import auth, mail, operator, pages
+from . import auth, mail, oms, operator, pages
 from .db import Database, glide_time, new_sys_id
 from .security import hash_password
 from .seed import Seed, load_seed
@@ -67,7 +67,7 @@ def create_app(settings: Settings, *, on_ready=None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for router in (auth.router, pages.router, operator.router, mail.api):
+    for router in (auth.router, pages.router, operator.router, mail.api, oms.operator_router):
         app.include_router(router)
 
     @app.exception_handler(StarletteHTTPException)

@@ -18,6 +18,11 @@ UNSAFE_SWITCHES = frozenset(
         "no_lockout",  # failed logins never lock the account
         "no_idle_timeout",  # sessions never expire
         "skip_password_check",  # any password is accepted
+        "oms_no_quantity_check",  # OMS: negative, zero and too-large quantities are accepted
+        "oms_no_date_check",  # OMS: delivery dates in the past or inside the lead time are accepted
+        "oms_no_lock_window",  # OMS: forecast months inside the lock window can be changed
+        "oms_no_tolerance_check",  # OMS: orders never need a tolerance-exception justification
+        "oms_no_device_check",  # OMS: returns accept unknown device IDs and devices already under return
     }
 )
 

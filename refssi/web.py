@@ -68,7 +68,7 @@ class PortalPage:
     component: str | None = None  # role-matrix key; None: any signed-in user
     public: bool = False  # reachable without signing in
     login_stage: str | None = None  # reachable only during this login stage
-    menu: str | None = None  # label in the header menu
+    menu: str | None = None  # label in the header menu ('@group.key': the profile's label)
     menu_order: int = 100
 
 
@@ -234,7 +234,12 @@ class Ctx:
         if not self.signed_in:
             return []
         pages = sorted((p for p in PAGES.values() if p.menu), key=lambda p: (p.menu_order, p.menu))
-        return [(p.menu, self.portal_url(p.id)) for p in pages if p.component is None or p.component in self.components]
+        return [(self.menu_label(p.menu), self.portal_url(p.id)) for p in pages
+                if p.component is None or p.component in self.components]
+
+    def menu_label(self, menu: str) -> str:
+        """A menu text, or '@group.key': that label from the profile."""
+        return self.profile.label(menu[1:]) if menu.startswith("@") else menu
 
     def portal_url(self, page_id: str, **params: str) -> str:
         q = urlencode({"id": page_id, **params})

@@ -23,7 +23,6 @@ class ScenarioInfo:
     tags: frozenset[str]
     line: int
     outline: bool
-    cases: int = 1  # rows of its Examples tables (1 for a plain scenario)
 
 
 def parse_feature(path: Path) -> list[ScenarioInfo]:
@@ -42,9 +41,8 @@ def parse_feature(path: Path) -> list[ScenarioInfo]:
         raise UsageError(f"cannot read feature file {path} ({exc.strerror})", "check the path") from None
     out = []
     for sc in feature.scenarios.values():
-        rows = sum(len(ex.examples) for ex in sc.examples)
         out.append(ScenarioInfo(feature.name, path, sc.name, frozenset(feature.tags | sc.tags), sc.line_number,
-                                bool(sc.examples), max(1, rows)))
+                                bool(sc.examples)))
     return out
 
 
@@ -83,11 +81,14 @@ def all_tags_in(folder: Path) -> set[str]:
 def tags_to_markexpr(expr: str) -> str:
     """A Cucumber-style tag expression ('@smoke and not @slow') as a pytest -m expression."""
     out = re.sub(r"@(?=[\w-])", "", expr).strip()
-    from _pytest.mark.expression import Expression
+    from _pytest.mark import expression
 
+    # pytest < 9.1 raises its own ParseError (.message); 9.1 raises SyntaxError (.msg)
+    parse_error = getattr(expression, "ParseError", SyntaxError)
     try:
-        Expression.compile(out)
-    except SyntaxError as exc:
-        raise UsageError(f"--tags '{expr}' is not a valid tag expression ({exc.msg})",
+        expression.Expression.compile(out)
+    except parse_error as exc:
+        why = getattr(exc, "message", None) or getattr(exc, "msg", str(exc))
+        raise UsageError(f"--tags '{expr}' is not a valid tag expression ({why})",
                          "use tags joined by and / or / not, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a'") from None
     return out

@@ -60,6 +60,20 @@ class TargetControl:
     def user_state(self, user_name: str) -> dict:
         raise NotImplementedError
 
+    # ---- OMS: what DCC and the carriers do
+    def oms_consignment(self, number: str, to: str) -> dict:
+        """A carrier dispatches ('dispatched') or delivers ('delivered') a consignment."""
+        raise NotImplementedError
+
+    def oms_return(self, number: str, to: str, outcomes: dict[str, str] | None = None) -> dict:
+        """DCC authorises, the carrier collects, DCC receives, triages (an outcome per device ID) or closes
+        a return."""
+        raise NotImplementedError
+
+    def oms_devices(self, organisation: str, count: int, item: str | None = None) -> list[str]:
+        """Device IDs of Communications Hubs the organisation now holds (as if delivered earlier)."""
+        raise NotImplementedError
+
 
 class ReferenceControl(TargetControl):
     available = True
@@ -78,6 +92,22 @@ class ReferenceControl(TargetControl):
         r = self._http.get(f"/users/{user_name}")
         r.raise_for_status()
         return r.json()
+
+    def _oms(self, path: str, body: dict) -> dict:
+        r = self._http.post(f"/oms/{path}", json=body)
+        if r.status_code >= 400:
+            detail = r.json().get("error", {}).get("message", r.text) if r.content else r.reason_phrase
+            raise AssertionError(f"the reference SSI refused the operator action on {path}: {detail}")
+        return r.json()
+
+    def oms_consignment(self, number: str, to: str) -> dict:
+        return self._oms(f"consignments/{number}", {"to": to})
+
+    def oms_return(self, number: str, to: str, outcomes: dict[str, str] | None = None) -> dict:
+        return self._oms(f"returns/{number}", {"to": to, "outcomes": outcomes or {}})
+
+    def oms_devices(self, organisation: str, count: int, item: str | None = None) -> list[str]:
+        return self._oms("devices", {"organisation": organisation, "count": count, "item": item})["serials"]
 
 
 @dataclass
