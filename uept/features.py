@@ -23,6 +23,7 @@ class ScenarioInfo:
     tags: frozenset[str]
     line: int
     outline: bool
+    cases: int = 1  # rows of its Examples tables (1 for a plain scenario)
 
 
 def parse_feature(path: Path) -> list[ScenarioInfo]:
@@ -41,8 +42,9 @@ def parse_feature(path: Path) -> list[ScenarioInfo]:
         raise UsageError(f"cannot read feature file {path} ({exc.strerror})", "check the path") from None
     out = []
     for sc in feature.scenarios.values():
+        rows = sum(len(ex.examples) for ex in sc.examples)
         out.append(ScenarioInfo(feature.name, path, sc.name, frozenset(feature.tags | sc.tags), sc.line_number,
-                                bool(sc.examples)))
+                                bool(sc.examples), max(1, rows)))
     return out
 
 

@@ -180,7 +180,7 @@ class TargetSession:
     def totp_source(self, p: Persona, seed: Secret) -> TotpSource:
         cfg = self.profile.mfa.totp
         return TotpSource(seed, account=f"{self.url}|{p.username}", state_dir=STATE_DIR / "totp",
-                          interval=cfg.interval, digits=cfg.digits)
+                          interval=cfg.interval, digits=cfg.digits, lookahead=cfg.valid_window)
 
     def enrol_totp(self, key: str, seed: Secret) -> TotpSource:
         """Remember a seed captured from an enrolment page for the rest of this process."""
