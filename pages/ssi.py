@@ -13,6 +13,18 @@ from uept.secrets import Secret
 from .incident import CreateIncidentPage, MyRequestsPage, TicketPage
 from .login import LoginPage
 from .mfa import MfaPage
+from .oms import (
+    ConsignmentPage,
+    ForecastPage,
+    OmsCatalogue,
+    OmsHome,
+    OrderForm,
+    OrderPage,
+    OrdersList,
+    ReturnForm,
+    ReturnPage,
+    ReturnsList,
+)
 from .portal import MessagePage, PortalHome
 from .profile import CompleteProfilePage, UserProfilePage
 
@@ -60,6 +72,47 @@ class SSI:
     @cached_property
     def my_requests(self) -> MyRequestsPage:
         return MyRequestsPage(self.page, self.profile)
+
+    # ---- the OMS module (BFD13)
+    @cached_property
+    def oms(self) -> OmsHome:
+        return OmsHome(self.page, self.profile)
+
+    @cached_property
+    def oms_catalogue(self) -> OmsCatalogue:
+        return OmsCatalogue(self.page, self.profile)
+
+    @cached_property
+    def oms_forecast(self) -> ForecastPage:
+        return ForecastPage(self.page, self.profile)
+
+    @cached_property
+    def oms_order_form(self) -> OrderForm:
+        return OrderForm(self.page, self.profile)
+
+    @cached_property
+    def oms_order(self) -> OrderPage:
+        return OrderPage(self.page, self.profile)
+
+    @cached_property
+    def oms_orders(self) -> OrdersList:
+        return OrdersList(self.page, self.profile)
+
+    @cached_property
+    def oms_consignment(self) -> ConsignmentPage:
+        return ConsignmentPage(self.page, self.profile)
+
+    @cached_property
+    def oms_return_form(self) -> ReturnForm:
+        return ReturnForm(self.page, self.profile)
+
+    @cached_property
+    def oms_return(self) -> ReturnPage:
+        return ReturnPage(self.page, self.profile)
+
+    @cached_property
+    def oms_returns(self) -> ReturnsList:
+        return ReturnsList(self.page, self.profile)
 
     def sign_in(self, user_name: str, password: Secret, otp: OtpSource) -> None:
         """The whole ceremony: login page, password, verification code, portal home."""

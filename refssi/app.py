@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import auth, incidents, mail, operator, pages, table_api
+from . import auth, incidents, mail, oms, oms_api, operator, pages, table_api
 from .db import Database, glide_time, new_sys_id
 from .security import hash_password
 from .seed import Seed, load_seed
@@ -71,7 +71,9 @@ def create_app(settings: Settings, *, on_ready=None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for router in (auth.router, pages.router, operator.router, mail.api, incidents.router, table_api.router):
+    assert oms_api  # registers the OMS tables on the Table API
+    for router in (auth.router, pages.router, operator.router, mail.api, oms.operator_router, incidents.router,
+                   table_api.router):
         app.include_router(router)
 
     @app.exception_handler(StarletteHTTPException)

@@ -101,6 +101,62 @@ CREATE INDEX IF NOT EXISTS sys_attachment_record ON sys_attachment(table_sys_id)
 CREATE TABLE IF NOT EXISTS sys_attachment_doc (
     sys_attachment TEXT PRIMARY KEY REFERENCES sys_attachment(sys_id) ON DELETE CASCADE, data BLOB NOT NULL
 );
+
+-- OMS (BFD13): forecasts, orders, consignments, devices and returns of Communications Hubs.
+-- All reads and writes go through refssi/oms_store.py (OMS_TABLES lists them for the Table API).
+CREATE TABLE IF NOT EXISTS x_dcc_oms_forecast (     -- one submitted version of a Region's forecast
+    sys_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, company TEXT NOT NULL REFERENCES core_company(sys_id),
+    region TEXT NOT NULL, version INTEGER NOT NULL, changes INTEGER NOT NULL,
+    submitted_by TEXT NOT NULL REFERENCES sys_user(sys_id), sys_created_on TEXT NOT NULL,
+    UNIQUE (company, region, version)
+);
+CREATE TABLE IF NOT EXISTS x_dcc_oms_forecast_line (
+    sys_id TEXT PRIMARY KEY, forecast TEXT NOT NULL REFERENCES x_dcc_oms_forecast(sys_id),
+    month TEXT NOT NULL, item TEXT NOT NULL, quantity INTEGER NOT NULL, UNIQUE (forecast, month, item)
+);
+CREATE TABLE IF NOT EXISTS x_dcc_oms_order (
+    sys_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, company TEXT NOT NULL REFERENCES core_company(sys_id),
+    region TEXT NOT NULL, delivery_location TEXT NOT NULL, delivery_date TEXT NOT NULL,   -- YYYY-MM-DD
+    state TEXT NOT NULL, tolerance_exception INTEGER NOT NULL DEFAULT 0, justification TEXT NOT NULL DEFAULT '',
+    opened_by TEXT NOT NULL REFERENCES sys_user(sys_id), submitted_on TEXT NOT NULL DEFAULT '',
+    confirmed_by TEXT, confirmed_on TEXT NOT NULL DEFAULT '',
+    sys_created_on TEXT NOT NULL, sys_updated_on TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS x_dcc_oms_order_line (
+    sys_id TEXT PRIMARY KEY, oms_order TEXT NOT NULL REFERENCES x_dcc_oms_order(sys_id), item TEXT NOT NULL,
+    quantity INTEGER NOT NULL, forecast_quantity INTEGER, variance_percent REAL,
+    outside_tolerance INTEGER NOT NULL DEFAULT 0, UNIQUE (oms_order, item)
+);
+CREATE TABLE IF NOT EXISTS x_dcc_oms_consignment (
+    sys_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, company TEXT NOT NULL REFERENCES core_company(sys_id),
+    oms_order TEXT NOT NULL REFERENCES x_dcc_oms_order(sys_id), item TEXT NOT NULL, quantity INTEGER NOT NULL,
+    state TEXT NOT NULL, delivery_date TEXT NOT NULL, tracking_ref TEXT NOT NULL DEFAULT '',
+    dispatched_on TEXT NOT NULL DEFAULT '', delivered_on TEXT NOT NULL DEFAULT '',
+    rejection_reason TEXT NOT NULL DEFAULT '', rejected_quantity INTEGER NOT NULL DEFAULT 0,
+    responded_by TEXT, responded_on TEXT NOT NULL DEFAULT '',
+    sys_created_on TEXT NOT NULL, sys_updated_on TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS x_dcc_oms_device (        -- a CH the organisation holds, by device ID
+    sys_id TEXT PRIMARY KEY, serial TEXT NOT NULL UNIQUE, company TEXT NOT NULL REFERENCES core_company(sys_id),
+    item TEXT NOT NULL, consignment TEXT REFERENCES x_dcc_oms_consignment(sys_id), sys_created_on TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS x_dcc_oms_return (
+    sys_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, rma_number TEXT NOT NULL DEFAULT '',
+    company TEXT NOT NULL REFERENCES core_company(sys_id), reason TEXT NOT NULL, notes TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL, opened_by TEXT NOT NULL REFERENCES sys_user(sys_id),
+    sys_created_on TEXT NOT NULL, sys_updated_on TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS x_dcc_oms_return_item (
+    sys_id TEXT PRIMARY KEY, oms_return TEXT NOT NULL REFERENCES x_dcc_oms_return(sys_id),
+    device TEXT NOT NULL REFERENCES x_dcc_oms_device(sys_id),   -- a CH is returned once (checked by the OMS)
+    triage_outcome TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS x_dcc_oms_return_item_device ON x_dcc_oms_return_item(device);
+CREATE TABLE IF NOT EXISTS x_dcc_oms_activity (      -- the activity stream of OMS records, newest last
+    sys_id TEXT PRIMARY KEY, document_table TEXT NOT NULL, document TEXT NOT NULL, text TEXT NOT NULL,
+    sys_created_by TEXT NOT NULL, sys_created_on TEXT NOT NULL, seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS x_dcc_oms_activity_doc ON x_dcc_oms_activity(document, seq);
 """
 
 

@@ -30,6 +30,12 @@ UNSAFE_SWITCHES = frozenset(
         "show_work_notes",  # work notes are shown to portal users
         "flat_priority",  # priority is always 3, whatever impact and urgency
         "no_caller_resume",  # a caller's comment leaves an Awaiting Caller incident on hold
+
+        "oms_no_quantity_check",  # OMS: negative, zero and too-large quantities are accepted
+        "oms_no_date_check",  # OMS: delivery dates in the past or inside the lead time are accepted
+        "oms_no_lock_window",  # OMS: forecast months inside the lock window can be changed
+        "oms_no_tolerance_check",  # OMS: orders never need a tolerance-exception justification
+        "oms_no_device_check",  # OMS: returns accept unknown device IDs and devices already under return
     }
 )
 

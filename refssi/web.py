@@ -68,7 +68,7 @@ class PortalPage:
     component: str | None = None  # role-matrix key; None: any signed-in user
     public: bool = False  # reachable without signing in
     login_stage: str | None = None  # reachable only during this login stage
-    menu: str | None = None  # label in the header menu
+    menu: str | None = None  # label in the header menu ('@group.key': the profile's label)
     menu_order: int = 100
 
 
@@ -252,11 +252,15 @@ class Ctx:
     def menu(self) -> list[tuple[str, str]]:
         if not self.signed_in:
             return []
-        entries = [(p.menu_order, p.menu, self.portal_url(p.id)) for p in PAGES.values()
+        entries = [(p.menu_order, self.menu_label(p.menu), self.portal_url(p.id)) for p in PAGES.values()
                    if p.menu and (p.component is None or p.component in self.components)]
         entries += [(m.order, self.profile.label(m.label_key), self.portal_url(m.page_id, **m.params(self.profile)))
                     for m in MENU_LINKS if m.component is None or m.component in self.components]
         return [(label, url) for _, label, url in sorted(entries, key=lambda e: (e[0], e[1]))]
+
+    def menu_label(self, menu: str) -> str:
+        """A menu text, or '@group.key': that label from the profile."""
+        return self.profile.label(menu[1:]) if menu.startswith("@") else menu
 
     def portal_url(self, page_id: str, **params: str) -> str:
         q = urlencode({"id": page_id, **params})

@@ -22,6 +22,7 @@ USERS = {
     "CC user": "cc.nps",
     "other organisation user": "sm.sen",
     "AA user": "aa.nps",
+    "other organisation admin": "oa.sen",
 }
 VALID = {
     "category": "service_management",
@@ -473,3 +474,28 @@ def test_attachment_api_round_trip_and_limits(reference_ssi, sm):
     assert [a["file_name"] for a in listed.json()["result"]] == ["dump.log"]
     other = api(reference_ssi, "other organisation user")
     assert_error(other.get(f"/api/now/attachment/{att['sys_id']}/file"), 404)
+
+
+# ---------------------------------------------------------------- other modules' tables (OMS, read-only)
+def test_oms_tables_are_served_read_only_and_scoped(reference_ssi, sm):
+    from refssi.oms_store import OMS_TABLES
+
+    aa = api(reference_ssi, "AA user")  # All Access holds the OMS component; the SM user does not
+    for table in OMS_TABLES:
+        r = aa.get(f"/api/now/table/{table}", params={"sysparm_limit": 5, "sysparm_display_value": "all"})
+        assert r.status_code == 200, (table, r.text[:300])
+        assert "x-total-count" in r.headers
+        assert_error(sm.get(f"/api/now/table/{table}"), 403)
+        assert_error(aa.post(f"/api/now/table/{table}", json={"sys_id": "x"}), 403)
+    assert_error(aa.get("/api/now/table/x_dcc_oms_order", params={"sysparm_query": "nosuch=1"}), 400)
+
+
+def test_oms_rows_stay_in_their_organisation(reference_ssi):
+    made = admin(reference_ssi).post("/_operator/oms/devices", json={"organisation": "NPS", "count": 2})
+    assert made.status_code == 200, made.text
+    query = {"sysparm_query": "^OR".join(f"serial={s}" for s in made.json()["serials"])}
+    mine = api(reference_ssi, "AA user").get("/api/now/table/x_dcc_oms_device", params=query)
+    assert len(mine.json()["result"]) == 2
+    assert mine.json()["result"][0]["company"]["value"] == other_company(api(reference_ssi, "SM user"))
+    theirs = api(reference_ssi, "other organisation admin").get("/api/now/table/x_dcc_oms_device", params=query)
+    assert theirs.status_code == 200 and theirs.json()["result"] == []  # SEN holds the OMS role, not NPS's hubs

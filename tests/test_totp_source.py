@@ -95,3 +95,16 @@ def test_codes_and_seeds_never_print(tmp_path):
     clock = FakeClock(1111111111 - (1111111111 % 30) + 2)
     code = source(tmp_path, clock).code()
     assert code.reveal() not in repr(code) + str(code) + f"{code}"
+
+
+def test_a_second_code_in_the_same_step_uses_the_next_step_when_the_server_allows(tmp_path):
+    clock = FakeClock(1111111111 - (1111111111 % 30) + 2)
+    step = int(clock.t // 30)
+    src = TotpSource(Secret(RFC_SEED, "seed"), account="a", state_dir=tmp_path, digits=8, clock=clock,
+                     sleep=clock.sleep, lookahead=1)
+    first, second = src.code(), src.code()
+    totp = pyotp.TOTP(RFC_SEED, digits=8)
+    assert (first.reveal(), second.reveal()) == (totp.at(step * 30), totp.at((step + 1) * 30))
+    assert clock.slept == []  # no wait: the server accepts one step ahead
+    src.code()  # a third would be two steps ahead: it waits for the next step to begin
+    assert clock.slept and int(clock.t // 30) == step + 1

@@ -83,11 +83,14 @@ def all_tags_in(folder: Path) -> set[str]:
 def tags_to_markexpr(expr: str) -> str:
     """A Cucumber-style tag expression ('@smoke and not @slow') as a pytest -m expression."""
     out = re.sub(r"@(?=[\w-])", "", expr).strip()
-    from _pytest.mark.expression import Expression
+    from _pytest.mark import expression
 
+    # pytest < 9.1 raises its own ParseError (.message); 9.1 raises SyntaxError (.msg)
+    parse_error = getattr(expression, "ParseError", SyntaxError)
     try:
-        Expression.compile(out)
-    except SyntaxError as exc:
-        raise UsageError(f"--tags '{expr}' is not a valid tag expression ({exc.msg})",
+        expression.Expression.compile(out)
+    except parse_error as exc:
+        why = getattr(exc, "message", None) or getattr(exc, "msg", str(exc))
+        raise UsageError(f"--tags '{expr}' is not a valid tag expression ({why})",
                          "use tags joined by and / or / not, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a'") from None
     return out

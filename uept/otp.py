@@ -4,7 +4,9 @@ TotpSource behaves like a careful human with an authenticator app: it never
 starts typing a code that is about to roll over (it waits for the next time step
 when fewer than `margin` seconds remain), and it never submits the same code
 twice for the same account, even across parallel workers and consecutive runs
-(the last used time step is kept per account under a file lock).
+(the last used time step is kept per account under a file lock). When the target
+profile says the server accepts codes a step ahead (clock-skew tolerance), a
+second login in the same 30 s uses the next step's code instead of waiting.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class TotpSource:
     interval: int = 30
     digits: int = 6
     margin: float = 5.0
+    lookahead: int = 0  # time steps ahead the server accepts (clock-skew tolerance); 0 = none
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     waited: float = field(default=0.0, init=False)
@@ -67,12 +70,14 @@ class TotpSource:
             if remaining < self.margin:
                 step += 1
             step = max(step, last + 1)
-            start = step * self.interval
-            if start > now:  # wait for that time step to begin: the authenticator has no code yet
+            # A code is accepted from `lookahead` steps before its own step begins (the server's
+            # tolerance for clock skew); before that, wait: the authenticator has no such code yet.
+            start = (step - self.lookahead) * self.interval
+            if start > now:
                 self.waited += start - now
                 self.sleep(start - now + 0.05)
             self._state.write_text(str(step))
-            return Secret(self._totp.at(start), f"one-time code for {self.account}")
+            return Secret(self._totp.at(step * self.interval), f"one-time code for {self.account}")
 
     def expired_code(self, steps_ago: int = 4) -> Secret:
         """The code the authenticator showed `steps_ago` time steps ago: outside any server's tolerance."""

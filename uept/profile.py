@@ -8,12 +8,13 @@ the same one, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import UsageError
 
@@ -218,6 +219,120 @@ class TableApi(_Strict):
     enabled: bool = True
     path: str = "/api/now/table"
 
+class OmsChoice(_Strict):
+    """One entry of a choice list: the stored value and the label a user sees."""
+
+    value: str
+    label: str
+
+
+class OmsItem(_Strict):
+    """A catalogue item: a Communications Hub variant or a piece of auxiliary equipment."""
+
+    code: str
+    name: str
+
+
+def _require_keys(kind: str, required: tuple[str, ...]):
+    def check(v: dict[str, str]) -> dict[str, str]:
+        missing = [k for k in required if k not in v]
+        if missing:
+            raise ValueError(f"{kind} status names must name {', '.join(required)} "
+                             f"(missing: {', '.join(missing)})")
+        return v
+
+    return check
+
+
+ORDER_STATES = ("draft", "submitted", "confirmed")
+CONSIGNMENT_STATES = ("scheduled", "dispatched", "delivered", "accepted", "rejected")
+RETURN_STATES = ("requested", "authorised", "collected", "received", "triage", "closed")
+
+
+class OmsStatuses(_Strict):
+    """Visible status names; the keys are the states the reference SSI's workflow knows."""
+
+    order: dict[str, str] = {k: k.capitalize() for k in ORDER_STATES}
+    consignment: dict[str, str] = {k: k.capitalize() for k in CONSIGNMENT_STATES}
+    returns: dict[str, str] = {k: k.capitalize() for k in RETURN_STATES}
+
+    _order = field_validator("order")(_require_keys("order", ORDER_STATES))
+    _consignment = field_validator("consignment")(_require_keys("consignment", CONSIGNMENT_STATES))
+    _returns = field_validator("returns")(_require_keys("return", RETURN_STATES))
+
+
+class OmsNumbers(_Strict):
+    """ServiceNow-style number prefixes (sys_number): prefix + 7 digits, e.g. CHO0010001."""
+
+    forecast: str = "CHF"
+    order: str = "CHO"
+    consignment: str = "CON"
+    returns: str = "CHR"
+    rma: str = "RMA"
+
+
+class Oms(_Strict):
+    """The Order Management System module (BFD13). DCC has published no OMS screens or rules:
+    every value here is an assumption to replace with DCC's UIT material."""
+
+    regions: list[str] = ["North", "Central", "South"]
+    ch_variants: list[OmsItem] = [OmsItem(code="CH4G-SB", name="4G CH single band"),
+                                  OmsItem(code="CH4G-DB", name="4G CH dual band")]
+    auxiliary_equipment: list[OmsItem] = [OmsItem(code="AUX-AER", name="External aerial"),
+                                          OmsItem(code="AUX-FLY", name="Flying lead")]
+    horizon_months: int = Field(24, ge=1, le=60)  # forecast months ahead, starting next month
+    lock_months: int = Field(3, ge=0)  # the first N months of the horizon can no longer be changed
+    tolerance_percent: float = Field(10, ge=0)  # order vs forecast, per variant and month
+    lead_time_days: int = Field(10, ge=0)  # earliest delivery date: today + lead time
+    max_quantity: int = Field(100_000, ge=1)  # per forecast month and per order line
+    consignment_max_quantity: int = Field(1000, ge=1)  # a confirmed order line is split into consignments
+    return_max_devices: int = Field(50, ge=1)
+    device_id_pattern: str = r"^[0-9A-F]{2}(-[0-9A-F]{2}){7}$"  # CH device ID (EUI-64), upper case
+    device_id_example: str = "00-DB-12-34-56-78-9A-BC"
+    return_reasons: list[OmsChoice] = [OmsChoice(value="faulty_in_life", label="Faulty in life"),
+                                       OmsChoice(value="no_fault_found", label="No fault found"),
+                                       OmsChoice(value="wrong_item", label="Wrong item")]
+    rejection_reasons: list[OmsChoice] = [OmsChoice(value="damaged", label="Damaged in transit"),
+                                          OmsChoice(value="wrong_item", label="Wrong item"),
+                                          OmsChoice(value="short", label="Quantity short")]
+    triage_outcomes: list[OmsChoice] = [OmsChoice(value="fault_confirmed", label="Fault confirmed"),
+                                        OmsChoice(value="no_fault_found", label="No fault found"),
+                                        OmsChoice(value="damaged", label="Physical damage")]
+    statuses: OmsStatuses = OmsStatuses()
+    numbers: OmsNumbers = OmsNumbers()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Oms:
+        if self.lock_months >= self.horizon_months:
+            raise ValueError("lock_months must be smaller than horizon_months")
+        for name, items in (("regions", self.regions), ("ch_variants", [i.code for i in self.ch_variants]),
+                            ("auxiliary_equipment", [i.code for i in self.auxiliary_equipment])):
+            if not items or len(set(items)) != len(items):
+                raise ValueError(f"{name} must be a non-empty list without duplicates")
+        re.compile(self.device_id_pattern)
+        return self
+
+    def items(self) -> list[OmsItem]:
+        return [*self.ch_variants, *self.auxiliary_equipment]
+
+    def item(self, code_or_name: str) -> OmsItem:
+        for i in self.items():
+            if code_or_name in (i.code, i.name):
+                return i
+        known = ", ".join(f'"{i.name}"' for i in self.items())
+        raise UsageError(f'the OMS catalogue has no item "{code_or_name}"', f"use one of {known}")
+
+    def status(self, kind: str, state: str) -> str:
+        return getattr(self.statuses, kind)[state]
+
+    @staticmethod
+    def choice(choices: list[OmsChoice], value_or_label: str) -> OmsChoice:
+        for c in choices:
+            if value_or_label in (c.value, c.label):
+                return c
+        known = ", ".join(f'"{c.label}"' for c in choices)
+        raise UsageError(f'"{value_or_label}" is not in the profile\'s choice list', f"use one of {known}")
+
 
 class Profile(_Strict):
     name: str
@@ -230,6 +345,8 @@ class Profile(_Strict):
     role_matrix: RoleMatrix
     incidents: Incidents = Incidents()
     table_api: TableApi = TableApi()
+
+    oms: Oms = Oms()
 
     def label(self, dotted: str) -> str:
         """A visible label, e.g. label('login.username') -> 'User name'."""

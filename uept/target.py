@@ -115,6 +115,20 @@ class TargetControl:
         """What DCC's service desk does to a record (state, hold reason, work notes...)."""
         raise NotImplementedError
 
+    # ---- OMS: what DCC and the carriers do
+    def oms_consignment(self, number: str, to: str) -> dict:
+        """A carrier dispatches ('dispatched') or delivers ('delivered') a consignment."""
+        raise NotImplementedError
+
+    def oms_return(self, number: str, to: str, outcomes: dict[str, str] | None = None) -> dict:
+        """DCC authorises, the carrier collects, DCC receives, triages (an outcome per device ID) or closes
+        a return."""
+        raise NotImplementedError
+
+    def oms_devices(self, organisation: str, count: int, item: str | None = None) -> list[str]:
+        """Device IDs of Communications Hubs the organisation now holds (as if delivered earlier)."""
+        raise NotImplementedError
+
 
 class ReferenceControl(TargetControl):
     available = True
@@ -138,6 +152,22 @@ class ReferenceControl(TargetControl):
 
     def desk_update(self, table: str, sys_id: str, **changes: str) -> dict:
         return self.desk.update(table, sys_id, changes)
+
+    def _oms(self, path: str, body: dict) -> dict:
+        r = self._http.post(f"/oms/{path}", json=body)
+        if r.status_code >= 400:
+            detail = r.json().get("error", {}).get("message", r.text) if r.content else r.reason_phrase
+            raise AssertionError(f"the reference SSI refused the operator action on {path}: {detail}")
+        return r.json()
+
+    def oms_consignment(self, number: str, to: str) -> dict:
+        return self._oms(f"consignments/{number}", {"to": to})
+
+    def oms_return(self, number: str, to: str, outcomes: dict[str, str] | None = None) -> dict:
+        return self._oms(f"returns/{number}", {"to": to, "outcomes": outcomes or {}})
+
+    def oms_devices(self, organisation: str, count: int, item: str | None = None) -> list[str]:
+        return self._oms("devices", {"organisation": organisation, "count": count, "item": item})["serials"]
 
 
 @dataclass
@@ -218,7 +248,7 @@ class TargetSession:
     def totp_source(self, p: Persona, seed: Secret) -> TotpSource:
         cfg = self.profile.mfa.totp
         return TotpSource(seed, account=f"{self.url}|{p.username}", state_dir=STATE_DIR / "totp",
-                          interval=cfg.interval, digits=cfg.digits)
+                          interval=cfg.interval, digits=cfg.digits, lookahead=cfg.valid_window)
 
     def enrol_totp(self, key: str, seed: Secret) -> TotpSource:
         """Remember a seed captured from an enrolment page for the rest of this process."""

@@ -1,0 +1,51 @@
+"""Each check of features/oms.feature can fail: against a reference SSI with one server-side
+OMS rule switched off (a test-only REFSSI_UNSAFE switch), the scenario that shows that rule
+fails, at the step that checks it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from refssi.launcher import EmbeddedSSI
+from tests.helpers import run_uept
+
+CASES = [
+    ("oms_no_quantity_check", "UEPT-OMS-03", "each of those months shows its message"),
+    (
+        "oms_no_lock_window",
+        "UEPT-OMS-04",
+        "every month inside the lock window is marked locked and cannot be changed",
+    ),
+    ("oms_no_tolerance_check", "UEPT-OMS-06", "the order line is outside the forecast tolerance"),
+    (
+        "oms_no_device_check",
+        "UEPT-OMS-11",
+        "the device IDs field says the first device is already under return",
+    ),
+    ("oms_no_date_check", "UEPT-OMS-12", "the delivery date says it is in the past"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("switch", "scenario", "failing_step"), CASES, ids=[c[0] for c in CASES])
+def test_the_scenario_fails_when_the_ssi_skips_the_rule(
+    tmp_path, switch: str, scenario: str, failing_step: str
+) -> None:
+    with EmbeddedSSI(unsafe={switch}) as ssi:
+        run = run_uept(
+            "run",
+            "features/oms.feature",
+            "--tags",
+            f"@{scenario}",
+            "--reports",
+            str(tmp_path),
+            env=ssi.env,
+            timeout=300,
+        )
+    assert run.code == 1, run.stdout[-3000:]
+    result = json.loads((run.run_dir / "scenarios" / scenario / "result.json").read_text())
+    assert result["status"] == "failed"
+    failed = [s for s in result["steps"] if s["status"] == "failed"]
+    assert failed and failed[0]["text"] == failing_step, [(s["text"], s["status"]) for s in result["steps"]]
