@@ -56,6 +56,11 @@ CREATE TABLE IF NOT EXISTS sys_email (
     subject TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sys_email_created ON sys_email(created_at);
+CREATE TABLE IF NOT EXISTS sys_user_admin_log (     -- who did what to an account (user administration)
+    sys_id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES sys_user(sys_id), actor TEXT NOT NULL,
+    action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', sys_created_on TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sys_user_admin_log_user ON sys_user_admin_log(user, sys_created_on);
 """
 
 

@@ -18,6 +18,11 @@ UNSAFE_SWITCHES = frozenset(
         "no_lockout",  # failed logins never lock the account
         "no_idle_timeout",  # sessions never expire
         "skip_password_check",  # any password is accepted
+        "menu_shows_all",  # the menu lists functions the user's roles do not grant
+        "no_component_check",  # pages of functions not granted open anyway (no 403)
+        "no_org_scope",  # administrators see and manage other organisations' accounts
+        "deactivate_keeps_access",  # a deactivated account can still sign in and keep its sessions
+        "keep_mfa_on_reset",  # 'reset multi-factor authentication' changes nothing
     }
 )
 

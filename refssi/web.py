@@ -144,7 +144,7 @@ class Ctx:
 
     def _load_user(self, sys_id: str) -> None:
         row = self.db.execute("SELECT * FROM sys_user WHERE sys_id=?", (sys_id,)).fetchone()
-        if row is None or not row["active"]:
+        if row is None or not (row["active"] or "deactivate_keeps_access" in self.settings.unsafe):
             self.db.execute("DELETE FROM sys_session WHERE id_hash=?", (self.session["id_hash"],))
             self.session, self.user = None, None
             return
@@ -234,7 +234,9 @@ class Ctx:
         if not self.signed_in:
             return []
         pages = sorted((p for p in PAGES.values() if p.menu), key=lambda p: (p.menu_order, p.menu))
-        return [(p.menu, self.portal_url(p.id)) for p in pages if p.component is None or p.component in self.components]
+        everything = "menu_shows_all" in self.settings.unsafe
+        return [(p.menu, self.portal_url(p.id)) for p in pages
+                if p.component is None or p.component in self.components or everything]
 
     def portal_url(self, page_id: str, **params: str) -> str:
         q = urlencode({"id": page_id, **params})
@@ -269,12 +271,12 @@ class Ctx:
         return self.redirect(self.portal_url(self.profile.portal.login_page))
 
     def not_valid(self) -> Response:
-        return self.render("message.html", status=404, title="Not valid",
+        return self.render("message.html", status=404, title="Not valid", code=404,
                            message=self.profile.label("errors.not_authorized"))
 
     def forbidden(self) -> Response:
-        return self.render("message.html", status=403, title="Access denied",
-                           message=self.profile.label("errors.forbidden"))
+        return self.render("message.html", status=403, title=self.profile.labels["errors"].get("forbidden_heading",
+                           "Access denied"), code=403, message=self.profile.label("errors.forbidden"))
 
 
 def quoted(s: str) -> str:
