@@ -35,6 +35,18 @@ class UserProfilePage(BasePage):
         return self.page.locator("#profile_user_name")
 
     @property
+    def roles(self) -> Locator:
+        return self.page.locator("#profile_roles")
+
+    @property
+    def user_ids(self) -> Locator:
+        return self.page.locator("#profile_user_ids")
+
+    @property
+    def manage_users_link(self) -> Locator:
+        return self.page.get_by_role("link", name=self.label("user_admin.manage_my_users"), exact=True)
+
+    @property
     def functions(self) -> Locator:
         return self.page.get_by_role("table", name="Functions available to me")
 

@@ -10,10 +10,13 @@ from uept.otp import OtpSource
 from uept.profile import Profile
 from uept.secrets import Secret
 
+from .functions import Functions
 from .login import LoginPage
 from .mfa import MfaPage
+from .password import PasswordChangePage
 from .portal import MessagePage, PortalHome
 from .profile import CompleteProfilePage, UserProfilePage
+from .useradmin import UserFormPage, UserListPage
 
 
 class SSI:
@@ -44,6 +47,22 @@ class SSI:
     @cached_property
     def message(self) -> MessagePage:
         return MessagePage(self.page, self.profile)
+
+    @cached_property
+    def functions(self) -> Functions:
+        return Functions(self.page, self.profile)
+
+    @cached_property
+    def user_list(self) -> UserListPage:
+        return UserListPage(self.page, self.profile)
+
+    @cached_property
+    def user_form(self) -> UserFormPage:
+        return UserFormPage(self.page, self.profile)
+
+    @cached_property
+    def password_change(self) -> PasswordChangePage:
+        return PasswordChangePage(self.page, self.profile)
 
     def sign_in(self, user_name: str, password: Secret, otp: OtpSource) -> None:
         """The whole ceremony: login page, password, verification code, portal home."""

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import auth, components, mail, operator, pages, useradmin
+from . import auth, components, mail, operator, pages, useradmin  # noqa: F401 - useradmin registers its pages
 from .db import Database, glide_time, new_sys_id
 from .seed import Seed, load_seed
 from .security import hash_password
