@@ -85,9 +85,13 @@ class UserListPage(BasePage):
             self.status_filter.select_option(label=status)
         self.submit_and_wait(self.page.get_by_role("button", name=self.label("user_admin.search_button"), exact=True))
 
-    def sort_by(self, column: str) -> None:
-        with self.page.expect_navigation(wait_until="load"):
-            self.column_header(column).get_by_role("link").click()
+    def sort_by(self, column: str, direction: str = "ascending") -> None:
+        """Select the column's header until the list is sorted by it in that direction (aria-sort)."""
+        for _ in range(2):  # the first selection may sort the other way (the list was sorted by it already)
+            with self.page.expect_navigation(wait_until="load"):
+                self.column_header(column).get_by_role("link").click()
+            if self.column_header(column).get_attribute("aria-sort") == direction:
+                return
 
     def next_page(self) -> None:
         with self.page.expect_navigation(wait_until="load"):
@@ -134,9 +138,16 @@ class UserListPage(BasePage):
 class UserFormPage(BasePage):
     """Create a user, or manage one: details, Job Type Roles, User IDs and account actions (SSI-FR-58/60/61)."""
 
+    PAGE = "user_admin_user"  # the reference SSI's account page: sys_id=-1 is a new account (ServiceNow's form)
+
     def open_new(self) -> None:
-        self.open_portal("user_admin_user", sys_id="-1")
+        self.open_portal(self.PAGE, sys_id="-1")
         self.field("user name").wait_for()
+
+    def back_to_account(self, user_name: str) -> None:
+        """From the page showing a one-time password, back to the account."""
+        with self.page.expect_navigation(wait_until="load"):
+            self.page.get_by_role("link", name=f"Back to {user_name}", exact=True).click()
 
     def field(self, name: str) -> Locator:
         """A text field, or the fieldset of a group of checkboxes (organisations, Job Type Roles)."""

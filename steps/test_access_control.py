@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from pytest_bdd import parsers, scenarios, then, when
 
 from fixtures.actors import Actor
 from pages import SSI
+from steps.common import expect_function_offered, expect_function_withheld
 from uept import access_matrix, config
 from uept.errors import UsageError
 from uept.plugin import RUN_DIR_KEY, active_config
@@ -60,42 +60,15 @@ def context(page: Page) -> BrowserContext:
     return page.context
 
 
-# ---------------------------------------------------------------- granted cells
+# ---------------------------------------------------------------- the cells
 @then(parsers.parse('the menu offers "{function}" and its page opens for me'))
-def offered_and_opens(ssi: SSI, page: Page, function: str) -> None:
-    key = ssi.profile.role_matrix.component_named(function).key
-    expect(ssi.functions.main_menu).to_be_visible()
-    entry = ssi.functions.menu_entry(key)
-    if entry is not None:  # the profile may say a function has no menu entry (reached from another page)
-        expect(entry).to_have_count(1)
-        expect(entry).to_have_attribute("href", ssi.functions.path(key))
-    response = ssi.functions.open(key)
-    assert response.status == 200, f"{ssi.functions.path(key)} answered HTTP {response.status}, not 200"
-    expect(page).to_have_url(re.compile(re.escape(ssi.functions.path(key)) + "$"))
-    expect(ssi.functions.access_denied).to_have_count(0)
-    heading = ssi.functions.heading_of(key)
-    if heading is not None:
-        expect(heading).to_be_visible()
-    expect(ssi.home.sign_out_button).to_be_visible()
+def offered_and_opens(ssi: SSI, function: str) -> None:
+    expect_function_offered(ssi, ssi.profile.role_matrix.component_named(function).key)
 
 
-# ---------------------------------------------------------------- withheld cells
 @then(parsers.parse('the menu does not offer "{function}" and its address is refused with a readable 403 page'))
 def withheld_and_refused(ssi: SSI, function: str) -> None:
-    key = ssi.profile.role_matrix.component_named(function).key
-    # the menu is there and lists functions, so an absent entry means something
-    expect(ssi.functions.main_menu.get_by_role("link").first).to_be_visible()
-    entry = ssi.functions.menu_entry(key)
-    if entry is not None:
-        expect(entry).to_have_count(0)
-    expect(ssi.functions.menu_links_to(key)).to_have_count(0)
-    response = ssi.functions.open(key)
-    assert response.status == 403, f"{ssi.functions.path(key)} answered HTTP {response.status}, not 403"
-    expect(ssi.functions.access_denied).to_be_visible()
-    expect(ssi.message.message).to_contain_text(ssi.profile.label("errors.forbidden"))
-    heading = ssi.functions.heading_of(key)
-    if heading is not None:
-        expect(heading).to_have_count(0)
+    expect_function_withheld(ssi, ssi.profile.role_matrix.component_named(function).key)
 
 
 # ---------------------------------------------------------------- my profile

@@ -81,11 +81,13 @@ def all_tags_in(folder: Path) -> set[str]:
 def tags_to_markexpr(expr: str) -> str:
     """A Cucumber-style tag expression ('@smoke and not @slow') as a pytest -m expression."""
     out = re.sub(r"@(?=[\w-])", "", expr).strip()
-    from _pytest.mark.expression import Expression, ParseError
+    from _pytest.mark import expression
 
+    errors = (getattr(expression, "ParseError", SyntaxError), SyntaxError)  # pytest 9.1 raises SyntaxError
     try:
-        Expression.compile(out)
-    except ParseError as exc:
-        raise UsageError(f"--tags '{expr}' is not a valid tag expression ({exc.message})",
+        expression.Expression.compile(out)
+    except errors as exc:
+        why = getattr(exc, "message", None) or getattr(exc, "msg", None) or str(exc)
+        raise UsageError(f"--tags '{expr}' is not a valid tag expression ({why})",
                          "use tags joined by and / or / not, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a'") from None
     return out

@@ -2,9 +2,15 @@
 
 A trace records every typed value (action parameters) and every input's value
 (DOM snapshots), passwords included. So while a page holds a secret, tracing is
-paused: the chunk so far is saved as one part, nothing is recorded during the
+paused: the recording so far is saved as one part, nothing is recorded during the
 credential ceremony, and recording resumes once no secret is on the page any
 more. A scenario's trace is therefore one or more parts: trace-01.zip, trace-02.zip...
+
+Pausing stops tracing altogether and resuming starts a new trace. Stopping only a
+chunk (tracing.stop_chunk) is not enough: Playwright goes on recording network
+traffic meanwhile and puts it in the next chunk, so a page showing a one-time
+password, or a form post carrying a new password, would reach the evidence
+(verified with Playwright 1.65: tests/test_trace_secrets.py).
 
 Page objects wrap credential entry in `with private(page): ...`; they need not
 know whether anything is being traced.
@@ -53,21 +59,24 @@ class TraceRecorder:
     def _next(self) -> Path:
         return self.out_dir / f"trace-{len(self.parts) + 1:02d}.zip"
 
-    def start(self) -> None:
+    def _start(self) -> None:
         self.context.tracing.start(title=self.title, screenshots=True, snapshots=True, sources=True)
+
+    def start(self) -> None:
+        self._start()
         self.active = True
         _RECORDERS[self.context] = self
 
     def pause(self) -> None:
         if self.active and not self.paused:
             path = self._next()
-            self.context.tracing.stop_chunk(path=str(path))
+            self.context.tracing.stop(path=str(path))  # a full stop: see the module's docstring
             self.parts.append(path)
             self.paused = True
 
     def resume_if_clean(self, page: Page) -> None:
         if self.active and self.paused and not page_shows_secret(page, self.mask_selectors):
-            self.context.tracing.start_chunk(title=self.title)
+            self._start()
             self.paused = False
 
     def stop(self) -> list[Path]:
@@ -75,9 +84,7 @@ class TraceRecorder:
             return self.parts
         self.active = False
         try:
-            if self.paused:
-                self.context.tracing.stop()
-            else:
+            if not self.paused:  # when paused, tracing is already stopped and saved
                 path = self._next()
                 self.context.tracing.stop(path=str(path))
                 self.parts.append(path)
