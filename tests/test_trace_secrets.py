@@ -34,7 +34,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         pages = {
             "/start": "<form method=post action=/secret><label for=p>New password</label>"
                       "<input id=p name=p type=password><button>Go</button></form>",
@@ -42,7 +42,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         }
         self._send(pages.get(self.path, "not found"))
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         urllib.parse.parse_qs(self.rfile.read(length).decode())
         self._send(f"<p>Your one-time password: <code data-secret>{SHOWN}</code></p><a href=/clean>Next</a>")
