@@ -5,6 +5,7 @@ pytest_plugins = [
     "fixtures.target",
     "fixtures.browser",
     "fixtures.actors",
+    "fixtures.accounts",
     "fixtures.evidence",
     "steps.common",
 ]

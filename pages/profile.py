@@ -35,13 +35,25 @@ class UserProfilePage(BasePage):
         return self.page.locator("#profile_user_name")
 
     @property
+    def roles(self) -> Locator:
+        return self.page.locator("#profile_roles")
+
+    @property
+    def user_ids(self) -> Locator:
+        return self.page.locator("#profile_user_ids")
+
+    @property
+    def manage_users_link(self) -> Locator:
+        return self.page.get_by_role("link", name=self.label("user_admin.manage_my_users"), exact=True)
+
+    @property
     def functions(self) -> Locator:
         return self.page.get_by_role("table", name="Functions available to me")
 
     def function_availability(self) -> dict[str, str]:
-        rows = self.functions.get_by_role("row").all()[1:]
-        out = {}
-        for row in rows:
-            name = row.get_by_role("rowheader").inner_text().strip()
-            out[name] = row.get_by_role("cell").last.inner_text().strip()
-        return out
+        """{function: 'Yes'/'No'}: each body row's row header and its last cell (read in one round trip)."""
+        self.functions.wait_for()
+        return self.functions.evaluate(
+            """t => Object.fromEntries([...t.tBodies[0].rows].map(r => [
+                   r.querySelector('th[scope=row]').innerText.trim(),
+                   r.cells[r.cells.length - 1].innerText.trim()]))""")

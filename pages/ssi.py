@@ -10,6 +10,7 @@ from uept.otp import OtpSource
 from uept.profile import Profile
 from uept.secrets import Secret
 
+from .functions import Functions
 from .incident import CreateIncidentPage, MyRequestsPage, TicketPage
 from .login import LoginPage
 from .mfa import MfaPage
@@ -25,8 +26,10 @@ from .oms import (
     ReturnPage,
     ReturnsList,
 )
+from .password import PasswordChangePage
 from .portal import MessagePage, PortalHome
 from .profile import CompleteProfilePage, UserProfilePage
+from .useradmin import UserFormPage, UserListPage
 
 
 class SSI:
@@ -113,6 +116,22 @@ class SSI:
     @cached_property
     def oms_returns(self) -> ReturnsList:
         return ReturnsList(self.page, self.profile)
+
+    @cached_property
+    def functions(self) -> Functions:
+        return Functions(self.page, self.profile)
+
+    @cached_property
+    def user_list(self) -> UserListPage:
+        return UserListPage(self.page, self.profile)
+
+    @cached_property
+    def user_form(self) -> UserFormPage:
+        return UserFormPage(self.page, self.profile)
+
+    @cached_property
+    def password_change(self) -> PasswordChangePage:
+        return PasswordChangePage(self.page, self.profile)
 
     def sign_in(self, user_name: str, password: Secret, otp: OtpSource) -> None:
         """The whole ceremony: login page, password, verification code, portal home."""

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import auth, incidents, mail, oms, oms_api, operator, pages, table_api
+from . import auth, components, incidents, mail, oms, oms_api, operator, pages, table_api, useradmin  # noqa: F401 - modules register their pages
 from .db import Database, glide_time, new_sys_id
 from .security import hash_password
 from .seed import Seed, load_seed
@@ -47,6 +47,17 @@ def seed_database(db: Database, settings: Settings, seed: Seed | None = None) ->
             c.executemany("INSERT INTO sys_user_has_role VALUES (?,?)", [(uid, r) for r in p.roles])
             c.executemany("INSERT INTO sys_user_org VALUES (?,?)",
                           [(uid, u) for u in seed.organisation(p.organisation).user_ids])
+        for m in seed.migrated_accounts:  # inactive, no usable password ('!' is no hash), no MFA
+            uid = new_sys_id()
+            c.execute(
+                "INSERT INTO sys_user (sys_id, user_name, first_name, last_name, email, company, active, user_password,"
+                " password_needs_reset, source, sys_created_on, sys_updated_on) VALUES (?,?,?,?,?,?,0,'!',1,?,?,?)",
+                (uid, m.user_name, m.first_name, m.last_name, m.email, companies[m.organisation], "migrated",
+                 stamp, stamp),
+            )
+            c.executemany("INSERT INTO sys_user_has_role VALUES (?,?)", [(uid, r) for r in m.roles])
+            c.executemany("INSERT INTO sys_user_org VALUES (?,?)",
+                          [(uid, u) for u in seed.organisation(m.organisation).user_ids])
 
 
 def create_app(settings: Settings, *, on_ready=None) -> FastAPI:
@@ -75,6 +86,7 @@ def create_app(settings: Settings, *, on_ready=None) -> FastAPI:
     for router in (auth.router, pages.router, operator.router, mail.api, oms.operator_router, incidents.router,
                    table_api.router):
         app.include_router(router)
+    components.register_component_pages(settings.profile)  # after every module registered its pages
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

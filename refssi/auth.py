@@ -100,15 +100,28 @@ def authenticate(ctx: Ctx, user_name: str, password: str) -> tuple[str, str]:
     ok = security.verify_password(user["user_password"] if user else None, password)
     if "skip_password_check" in ctx.settings.unsafe and user:
         ok = True
-    if not user or not user["active"] or not ok:
-        if user and user["active"] and register_failure(ctx, user):
+    active = bool(user and (user["active"] or "deactivate_keeps_access" in ctx.settings.unsafe))
+    if not user or not active or not ok:
+        if user and active and register_failure(ctx, user):
             return "error", locked_message(ctx)
         return "error", invalid
+    if not may_log_in(ctx, user["sys_id"]):
+        return "error", ("Your Job Type Roles do not give you access to the SSI. "
+                         "Ask your organisation's administrator to assign you a role.")
     stage = "mfa" if user["mfa_method"] else "mfa_setup"
     ctx.new_session(user=user["sys_id"], stage=stage)
     if stage == "mfa" and user["mfa_method"] == "email":
         send_email_code(ctx, user)
     return "next", STAGE_PAGES[stage]
+
+
+def may_log_in(ctx: Ctx, sys_id: str) -> bool:
+    """The role matrix's Log In component (when the matrix has one) must be granted by the user's roles."""
+    matrix = ctx.profile.role_matrix
+    if not any(c.key == "log_in" for c in matrix.components):
+        return True
+    roles = [r[0] for r in ctx.db.execute("SELECT role FROM sys_user_has_role WHERE user=?", (sys_id,))]
+    return "log_in" in matrix.components_for(roles)
 
 
 def login_form_post(ctx: Ctx, template: str) -> Response:

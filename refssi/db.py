@@ -157,6 +157,11 @@ CREATE TABLE IF NOT EXISTS x_dcc_oms_activity (      -- the activity stream of O
     sys_created_by TEXT NOT NULL, sys_created_on TEXT NOT NULL, seq INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS x_dcc_oms_activity_doc ON x_dcc_oms_activity(document, seq);
+CREATE TABLE IF NOT EXISTS sys_user_admin_log (     -- who did what to an account (user administration)
+    sys_id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES sys_user(sys_id), actor TEXT NOT NULL,
+    action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', sys_created_on TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sys_user_admin_log_user ON sys_user_admin_log(user, sys_created_on);
 """
 
 

@@ -13,6 +13,7 @@ from .web import Ctx
 
 async def get_ctx(request: Request) -> AsyncIterator[Ctx]:
     form: dict[str, str] = {}
+    form_lists: dict[str, list[str]] = {}  # every value of a repeated field (checkbox groups)
     files: dict[str, tuple[str, str, bytes]] = {}
     ctype = request.headers.get("content-type", "")
     if request.method in ("POST", "PUT", "PATCH") and (
@@ -24,6 +25,7 @@ async def get_ctx(request: Request) -> AsyncIterator[Ctx]:
                     files[key] = (value.filename, value.content_type or "application/octet-stream", await value.read())
             else:
                 form[key] = value
+                form_lists.setdefault(key, []).append(value)
     db = request.app.state.db
     settings = request.app.state.settings
     outbox: list[tuple[str, str, str]] = []
@@ -32,6 +34,7 @@ async def get_ctx(request: Request) -> AsyncIterator[Ctx]:
     with db.tx() as conn:
         ctx = Ctx(request=request, db=conn, settings=settings, form=form)
         ctx.files = files  # type: ignore[attr-defined]
+        ctx.form_lists = form_lists  # type: ignore[attr-defined]
         ctx.outbox = outbox  # type: ignore[attr-defined]
         ctx.load_session()
         yield ctx

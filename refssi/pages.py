@@ -38,12 +38,12 @@ async def service_portal(ctx: Ctx = Depends(get_ctx)) -> Response:
         if ctx.session and ctx.user and ctx.session["stage"] in STAGE_PAGES:
             return ctx.redirect(STAGE_PAGES[ctx.session["stage"]])
         return ctx.login_redirect()
-    if page.component and page.component not in ctx.components:
+    if page.component and page.component not in ctx.components and "no_component_check" not in ctx.settings.unsafe:
         return ctx.forbidden()
     return page.handler(ctx)
 
 
-@portal_page("index", title="Home", menu="Home", menu_order=0)
+@portal_page("index", title="Home", menu="Home", menu_order=0, component="log_in")
 def home(ctx: Ctx) -> Response:
     confirmation = None
     if ctx.session["login_confirmation"]:
@@ -68,6 +68,8 @@ def profile_facts(ctx: Ctx, user: dict) -> dict:
         "user_ids": user_ids,
         "roles": [(r, names.get(r, r)) for r in roles],
         "components": [(c.bfd, c.name, c.key in granted) for c in matrix.components],
+        "manage_users": ctx.portal_url(ctx.profile.component_page("user_admin").page)
+        if "user_admin" in granted and any(c.key == "user_admin" for c in matrix.components) else None,
     }
 
 

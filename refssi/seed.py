@@ -46,10 +46,30 @@ class SeedPersona(BaseModel):
             object.__setattr__(self, "phone", f"01632 {digits}")
 
 
+class MigratedAccount(BaseModel):
+    """An account migrated from the legacy DSMS/OMS: inactive until an administrator reinstates it (FSM 001 s3.1).
+
+    It has no usable password and no MFA enrolment; reinstating it issues a one-time password.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    user_name: str
+    first_name: str
+    last_name: str
+    email: str | None = None
+    organisation: str = "NPS"
+    roles: list[str] = []
+
+    def model_post_init(self, _ctx: object) -> None:
+        if self.email is None:
+            object.__setattr__(self, "email", f"{self.user_name}@{self.organisation.lower()}.example.com")
+
+
 class Seed(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     organisations: list[Organisation]
     personas: list[SeedPersona]
+    migrated_accounts: list[MigratedAccount] = []
 
     def organisation(self, key: str) -> Organisation:
         return next(o for o in self.organisations if o.key == key)

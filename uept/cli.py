@@ -147,7 +147,7 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
     if markexpr:
         cmd += ["-m", markexpr]
     if args.workers > 1:
-        cmd += ["-n", str(args.workers), "--dist", "load"]
+        cmd += ["-n", str(args.workers), "--dist", "loadgroup"]  # as 'load', but keeps xdist_group(s) together
     if args.headed:
         cmd += ["--headed"]
     if args.slowmo:

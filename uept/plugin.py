@@ -23,6 +23,12 @@ from .secrets import install_log_redaction
 RUN_DIR_KEY = pytest.StashKey[Path]()
 REPORTS_KEY = pytest.StashKey[dict]()
 HOLDER_KEY = pytest.StashKey["EvidenceHolder"]()
+_ACTIVE: dict[str, pytest.Config] = {}
+
+
+def active_config() -> pytest.Config | None:
+    """The pytest config of this process, for code that runs at collection (e.g. generated features)."""
+    return _ACTIVE.get("config")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         run_dir = Path(os.environ.get("UEPT_REPORTS_DIR", "reports")) / new_run_id()
     config.stash[RUN_DIR_KEY] = run_dir
+    _ACTIVE["config"] = config
     features = Path(str(config.rootpath)) / "features"
     if features.is_dir():
         for tag in sorted(all_tags_in(features)):
@@ -101,7 +108,7 @@ class EvidenceHolder:
 
 def scenario_key(tags: set[str], nodeid: str) -> str:
     base = uept_id(tags) or re.sub(r"[^A-Za-z0-9]+", "-", nodeid.split("::")[-1]).strip("-")[:60]
-    param = re.search(r"\[(.+)\]$", nodeid)
+    param = re.search(r"\[(.+)\](?:@[^\[\]]*)?$", nodeid)  # '@group' is pytest-xdist's loadgroup suffix
     if param:
         base += "-" + re.sub(r"[^A-Za-z0-9]+", "-", param.group(1)).strip("-")[:40]
     return base

@@ -100,6 +100,36 @@ class RoleMatrix(_Strict):
                 return c
         raise KeyError(key)
 
+    def component_named(self, name_or_key: str) -> Component:
+        """A component by its name in the matrix (as scenarios write it) or by its key."""
+        for c in self.components:
+            if name_or_key in (c.name, c.key):
+                return c
+        known = ", ".join(f'"{c.name}"' for c in self.components)
+        raise UsageError(f'the role matrix has no function "{name_or_key}"', f"use one of: {known}")
+
+    def role(self, name_or_abbr: str) -> Role:
+        """A Job Type Role by its name ('Lead Agent') or abbreviation ('LA')."""
+        for r in self.roles:
+            if name_or_abbr in (r.name, r.abbr):
+                return r
+        known = ", ".join(f'"{r.name}"' for r in self.roles)
+        raise UsageError(f'the role matrix has no Job Type Role "{name_or_abbr}"', f"use one of: {known}")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RoleMatrix:
+        abbrs = [r.abbr for r in self.roles]
+        if len(set(abbrs)) != len(abbrs):
+            raise ValueError("roles: the same abbreviation appears twice")
+        keys = [c.key for c in self.components]
+        if len(set(keys)) != len(keys):
+            raise ValueError("components: the same key appears twice")
+        for c in self.components:
+            unknown = sorted(set(c.allowed_roles) - set(abbrs))
+            if unknown:
+                raise ValueError(f"component {c.key}: allowed_roles names unknown role(s) {', '.join(unknown)}")
+        return self
+
     @property
     def role_abbrs(self) -> list[str]:
         return [r.abbr for r in self.roles]
@@ -332,6 +362,27 @@ class Oms(_Strict):
                 return c
         known = ", ".join(f'"{c.label}"' for c in choices)
         raise UsageError(f'"{value_or_label}" is not in the profile\'s choice list', f"use one of {known}")
+class ComponentPage(_Strict):
+    """Where a role-matrix component lives on the portal: its page, its menu label and its heading.
+
+    A component the profile does not list gets the reference SSI's defaults: page fn_<key>,
+    and the component's name from the role matrix as menu label and heading.
+    menu: null means the function has no menu entry (it is reached from another page).
+    """
+
+    page: str
+    params: dict[str, str] = {}
+    menu: str | None = None
+    heading: str | None = None
+
+
+class UserAdmin(_Strict):
+    """Organisational Administrator functions (UC_OrgManager_001..003)."""
+
+    page_size: int = Field(10, ge=1, le=200)
+    # Roles an administrator may grant; empty: every role of the matrix (FSM: no DCC validation, 000 s2.2).
+    assignable_roles: list[str] = []
+    max_lengths: dict[str, int] = {"user_name": 40, "first_name": 50, "last_name": 50, "email": 100, "phone": 40}
 
 
 class Profile(_Strict):
@@ -347,6 +398,30 @@ class Profile(_Strict):
     table_api: TableApi = TableApi()
 
     oms: Oms = Oms()
+    component_pages: dict[str, ComponentPage] = {}
+    user_admin: UserAdmin = UserAdmin()
+
+    def component_page(self, key: str) -> ComponentPage:
+        """Where component `key` lives (listed in the profile, or the reference SSI's default)."""
+        comp = self.role_matrix.component(key)
+        found = self.component_pages.get(key)
+        if found is None:
+            return ComponentPage(page=f"fn_{key}", menu=comp.name, heading=comp.name)
+        return found
+
+    def assignable_roles(self) -> list[str]:
+        return list(self.user_admin.assignable_roles) or self.role_matrix.role_abbrs
+
+    @model_validator(mode="after")
+    def _known_keys(self) -> Profile:
+        keys = {c.key for c in self.role_matrix.components}
+        unknown = sorted(set(self.component_pages) - keys)
+        if unknown:
+            raise ValueError(f"component_pages: {', '.join(unknown)} is not a component of the role matrix")
+        bad = sorted(set(self.user_admin.assignable_roles) - set(self.role_matrix.role_abbrs))
+        if bad:
+            raise ValueError(f"user_admin.assignable_roles: {', '.join(bad)} is not a role of the role matrix")
+        return self
 
     def label(self, dotted: str) -> str:
         """A visible label, e.g. label('login.username') -> 'User name'."""
@@ -364,7 +439,7 @@ def _one_line(err: ValidationError) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(top level)"
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}{more}"
 
 
 @cache

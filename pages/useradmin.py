@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator
+
+from uept.secrets import Secret
+from uept.tracing import private
+
+from .base import BasePage
+
+# How scenarios name the fields of an account, and the profile label of each.
+FIELDS = {
+    "user name": "user_name",
+    "first name": "first_name",
+    "last name": "last_name",
+    "email": "email",
+    "email address": "email",
+    "telephone": "phone",
+    "account status": "status",
+    "organisations": "organisations",
+    "job type roles": "roles",
+}
+GROUPS = {"organisations", "roles"}
+
+
+def field_key(name: str) -> str:
+    try:
+        return FIELDS[name.strip().lower()]
+    except KeyError:
+        raise AssertionError(f'unknown account field "{name}" (known: {", ".join(FIELDS)})') from None
+
+
+class UserListPage(BasePage):
+    """Manage users: the organisation's accounts, sortable and pageable (SSI-FR-59)."""
+
+    COLUMNS = {"user name": "user_name", "name": "display_name", "account status": "status",
+               "last login": "last_login"}
+
+    def open(self, **params: str) -> None:
+        where = self.profile.component_page("user_admin")
+        self.open_portal(where.page, **{**where.params, **params})
+        self.table.wait_for()
+
+    @property
+    def heading_(self) -> Locator:
+        return self.heading(self.label("user_admin.heading"))
+
+    @property
+    def table(self) -> Locator:
+        return self.page.get_by_role("table", name=self.label("user_admin.table"), exact=True)
+
+    @property
+    def create_button(self) -> Locator:
+        return self.page.get_by_role("link", name=self.label("user_admin.create"), exact=True)
+
+    @property
+    def search_box(self) -> Locator:
+        return self.page.get_by_role("searchbox", name=self.label("user_admin.search"), exact=True)
+
+    @property
+    def status_filter(self) -> Locator:
+        return self.page.get_by_role("combobox", name=self.label("user_admin.status_filter"), exact=True)
+
+    @property
+    def pagination(self) -> Locator:
+        return self.page.get_by_role("navigation", name=self.label("user_admin.pagination"), exact=True)
+
+    @property
+    def next_page_link(self) -> Locator:
+        return self.pagination.get_by_role("link", name=self.label("user_admin.next"), exact=True)
+
+    def column_label(self, column: str) -> str:
+        try:
+            return self.label(f"user_admin.{self.COLUMNS[column.strip().lower()]}")
+        except KeyError:
+            raise AssertionError(f'unknown column "{column}" (known: {", ".join(self.COLUMNS)})') from None
+
+    def column_header(self, column: str) -> Locator:
+        return self.table.get_by_role("columnheader", name=re.compile(rf"^{re.escape(self.column_label(column))}\b"))
+
+    def search(self, text: str, status: str | None = None) -> None:
+        self.search_box.fill(text)
+        if status is not None:
+            self.status_filter.select_option(label=status)
+        self.submit_and_wait(self.page.get_by_role("button", name=self.label("user_admin.search_button"), exact=True))
+
+    def sort_by(self, column: str, direction: str = "ascending") -> None:
+        """Select the column's header until the list is sorted by it in that direction (aria-sort)."""
+        for _ in range(2):  # the first selection may sort the other way (the list was sorted by it already)
+            with self.page.expect_navigation(wait_until="load"):
+                self.column_header(column).get_by_role("link").click()
+            if self.column_header(column).get_attribute("aria-sort") == direction:
+                return
+
+    def next_page(self) -> None:
+        with self.page.expect_navigation(wait_until="load"):
+            self.next_page_link.click()
+
+    def user_rows(self) -> Locator:
+        """Rows of accounts (each starts with its user name as row header)."""
+        return self.table.get_by_role("row").filter(has=self.page.get_by_role("rowheader"))
+
+    def rows(self) -> list[dict[str, str]]:
+        """The accounts shown, as {column label: text}."""
+        headers = [h.inner_text().strip(" ▲▼") for h in self.table.get_by_role("columnheader").all()]
+        out = []
+        for row in self.user_rows().all():
+            values = [row.get_by_role("rowheader").inner_text().strip()]
+            values += [c.inner_text().strip() for c in row.get_by_role("cell").all()]
+            out.append(dict(zip(headers, values, strict=True)))
+        return out
+
+    def column_values(self, column: str) -> list[str]:
+        label = self.column_label(column)
+        return [r[label] for r in self.rows()]
+
+    def row(self, user_name: str) -> Locator:
+        return self.user_rows().filter(has=self.page.get_by_role("rowheader", name=user_name, exact=True))
+
+    def cell(self, user_name: str, column: str) -> Locator:
+        """One account's value in a column (the first column is the row header)."""
+        headers = [h.inner_text().strip(" ▲▼") for h in self.table.get_by_role("columnheader").all()]
+        index = headers.index(self.column_label(column))
+        row = self.row(user_name)
+        return row.get_by_role("rowheader") if index == 0 else row.get_by_role("cell").nth(index - 1)
+
+    def find(self, text: str) -> None:
+        """Show the accounts matching text (user name, name or email), any status."""
+        self.open(q=text)
+
+    def open_user(self, user_name: str) -> None:
+        self.find(user_name)
+        with self.page.expect_navigation(wait_until="load"):
+            self.row(user_name).get_by_role("link", name=user_name, exact=True).click()
+
+
+class UserFormPage(BasePage):
+    """Create a user, or manage one: details, Job Type Roles, User IDs and account actions (SSI-FR-58/60/61)."""
+
+    PAGE = "user_admin_user"  # the reference SSI's account page: sys_id=-1 is a new account (ServiceNow's form)
+
+    def open_new(self) -> None:
+        self.open_portal(self.PAGE, sys_id="-1")
+        self.field("user name").wait_for()
+
+    def back_to_account(self, user_name: str) -> None:
+        """From the page showing a one-time password, back to the account."""
+        with self.page.expect_navigation(wait_until="load"):
+            self.page.get_by_role("link", name=f"Back to {user_name}", exact=True).click()
+
+    def field(self, name: str) -> Locator:
+        """A text field, or the fieldset of a group of checkboxes (organisations, Job Type Roles)."""
+        key = field_key(name)
+        label = self.label(f"user_admin.{key}")
+        if key in GROUPS:
+            return self.page.get_by_role("group", name=label, exact=True)
+        return self.page.get_by_label(label, exact=True)
+
+    def role_box(self, role_name: str) -> Locator:
+        return self.field("job type roles").get_by_role("checkbox", name=role_name, exact=True)
+
+    def user_id_boxes(self) -> Locator:
+        return self.field("organisations").get_by_role("checkbox")
+
+    def user_id_box(self, user_id: str) -> Locator:
+        return self.field("organisations").get_by_role("checkbox", name=user_id, exact=True)
+
+    def available_user_ids(self) -> list[str]:
+        return [self.page.locator(f'label[for="{b.get_attribute("id")}"]').inner_text().strip()
+                for b in self.user_id_boxes().all()]
+
+    def fill(self, values: dict[str, str], roles: list[str] | None = None, user_ids: list[str] | None = None) -> None:
+        """Type the given text fields; set the Job Type Roles and User IDs to exactly the lists given."""
+        for name, value in values.items():
+            self.field(name).fill(value)
+        if roles is not None:
+            wanted = set(roles)
+            for box in self.field("job type roles").get_by_role("checkbox").all():
+                name = self.page.locator(f'label[for="{box.get_attribute("id")}"]').inner_text().strip()
+                box.set_checked(name in wanted)
+        if user_ids is not None:
+            for box in self.user_id_boxes().all():
+                uid = self.page.locator(f'label[for="{box.get_attribute("id")}"]').inner_text().strip()
+                box.set_checked(uid in user_ids)
+
+    def set_role(self, role_name: str, held: bool) -> None:
+        self.role_box(role_name).set_checked(held)
+
+    @property
+    def create_button(self) -> Locator:
+        return self.page.get_by_role("button", name=self.label("user_admin.submit_create"), exact=True)
+
+    @property
+    def update_button(self) -> Locator:
+        return self.page.get_by_role("button", name=self.label("user_admin.submit_update"), exact=True)
+
+    def submit_create(self) -> None:
+        """Create the account. The next page may show its one-time password: kept out of the trace."""
+        with private(self.page):
+            self.submit_and_wait(self.create_button)
+
+    def submit_update(self) -> None:
+        self.submit_and_wait(self.update_button)
+
+    @property
+    def error_summary(self) -> Locator:
+        return self.alert.filter(has_text=self.label("user_admin.form_errors"))
+
+    # ---- the one-time password (create, reset password, reinstate) -----------
+    @property
+    def one_time_password(self) -> Locator:
+        return self.page.get_by_label(self.label("user_admin.one_time_password"), exact=True)
+
+    def read_one_time_password(self, owner: str) -> Secret:
+        with private(self.page):
+            return Secret(self.one_time_password.inner_text().strip(), f"one-time password of {owner}")
+
+    # ---- account actions ----------------------------------------------------------
+    def _action(self, label_key: str, *, secret_next: bool = False) -> None:
+        button = self.page.get_by_role("button", name=self.label(f"user_admin.{label_key}"), exact=True)
+        if secret_next:
+            with private(self.page):
+                self.submit_and_wait(button)
+        else:
+            self.submit_and_wait(button)
+
+    def unlock(self) -> None:
+        self._action("unlock")
+
+    def reset_password(self) -> None:
+        self._action("reset_password", secret_next=True)
+
+    def reset_mfa(self) -> None:
+        self._action("reset_mfa")
+
+    def reinstate(self) -> None:
+        self._action("reinstate", secret_next=True)
+
+    def deactivate(self) -> None:
+        """Deactivate, accepting the confirmation the SSI asks for."""
+        with self.page.expect_navigation(wait_until="load"):
+            self.page.get_by_role("link", name=self.label("user_admin.deactivate"), exact=True).click()
+        self._action("confirm_deactivate")

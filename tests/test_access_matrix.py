@@ -1,0 +1,103 @@
+"""The access-control feature is generated from the role matrix: the matrix changes, the scenarios follow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from pytest_bdd.parser import FeatureParser
+
+from uept import access_matrix
+from uept.config import Persona, reference_target
+from uept.errors import UsageError
+from uept.profile import PROFILES_DIR, RoleMatrix, load_profile
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "features" / "access_control.feature"
+
+
+def matrix_data() -> dict:
+    return yaml.safe_load((PROFILES_DIR / "role_matrix.yaml").read_text())
+
+
+def examples(path: Path) -> dict[str, list[dict[str, str]]]:
+    feature = FeatureParser(str(path.parent), path.name).parse()
+    out = {}
+    for sc in feature.scenarios.values():
+        tag = next(t for t in sc.tags if t.startswith("UEPT-ACCESS-"))
+        out[tag] = [dict(zip(ex.example_params, row, strict=True)) for ex in sc.examples for row in ex.examples]
+    return out
+
+
+def generate(tmp_path: Path, matrix: RoleMatrix, personas: dict[str, Persona] | None = None) -> dict:
+    personas = personas if personas is not None else reference_target().personas
+    return examples(access_matrix.write_generated(TEMPLATE, tmp_path, matrix, personas))
+
+
+def test_the_reference_matrix_gives_one_scenario_per_cell(tmp_path):
+    matrix = load_profile().role_matrix
+    ex = generate(tmp_path, matrix)
+    cells = {(r["persona"], r["function"]) for r in ex["UEPT-ACCESS-01"] + ex["UEPT-ACCESS-02"]}
+    assert len(ex["UEPT-ACCESS-01"]) + len(ex["UEPT-ACCESS-02"]) == len(cells) == 11 * 22 == 242
+    assert len(ex["UEPT-ACCESS-01"]) == sum(len(c.allowed_roles) for c in matrix.components) == 175
+    assert {r["persona"] for r in ex["UEPT-ACCESS-03"]} == {f"{r.abbr} user" for r in matrix.roles}
+    assert "UEPT-ACCESS-04" not in ex  # every role may log in: that outline is left out
+    assert {"persona": "OA user", "function": "User account management", "role": "Organisational Administrator"} \
+        in ex["UEPT-ACCESS-01"]
+    assert {"persona": "AA user", "function": "User account management", "role": "All Access"} in ex["UEPT-ACCESS-02"]
+
+
+def test_changing_the_matrix_changes_the_scenarios_and_nothing_else(tmp_path):
+    data = matrix_data()
+    reporting = next(c for c in data["components"] if c["key"] == "reporting")
+    reporting["allowed_roles"].remove("LA")
+    ex = generate(tmp_path, RoleMatrix.model_validate(data))
+    cell = {"persona": "LA user", "function": "Reporting", "role": "Lead Agent"}
+    assert cell in ex["UEPT-ACCESS-02"] and cell not in ex["UEPT-ACCESS-01"]
+    assert len(ex["UEPT-ACCESS-01"]) == 174 and len(ex["UEPT-ACCESS-02"]) == 68
+
+
+def test_a_role_without_log_in_gets_the_cannot_log_in_scenario_instead_of_its_cells(tmp_path):
+    data = matrix_data()
+    log_in = next(c for c in data["components"] if c["key"] == "log_in")
+    log_in["allowed_roles"].remove("MI")
+    ex = generate(tmp_path, RoleMatrix.model_validate(data))
+    assert ex["UEPT-ACCESS-04"] == [{"persona": "MI user", "role": "MI User"}]
+    assert not [r for k in ("UEPT-ACCESS-01", "UEPT-ACCESS-02", "UEPT-ACCESS-03") for r in ex[k]
+                if r["persona"] == "MI user"]
+
+
+def test_a_new_role_without_a_persona_stops_the_run_with_a_clear_message(tmp_path):
+    data = matrix_data()
+    data["roles"].append({"abbr": "OMSU", "name": "OMS User"})
+    data["components"][0]["allowed_roles"].append("OMSU")
+    with pytest.raises(UsageError) as err:
+        generate(tmp_path, RoleMatrix.model_validate(data))
+    assert "OMSU" in err.value.line() and 'persona "OMSU user"' in err.value.line()
+
+
+def test_personas_are_found_by_their_single_role(tmp_path):
+    personas = {"the auditor": Persona(username="aud", password_env="X", roles=["SCM"]),
+                **{k: p for k, p in reference_target().personas.items() if k != "SCM user"}}
+    ex = generate(tmp_path, load_profile().role_matrix, personas)
+    assert {r["persona"] for r in ex["UEPT-ACCESS-03"] if r["role"] == "SEC Contract Manager"} == {"the auditor"}
+
+
+def test_the_template_holds_no_rows_of_its_own():
+    """The matrix is the single source of the cells: the template's generated tables have a header only."""
+    ex = examples(TEMPLATE)
+    assert ex and all(rows == [] for rows in ex.values())
+
+
+def test_a_template_table_with_the_wrong_columns_is_refused(tmp_path):
+    bad = tmp_path / "access_control.feature"
+    bad.write_text(TEMPLATE.read_text().replace("| persona | function | role |", "| who | what |", 1))
+    with pytest.raises(UsageError, match="must have the columns persona | function | role"):
+        access_matrix.write_generated(bad, tmp_path / "out", load_profile().role_matrix, reference_target().personas)
+
+
+def test_a_matrix_naming_an_unknown_role_is_refused():
+    data = matrix_data()
+    data["components"][0]["allowed_roles"].append("ZZ")
+    with pytest.raises(ValueError, match="unknown role"):
+        RoleMatrix.model_validate(data)
