@@ -68,10 +68,27 @@ class Portal:
         return self.post("/validate_mfa_code.do", {"txtResponse": code},
                          csrf_from="/validate_multifactor_auth_code.do")
 
+    _totp: dict[tuple[str, str], object] = {}
+
+    def fresh_code(self, user: str, seed: str) -> str:
+        """A code never used for this user on this server: the harness's own TotpSource (the server
+        refuses a replayed code, and tests log the same personas in more than once)."""
+        import tempfile
+
+        from uept.otp import TotpSource
+        from uept.secrets import Secret
+
+        key = (str(self.http.base_url), user)
+        if key not in Portal._totp:
+            Portal._totp[key] = TotpSource(Secret(seed, f"seed of {user}"), account="|".join(key),
+                                           state_dir=Path(tempfile.gettempdir()) / f"uept-tests-totp-{os.getpid()}",
+                                           lookahead=1, margin=2)
+        return Portal._totp[key].code().reveal()
+
     def login(self, user: str, password: str, seed: str) -> httpx.Response:
         r = self.password(user, password)
         assert r.headers.get("location") == "/validate_multifactor_auth_code.do", r.text[:500]
-        return self.code(pyotp.TOTP(seed).now())
+        return self.code(self.fresh_code(user, seed))
 
 
 # ---------------------------------------------------------------- secret scanning
@@ -162,21 +179,3 @@ def run_secrets(server, t_start: float, t_end: float) -> dict[str, str]:
             t += 30
     return secrets
 
-
-_LAST_STEP: dict[str, int] = {}
-
-
-def login_fresh(portal: Portal, user: str, password: str, seed: str) -> httpx.Response:
-    """Portal.login with a TOTP code from a time step this process has not used for that user yet
-    (the server refuses a replayed code), waiting for the next step when needed."""
-    import time
-
-    totp = pyotp.TOTP(seed)
-    while int(time.time() // 30) <= _LAST_STEP.get(user, -1):
-        time.sleep(0.5)
-    step = int(time.time() // 30)
-    r = portal.password(user, password)
-    assert r.headers.get("location") == "/validate_multifactor_auth_code.do", r.text[:500]
-    r = portal.code(totp.at(step * 30))
-    _LAST_STEP[user] = step
-    return r

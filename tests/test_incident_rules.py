@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from refssi.launcher import RunningSSI
-from tests.helpers import Portal, login_fresh
+from tests.helpers import Portal
 
 PRODUCER = "/sp?id=sc_cat_item&sys_id=3f1dd0320a0a0b99000a53f7604a2ef9"
 USERS = {"SM user": "sm.nps", "LA user": "la.nps", "CC user": "cc.nps", "other organisation user": "sm.sen"}
@@ -33,7 +33,7 @@ def signed_in(ssi: RunningSSI, persona: str) -> Portal:
         return _PORTALS[(ssi.url, persona)]
     p = Portal(ssi.url)
     sec = ssi.secrets[persona]
-    r = login_fresh(p, USERS[persona], sec["password"], sec["totp_seed"])
+    r = p.login(USERS[persona], sec["password"], sec["totp_seed"])
     assert r.status_code == 303, r.text[:300]
     _PORTALS[(ssi.url, persona)] = p
     return p

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from refssi.launcher import RunningSSI
-from tests.helpers import Portal, login_fresh
+from tests.helpers import Portal
 
 USERS = {
     "SM user": "sm.nps",
@@ -316,7 +316,7 @@ def test_authentication_is_required(reference_ssi):
 def test_portal_session_needs_its_user_token(reference_ssi):
     portal = Portal(reference_ssi.url)
     sec = reference_ssi.secrets["SM user"]
-    login_fresh(portal, "sm.nps", sec["password"], sec["totp_seed"])
+    portal.login("sm.nps", sec["password"], sec["totp_seed"])
     assert_error(portal.http.get("/api/now/table/incident", params={"sysparm_limit": 1}), 401)
     token = portal.csrf("/sp?id=index")
     r = portal.http.get(
