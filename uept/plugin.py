@@ -18,7 +18,7 @@ import pytest
 
 from .evidence import ScenarioRecorder, requirement_ids, uept_id, write_json_atomic
 from .features import all_tags_in
-from .secrets import install_log_redaction
+from .secrets import REGISTRY, install_log_redaction
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
 REPORTS_KEY = pytest.StashKey[dict]()
@@ -112,6 +112,7 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
         "worker": worker,
         "example": dict(request.node.callspec.params.get("_pytest_bdd_example", {}))
         if hasattr(request.node, "callspec") else {},
+        "browser": _browser_info(holder.page),
     }
     holder.steps = [(s.keyword, s.name) for s in scenario.steps]
     holder.recorder = ScenarioRecorder(holder.run_dir, scenario_key(tags, request.node.nodeid), meta,
@@ -119,6 +120,14 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     if not request.config.getoption("--uept-no-traces"):
         holder.recorder.start_trace(holder.page)
     holder.recorder.step_started()
+
+
+def _browser_info(page: Any) -> dict[str, str | None]:
+    try:
+        b = page.context.browser
+        return {"name": b.browser_type.name, "version": b.version} if b else {"name": None, "version": None}
+    except Exception:
+        return {"name": None, "version": None}
 
 
 def pytest_bdd_before_step(request: pytest.FixtureRequest) -> None:
@@ -149,7 +158,7 @@ def one_line(exc: BaseException) -> str:
     head = lines[0] if lines else text
     # Playwright's expect() failures: keep the expectation and what was found
     extra = [ln.strip() for ln in lines[1:4] if ln.strip().startswith(("Expected", "Actual", "Received"))]
-    return " | ".join([head, *extra])[:500]
+    return REGISTRY.redact(" | ".join([head, *extra]))[:500]
 
 
 @pytest.hookimpl(tryfirst=True)
