@@ -283,3 +283,7 @@ def test_a_browser_crash_still_writes_an_incomplete_report(tmp_path: Path) -> No
     assert any("browser crashed" in r for r in summary["verdict"]["reasons"])
     rows = {r["id"]: r for r in summary["scenarios"]}
     assert rows["UEPT-LOGIN-03"]["status"] in ("failed", "error")
+    # the scenarios after the crash could not start: listed with the reason, not silently 'not run'
+    for sid in ("UEPT-LOGIN-11", "UEPT-LOGIN-12"):
+        assert rows[sid]["status"] == "error"
+        assert "closed" in rows[sid]["results"][0]["error"]

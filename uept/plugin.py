@@ -184,7 +184,41 @@ def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, step: Any,
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
     item.stash.setdefault(REPORTS_KEY, {})[report.when] = report
+    if report.when == "setup" and report.failed:
+        _record_setup_error(item, report)
     return report
+
+
+def _record_setup_error(item: pytest.Item, report: pytest.TestReport) -> None:
+    """A scenario whose setup failed (no browser, the browser crashed, no persona...) still gets a
+    result.json, so that the report lists it with the reason instead of 'did not run'."""
+    holder = item.stash.get(HOLDER_KEY, None)
+    if holder is not None and holder.recorder is not None:
+        return  # the scenario started: its recorder has it
+    try:
+        from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+        template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    except (ImportError, TypeError):
+        template = None
+    run_dir = item.config.stash.get(RUN_DIR_KEY, None)
+    if template is None or run_dir is None:
+        return
+    feature = template.feature
+    tags = set(feature.tags) | set(template.tags)
+    example = dict(item.callspec.params.get("_pytest_bdd_example", {})) if hasattr(item, "callspec") else {}
+    meta = {
+        "uept_id": uept_id(tags), "name": template.name,
+        "feature": {"name": feature.name, "file": os.path.relpath(feature.filename, item.config.rootpath)},
+        "tags": sorted(tags), "requirements": requirement_ids(tags), "nodeid": item.nodeid,
+        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"), "example": example,
+        "browser": {"name": None, "version": None},
+    }
+    rec = ScenarioRecorder(run_dir, scenario_key(tags, item.nodeid), meta, [], screenshots=False)
+    steps = [*template.all_background_steps, *template.steps]
+    rec.result["steps"] = [{"n": i, "keyword": st.keyword, "text": st.name, "status": "not run", "error": None}
+                           for i, st in enumerate(steps, 1)]
+    rec.finish("error", _report_line(report))
 
 
 def outcome_of(item: pytest.Item) -> tuple[str, str | None]:
