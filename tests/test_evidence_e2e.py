@@ -171,7 +171,7 @@ def _start(tmp: Path) -> tuple[subprocess.Popen, Path]:
     env["UEPT_SIGNING_KEY"] = str(tmp / "k.pem")
     new_key(tmp / "k.pem")
     reports = tmp / "reports"
-    log = open(tmp / "uept.out", "w")  # noqa: SIM115
+    log = open(tmp / "uept.out", "w")
     proc = subprocess.Popen([sys.executable, "-m", "uept.cli", "run", "features/mfa_login.feature", "--tags",
                              STOP_TAGS, "--reports", str(reports)], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)

@@ -67,6 +67,7 @@ def test_real_consumers_read_the_synthetic_outputs(tmp_path: Path) -> None:
     env = (run_dir / "allure-results" / "environment.properties").read_text()
     assert "Party=Northern Power Supply Ltd" in env and "Exit.criteria=INCOMPLETE" in env
     assert allure2_counts(run_dir / "allure-results", tmp_path / "allure2")["total"] == 1
+    assert allure3_counts(run_dir / "allure-results", tmp_path / "allure3")["total"] == 1
 
 
 # ---------------------------------------------------------------- merge

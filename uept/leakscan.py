@@ -16,6 +16,7 @@ Findings never repeat the value: they name the file and what was found.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -28,22 +29,24 @@ BINARY = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".pdf", ".woff", ".woff2", "
 MAX_DEPTH = 3
 
 PASSWORD_NAME = r"(?:user_?password|new_?password|confirm_?password|old_?password|current_?password|password|passwd|pwd)"
-CODE_NAME = r"(?:txtResponse|one-time-code|otp(?:_?code)?|mfa_?code|verification_?code|passcode|totp(?:_?code)?)"
+CODE_NAME = r"(?:txtresponse|one-time-code|otp(?:_?code)?|mfa_?code|verification_?code|passcode|totp(?:_?code)?)"
 SEED_NAME = r"(?:totp_?seed|otp_?secret|mfa_?secret|authenticator_?key|setup_?key)"
+NAMES = f"(?:{PASSWORD_NAME}|{CODE_NAME}|{SEED_NAME})"
 
-_OTPAUTH = re.compile(r"otpauth://", re.I)
+# All but _BASE32 and _ATTRS run on the lower-cased text: case-insensitive regexes are slow.
 _BASE32 = re.compile(r"(?<![A-Za-z0-9+/=_%-])([A-Z2-7]{16,})(={0,6})(?![A-Za-z0-9+/=_%-])")
-_FORM = re.compile(rf"(?:^|[?&\s\"'])({PASSWORD_NAME}|{CODE_NAME}|{SEED_NAME})=([^&\s\"'<>]+)", re.I)
-_JSON = re.compile(rf"\"({PASSWORD_NAME}|{CODE_NAME}|{SEED_NAME})\"\s*:\s*\"([^\"]+)\"", re.I)
-_PARAM = re.compile(rf"\"name\"\s*:\s*\"({PASSWORD_NAME}|{CODE_NAME}|{SEED_NAME})\"\s*,\s*\"value\"\s*:\s*\"([^\"]+)\"", re.I)
-_HTML_INPUT = re.compile(r"<input\b[^>]*>", re.I)
+_FORM = re.compile(rf"(?<![a-z0-9_.-])({NAMES})=([^&\s\"'<>]+)")
+_JSON = re.compile(rf"\"({NAMES})\"\s*:\s*\"([^\"]+)\"")
+_PARAM = re.compile(rf"\"name\"\s*:\s*\"({NAMES})\"\s*,\s*\"value\"\s*:\s*\"([^\"]+)\"")
+_HTML_INPUT = re.compile(r"<input\b[^>]*>")
 _PAGE_TEXT = re.compile(r"\[([^\[\]:\n]{0,60}?(?:password|verification code|one-time code|authentication code|"
-                        r"passcode|setup key|secret key|authenticator key)[^\[\]:\n]{0,20}): ([^\]\n]+)\]", re.I)
+                        r"passcode|setup key|secret key|authenticator key)[^\[\]:\n]{0,20}): ([^\]\n]+)\]")
 _ATTRS = re.compile(r"\{[^{}\[\]]*\"__playwright_value_\"\s*:\s*\"[^\"]+\"[^{}\[\]]*\}")
 _SELECTOR_PASSWORD = re.compile(r"password|passwd|pwd", re.I)
 _SELECTOR_CODE = re.compile(r"txtResponse|one-time-code|\botp\b|verification|passcode|\bmfa\b|\bcode\b", re.I)
 _TYPING = {"fill", "type", "pressSequentially", "insertText"}
-MASKED = re.compile(r"^['\"]?(\*+|•+|x+|X+|\.+|redacted|\[redacted\]|<redacted>|\$\{?[A-Z_]+\}?|Secret\(.*\)|None)['\"]?$")
+MASKED = re.compile(r"^['\"]?(\*+|•+|x+|\.+|redacted|\[redacted\]|<redacted>|\$\{?[a-z_]+\}?|secret\(.*\)|none)['\"]?$",
+                    re.I)
 # program source (Playwright traces keep the test code): only exact values and seed shapes are looked for
 SOURCE = {".py", ".js", ".mjs", ".cjs", ".ts", ".css", ".map"}
 
@@ -78,7 +81,8 @@ def scan_text(name: str, text: str, known: dict[str, str] | None = None) -> list
         for value, label in known.items():
             if value and value in text and not (value.isdigit() and not re.search(rf"(?<!\d){value}(?!\d)", text)):
                 add(f"the {label} appears in it")
-    if _OTPAUTH.search(text):
+    low = text.lower()
+    if "otpauth://" in low:
         add("an otpauth:// URI (it carries an authenticator seed)")
     for m in _BASE32.finditer(text):
         if _is_seed(m.group(1)):
@@ -86,26 +90,31 @@ def scan_text(name: str, text: str, known: dict[str, str] | None = None) -> list
             break
     if source:
         return list(found.values())
-    for m in _FORM.finditer(text):
-        if not _looks_masked(m.group(2)):
-            add(f"a form value for '{m.group(1)}'")
-    for m in _JSON.finditer(text):
-        if not _looks_masked(m.group(2)):
-            add(f"a JSON value for '{m.group(1)}'")
-    for m in _PARAM.finditer(text):
-        if not _looks_masked(m.group(2)):
-            add(f"a named value '{m.group(1)}' (a request body or step parameter)")
-    for m in _HTML_INPUT.finditer(text):
-        tag = m.group(0)
-        value = re.search(r"\bvalue\s*=\s*[\"']([^\"']*)[\"']", tag, re.I)
-        if value and not _looks_masked(value.group(1)):
-            if re.search(r"type\s*=\s*[\"']?password", tag, re.I):
-                add("a password input with a value")
-            elif re.search(rf"(?:name|id|autocomplete)\s*=\s*[\"']?{CODE_NAME}", tag, re.I):
-                add("a code input with a value")
-    for m in _PAGE_TEXT.finditer(text):
-        if not _looks_masked(m.group(2)):
-            add(f"the value of the field '{m.group(1).strip()}' in page text")
+    if "=" in low:
+        for m in _FORM.finditer(low):
+            if not _looks_masked(m.group(2)):
+                add(f"a form value for '{m.group(1)}'")
+    if '"' in low:
+        for m in _JSON.finditer(low):
+            if not _looks_masked(m.group(2)):
+                add(f"a JSON value for '{m.group(1)}'")
+        for m in _PARAM.finditer(low):
+            if not _looks_masked(m.group(2)):
+                add(f"a named value '{m.group(1)}' (a request body or step parameter)")
+    if "<input" in low:
+        for m in _HTML_INPUT.finditer(low):
+            tag = m.group(0)
+            value = re.search(r"\bvalue\s*=\s*[\"']([^\"']*)[\"']", tag)
+            if value and not _looks_masked(value.group(1)):
+                if re.search(r"type\s*=\s*[\"']?password", tag):
+                    add("a password input with a value")
+                elif re.search(rf"(?:name|id|autocomplete)\s*=\s*[\"']?{CODE_NAME}", tag):
+                    add("a code input with a value")
+    if "[" in low:
+        for m in _PAGE_TEXT.finditer(low):
+            if not _looks_masked(m.group(2)):
+                label = text[m.start(1):m.end(1)] if len(low) == len(text) else m.group(1)
+                add(f"the value of the field '{label.strip()}' in page text")
     if "__playwright_value_" in text:
         for m in _ATTRS.finditer(text):
             _snapshot_input(m.group(0), add)
@@ -129,9 +138,9 @@ def _snapshot_input(attrs_json: str, add) -> None:
     elif kind in ("radio", "checkbox", "submit", "button", "reset", "image"):
         return
     elif kind == "hidden":
-        if any(re.fullmatch(SEED_NAME, n, re.I) for n in names):
+        if any(re.fullmatch(SEED_NAME, n.lower()) for n in names):
             add("a hidden field holding an authenticator seed in a trace DOM snapshot")
-    elif any(re.fullmatch(CODE_NAME, n, re.I) for n in names):
+    elif any(re.fullmatch(CODE_NAME, n.lower()) for n in names):
         add("a code field's value in a trace DOM snapshot")
 
 
@@ -160,7 +169,10 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def scan_bytes(name: str, data: bytes, known: dict[str, str] | None = None, depth: int = 0) -> list[Finding]:
+def scan_bytes(name: str, data: bytes, known: dict[str, str] | None = None, depth: int = 0,
+               cache: dict[tuple[bytes, bool], list[str]] | None = None) -> list[Finding]:
+    """Findings in one file's bytes; zips are opened. `cache` skips content already scanned
+    (every trace part carries the same test sources)."""
     suffix = Path(name.split("!")[-1]).suffix.lower()
     if suffix in BINARY:
         return []
@@ -171,18 +183,24 @@ def scan_bytes(name: str, data: bytes, known: dict[str, str] | None = None, dept
                 for info in z.infolist():
                     if info.is_dir():
                         continue
-                    out += scan_bytes(f"{name}!{info.filename}", z.read(info), known, depth + 1)
+                    out += scan_bytes(f"{name}!{info.filename}", z.read(info), known, depth + 1, cache)
         except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
             out.append(Finding(name, f"cannot be opened to look inside ({exc})"))
         return out
-    return scan_text(name, _decode(data), known)
+    if cache is None:
+        return scan_text(name, _decode(data), known)
+    key = (hashlib.sha1(data).digest(), suffix in SOURCE)
+    if key not in cache:
+        cache[key] = [f.what for f in scan_text(name, _decode(data), known)]
+    return [Finding(name, what) for what in cache[key]]
 
 
 def scan_files(root: Path, names: Iterable[str], known: dict[str, str] | None = None) -> Iterator[Finding]:
+    cache: dict[tuple[bytes, bool], list[str]] = {}
     for rel in names:
         path = root / rel
         try:
             data = path.read_bytes()
         except OSError:
             continue
-        yield from scan_bytes(rel, data, known)
+        yield from scan_bytes(rel, data, known, cache=cache)

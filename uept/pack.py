@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zlib import error as zlib_error
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -32,13 +33,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from . import __version__
 from .errors import UsageError
-from .evidence import now_iso
 
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 FORMAT = "uept-evidence-pack/1"
 PACK_PREFIX = "evidence-pack-"
 DEFAULT_KEY = Path(".uept") / "signing-key.pem"
 STORED = {".jpg", ".jpeg", ".png", ".webp", ".zip", ".pdf", ".gz"}  # already compressed
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def pack_name(run_id: str) -> str:
@@ -173,7 +179,7 @@ def build(run_dir: Path, key: Ed25519PrivateKey, known_secrets: dict[str, str] |
     pub = key.public_key()
     manifest = {
         "format": FORMAT,
-        "created": now_iso(),
+        "created": _now(),
         "generator": f"uept {__version__}",
         "run_id": run_id,
         "party": run.get("party") or summary.get("party"),
@@ -286,24 +292,98 @@ class Verification:
         return all(c.ok for c in self.checks)
 
 
+class PackReader:
+    """Reads a pack's files where they are: a folder, or the members of a zip (nothing extracted,
+    except the JSON result files the completeness check reads)."""
+
+    RESULT_FILES = ("run.json", "scenario-set.json", "summary.json")
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.zip: zipfile.ZipFile | None = None
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        self.tmp: Path | None = None
+        if self.path.is_dir():
+            return
+        if not self.path.is_file():
+            raise UsageError(f"{self.path} not found", "give an evidence pack (.zip) or a run folder")
+        if not zipfile.is_zipfile(self.path):
+            raise UsageError(f"{self.path} is neither a folder nor a zip file", "give an evidence pack (.zip)")
+        try:
+            self.zip = zipfile.ZipFile(self.path)
+        except zipfile.BadZipFile as exc:
+            raise PackUnreadable(f"{self.path} is a damaged zip ({exc})") from None
+        infos = [i for i in self.zip.infolist() if not i.is_dir()]
+        tops = {i.filename.split("/", 1)[0] for i in infos}
+        prefix = f"{tops.pop()}/" if len(tops) == 1 and all("/" in i.filename for i in infos) else ""
+        for info in infos:
+            self.members[info.filename[len(prefix):]] = info
+
+    def names(self) -> list[str]:
+        if self.zip is None:
+            return [*_files(self.path), *(n for n in (MANIFEST, SIGNATURE) if (self.path / n).is_file())]
+        return sorted(self.members)
+
+    def read(self, rel: str) -> bytes:
+        """The file's bytes; OSError (with the reason) when it is missing or damaged."""
+        if self.zip is None:
+            return (self.path / rel).read_bytes()
+        info = self.members.get(rel)
+        if info is None:
+            raise FileNotFoundError(rel)
+        try:
+            return self.zip.read(info)
+        except (zipfile.BadZipFile, EOFError, ValueError, zlib_error) as exc:
+            raise OSError(f"cannot be read from the zip ({exc})") from None
+
+    def result_dir(self) -> Path:
+        """A folder with the files the assessment reads (the pack itself when it is a folder)."""
+        if self.zip is None:
+            return self.path
+        self.tmp = Path(tempfile.mkdtemp(prefix="uept-verify-"))
+        for rel in self.members:
+            if rel in self.RESULT_FILES or (rel.startswith("scenarios/") and rel.endswith("/result.json")):
+                if ".." in Path(rel).parts:
+                    continue
+                dest = self.tmp / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    dest.write_bytes(self.read(rel))
+                except OSError:
+                    pass  # reported by the hash check
+        return self.tmp
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> PackReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | None = None,
            scan: bool = True, completeness: bool = True) -> Verification:
     from .completion import INCOMPLETE, ScenarioCatalogue, assess
-    from .leakscan import scan_files
+    from .leakscan import scan_bytes
 
     expected = parse_public_key(expected_key) if expected_key else None
     catalogue = ScenarioCatalogue.load(catalogue_path) if completeness else None
     checks: list[Check] = []
     try:
-        opened = OpenedPack(path)
+        reader = PackReader(path)
     except PackUnreadable as exc:
         return Verification(path, [Check("pack", False, [str(exc)])])
-    with opened:
-        root = opened.root
-        body = (root / MANIFEST).read_bytes() if (root / MANIFEST).is_file() else None
-        manifest = None
-        if body is None:
-            checks.append(Check("signature", False, [f"{MANIFEST} is missing: the pack cannot be checked"]))
+    with reader:
+        try:
+            body = reader.read(MANIFEST)
+        except OSError as exc:
+            why = "is missing" if isinstance(exc, FileNotFoundError) else str(exc)
+            checks.append(Check("signature", False, [f"{MANIFEST} {why}: the pack cannot be checked"]))
             return Verification(path, checks)
         try:
             manifest = json.loads(body)
@@ -316,13 +396,13 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
         # 1. signature
         sig_lines, sig_ok = [], True
         try:
-            sig = base64.b64decode((root / SIGNATURE).read_text(encoding="ascii").strip(), validate=True)
+            sig = base64.b64decode(reader.read(SIGNATURE).decode("ascii").strip(), validate=True)
             pub.verify(sig, body)
             sig_lines.append(f"{MANIFEST} is signed by {fingerprint(pub)}")
         except FileNotFoundError:
             sig_ok = False
             sig_lines.append(f"{SIGNATURE} is missing")
-        except (InvalidSignature, ValueError):
+        except (InvalidSignature, ValueError, OSError):
             sig_ok = False
             sig_lines.append(f"{SIGNATURE} does not match {MANIFEST} for the public key it records "
                              f"({fingerprint(pub)}): the manifest was changed or signed with another key")
@@ -337,25 +417,38 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
             sig_lines.append("signer not compared with a registered key (give --key to do so)")
         checks.append(Check("signature", sig_ok, sig_lines))
 
-        # 2. hashes: every listed file present and unchanged, no unlisted file
+        # 2. hashes (every listed file present and unchanged, no unlisted file) and 4. the secret scan,
+        # reading each file once
         listed = {f["path"]: f for f in manifest.get("files", [])}
-        present = set(_files(root)) | {n for n in opened.unreadable if n not in (MANIFEST, SIGNATURE)}
+        present = set(reader.names()) - {MANIFEST, SIGNATURE}
         bad: list[str] = []
-        for rel in sorted(listed):
-            if rel in opened.unreadable:
-                bad.append(f"{rel}: {opened.unreadable[rel]}")
-            elif not (root / rel).is_file():
+        findings: list[str] = []
+        cache: dict = {}
+        for rel in sorted(set(listed) | present):
+            if rel not in present:
                 bad.append(f"{rel}: missing from the pack")
-            elif sha256_file(root / rel) != listed[rel]["sha256"]:
+                continue
+            try:
+                data = reader.read(rel)
+            except OSError as exc:
+                bad.append(f"{rel}: {exc}")
+                continue
+            if rel not in listed:
+                bad.append(f"{rel}: not listed in the manifest (added after signing)")
+            elif hashlib.sha256(data).hexdigest() != listed[rel]["sha256"]:
                 bad.append(f"{rel}: SHA-256 differs from the manifest (the file was changed)")
-        for rel in sorted(present - set(listed)):
-            bad.append(f"{rel}: not listed in the manifest (added after signing)")
+            if scan:
+                findings += [str(f) for f in scan_bytes(rel, data, cache=cache)]
         checks.append(Check("hashes", not bad, bad or [f"{len(listed)} files match their SHA-256"]))
 
         # 3. completeness for the declared role, recomputed from the result files
-        summary = _read(root / "summary.json")
+        summary = None
+        try:
+            summary = json.loads(reader.read("summary.json"))
+        except (OSError, ValueError):
+            pass
         if completeness and catalogue is not None:
-            fresh = assess(root, catalogue)
+            fresh = assess(reader.result_dir(), catalogue)
             v = fresh["verdict"]
             lines = [f"User Role {v['role']}: {v['mandatory_passed']} of {v['mandatory']} mandatory scenario(s) "
                      f"passed -> {v['result']}"]
@@ -368,10 +461,7 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
                 lines.append(f"  summary.json claims {claimed}, but the result files show {v['result']}")
             checks.append(Check("completeness", v["result"] != INCOMPLETE and claimed in (None, v["result"]), lines))
 
-        # 4. no secret-shaped value anywhere, traces unzipped
         if scan:
-            names = [n for n in _files(root) if n in listed]
-            findings = [str(f) for f in scan_files(root, names)]
             shown = findings[:30] + ([f"... and {len(findings) - 30} more"] if len(findings) > 30 else [])
             checks.append(Check("secrets", not findings, shown or ["no secret-shaped value found"]))
         return Verification(path, checks, manifest, summary)

@@ -100,6 +100,9 @@ def _details(run_dir: Path, summary: dict, thumbs: Thumbnails) -> dict[str, dict
                     if st.get("screenshot"):
                         st["full"] = f"scenarios/{a['key']}/{st['screenshot']}"
                         st["thumb"] = thumbs(folder / st["screenshot"])
+                        shared = re.fullmatch(r"step-(\d+)\.jpg", st["screenshot"])
+                        if shared and int(shared.group(1)) != st.get("n"):  # the page did not change
+                            st["same_as_step"] = int(shared.group(1))
                     steps.append(st)
                 out[a["key"]] = {"steps": steps, "worker": data.get("worker"),
                                  "traces": [f"scenarios/{a['key']}/{t}" for t in data.get("traces", [])],
