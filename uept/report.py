@@ -72,7 +72,7 @@ class Thumbnails:
                 im = im.convert("RGB")
                 im.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 4))
                 out = io.BytesIO()
-                im.save(out, "JPEG", quality=60, optimize=True)
+                im.save(out, "JPEG", quality=60)
         except (UnidentifiedImageError, OSError, ValueError):
             return None
         return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()
