@@ -149,3 +149,20 @@ def test_the_shipped_catalogue_loads_and_covers_the_four_uept_themes() -> None:
     assert cat.mandatory("UEPT-OMS-01", [], "Network Operator")[0] is False
     assert cat.mandatory("UEPT-LOGIN-07", ["needs-operator"], "Supplier")[0] is False
     assert cat.mandatory("UEPT-ACC-01", [], "Supplier")[0] is False
+
+
+def test_a_run_whose_uept_was_killed_is_reported_as_unfinished(tmp_path: Path) -> None:
+    s = _assess(tmp_path, run_status="running")
+    assert s["verdict"]["result"] == INCOMPLETE and s["run"]["interrupted"]
+    assert any("did not finish" in p for p in s["problems"])
+
+
+def test_an_old_run_without_a_scenario_set_still_gets_a_report(tmp_path: Path) -> None:
+    cat = ScenarioCatalogue.load(catalogue_file(tmp_path))
+    run_dir = make_run(tmp_path)
+    (run_dir / "scenario-set.json").unlink()
+    s = assess(run_dir, cat)
+    assert any("no scenario set was recorded" in p for p in s["problems"])
+    assert {r["id"] for r in s["scenarios"]} == {"UEPT-DEMO-01", "UEPT-DEMO-02", "UEPT-DEMO-03"}
+    assert s["verdict"]["result"] == INCOMPLETE  # what ran is reported, but completeness cannot be shown
+    assert "the run recorded no scenario set" in s["verdict"]["reasons"][0]

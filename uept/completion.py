@@ -283,6 +283,8 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
                                f"{role} but the scenario set has no scenario for it")
     if interrupted:
         reasons.append("the run was interrupted before it finished")
+    if not scenario_set:
+        reasons.append("the run recorded no scenario set, so it cannot show that every mandatory scenario ran")
     if crashed:
         reasons.append("the browser crashed or was closed during the run, so later evidence may be missing")
     if not any(r["mandatory"] for r in rows) and role is not None and not reasons:
