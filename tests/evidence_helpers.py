@@ -78,7 +78,8 @@ def trace_zip(extra_lines: list[dict] | None = None, extra_files: dict[str, str]
          "params": {"selector": "internal:label=\"User name\"i", "value": "alex.turner"}},
         {"type": "frame-snapshot", "snapshot": {"html": ["HTML", {}, ["BODY", {}, ["INPUT", {
             "__playwright_value_": "alex.turner", "type": "text", "name": "user_name"}], ["INPUT", {
-            "__playwright_value_": "totp", "type": "radio", "id": "method_totp", "name": "method", "value": "totp"}]]]}},
+            "__playwright_value_": "totp", "type": "radio", "id": "method_totp", "name": "method",
+            "value": "totp"}]]]}},
         *(extra_lines or []),
     ]
     out = io.BytesIO()

@@ -23,7 +23,8 @@ def test_complete_when_every_mandatory_scenario_passed(tmp_path: Path) -> None:
     assert v["result"] == COMPLETE, v
     assert (v["mandatory"], v["mandatory_passed"], v["blocking"]) == (2, 2, [])
     rows = {r["id"]: r for r in s["scenarios"]}
-    assert rows["UEPT-DEMO-03"]["mandatory"] is False and rows["UEPT-DEMO-03"]["mandatory_rule"] == "tagged @needs-operator"
+    assert rows["UEPT-DEMO-03"]["mandatory"] is False
+    assert rows["UEPT-DEMO-03"]["mandatory_rule"] == "tagged @needs-operator"
     assert rows["UEPT-DEMO-02"]["examples"] == 2 and len(rows["UEPT-DEMO-02"]["results"]) == 2
 
 

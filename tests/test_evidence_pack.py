@@ -192,14 +192,16 @@ LEAKS = {
                                                                    "type": "text", "name": "txtResponse"}]}}]),
         "a code field's value in a trace DOM snapshot"),
     "login POST in the network log": ("scenarios/UEPT-DEMO-01/trace-01.zip", trace_zip(extra_files={
-        "resources/abc.dat": "sysparm_ck=x&user_name=alex&user_password=S3cr3t%21"}), "a form value for 'user_password'"),
+        "resources/abc.dat": "sysparm_ck=x&user_name=alex&user_password=S3cr3t%21"}),
+        "a form value for 'user_password'"),
     "seed as an otpauth URI": ("scenarios/UEPT-DEMO-01/step-01.txt",
                                b"otpauth://totp/DCC:alex?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "otpauth:// URI"),
     "Base32 seed in page text": ("scenarios/UEPT-DEMO-01/step-02.txt",
                                  b"Setup key\nK5XW4ZLBNRWG6YLUMVZWK4TJMFXGOZLSEB2GK2LU\n", "Base32 string"),
     "unmasked field in page text": ("scenarios/UEPT-DEMO-02-myself/step-01.txt", b"[Verification code: 204613]",
                                     "the value of the field 'Verification code'"),
-    "JSON password field": ("allure-results/1e2d-result.json", b'[{"password": "Winter2026!"}]', "a JSON value for 'password'"),
+    "JSON password field": ("allure-results/1e2d-result.json", b'[{"password": "Winter2026!"}]',
+                            "a JSON value for 'password'"),
 }
 
 

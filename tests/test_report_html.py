@@ -29,7 +29,8 @@ def open_offline(html: Path) -> dict:
             seen["title"] = page.title()
             seen["verdict"] = page.get_by_label("Exit criteria verdict").inner_text()
             seen["images"] = page.eval_on_selector_all(
-                "img", "els => els.map(e => [e.naturalWidth, e.complete, e.src.slice(0, 22), e.closest('a')?.getAttribute('href')])")
+                "img", "els => els.map(e => [e.naturalWidth, e.complete, e.src.slice(0, 22),"
+                " e.closest('a')?.getAttribute('href')])")
             seen["text"] = page.locator("body").inner_text()
         finally:
             b.close()

@@ -65,9 +65,9 @@ def cucumber_json(run_dir: Path) -> list[dict[str, Any]]:
                 result["duration"] = int(st["duration"] * 1e9)  # nanoseconds, as cucumber-js writes them
             if st.get("error"):
                 result["error_message"] = st["error"]
+            at = meta.get("line") or line
             step: dict[str, Any] = {"keyword": f"{st.get('keyword', '').strip()} ", "name": st.get("text", ""),
-                                    "line": meta.get("line") or line, "match": {"location": f"{uri}:{meta.get('line') or line}"},
-                                    "result": result}
+                                    "line": at, "match": {"location": f"{uri}:{at}"}, "result": result}
             if st.get("screenshot"):
                 step["output"] = [f"screenshot: scenarios/{r['key']}/{st['screenshot']}"]
             steps.append(step)
@@ -105,7 +105,8 @@ def write_allure_extras(run_dir: Path, summary: dict[str, Any]) -> None:
         "User.Role": summary["party"].get("user_role"), "Environment": summary["target"].get("environment"),
         "Target": summary["target"].get("url"), "uept": summary["run"].get("uept_version"),
         "Scenario.set": summary["scenario_set"].get("hash"),
-        "Browser": ", ".join(summary["environment"].get("browser_versions") or []) or summary["environment"].get("browser"),
+        "Browser": ", ".join(summary["environment"].get("browser_versions") or [])
+        or summary["environment"].get("browser"),
         "OS": summary["environment"].get("os"), "Exit.criteria": summary["verdict"]["result"],
     }
     (out / "environment.properties").write_text(
@@ -116,7 +117,8 @@ def write_allure_extras(run_dir: Path, summary: dict[str, Any]) -> None:
     })
     write_json_atomic(out / "categories.json", [
         {"name": "Browser crashed or closed", "matchedStatuses": ["broken", "failed"],
-         "messageRegex": ".*(Target crashed|[Bb]rowser has been closed|Target page, context or browser has been closed).*"},
+         "messageRegex": ".*(Target crashed|[Bb]rowser has been closed"
+                         "|Target page, context or browser has been closed).*"},
         {"name": "Run interrupted", "matchedStatuses": ["broken", "unknown", "skipped"],
          "messageRegex": ".*(KeyboardInterrupt|run stopped).*"},
         {"name": "SSI behaviour differs from the scenario", "matchedStatuses": ["failed"]},

@@ -28,7 +28,8 @@ from pathlib import Path
 BINARY = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".pdf", ".woff", ".woff2", ".ttf", ".ico"}
 MAX_DEPTH = 3
 
-PASSWORD_NAME = r"(?:user_?password|new_?password|confirm_?password|old_?password|current_?password|password|passwd|pwd)"
+PASSWORD_NAME = (r"(?:user_?password|new_?password|confirm_?password|old_?password|current_?password"
+                 r"|password|passwd|pwd)")
 CODE_NAME = r"(?:txtresponse|one-time-code|otp(?:_?code)?|mfa_?code|verification_?code|passcode|totp(?:_?code)?)"
 SEED_NAME = r"(?:totp_?seed|otp_?secret|mfa_?secret|authenticator_?key|setup_?key)"
 NAMES = f"(?:{PASSWORD_NAME}|{CODE_NAME}|{SEED_NAME})"

@@ -94,7 +94,8 @@ def merge_runs(inputs: list[Path], reports: Path, output: Path | None = None,
                     logf.write((root / "pytest.log").read_text(encoding="utf-8", errors="replace"))
         if any(sets):
             first = next(s for s in sets if s)
-            selected = {(s["feature"]["file"], s["name"]) for ss in sets if ss for s in ss["scenarios"] if s.get("selected")}
+            selected = {(s["feature"]["file"], s["name"])
+                        for ss in sets if ss for s in ss["scenarios"] if s.get("selected")}
             for s in first["scenarios"]:
                 s["selected"] = (s["feature"]["file"], s["name"]) in selected
             write_json_atomic(out / "scenario-set.json", first)

@@ -74,7 +74,8 @@ def load_private_key(path: Path, explicit: bool, log: Callable[[str], None] | No
         raise UsageError(f"signing key {path} is not an unencrypted PEM private key ({str(exc).splitlines()[0]})",
                          "use a key made by `uept key` or `openssl genpkey -algorithm ed25519`") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise UsageError(f"signing key {path} is not an Ed25519 key", "make one with `openssl genpkey -algorithm ed25519`")
+        raise UsageError(f"signing key {path} is not an Ed25519 key",
+                         "make one with `openssl genpkey -algorithm ed25519`")
     if log and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         log(f"uept: warning: signing key {path} can be read by other users; chmod 600 it")
     return key
@@ -472,7 +473,8 @@ def print_verification(v: Verification, say: Callable[[str], None]) -> None:
     party = m.get("party") or {}
     say(f"Pack: {v.pack}")
     if m:
-        say(f"Run {m.get('run_id')} of {party.get('name')} ({party.get('sec_party_id')}), role {party.get('user_role')}")
+        say(f"Run {m.get('run_id')} of {party.get('name')} ({party.get('sec_party_id')}), "
+            f"role {party.get('user_role')}")
     for c in v.checks:
         say(f"{'OK  ' if c.ok else 'FAIL'} {c.name}")
         for line in c.lines:

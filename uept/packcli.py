@@ -162,12 +162,15 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         comp = next((c for c in v.checks if c.name == "completeness"), None)
         integrity = all(c.ok for c in v.checks if c.name in ("signature", "hashes", "secrets", "pack"))
         verdict = (s.get("verdict") or {}).get("result") or "?"
+        if comp is not None and not comp.ok and verdict == "COMPLETE":
+            verdict = "INCOMPLETE"  # the pack claims more than its result files show
+        run, cov, ver = s.get("run") or {}, s.get("coverage") or {}, s.get("verdict") or {}
         rows.append({
             "pack": str(p), "party": party.get("name") or "?", "sec_party_id": party.get("sec_party_id") or "?",
-            "role": party.get("user_role") or "?", "verdict": verdict if comp is None or comp.ok or verdict != "COMPLETE"
-            else "INCOMPLETE", "date": ((s.get("run") or {}).get("ended") or (s.get("run") or {}).get("started") or "?")[:10],
-            "coverage": f"{(s.get('coverage') or {}).get('covered', 0)}/{(s.get('coverage') or {}).get('requirements', 0)}",
-            "mandatory": f"{(s.get('verdict') or {}).get('mandatory_passed', 0)}/{(s.get('verdict') or {}).get('mandatory', 0)}",
+            "role": party.get("user_role") or "?", "verdict": verdict,
+            "date": (run.get("ended") or run.get("started") or "?")[:10],
+            "coverage": f"{cov.get('covered', 0)}/{cov.get('requirements', 0)}",
+            "mandatory": f"{ver.get('mandatory_passed', 0)}/{ver.get('mandatory', 0)}",
             "failures": failed, "integrity": "verified" if integrity else "NOT VERIFIED",
             "signer": ((v.manifest or {}).get("signer") or {}).get("fingerprint", "?"),
             "problems": [line for c in v.checks if not c.ok for line in c.lines][:5],
@@ -201,8 +204,10 @@ def _summary_html(rows: list[dict]) -> str:
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>UEPT evidence packs: summary</title><style>
 body {{ font: 14px/1.4 Arial, sans-serif; margin: 24px; color: #1f2a33; }}
-table {{ border-collapse: collapse; width: 100%; }} th, td {{ border: 1px solid #cfd5db; padding: 4px 8px; text-align: left; vertical-align: top; }}
-th {{ background: #eef1f4; }} .COMPLETE, .ok {{ color: #1b5e20; font-weight: 700; }} .INCOMPLETE, .bad {{ color: #8e0016; font-weight: 700; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 1px solid #cfd5db; padding: 4px 8px; text-align: left; vertical-align: top; }}
+th {{ background: #eef1f4; }} .COMPLETE, .ok {{ color: #1b5e20; font-weight: 700; }}
+.INCOMPLETE, .bad {{ color: #8e0016; font-weight: 700; }}
 .small {{ font-size: 12px; color: #56636e; font-weight: normal; overflow-wrap: anywhere; }}
 </style></head><body><h1>UEPT evidence packs</h1>
 <p>{len(rows)} pack(s), generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by uept summarize.
