@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from uept import pack  # noqa: E402
-from uept.report import write_reports  # noqa: E402
+from uept.packcli import make_evidence  # noqa: E402
 
 
 def full_run(work: Path, key: Path) -> Path:
@@ -97,20 +97,22 @@ def main() -> int:
               f"(exit {proc.returncode}) -> target < 2 s: {'OK' if t_verify < 2 else 'MISSED'}")
         ok &= t_verify < 2
 
-        # 2. report + pack for N scenarios
+        # 2. report + pack for N scenarios, as `uept run` makes them at its end (PDF printing while the
+        #    pack hashes and zips the rest)
         synth = synthesise(run_dir, work / "synthetic", args.n)
+        os.environ["UEPT_SIGNING_KEY"] = str(key_file)
         t0 = time.monotonic()
-        report = write_reports(synth, pdf=True)
-        t_report = time.monotonic() - t0
-        t1 = time.monotonic()
-        big = pack.build(synth, key)
-        t_pack = time.monotonic() - t1
-        total = t_report + t_pack
-        print(f"report + pack for {args.n} scenarios: {total:.2f} s (report.html+pdf+summary+exports {t_report:.2f} s, "
-              f"hash+sign+zip {t_pack:.2f} s) -> target < 5 s: {'OK' if total < 5 else 'MISSED'}")
+        report, big = make_evidence(synth, None)
+        total = time.monotonic() - t0
+        print(f"report + pack for {args.n} scenarios: {total:.2f} s (summary, report.html and .pdf, cucumber.json, "
+              f"Allure metadata, hash + sign + zip) -> target < 5 s: {'OK' if total < 5 else 'MISSED'}")
+        t0 = time.monotonic()
+        make_evidence(synth, None, pdf=False)
+        print(f"  the same without the PDF: {time.monotonic() - t0:.2f} s")
         print(f"  report.html {mb((synth / 'report.html').stat().st_size)}, report.pdf "
               f"{mb(report.pdf.stat().st_size) if report.pdf else 'not made: ' + '; '.join(report.notes)}, "
               f"pack {mb(big.zip_path.stat().st_size)}")
+        print(f"  machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         ok &= total < 5
         return 0 if ok else 1
     finally:

@@ -164,47 +164,71 @@ class Pack:
 
 
 def build(run_dir: Path, key: Ed25519PrivateKey, known_secrets: dict[str, str] | None = None,
-          zip_it: bool = True) -> Pack:
-    """Hash, sign and zip a run folder. With known_secrets, refuse to zip a folder holding one."""
-    from .leakscan import scan_files
+          zip_it: bool = True, late: tuple[str, ...] = (), wait: Callable[[], object] | None = None) -> Pack:
+    """Hash, sign and zip a run folder, reading each file once. With known_secrets, refuse to zip a
+    folder holding one. Files named in `late` (report.pdf, still printing) are taken after wait()."""
+    from .leakscan import scan_bytes
 
     run_dir = Path(run_dir)
-    names = _files(run_dir)
     summary = _read(run_dir / "summary.json") or {}
     run = _read(run_dir / "run.json") or {}
     run_id = run.get("run_id") or run_dir.name
-    leaks: list[str] = []
-    if known_secrets:
-        leaks = [str(f) for f in scan_files(run_dir, names, known_secrets) if "appears in it" in f.what]
-    files = [{"path": n, "sha256": sha256_file(run_dir / n), "size": (run_dir / n).stat().st_size} for n in names]
-    pub = key.public_key()
-    manifest = {
-        "format": FORMAT,
-        "created": _now(),
-        "generator": f"uept {__version__}",
-        "run_id": run_id,
-        "party": run.get("party") or summary.get("party"),
-        "target": {k: (run.get("target") or {}).get(k) for k in ("name", "url", "environment", "profile")},
-        "verdict": (summary.get("verdict") or {}).get("result"),
-        "scenario_set": (summary.get("scenario_set") or {}).get("hash"),
-        "files": files,
-        "signer": {"algorithm": "Ed25519", "public_key": base64.b64encode(raw_public(pub)).decode(),
-                   "fingerprint": fingerprint(pub)},
-    }
-    body = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
-    (run_dir / MANIFEST).write_bytes(body)
-    (run_dir / SIGNATURE).write_text(base64.b64encode(key.sign(body)).decode() + "\n", encoding="ascii")
-    zip_path = None
     for old in run_dir.glob(f"{PACK_PREFIX}*.zip"):
         old.unlink()
-    if zip_it and not leaks:
-        zip_path = run_dir / pack_name(run_id)
-        tmp = zip_path.with_suffix(".zip.tmp")
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
-            for n in [*names, MANIFEST, SIGNATURE]:
+    (run_dir / MANIFEST).unlink(missing_ok=True)
+    (run_dir / SIGNATURE).unlink(missing_ok=True)
+    leaks: list[str] = []
+    files: list[dict[str, Any]] = []
+    cache: dict = {}
+    zip_path = run_dir / pack_name(run_id)
+    tmp = zip_path.with_suffix(".zip.tmp")
+    z = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) if zip_it else None
+
+    def add(names: list[str]) -> None:
+        for n in names:
+            data = (run_dir / n).read_bytes()
+            files.append({"path": n, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+            if known_secrets:
+                leaks.extend(str(f) for f in scan_bytes(n, data, known_secrets, cache=cache)
+                             if "appears in it" in f.what)
+            if z is not None:
                 ctype = zipfile.ZIP_STORED if Path(n).suffix.lower() in STORED else zipfile.ZIP_DEFLATED
-                z.write(run_dir / n, f"{run_id}/{n}", compress_type=ctype)
-        tmp.replace(zip_path)
+                z.writestr(zipfile.ZipInfo.from_file(run_dir / n, f"{run_id}/{n}"), data, compress_type=ctype)
+
+    try:
+        add([n for n in _files(run_dir) if n not in late])
+        if wait is not None:
+            wait()
+        add([n for n in late if (run_dir / n).is_file()])
+        files.sort(key=lambda f: f["path"])
+        pub = key.public_key()
+        manifest = {
+            "format": FORMAT,
+            "created": _now(),
+            "generator": f"uept {__version__}",
+            "run_id": run_id,
+            "party": run.get("party") or summary.get("party"),
+            "target": {k: (run.get("target") or {}).get(k) for k in ("name", "url", "environment", "profile")},
+            "verdict": (summary.get("verdict") or {}).get("result"),
+            "scenario_set": (summary.get("scenario_set") or {}).get("hash"),
+            "files": files,
+            "signer": {"algorithm": "Ed25519", "public_key": base64.b64encode(raw_public(pub)).decode(),
+                       "fingerprint": fingerprint(pub)},
+        }
+        body = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
+        signature = base64.b64encode(key.sign(body)).decode() + "\n"
+        (run_dir / MANIFEST).write_bytes(body)
+        (run_dir / SIGNATURE).write_text(signature, encoding="ascii")
+        if z is not None:
+            z.writestr(f"{run_id}/{MANIFEST}", body)
+            z.writestr(f"{run_id}/{SIGNATURE}", signature)
+    finally:
+        if z is not None:
+            z.close()
+    if z is None or leaks:
+        tmp.unlink(missing_ok=True)
+        return Pack(run_dir, None, manifest, leaks)
+    tmp.replace(zip_path)
     return Pack(run_dir, zip_path, manifest, leaks)
 
 

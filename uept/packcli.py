@@ -53,19 +53,38 @@ def shielded(message: str) -> Iterator[None]:
             signal.signal(s, h)
 
 
+def make_evidence(run_dir: Path, settings: config.Settings | None, catalogue_path: str | None = None,
+                  pdf: bool = True) -> tuple[Any, Any]:
+    """Report, PDF, exports and signed pack of a run folder: (report, pack). The PDF prints in a
+    thread while the pack hashes and zips everything else."""
+    from .pack import build
+    from .report import PdfPrinter, write_reports
+
+    catalogue = _catalogue(catalogue_path, settings)
+    key = _signing_key(settings)
+    printer = PdfPrinter() if pdf else None
+    try:
+        report = write_reports(run_dir, catalogue, pdf=pdf, printer=printer)
+    except BaseException:
+        if printer:
+            printer.cancel()
+        raise
+    pack = build(run_dir, key, known_secrets=REGISTRY.items(), late=("report.pdf",),
+                 wait=printer.wait if printer else None)
+    if printer is not None:
+        report.pdf = printer.pdf
+        if printer.pdf is None:
+            report.notes.append(f"report.pdf not made: {printer.error}")
+    return report, pack
+
+
 def produce_evidence(run_dir: Path, settings: config.Settings | None, catalogue_path: str | None = None,
                      pdf: bool = True) -> tuple[bool, Any]:
-    """Report, PDF, exports and signed pack of a run folder. Returns (ok, report)."""
-    from .pack import build
-    from .report import write_reports
-
+    """make_evidence, saying what it made. Returns (ok, report)."""
     t0 = time.monotonic()
-    catalogue = _catalogue(catalogue_path, settings)
-    report = write_reports(run_dir, catalogue, pdf=pdf)
+    report, pack = make_evidence(run_dir, settings, catalogue_path, pdf)
     for note in report.notes:
         say(f"uept: {note}")
-    key = _signing_key(settings)
-    pack = build(run_dir, key, known_secrets=REGISTRY.items())
     v = report.summary["verdict"]
     say(f"Exit criteria for User Role {v['role']}: {v['result']} "
         f"({v['mandatory_passed']} of {v['mandatory']} mandatory scenario(s) passed)")
