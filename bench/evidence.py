@@ -106,12 +106,12 @@ def main() -> int:
         total = time.monotonic() - t0
         print(f"report + pack for {args.n} scenarios: {total:.2f} s (summary, report.html and .pdf, cucumber.json, "
               f"Allure metadata, hash + sign + zip) -> target < 5 s: {'OK' if total < 5 else 'MISSED'}")
-        t0 = time.monotonic()
-        make_evidence(synth, None, pdf=False)
-        print(f"  the same without the PDF: {time.monotonic() - t0:.2f} s")
         print(f"  report.html {mb((synth / 'report.html').stat().st_size)}, report.pdf "
               f"{mb(report.pdf.stat().st_size) if report.pdf else 'not made: ' + '; '.join(report.notes)}, "
               f"pack {mb(big.zip_path.stat().st_size)}")
+        t0 = time.monotonic()
+        make_evidence(synth, None, pdf=False)
+        print(f"  the same without the PDF: {time.monotonic() - t0:.2f} s")
         print(f"  machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         ok &= total < 5
         return 0 if ok else 1

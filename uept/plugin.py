@@ -139,8 +139,7 @@ def pytest_bdd_before_step(request: pytest.FixtureRequest) -> None:
 def _attach_step(step_record: dict, holder: EvidenceHolder) -> None:
     import allure
 
-    # a step that left the page unchanged reuses the previous step's screenshot: attached once
-    if step_record.get("screenshot") and step_record["screenshot"] == f"step-{step_record['n']:02d}.jpg":
+    if step_record.get("screenshot"):
         allure.attach.file(str(holder.recorder.dir / step_record["screenshot"]), name="screenshot",
                            attachment_type=allure.attachment_type.JPG)
 
