@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,11 @@ def synthesise(src: Path, dest: Path, n: int) -> Path:
     return dest
 
 
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
@@ -89,23 +95,26 @@ def main() -> int:
               f"{len(built.manifest['files'])} files) -> target < 30 MB: {'OK' if size < 30e6 else 'MISSED'}")
         print(f"  at that rate, 60 scenario results would make {mb(int(per * 60))}")
         ok &= size < 30e6
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), children_cpu()
         proc = subprocess.run([sys.executable, "-m", "uept.cli", "verify", str(built.zip_path), "--key",
                                pack.fingerprint(key.public_key())], cwd=ROOT, capture_output=True, text=True)
         t_verify = time.monotonic() - t0
-        print(f"uept verify of that pack (whole command, incl. Python start-up): {t_verify:.2f} s "
-              f"(exit {proc.returncode}) -> target < 2 s: {'OK' if t_verify < 2 else 'MISSED'}")
+        print(f"uept verify of that pack (whole command, incl. Python start-up): {t_verify:.2f} s, "
+              f"{children_cpu() - c0:.2f} s of CPU (exit {proc.returncode}: exit criteria) -> target < 2 s: "
+              f"{'OK' if t_verify < 2 else 'MISSED'}")
         ok &= t_verify < 2
 
         # 2. report + pack for N scenarios, as `uept run` makes them at its end (PDF printing while the
         #    pack hashes and zips the rest)
         synth = synthesise(run_dir, work / "synthetic", args.n)
         os.environ["UEPT_SIGNING_KEY"] = str(key_file)
-        t0 = time.monotonic()
+        t0, p0, c0 = time.monotonic(), time.process_time(), children_cpu()
         report, big = make_evidence(synth, None)
         total = time.monotonic() - t0
-        print(f"report + pack for {args.n} scenarios: {total:.2f} s (summary, report.html and .pdf, cucumber.json, "
-              f"Allure metadata, hash + sign + zip) -> target < 5 s: {'OK' if total < 5 else 'MISSED'}")
+        cpu = time.process_time() - p0 + children_cpu() - c0
+        print(f"report + pack for {args.n} scenarios: {total:.2f} s, {cpu:.2f} s of CPU incl. Chromium "
+              f"(summary, report.html and .pdf, cucumber.json, Allure metadata, hash + sign + zip) -> "
+              f"target < 5 s: {'OK' if total < 5 else 'MISSED'}")
         print(f"  report.html {mb((synth / 'report.html').stat().st_size)}, report.pdf "
               f"{mb(report.pdf.stat().st_size) if report.pdf else 'not made: ' + '; '.join(report.notes)}, "
               f"pack {mb(big.zip_path.stat().st_size)}")
