@@ -44,7 +44,8 @@ _PAGE_TEXT = re.compile(r"\[([^\[\]:\n]{0,60}?(?:password|verification code|one-
                         r"passcode|setup key|secret key|authenticator key)[^\[\]:\n]{0,20}): ([^\]\n]+)\]")
 _ATTRS = re.compile(r"\{[^{}\[\]]*\"__playwright_value_\"\s*:\s*\"[^\"]+\"[^{}\[\]]*\}")
 _SELECTOR_PASSWORD = re.compile(r"password|passwd|pwd", re.I)
-_SELECTOR_CODE = re.compile(r"txtResponse|one-time-code|\botp\b|verification|passcode|\bmfa\b|\bcode\b", re.I)
+_SELECTOR_CODE = re.compile(r"txtResponse|one-time|\botp\b|verification|passcode|\bmfa\b|authenticat|security code",
+                            re.I)
 _TYPING = {"fill", "type", "pressSequentially", "insertText"}
 MASKED = re.compile(r"^['\"]?(\*+|•+|x+|\.+|redacted|\[redacted\]|<redacted>|\$\{?[a-z_]+\}?|secret\(.*\)|none)['\"]?$",
                     re.I)
