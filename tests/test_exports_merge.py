@@ -164,3 +164,28 @@ def test_summarize_tables_many_packs(tmp_path: Path) -> None:
     assert rows[1]["failures"] == ["UEPT-DEMO-01"] and rows[0]["coverage"] == f"5/{len(requirement_catalogue())}"
     page = html.read_text()
     assert "Northern Power Supply Ltd" in page and "NOT VERIFIED" in page and "run.json: SHA-256 differs" in page
+
+
+def test_identical_allure_attachments_are_kept_once(tmp_path: Path) -> None:
+    from tests.evidence_helpers import jpeg
+    from uept.exports import dedupe_allure_attachments
+
+    results = tmp_path / "allure-results"
+    results.mkdir()
+    shot = jpeg()
+    names = [f"aaaaaaaa-0000-4000-8000-00000000000{i}-attachment.jpg" for i in range(3)]
+    for n in names:
+        (results / n).write_bytes(shot)
+    (results / "bbbbbbbb-0000-4000-8000-000000000009-attachment.jpg").write_bytes(jpeg((200, 10, 10)))
+    steps = [{"name": f"step {i}", "status": "passed",
+              "attachments": [{"name": "screenshot", "source": n, "type": "image/jpeg"}]} for i, n in enumerate(names)]
+    (results / "cccccccc-0000-4000-8000-000000000001-result.json").write_text(json.dumps({
+        "name": "t", "status": "passed", "uuid": "cccccccc-0000-4000-8000-000000000001", "historyId": "h",
+        "start": 1, "stop": 2, "steps": steps}))
+    saved = dedupe_allure_attachments(results)
+    assert saved == 2 * len(shot)
+    left = sorted(p.name for p in results.glob("*-attachment.jpg"))
+    assert left == [names[0], "bbbbbbbb-0000-4000-8000-000000000009-attachment.jpg"]
+    data = json.loads((results / "cccccccc-0000-4000-8000-000000000001-result.json").read_text())
+    assert [s["attachments"][0]["source"] for s in data["steps"]] == [names[0]] * 3  # every step keeps its image
+    assert allure2_counts(results, tmp_path / "allure2")["total"] == 1

@@ -126,17 +126,48 @@ def write_allure_extras(run_dir: Path, summary: dict[str, Any]) -> None:
     ])
 
 
-def junit_counts(path: Path) -> dict[str, int]:  # used by `uept verify` to cross-check the pack
-    import xml.etree.ElementTree as ET
+def dedupe_allure_attachments(results: Path) -> int:
+    """Keep one file per distinct attachment: a step that left the page unchanged attaches the
+    same screenshot again, and Allure results may point many attachments at one source file.
+    Returns the bytes saved. Result files are rewritten before any duplicate is removed."""
+    import hashlib
 
-    root = ET.parse(path).getroot()
-    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-    c = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for s in suites:
-        for k in c:
-            c[k] += int(s.get(k, 0))
-    return c
+    canonical: dict[str, str] = {}
+    rename: dict[str, str] = {}
+    for f in sorted(results.glob("*-attachment*")):
+        digest = hashlib.sha256(f.read_bytes()).hexdigest()
+        keep = canonical.setdefault(digest, f.name)
+        if keep != f.name:
+            rename[f.name] = keep
+    if not rename:
+        return 0
 
+    def fix(node: Any) -> bool:
+        changed = False
+        if isinstance(node, dict):
+            for a in node.get("attachments") or []:
+                if isinstance(a, dict) and a.get("source") in rename:
+                    a["source"] = rename[a["source"]]
+                    changed = True
+            for v in node.values():
+                changed |= fix(v) if isinstance(v, (dict, list)) else False
+        elif isinstance(node, list):
+            for v in node:
+                changed |= fix(v)
+        return changed
 
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    for f in [*results.glob("*-result.json"), *results.glob("*-container.json")]:
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if fix(data):
+            tmp = f.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(f)
+    saved = 0
+    for name in rename:
+        path = results / name
+        saved += path.stat().st_size
+        path.unlink()
+    return saved

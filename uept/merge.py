@@ -10,7 +10,6 @@ and run.json with `merged_from`. The report and the signed pack are then made fr
 
 from __future__ import annotations
 
-import json
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -160,7 +159,3 @@ def _merge_junit(files: list[Path], out: Path) -> None:
         for suite in ([root] if root.tag == "testsuite" else root.findall("testsuite")):
             merged.append(suite)
     ET.ElementTree(merged).write(out, encoding="utf-8", xml_declaration=True)
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2)

@@ -188,7 +188,7 @@ def write_pdf(html_path: Path, pdf_path: Path) -> None:
 def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, pdf: bool = True,
                   printer: PdfPrinter | None = None) -> Report:
     """Everything but the pack. With a printer, the PDF is only started (printer.wait() ends it)."""
-    from .exports import write_allure_extras, write_cucumber_json
+    from .exports import dedupe_allure_attachments, write_allure_extras, write_cucumber_json
 
     run_dir = Path(run_dir)
     own_printer = printer is None and pdf
@@ -200,6 +200,7 @@ def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, 
     write_cucumber_json(run_dir)
     if (run_dir / "allure-results").is_dir():
         write_allure_extras(run_dir, summary)
+        dedupe_allure_attachments(run_dir / "allure-results")
     html = render_html(run_dir, summary)
     html_path = run_dir / "report.html"
     tmp = html_path.with_suffix(".html.tmp")
