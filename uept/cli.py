@@ -80,8 +80,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"-n {args.workers}: the number of workers must be at least 1", "use -n 1 or more")
 
     reports = Path(args.reports or os.environ.get("UEPT_REPORTS_DIR") or settings.reports_dir)
+    from . import inventory
+    from .packcli import _catalogue, _signing_key
     from .plugin import new_run_id, write_run_info
 
+    _catalogue(None, settings)  # a broken catalogue or signing key stops the run before it starts
+    _signing_key(settings)
+    scenario_set = inventory.build(suite, feature_files, chosen)
     run_id = new_run_id()
     run_dir = (reports / run_id).resolve()
 
@@ -99,8 +104,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             server = EmbeddedSSI(profile=resolved.target.profile).start()
         except LaunchError as exc:
             raise UsageError(str(exc), "run `uept serve` to see why, or reinstall with ./bootstrap.sh") from None
-        for v in server.env.values():
-            Secret(v, "reference SSI secret")  # so that nothing printed below can show them
+        for k, v in server.env.items():
+            if k != "UEPT_TARGET_URL":  # so that nothing printed below, nor the evidence, can show them
+                Secret(v, f"reference SSI secret {k}")
         env.update(server.env)
         url = server.url
     else:
@@ -123,19 +129,53 @@ def cmd_run(args: argparse.Namespace) -> int:
             "workers": args.workers,
             "browser": chromium.describe(),
             "platform": platform.platform(),
+            "os": _os_name(),
             "python": platform.python_version(),
-            "user": os.environ.get("USER") or os.environ.get("USERNAME") or "unknown",
+            "playwright": _version_of("playwright"),
+            "user": os.environ.get("USER") or os.environ.get("USERNAME") or _login_name(),
+            "host": platform.node(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "status": "running",
         }
         write_run_info(run_dir, info)
+        from .evidence import write_json_atomic
+
+        write_json_atomic(run_dir / "scenario-set.json", scenario_set)
         say(f"uept {__version__}: {sum(s.cases for s in chosen)} scenario(s) against {resolved.name} ({url}), "
             f"browser {chromium.describe()}")
         code = run_pytest(suite, modules, run_dir, env, args, markexpr)
     finally:
         if server:
             server.stop()
-    return finish_run(run_dir, info, code, started)
+    from .packcli import shielded
+
+    with shielded("uept: writing the report and the evidence pack; please wait"):
+        return finish_run(run_dir, info, code, started, settings)
+
+
+def _version_of(dist: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+def _os_name() -> str:
+    try:
+        return platform.freedesktop_os_release().get("PRETTY_NAME") or platform.system()
+    except OSError:
+        return f"{platform.system()} {platform.release()}"
+
+
+def _login_name() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return "unknown"
 
 
 def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: argparse.Namespace,
@@ -153,13 +193,24 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
     if args.slowmo:
         cmd += ["--slowmo", str(args.slowmo)]
     log = open(run_dir / "pytest.log", "w", encoding="utf-8")
+    # pytest runs in its own session, so a terminal's Ctrl-C reaches it once, through uept, and
+    # pytest-xdist workers and the browsers are stopped by pytest, not killed mid-write.
     proc = subprocess.Popen(cmd, cwd=suite, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            bufsize=1)
+                            bufsize=1, start_new_session=True)
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signals = [0]
 
     def forward(signum: int, _frame: object) -> None:  # let pytest stop cleanly; we write the summary after
-        if proc.poll() is None:
+        signals[0] += 1
+        if proc.poll() is not None:
+            return
+        if signals[0] == 1:
+            print("uept: stopping: the scenarios running now end as 'interrupted'; the report follows "
+                  "(press Ctrl-C twice more to abandon them)", file=sys.stderr, flush=True)
+        if signals[0] <= 2:
             proc.send_signal(signal.SIGINT)
+        else:
+            os.killpg(proc.pid, signal.SIGKILL)
 
     for s in previous:
         signal.signal(s, forward)
@@ -176,7 +227,8 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
         log.close()
 
 
-def finish_run(run_dir: Path, info: dict, pytest_code: int, started: float) -> int:
+def finish_run(run_dir: Path, info: dict, pytest_code: int, started: float,
+               settings: config.Settings | None = None) -> int:
     from .plugin import write_run_info
     from .results import RunResults
 
@@ -193,13 +245,33 @@ def finish_run(run_dir: Path, info: dict, pytest_code: int, started: float) -> i
     total = len(results.scenarios)
     parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     say(f"\n{total} scenario(s): {parts or 'none ran'} in {time.time() - started:.0f}s. Verdict: {verdict.upper()}")
-    say(f"Evidence: {run_dir}/  (scenarios/, junit.xml, allure-results/)")
+    say(f"Evidence: {run_dir}/  (scenarios/, junit.xml, cucumber.json, allure-results/, report.html, report.pdf)")
+    evidence_code = write_evidence(run_dir, settings)
     if pytest_code in (3, 4):
         say("uept: pytest could not run the suite; see pytest.log in the evidence folder")
         return 2
     if verdict == "passed":
-        return 0
-    return 1 if pytest_code in (0, 1, 2) else PYTEST_TO_EXIT.get(pytest_code, 2)
+        return evidence_code
+    return max(evidence_code, 1 if pytest_code in (0, 1, 2) else PYTEST_TO_EXIT.get(pytest_code, 2))
+
+
+def write_evidence(run_dir: Path, settings: config.Settings | None) -> int:
+    """The report and the signed pack, whatever happened to the run; 0 when both were made."""
+    from .packcli import produce_evidence, shielded
+
+    with shielded("uept: writing the report and the evidence pack; please wait"):
+        try:
+            ok, _ = produce_evidence(run_dir, settings)
+        except UsageError as exc:
+            say(f"uept: error: the report or pack was not made: {exc.line()} Then run: uept report {run_dir}")
+            return 2
+        except Exception as exc:
+            if os.environ.get("UEPT_DEBUG"):
+                raise
+            say(f"uept: internal error while writing the report: {exc.__class__.__name__}: "
+                f"{REGISTRY.redact(str(exc))}. The results are kept; run: uept report {run_dir}")
+            return 3
+    return 0 if ok else 1
 
 
 # ---------------------------------------------------------------- uept serve
@@ -307,6 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--install", action="store_true",
                     help="install Playwright's Chromium, or the OS package when that download fails")
     br.set_defaults(func=cmd_browser)
+
+    from .packcli import add_commands
+
+    add_commands(sub)
     return ap
 
 

@@ -12,6 +12,9 @@ Environment variables:
                    attach to a running `uept serve` instead of starting one)
   UEPT_CHROMIUM    path of the Chromium executable (default: Playwright's own, then the OS one)
   UEPT_REPORTS_DIR where run folders are written (default: ./reports)
+  UEPT_SIGNING_KEY Ed25519 PEM private key that signs evidence packs (default: the config's
+                   signing_key, else .uept/signing-key.pem, made on first use)
+  UEPT_SCENARIO_CATALOGUE  scenario catalogue for the exit criteria (default: the config's, else uept's own)
 """
 
 from __future__ import annotations
@@ -126,6 +129,8 @@ class Settings(_Strict):
     targets: dict[str, Target] = {}
     reports_dir: str = "reports"
     requirement_url: str = "urn:ssi-requirement:{id}"
+    signing_key: str | None = None  # Ed25519 PEM key that signs evidence packs (default .uept/signing-key.pem)
+    scenario_catalogue: str | None = None  # which scenarios are mandatory per User Role (default: uept's own)
 
 
 def _require_env(name: str, what: str, env: Mapping[str, str] | None = None) -> str:

@@ -168,7 +168,28 @@ class ScenarioRecorder:
     def finish(self, status: str, error: str | None = None) -> None:
         if self.trace is not None:
             self.result["traces"] = [p.name for p in self.trace.stop()]
+            self._withhold_unsafe_traces()
         self.result.update(status=status, ended=now_iso(), duration=round(time.monotonic() - self._t0, 3))
         if error and not self.result["error"]:
             self.result["error"] = error
         self.flush()
+
+    def _withhold_unsafe_traces(self) -> None:
+        """Last line of defence: a trace part holding a secret (or its shape) is deleted, and the
+        result says so. tracing.py keeps credentials out of traces; this catches what it missed."""
+        from .leakscan import scan_bytes
+
+        kept = []
+        for name in self.result["traces"]:
+            path = self.dir / name
+            try:
+                findings = scan_bytes(name, path.read_bytes(), REGISTRY.items())
+            except OSError:
+                continue
+            if findings:
+                path.unlink(missing_ok=True)
+                self.result.setdefault("traces_withheld", []).append(
+                    {"file": name, "why": "; ".join(sorted({f.what for f in findings}))})
+            else:
+                kept.append(name)
+        self.result["traces"] = kept

@@ -18,7 +18,7 @@ import pytest
 
 from .evidence import ScenarioRecorder, requirement_ids, uept_id, write_json_atomic
 from .features import all_tags_in
-from .secrets import install_log_redaction
+from .secrets import REGISTRY, install_log_redaction
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
 REPORTS_KEY = pytest.StashKey[dict]()
@@ -134,6 +134,7 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
         "worker": worker,
         "example": dict(request.node.callspec.params.get("_pytest_bdd_example", {}))
         if hasattr(request.node, "callspec") else {},
+        "browser": _browser_info(holder.page),
     }
     holder.steps = [(s.keyword, s.name) for s in scenario.steps]
     holder.recorder = ScenarioRecorder(holder.run_dir, scenario_key(tags, request.node.nodeid), meta,
@@ -141,6 +142,14 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     if not request.config.getoption("--uept-no-traces"):
         holder.recorder.start_trace(holder.page)
     holder.recorder.step_started()
+
+
+def _browser_info(page: Any) -> dict[str, str | None]:
+    try:
+        b = page.context.browser
+        return {"name": b.browser_type.name, "version": b.version} if b else {"name": None, "version": None}
+    except Exception:
+        return {"name": None, "version": None}
 
 
 def pytest_bdd_before_step(request: pytest.FixtureRequest) -> None:
@@ -171,7 +180,7 @@ def one_line(exc: BaseException) -> str:
     head = lines[0] if lines else text
     # Playwright's expect() failures: keep the expectation and what was found
     extra = [ln.strip() for ln in lines[1:4] if ln.strip().startswith(("Expected", "Actual", "Received"))]
-    return " | ".join([head, *extra])[:500]
+    return REGISTRY.redact(" | ".join([head, *extra]))[:500]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -197,7 +206,41 @@ def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, step: Any,
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
     item.stash.setdefault(REPORTS_KEY, {})[report.when] = report
+    if report.when == "setup" and report.failed:
+        _record_setup_error(item, report)
     return report
+
+
+def _record_setup_error(item: pytest.Item, report: pytest.TestReport) -> None:
+    """A scenario whose setup failed (no browser, the browser crashed, no persona...) still gets a
+    result.json, so that the report lists it with the reason instead of 'did not run'."""
+    holder = item.stash.get(HOLDER_KEY, None)
+    if holder is not None and holder.recorder is not None:
+        return  # the scenario started: its recorder has it
+    try:
+        from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+        template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    except (ImportError, TypeError):
+        template = None
+    run_dir = item.config.stash.get(RUN_DIR_KEY, None)
+    if template is None or run_dir is None:
+        return
+    feature = template.feature
+    tags = set(feature.tags) | set(template.tags)
+    example = dict(item.callspec.params.get("_pytest_bdd_example", {})) if hasattr(item, "callspec") else {}
+    meta = {
+        "uept_id": uept_id(tags), "name": template.name,
+        "feature": {"name": feature.name, "file": os.path.relpath(feature.filename, item.config.rootpath)},
+        "tags": sorted(tags), "requirements": requirement_ids(tags), "nodeid": item.nodeid,
+        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"), "example": example,
+        "browser": {"name": None, "version": None},
+    }
+    rec = ScenarioRecorder(run_dir, scenario_key(tags, item.nodeid), meta, [], screenshots=False)
+    steps = [*template.all_background_steps, *template.steps]
+    rec.result["steps"] = [{"n": i, "keyword": st.keyword, "text": st.name, "status": "not run", "error": None}
+                           for i, st in enumerate(steps, 1)]
+    rec.finish("error", _report_line(report))
 
 
 def outcome_of(item: pytest.Item) -> tuple[str, str | None]:

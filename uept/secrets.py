@@ -37,6 +37,11 @@ class SecretRegistry:
     def values(self) -> list[str]:
         return list(self._values)
 
+    def items(self) -> dict[str, str]:
+        """value -> label, for scanning evidence for these exact values."""
+        with self._lock:
+            return dict(self._values)
+
     def _regex(self) -> re.Pattern[str] | None:
         with self._lock:
             if self._pattern is None and self._values:

@@ -1,0 +1,268 @@
+"""The signed evidence pack and `uept verify`: hashes, signature, completeness, secrets."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.evidence_helpers import catalogue_file, make_run, new_key, public_key_file, trace_zip
+from tests.helpers import run_uept
+from uept import pack
+from uept.completion import ScenarioCatalogue
+from uept.report import write_reports
+
+
+@pytest.fixture
+def signed(tmp_path: Path) -> dict:
+    """A complete, signed pack of a synthetic run (report without PDF: fast)."""
+    cat = catalogue_file(tmp_path)
+    run_dir = make_run(tmp_path)
+    write_reports(run_dir, ScenarioCatalogue.load(cat), pdf=False)
+    key = new_key(tmp_path / "party.pem")
+    built = pack.build(run_dir, key)
+    return {"run": run_dir, "zip": built.zip_path, "key": key, "pub": public_key_file(key, tmp_path / "party.pub"),
+            "catalogue": cat, "tmp": tmp_path}
+
+
+def check(v: pack.Verification, name: str) -> pack.Check:
+    return next(c for c in v.checks if c.name == name)
+
+
+def test_a_good_pack_verifies(signed: dict) -> None:
+    v = pack.verify(signed["zip"], str(signed["pub"]), signed["catalogue"])
+    assert v.ok, [(c.name, c.lines) for c in v.checks]
+    assert [c.name for c in v.checks] == ["signature", "hashes", "completeness", "secrets"]
+    assert "the signer is the expected key" in check(v, "signature").lines
+    names = {f["path"] for f in v.manifest["files"]}
+    for expected in ("run.json", "summary.json", "report.html", "cucumber.json", "junit.xml", "scenario-set.json",
+                     "scenarios/UEPT-DEMO-01/result.json", "scenarios/UEPT-DEMO-01/trace-01.zip",
+                     "scenarios/UEPT-DEMO-01/step-01.jpg", "allure-results/environment.properties"):
+        assert expected in names
+    assert v.manifest["signer"]["fingerprint"] == pack.fingerprint(signed["key"].public_key())
+
+
+def _unzipped(signed: dict) -> Path:
+    out = signed["tmp"] / "unzipped"
+    with zipfile.ZipFile(signed["zip"]) as z:
+        z.extractall(out)
+    (root,) = list(out.iterdir())
+    return root
+
+
+def test_one_changed_byte_in_any_file_fails_naming_it(signed: dict) -> None:
+    root = _unzipped(signed)
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    assert len(files) > 30
+    for f in files:
+        original = f.read_bytes()
+        data = bytearray(original)
+        data[len(data) // 2] ^= 0x01
+        f.write_bytes(bytes(data))
+        try:
+            v = pack.verify(root, str(signed["pub"]), signed["catalogue"], scan=False, completeness=False)
+        finally:
+            f.write_bytes(original)
+        rel = f.relative_to(root).as_posix()
+        assert not v.ok, f"changing {rel} went unnoticed"
+        failed = [line for c in v.checks if not c.ok for line in c.lines]
+        assert any(rel in line for line in failed), (rel, failed)
+    assert pack.verify(root, str(signed["pub"]), signed["catalogue"]).ok  # all restored
+
+
+def _rezip(src: Path, dest: Path, change: str) -> None:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith("/" + change):
+                data = bytearray(data)
+                data[len(data) // 2] ^= 0x20
+                data = bytes(data)
+            zout.writestr(info.filename, data)
+
+
+@pytest.mark.parametrize("member", ["run.json", "scenarios/UEPT-DEMO-01/step-02.jpg",
+                                    "scenarios/UEPT-DEMO-02-nobody/trace-01.zip", "report.html"])
+def test_a_member_rewritten_inside_the_zip_fails_naming_it(signed: dict, member: str) -> None:
+    tampered = signed["tmp"] / "tampered.zip"
+    _rezip(signed["zip"], tampered, member)
+    v = pack.verify(tampered, str(signed["pub"]), signed["catalogue"], scan=False)
+    assert not check(v, "hashes").ok
+    assert any(line.startswith(member + ":") for line in check(v, "hashes").lines)
+
+
+@pytest.mark.parametrize("member", ["scenarios/UEPT-DEMO-01/step-01.jpg", "summary.json"])
+def test_a_flipped_byte_in_the_zip_file_itself_fails_naming_the_member(signed: dict, member: str) -> None:
+    raw = bytearray(signed["zip"].read_bytes())
+    with zipfile.ZipFile(signed["zip"]) as z:
+        info = z.getinfo(f"{z.namelist()[0].split('/')[0]}/{member}")
+    # local header: 30 bytes + name + extra, then the member's data
+    name_len = int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little")
+    extra_len = int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len
+    raw[start + info.compress_size // 2] ^= 0xFF
+    broken = signed["tmp"] / "broken.zip"
+    broken.write_bytes(bytes(raw))
+    result = run_uept("verify", str(broken), "--key", str(signed["pub"]), "--catalogue", str(signed["catalogue"]))
+    assert result.code == 1, result.stdout + result.stderr
+    assert f"{member}: " in result.stdout and "NOT VERIFIED" in result.stdout
+
+
+def test_a_pack_signed_with_another_key_fails(signed: dict) -> None:
+    other = new_key(signed["tmp"] / "other.pem")
+    # 1. re-signed as a whole by someone else: the recorded key is theirs, not the party's
+    resigned = pack.build(signed["run"], other)
+    v = pack.verify(resigned.zip_path, str(signed["pub"]), signed["catalogue"])
+    assert not check(v, "signature").ok
+    assert any("not by the expected key" in line for line in check(v, "signature").lines)
+    # ... and by fingerprint too
+    v = pack.verify(resigned.zip_path, pack.fingerprint(signed["key"].public_key()), signed["catalogue"])
+    assert not v.ok
+    # 2. the party's public key left in the manifest, the signature made with another key
+    pack.build(signed["run"], signed["key"], zip_it=False)
+    body = (signed["run"] / pack.MANIFEST).read_bytes()
+    (signed["run"] / pack.SIGNATURE).write_text(base64.b64encode(other.sign(body)).decode() + "\n")
+    v = pack.verify(signed["run"], None, signed["catalogue"])
+    assert not check(v, "signature").ok
+    assert any("does not match" in line for line in check(v, "signature").lines)
+
+
+def test_an_added_file_fails(signed: dict) -> None:
+    root = _unzipped(signed)
+    (root / "scenarios" / "UEPT-DEMO-01" / "extra.txt").write_text("added later")
+    v = pack.verify(root, str(signed["pub"]), signed["catalogue"])
+    assert any("extra.txt: not listed in the manifest" in line for line in check(v, "hashes").lines)
+
+
+def test_a_missing_file_fails(signed: dict) -> None:
+    root = _unzipped(signed)
+    (root / "scenarios" / "UEPT-DEMO-02-myself" / "step-01.jpg").unlink()
+    v = pack.verify(root, str(signed["pub"]), signed["catalogue"])
+    assert any("UEPT-DEMO-02-myself/step-01.jpg: missing" in line for line in check(v, "hashes").lines)
+
+
+def test_completeness_is_recomputed_for_the_declared_role(tmp_path: Path) -> None:
+    cat = catalogue_file(tmp_path)
+    run_dir = make_run(tmp_path, statuses={"UEPT-DEMO-02-nobody": "failed", "UEPT-DEMO-01": "absent"})
+    write_reports(run_dir, ScenarioCatalogue.load(cat), pdf=False)
+    key = new_key(tmp_path / "k.pem")
+    built = pack.build(run_dir, key)
+    v = pack.verify(built.zip_path, None, cat)
+    comp = check(v, "completeness")
+    assert not comp.ok and check(v, "hashes").ok and check(v, "signature").ok
+    text = "\n".join(comp.lines)
+    assert "INCOMPLETE" in text
+    assert "blocking: UEPT-DEMO-01 (not run)" in text
+    assert "blocking: UEPT-DEMO-02 (failed)" in text
+    assert "UEPT-DEMO-03" not in text  # @needs-operator: not mandatory
+
+
+def test_a_pack_whose_summary_claims_complete_when_results_say_otherwise_fails(tmp_path: Path) -> None:
+    cat = catalogue_file(tmp_path)
+    run_dir = make_run(tmp_path, statuses={"UEPT-DEMO-01": "failed"})
+    write_reports(run_dir, ScenarioCatalogue.load(cat), pdf=False)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["verdict"]["result"] = "COMPLETE"
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    built = pack.build(run_dir, new_key(tmp_path / "k.pem"))  # signed by the party itself: hashes are fine
+    v = pack.verify(built.zip_path, None, cat)
+    assert any("summary.json claims COMPLETE" in line for line in check(v, "completeness").lines)
+    assert not v.ok
+
+
+LEAKS = {
+    "password typed (trace action)": ("scenarios/UEPT-DEMO-01/trace-01.zip", trace_zip(extra_lines=[
+        {"type": "before", "callId": "call@9", "method": "fill",
+         "params": {"selector": "internal:label=\"Password\"i", "value": "Tr0ub4dor&3"}}]),
+        "trace-01.zip!trace.trace: a value typed into a password field"),
+    "code typed (trace action)": ("scenarios/UEPT-DEMO-01/trace-01.zip", trace_zip(extra_lines=[
+        {"type": "before", "callId": "call@9", "method": "fill",
+         "params": {"selector": "internal:label=\"Verification code\"i", "value": "493817"}}]),
+        "a code typed into a code field"),
+    "password in a DOM snapshot": ("scenarios/UEPT-DEMO-01/trace-01.zip", trace_zip(extra_lines=[
+        {"type": "frame-snapshot", "snapshot": {"html": ["INPUT", {"__playwright_value_": "hunter22",
+                                                                   "type": "password", "name": "user_password"}]}}]),
+        "a password field's value in a trace DOM snapshot"),
+    "code in a DOM snapshot": ("scenarios/UEPT-DEMO-01/trace-01.zip", trace_zip(extra_lines=[
+        {"type": "frame-snapshot", "snapshot": {"html": ["INPUT", {"__playwright_value_": "123456",
+                                                                   "type": "text", "name": "txtResponse"}]}}]),
+        "a code field's value in a trace DOM snapshot"),
+    "login POST in the network log": ("scenarios/UEPT-DEMO-01/trace-01.zip", trace_zip(extra_files={
+        "resources/abc.dat": "sysparm_ck=x&user_name=alex&user_password=S3cr3t%21"}),
+        "a form value for 'user_password'"),
+    "seed as an otpauth URI": ("scenarios/UEPT-DEMO-01/step-01.txt",
+                               b"otpauth://totp/DCC:alex?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "otpauth:// URI"),
+    "Base32 seed in page text": ("scenarios/UEPT-DEMO-01/step-02.txt",
+                                 b"Setup key\nK5XW4ZLBNRWG6YLUMVZWK4TJMFXGOZLSEB2GK2LU\n", "Base32 string"),
+    "unmasked field in page text": ("scenarios/UEPT-DEMO-02-myself/step-01.txt", b"[Verification code: 204613]",
+                                    "the value of the field 'Verification code'"),
+    "JSON password field": ("allure-results/1e2d-result.json", b'[{"password": "Winter2026!"}]',
+                            "a JSON value for 'password'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LEAKS))
+def test_secret_shaped_values_are_found_traces_unzipped(tmp_path: Path, case: str) -> None:
+    cat = catalogue_file(tmp_path)
+    run_dir = make_run(tmp_path)
+    rel, data, expected = LEAKS[case]
+    (run_dir / rel).write_bytes(data)
+    write_reports(run_dir, ScenarioCatalogue.load(cat), pdf=False)
+    built = pack.build(run_dir, new_key(tmp_path / "k.pem"))
+    v = pack.verify(built.zip_path, None, cat)
+    sec = check(v, "secrets")
+    assert not sec.ok and check(v, "hashes").ok
+    assert any(line.startswith(rel) and expected in line for line in sec.lines), sec.lines
+    # the finding names the file and the kind, never the value
+    assert not any(v in "\n".join(sec.lines) for v in ("Tr0ub4dor", "493817", "hunter22", "S3cr3t", "JBSWY3DP",
+                                                       "K5XW4ZLB", "204613", "Winter2026"))
+
+
+def test_pack_refuses_a_folder_holding_a_known_secret(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path)
+    (run_dir / "scenarios" / "UEPT-DEMO-01" / "step-01.txt").write_text("pw: correct-horse-battery")
+    built = pack.build(run_dir, new_key(tmp_path / "k.pem"), known_secrets={"correct-horse-battery": "password of x"})
+    assert built.zip_path is None
+    assert built.leaks == ["scenarios/UEPT-DEMO-01/step-01.txt: the password of x appears in it"]
+
+
+def test_verify_cli_exit_codes(signed: dict) -> None:
+    ok = run_uept("verify", str(signed["zip"]), "--key", str(signed["pub"]), "--catalogue", str(signed["catalogue"]))
+    assert ok.code == 0, ok.stdout + ok.stderr
+    assert "Verdict: VERIFIED" in ok.stdout
+    missing = run_uept("verify", str(signed["tmp"] / "nope.zip"))
+    assert missing.code == 2 and len(missing.error_lines) == 1 and "not found" in missing.stderr
+    not_zip = signed["tmp"] / "notes.txt"
+    not_zip.write_text("hello")
+    bad = run_uept("verify", str(not_zip))
+    assert bad.code == 2 and "neither a folder nor a zip" in bad.stderr
+
+
+def test_signing_key_is_created_once_with_mode_600(tmp_path: Path) -> None:
+    key_file = tmp_path / "keys" / "signing.pem"
+    first = run_uept("key", env={"UEPT_SIGNING_KEY": str(tmp_path / "missing.pem")})
+    assert first.code == 2 and "not found" in first.stderr  # an explicit key must exist
+    created = pack.create_key(key_file)
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    again = run_uept("key", env={"UEPT_SIGNING_KEY": str(key_file)})
+    assert again.code == 0
+    assert pack.fingerprint(created.public_key()) in again.stdout
+    assert "BEGIN PUBLIC KEY" in again.stdout and "PRIVATE" not in again.stdout
+
+
+def test_default_key_is_made_under_dot_uept(tmp_path: Path) -> None:
+    from tests.helpers import ROOT
+
+    suite = tmp_path / "suite"
+    shutil.copytree(ROOT / "features", suite / "features")
+    result = run_uept("key", cwd=suite)
+    assert result.code == 0, result.stderr
+    key = suite / ".uept" / "signing-key.pem"
+    assert key.is_file() and oct(key.stat().st_mode & 0o777) == "0o600"
+    assert oct(key.parent.stat().st_mode & 0o777) == "0o700"
+    assert "created the signing key" in result.stdout
+    assert "created" not in run_uept("key", cwd=suite).stdout  # reused, not replaced

@@ -1,0 +1,82 @@
+"""The Test Completion Report opens in Chromium offline: no console error, no request; the PDF prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.evidence_helpers import catalogue_file, make_run, write_result
+from uept import browser
+from uept.completion import ScenarioCatalogue
+from uept.report import write_reports
+
+
+def open_offline(html: Path) -> dict:
+    """Open a report file in Chromium; return what the page did and showed."""
+    chromium = browser.resolve()
+    seen: dict = {"console": [], "requests": [], "page_errors": []}
+    with sync_playwright() as p:
+        b = p.chromium.launch(**chromium.launch_args())
+        try:
+            page = b.new_page()
+            page.on("console", lambda m: seen["console"].append(f"{m.type}: {m.text}") if m.type in (
+                "error", "warning") else None)
+            page.on("pageerror", lambda e: seen["page_errors"].append(str(e)))
+            page.on("request", lambda r: seen["requests"].append(r.url))
+            page.goto(html.resolve().as_uri(), wait_until="load")
+            seen["title"] = page.title()
+            seen["verdict"] = page.get_by_label("Exit criteria verdict").inner_text()
+            seen["images"] = page.eval_on_selector_all(
+                "img", "els => els.map(e => [e.naturalWidth, e.complete, e.src.slice(0, 22),"
+                " e.closest('a')?.getAttribute('href')])")
+            seen["text"] = page.locator("body").inner_text()
+        finally:
+            b.close()
+    return seen
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("report")
+    run_dir = make_run(tmp, statuses={"UEPT-DEMO-02-nobody": "failed", "UEPT-DEMO-03": "interrupted"})
+    write_result(run_dir, "UEPT-DEMO-01-attempt2", "UEPT-DEMO-01", "First demo scenario", "passed", attempt=2,
+                 tags=["UEPT-DEMO", "UEPT-DEMO-01", "SSI-FR-1a"], started="2026-11-23T08:00:09.000Z")
+    rep = write_reports(run_dir, ScenarioCatalogue.load(catalogue_file(tmp)), pdf=True)
+    return {"run": run_dir, "report": rep, "seen": open_offline(run_dir / "report.html")}
+
+
+def test_report_opens_without_console_errors_or_requests(report: dict) -> None:
+    seen = report["seen"]
+    assert seen["console"] == [] and seen["page_errors"] == []
+    # the only load is the report file itself: no CDN, no font, no image fetched
+    assert seen["requests"] == [(report["run"] / "report.html").resolve().as_uri()]
+
+
+def test_report_content(report: dict) -> None:
+    seen = report["seen"]
+    assert seen["title"].startswith("UEPT Test Completion Report: Northern Power Supply Ltd (INCOMPLETE)")
+    assert "INCOMPLETE" in seen["verdict"] and "UEPT-DEMO-02" in seen["verdict"]
+    assert "Expected to see 'Welcome'" in seen["verdict"]  # the failure message, in the blocking list
+    text = seen["text"]
+    for expected in ("NPSL", "Supplier", "Reference SSI (embedded)", "http://127.0.0.1:1", "sha256:",
+                     "tester on ci-1", "chromium 150.0.7871.100", "Debian GNU/Linux 12", "Summary per UEPT theme",
+                     "Requirement coverage", "not covered", "Retried: 2 attempts", "Attempt 1:", "Attempt 2:",
+                     'Example: who = "nobody"', "2026-11-23T08:00:00.000Z"):
+        assert expected in text, expected
+
+
+def test_thumbnails_are_inline_and_link_to_full_size_screenshots(report: dict) -> None:
+    images = report["seen"]["images"]
+    assert len(images) >= 14
+    for width, complete, src, href in images:
+        assert complete and 0 < width <= 200 and src == "data:image/jpeg;base64"
+        assert (report["run"] / href).is_file(), href
+
+
+def test_pdf_is_printed_by_chromium(report: dict) -> None:
+    pdf = report["report"].pdf
+    assert pdf is not None and pdf.read_bytes()[:5] == b"%PDF-"
+    assert pdf.stat().st_size > 20_000
+    assert report["report"].notes == []

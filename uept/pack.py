@@ -1,0 +1,506 @@
+"""The signed evidence pack: manifest.json, manifest.sig and one zip of the run folder.
+
+manifest.json lists every file of the run folder with its SHA-256 and size, plus the
+run, party and verdict, and the signer's Ed25519 public key. manifest.sig is the
+Ed25519 signature (Base64) of manifest.json's exact bytes, made with a key the party
+holds: UEPT_SIGNING_KEY or `signing_key:` in uept.yaml (a PEM file), else
+.uept/signing-key.pem, generated on first use with mode 600. DCC registers each
+party's public key (`uept key` prints it) and checks packs with
+`uept verify PACK --key PUBLIC_KEY`.
+
+The pack is reports/<run-id>/evidence-pack-<run-id>.zip, holding <run-id>/... .
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zlib import error as zlib_error
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from . import __version__
+from .errors import UsageError
+
+MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+FORMAT = "uept-evidence-pack/1"
+PACK_PREFIX = "evidence-pack-"
+DEFAULT_KEY = Path(".uept") / "signing-key.pem"
+STORED = {".jpg", ".jpeg", ".png", ".webp", ".zip", ".pdf", ".gz"}  # already compressed
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def pack_name(run_id: str) -> str:
+    return f"{PACK_PREFIX}{run_id}.zip"
+
+
+# ---------------------------------------------------------------- keys
+def key_path(configured: str | None = None, env: dict[str, str] | None = None) -> tuple[Path, bool]:
+    """Where the signing key is, and whether it was named explicitly (then it must exist)."""
+    env = os.environ if env is None else env
+    if env.get("UEPT_SIGNING_KEY"):
+        return Path(env["UEPT_SIGNING_KEY"]).expanduser(), True
+    if configured:
+        return Path(configured).expanduser(), True
+    return DEFAULT_KEY, False
+
+
+def load_private_key(path: Path, explicit: bool, log: Callable[[str], None] | None = None) -> Ed25519PrivateKey:
+    if not path.exists():
+        if explicit:
+            raise UsageError(f"signing key {path} not found (from UEPT_SIGNING_KEY or signing_key in the config)",
+                             "give the path of your Ed25519 PEM private key, or unset it to use .uept/signing-key.pem")
+        return create_key(path, log)
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError, OSError) as exc:
+        raise UsageError(f"signing key {path} is not an unencrypted PEM private key ({str(exc).splitlines()[0]})",
+                         "use a key made by `uept key` or `openssl genpkey -algorithm ed25519`") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise UsageError(f"signing key {path} is not an Ed25519 key",
+                         "make one with `openssl genpkey -algorithm ed25519`")
+    if log and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log(f"uept: warning: signing key {path} can be read by other users; chmod 600 it")
+    return key
+
+
+def create_key(path: Path, log: Callable[[str], None] | None = None) -> Ed25519PrivateKey:
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    if log:
+        log(f"uept: created the signing key {path} (mode 600; keep it, back it up). Its public key, to register "
+            f"with DCC: {fingerprint(key.public_key())} (`uept key` prints it)")
+    return key
+
+
+def raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def fingerprint(key: Ed25519PublicKey) -> str:
+    return "SHA256:" + base64.b64encode(hashlib.sha256(raw_public(key)).digest()).decode().rstrip("=")
+
+
+def public_pem(key: Ed25519PublicKey) -> str:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def parse_public_key(text: str) -> Ed25519PublicKey | str:
+    """A public key from a PEM file (public or private), raw Base64, or a SHA256: fingerprint (returned as str)."""
+    text = text.strip()
+    path = Path(text).expanduser()
+    if len(text) < 4096 and path.is_file():
+        data = path.read_bytes()
+        try:
+            key = serialization.load_pem_public_key(data)
+        except ValueError:
+            try:
+                key = serialization.load_pem_private_key(data, password=None).public_key()
+            except (ValueError, TypeError) as exc:
+                raise UsageError(f"--key {text} is neither a PEM public key nor a PEM private key",
+                                 "give the party's public key file (`uept key` prints one)") from exc
+        if not isinstance(key, Ed25519PublicKey):
+            raise UsageError(f"--key {text} is not an Ed25519 key", "give the party's Ed25519 public key")
+        return key
+    if text.startswith("SHA256:"):
+        return text
+    try:
+        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
+    except (ValueError, TypeError):
+        raise UsageError(f"--key {text[:60]} is not a key file, a Base64 Ed25519 public key or a SHA256: fingerprint",
+                         "give the party's public key as printed by `uept key`") from None
+
+
+# ---------------------------------------------------------------- building
+def _files(run_dir: Path) -> list[str]:
+    out = []
+    for p in run_dir.rglob("*"):
+        if not p.is_file() or p.is_symlink():
+            continue
+        rel = p.relative_to(run_dir).as_posix()
+        if rel in (MANIFEST, SIGNATURE) or (rel.startswith(PACK_PREFIX) and rel.endswith(".zip")) \
+                or rel.endswith(".tmp"):
+            continue
+        out.append(rel)
+    return sorted(out)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Pack:
+    run_dir: Path
+    zip_path: Path | None
+    manifest: dict[str, Any]
+    leaks: list[str] = field(default_factory=list)
+
+
+def build(run_dir: Path, key: Ed25519PrivateKey, known_secrets: dict[str, str] | None = None,
+          zip_it: bool = True, late: tuple[str, ...] = (), wait: Callable[[], object] | None = None) -> Pack:
+    """Hash, sign and zip a run folder, reading each file once. With known_secrets, refuse to zip a
+    folder holding one. Files named in `late` (report.pdf, still printing) are taken after wait()."""
+    from .leakscan import scan_bytes
+
+    run_dir = Path(run_dir)
+    summary = _read(run_dir / "summary.json") or {}
+    run = _read(run_dir / "run.json") or {}
+    run_id = run.get("run_id") or run_dir.name
+    for old in run_dir.glob(f"{PACK_PREFIX}*.zip"):
+        old.unlink()
+    (run_dir / MANIFEST).unlink(missing_ok=True)
+    (run_dir / SIGNATURE).unlink(missing_ok=True)
+    leaks: list[str] = []
+    files: list[dict[str, Any]] = []
+    cache: dict = {}
+    zip_path = run_dir / pack_name(run_id)
+    tmp = zip_path.with_suffix(".zip.tmp")
+    z = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) if zip_it else None
+
+    def add(names: list[str]) -> None:
+        for n in names:
+            data = (run_dir / n).read_bytes()
+            files.append({"path": n, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+            if known_secrets:
+                leaks.extend(str(f) for f in scan_bytes(n, data, known_secrets, cache=cache)
+                             if "appears in it" in f.what)
+            if z is not None:
+                ctype = zipfile.ZIP_STORED if Path(n).suffix.lower() in STORED else zipfile.ZIP_DEFLATED
+                z.writestr(zipfile.ZipInfo.from_file(run_dir / n, f"{run_id}/{n}"), data, compress_type=ctype)
+
+    try:
+        add([n for n in _files(run_dir) if n not in late])
+        if wait is not None:
+            wait()
+        add([n for n in late if (run_dir / n).is_file()])
+        files.sort(key=lambda f: f["path"])
+        pub = key.public_key()
+        manifest = {
+            "format": FORMAT,
+            "created": _now(),
+            "generator": f"uept {__version__}",
+            "run_id": run_id,
+            "party": run.get("party") or summary.get("party"),
+            "target": {k: (run.get("target") or {}).get(k) for k in ("name", "url", "environment", "profile")},
+            "verdict": (summary.get("verdict") or {}).get("result"),
+            "scenario_set": (summary.get("scenario_set") or {}).get("hash"),
+            "files": files,
+            "signer": {"algorithm": "Ed25519", "public_key": base64.b64encode(raw_public(pub)).decode(),
+                       "fingerprint": fingerprint(pub)},
+        }
+        body = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
+        signature = base64.b64encode(key.sign(body)).decode() + "\n"
+        (run_dir / MANIFEST).write_bytes(body)
+        (run_dir / SIGNATURE).write_text(signature, encoding="ascii")
+        if z is not None:
+            z.writestr(f"{run_id}/{MANIFEST}", body)
+            z.writestr(f"{run_id}/{SIGNATURE}", signature)
+    finally:
+        if z is not None:
+            z.close()
+    if z is None or leaks:
+        tmp.unlink(missing_ok=True)
+        return Pack(run_dir, None, manifest, leaks)
+    tmp.replace(zip_path)
+    return Pack(run_dir, zip_path, manifest, leaks)
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+# ---------------------------------------------------------------- opening a pack
+class OpenedPack:
+    """A pack as a folder: the folder itself, or a zip extracted to a temporary folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.tmp: Path | None = None
+        self.unreadable: dict[str, str] = {}  # member -> why (zip CRC errors and the like)
+        self.root = self._open()
+
+    def _open(self) -> Path:
+        if self.path.is_dir():
+            return self.path
+        if not self.path.is_file():
+            raise UsageError(f"{self.path} not found", "give an evidence pack (.zip) or a run folder")
+        if not zipfile.is_zipfile(self.path):
+            raise UsageError(f"{self.path} is neither a folder nor a zip file", "give an evidence pack (.zip)")
+        self.tmp = Path(tempfile.mkdtemp(prefix="uept-pack-"))
+        try:
+            with zipfile.ZipFile(self.path) as z:
+                infos = [i for i in z.infolist() if not i.is_dir()]
+                tops = {i.filename.split("/", 1)[0] for i in infos}
+                prefix = f"{tops.pop()}/" if len(tops) == 1 and all("/" in i.filename for i in infos) else ""
+                for info in infos:
+                    rel = info.filename[len(prefix):]
+                    if not rel or rel.startswith("/") or ".." in Path(rel).parts:
+                        self.unreadable[info.filename] = "unsafe path in the zip"
+                        continue
+                    dest = self.tmp / rel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    try:
+                        with z.open(info) as src, dest.open("wb") as out:
+                            shutil.copyfileobj(src, out, 1 << 20)
+                    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                        # a changed byte in a compressed member: say which one
+                        dest.unlink(missing_ok=True)
+                        self.unreadable[rel] = f"cannot be read from the zip ({exc})"
+        except zipfile.BadZipFile as exc:
+            self.close()
+            raise PackUnreadable(f"{self.path} is a damaged zip ({exc})") from None
+        return self.tmp
+
+    def close(self) -> None:
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+    def __enter__(self) -> OpenedPack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class PackUnreadable(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- verifying
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Verification:
+    pack: Path
+    checks: list[Check]
+    manifest: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+class PackReader:
+    """Reads a pack's files where they are: a folder, or the members of a zip (nothing extracted,
+    except the JSON result files the completeness check reads)."""
+
+    RESULT_FILES = ("run.json", "scenario-set.json", "summary.json")
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.zip: zipfile.ZipFile | None = None
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        self.tmp: Path | None = None
+        if self.path.is_dir():
+            return
+        if not self.path.is_file():
+            raise UsageError(f"{self.path} not found", "give an evidence pack (.zip) or a run folder")
+        if not zipfile.is_zipfile(self.path):
+            raise UsageError(f"{self.path} is neither a folder nor a zip file", "give an evidence pack (.zip)")
+        try:
+            self.zip = zipfile.ZipFile(self.path)
+        except zipfile.BadZipFile as exc:
+            raise PackUnreadable(f"{self.path} is a damaged zip ({exc})") from None
+        infos = [i for i in self.zip.infolist() if not i.is_dir()]
+        tops = {i.filename.split("/", 1)[0] for i in infos}
+        prefix = f"{tops.pop()}/" if len(tops) == 1 and all("/" in i.filename for i in infos) else ""
+        for info in infos:
+            self.members[info.filename[len(prefix):]] = info
+
+    def names(self) -> list[str]:
+        if self.zip is None:
+            return [*_files(self.path), *(n for n in (MANIFEST, SIGNATURE) if (self.path / n).is_file())]
+        return sorted(self.members)
+
+    def read(self, rel: str) -> bytes:
+        """The file's bytes; OSError (with the reason) when it is missing or damaged."""
+        if self.zip is None:
+            return (self.path / rel).read_bytes()
+        info = self.members.get(rel)
+        if info is None:
+            raise FileNotFoundError(rel)
+        try:
+            return self.zip.read(info)
+        except (zipfile.BadZipFile, EOFError, ValueError, zlib_error) as exc:
+            raise OSError(f"cannot be read from the zip ({exc})") from None
+
+    def result_dir(self) -> Path:
+        """A folder with the files the assessment reads (the pack itself when it is a folder)."""
+        if self.zip is None:
+            return self.path
+        self.tmp = Path(tempfile.mkdtemp(prefix="uept-verify-"))
+        for rel in self.members:
+            if rel in self.RESULT_FILES or (rel.startswith("scenarios/") and rel.endswith("/result.json")):
+                if ".." in Path(rel).parts:
+                    continue
+                dest = self.tmp / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    dest.write_bytes(self.read(rel))
+                except OSError:
+                    pass  # reported by the hash check
+        return self.tmp
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> PackReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | None = None,
+           scan: bool = True, completeness: bool = True) -> Verification:
+    from .completion import INCOMPLETE, ScenarioCatalogue, assess
+    from .leakscan import scan_bytes
+
+    expected = parse_public_key(expected_key) if expected_key else None
+    catalogue = ScenarioCatalogue.load(catalogue_path) if completeness else None
+    checks: list[Check] = []
+    try:
+        reader = PackReader(path)
+    except PackUnreadable as exc:
+        return Verification(path, [Check("pack", False, [str(exc)])])
+    with reader:
+        try:
+            body = reader.read(MANIFEST)
+        except OSError as exc:
+            why = "is missing" if isinstance(exc, FileNotFoundError) else str(exc)
+            checks.append(Check("signature", False, [f"{MANIFEST} {why}: the pack cannot be checked"]))
+            return Verification(path, checks)
+        try:
+            manifest = json.loads(body)
+            signer = manifest["signer"]
+            pub = Ed25519PublicKey.from_public_bytes(base64.b64decode(signer["public_key"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            checks.append(Check("signature", False, [f"{MANIFEST} is not a valid uept manifest ({exc})"]))
+            return Verification(path, checks)
+
+        # 1. signature
+        sig_lines, sig_ok = [], True
+        try:
+            sig = base64.b64decode(reader.read(SIGNATURE).decode("ascii").strip(), validate=True)
+            pub.verify(sig, body)
+            sig_lines.append(f"{MANIFEST} is signed by {fingerprint(pub)}")
+        except FileNotFoundError:
+            sig_ok = False
+            sig_lines.append(f"{SIGNATURE} is missing")
+        except (InvalidSignature, ValueError, OSError):
+            sig_ok = False
+            sig_lines.append(f"{SIGNATURE} does not match {MANIFEST} for the public key it records "
+                             f"({fingerprint(pub)}): the manifest was changed or signed with another key")
+        if expected is not None:
+            want = expected if isinstance(expected, str) else fingerprint(expected)
+            if want != fingerprint(pub):
+                sig_ok = False
+                sig_lines.append(f"signed by {fingerprint(pub)}, not by the expected key {want}")
+            else:
+                sig_lines.append("the signer is the expected key")
+        else:
+            sig_lines.append("signer not compared with a registered key (give --key to do so)")
+        checks.append(Check("signature", sig_ok, sig_lines))
+
+        # 2. hashes (every listed file present and unchanged, no unlisted file) and 4. the secret scan,
+        # reading each file once
+        listed = {f["path"]: f for f in manifest.get("files", [])}
+        present = set(reader.names()) - {MANIFEST, SIGNATURE}
+        bad: list[str] = []
+        findings: list[str] = []
+        cache: dict = {}
+        for rel in sorted(set(listed) | present):
+            if rel not in present:
+                bad.append(f"{rel}: missing from the pack")
+                continue
+            try:
+                data = reader.read(rel)
+            except OSError as exc:
+                bad.append(f"{rel}: {exc}")
+                continue
+            if rel not in listed:
+                bad.append(f"{rel}: not listed in the manifest (added after signing)")
+            elif hashlib.sha256(data).hexdigest() != listed[rel]["sha256"]:
+                bad.append(f"{rel}: SHA-256 differs from the manifest (the file was changed)")
+            if scan:
+                findings += [str(f) for f in scan_bytes(rel, data, cache=cache)]
+        checks.append(Check("hashes", not bad, bad or [f"{len(listed)} files match their SHA-256"]))
+
+        # 3. completeness for the declared role, recomputed from the result files
+        summary = None
+        try:
+            summary = json.loads(reader.read("summary.json"))
+        except (OSError, ValueError):
+            pass
+        if completeness and catalogue is not None:
+            fresh = assess(reader.result_dir(), catalogue)
+            v = fresh["verdict"]
+            lines = [f"User Role {v['role']}: {v['mandatory_passed']} of {v['mandatory']} mandatory scenario(s) "
+                     f"passed -> {v['result']}"]
+            lines += [f"  {r}" for r in v["reasons"]]
+            lines += [f"  blocking: {b['id']} ({b['status']}) {b['name']}" for b in v["blocking"][:20]]
+            if len(v["blocking"]) > 20:
+                lines.append(f"  ... and {len(v['blocking']) - 20} more")
+            claimed = ((summary or {}).get("verdict") or {}).get("result")
+            if claimed and claimed != v["result"]:
+                lines.append(f"  summary.json claims {claimed}, but the result files show {v['result']}")
+            checks.append(Check("completeness", v["result"] != INCOMPLETE and claimed in (None, v["result"]), lines))
+
+        if scan:
+            shown = findings[:30] + ([f"... and {len(findings) - 30} more"] if len(findings) > 30 else [])
+            checks.append(Check("secrets", not findings, shown or ["no secret-shaped value found"]))
+        return Verification(path, checks, manifest, summary)
+
+
+def print_verification(v: Verification, say: Callable[[str], None]) -> None:
+    m = v.manifest or {}
+    party = m.get("party") or {}
+    say(f"Pack: {v.pack}")
+    if m:
+        say(f"Run {m.get('run_id')} of {party.get('name')} ({party.get('sec_party_id')}), "
+            f"role {party.get('user_role')}")
+    for c in v.checks:
+        say(f"{'OK  ' if c.ok else 'FAIL'} {c.name}")
+        for line in c.lines:
+            say(f"       {line}")
+    say(f"Verdict: {'VERIFIED' if v.ok else 'NOT VERIFIED'}")

@@ -1,0 +1,217 @@
+"""The Test Completion Report of a run folder, and everything generated beside it.
+
+`write_reports(run_dir)` (called at the end of every `uept run`, and by `uept report`)
+writes, from the result files alone:
+  summary.json     the assessment (uept/completion.py)
+  report.html      one self-contained HTML file: inline CSS, screenshot thumbnails as
+                   data: URIs linking to the full-size files, no script, no request
+  report.pdf       the same page printed by Chromium (skipped with a note if it cannot start)
+  cucumber.json    Cucumber JSON (uept/exports.py)
+  allure-results/  environment.properties, executor.json, categories.json added
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from .completion import ScenarioCatalogue, assess, read_json
+from .evidence import write_json_atomic
+from .secrets import REGISTRY
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+THUMB_WIDTH = 200
+
+
+def _anchor(value: str) -> str:
+    return "sc-" + re.sub(r"[^A-Za-z0-9_-]+", "-", value)
+
+
+def _cls(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", str(value))
+
+
+_ENV = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                   trim_blocks=True, lstrip_blocks=True)
+_ENV.filters["anchor"] = _anchor
+_ENV.filters["cls"] = _cls
+
+
+class Thumbnails:
+    """Small JPEG data: URIs of screenshots; identical screenshots are decoded once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, str | None] = {}
+
+    def __call__(self, path: Path) -> str | None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        digest = hashlib.sha1(data).hexdigest()
+        if digest not in self._cache:
+            self._cache[digest] = self._make(data)
+        return self._cache[digest]
+
+    @staticmethod
+    def _make(data: bytes) -> str | None:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                if im.format == "JPEG":
+                    im.draft("RGB", (THUMB_WIDTH * 2, THUMB_WIDTH * 2))  # DCT-domain downscale: fast
+                im = im.convert("RGB")
+                im.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 4))
+                out = io.BytesIO()
+                im.save(out, "JPEG", quality=60)
+        except (UnidentifiedImageError, OSError, ValueError):
+            return None
+        return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+@dataclass
+class Report:
+    run_dir: Path
+    summary: dict[str, Any]
+    html: str
+    pdf: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _details(run_dir: Path, summary: dict, thumbs: Thumbnails) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for sc in summary["scenarios"]:
+        for res in sc["results"]:
+            for a in res["attempts"]:
+                folder = run_dir / "scenarios" / a["key"]
+                data = read_json(folder / "result.json") or {}
+                steps = []
+                for st in data.get("steps", []):
+                    st = dict(st)
+                    if st.get("screenshot"):
+                        st["full"] = f"scenarios/{a['key']}/{st['screenshot']}"
+                        st["thumb"] = thumbs(folder / st["screenshot"])
+                        shared = re.fullmatch(r"step-(\d+)\.jpg", st["screenshot"])
+                        if shared and int(shared.group(1)) != st.get("n"):  # the page did not change
+                            st["same_as_step"] = int(shared.group(1))
+                    steps.append(st)
+                out[a["key"]] = {"steps": steps, "worker": data.get("worker"),
+                                 "traces": [f"scenarios/{a['key']}/{t}" for t in data.get("traces", [])],
+                                 "withheld": data.get("traces_withheld", [])}
+    return out
+
+
+def render_html(run_dir: Path, summary: dict[str, Any]) -> str:
+    details = _details(run_dir, summary, Thumbnails())
+    html = _ENV.get_template("report.html").render(s=summary, details=details)
+    return REGISTRY.redact(html)  # defence in depth: no secret this process knows can be printed
+
+
+class PdfPrinter:
+    """Prints report.html to PDF with Chromium in a thread of its own, so that the browser starts
+    while the report is being made, and prints while the pack is being hashed and zipped."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._go = threading.Event()
+        self._done = threading.Event()
+        self._job: tuple[Path, Path] | None = None
+        self.pdf: Path | None = None
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="uept-pdf", daemon=True)
+        self._thread.start()
+
+    def print(self, html_path: Path, pdf_path: Path) -> None:
+        self._job = (html_path, pdf_path)
+        self._go.set()
+
+    def cancel(self) -> None:
+        self._go.set()
+
+    def wait(self, timeout: float = 300) -> Path | None:
+        if not self._done.wait(timeout):
+            self.error = self.error or f"Chromium did not print within {timeout:.0f} s"
+        return self.pdf
+
+    def _run(self) -> None:
+        try:
+            from playwright.sync_api import sync_playwright
+
+            from . import browser
+
+            with sync_playwright() as p:
+                own = Path(p.chromium.executable_path).is_file() and not os.environ.get("UEPT_CHROMIUM")
+                chromium = browser.Chromium(None, "playwright") if own else browser.resolve(check_playwright=False)
+                b = p.chromium.launch(**chromium.launch_args())
+                try:
+                    page = b.new_page()
+                    self._go.wait()
+                    if self._job is None:
+                        return
+                    html_path, pdf_path = self._job
+                    page.goto(html_path.resolve().as_uri(), wait_until="load")
+                    tmp = pdf_path.with_suffix(".pdf.tmp")
+                    page.pdf(path=str(tmp), format="A4", print_background=True, display_header_footer=True,
+                             header_template="<span></span>",
+                             footer_template='<div style="font-size:8px;width:100%;text-align:center;color:#555">'
+                                             'UEPT Test Completion Report &middot; page <span class="pageNumber">'
+                                             '</span> of <span class="totalPages"></span></div>',
+                             margin={"top": "12mm", "bottom": "14mm", "left": "10mm", "right": "10mm"})
+                    tmp.replace(pdf_path)
+                    self.pdf = pdf_path
+                finally:
+                    b.close()
+        except Exception as exc:  # the HTML report stands on its own; say why there is no PDF
+            self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        finally:
+            self._done.set()
+
+
+def write_pdf(html_path: Path, pdf_path: Path) -> None:
+    """Print the report with the same Chromium the run used."""
+    printer = PdfPrinter()
+    printer.print(html_path, pdf_path)
+    if printer.wait() is None:
+        raise RuntimeError(printer.error or "no PDF")
+
+
+def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, pdf: bool = True,
+                  printer: PdfPrinter | None = None) -> Report:
+    """Everything but the pack. With a printer, the PDF is only started (printer.wait() ends it)."""
+    from .exports import dedupe_allure_attachments, write_allure_extras, write_cucumber_json
+
+    run_dir = Path(run_dir)
+    own_printer = printer is None and pdf
+    if own_printer:
+        printer = PdfPrinter()  # Chromium starts while the report is made
+    summary = assess(run_dir, catalogue)
+    write_json_atomic(run_dir / "summary.json", summary)
+    notes: list[str] = []
+    write_cucumber_json(run_dir)
+    if (run_dir / "allure-results").is_dir():
+        write_allure_extras(run_dir, summary)
+        dedupe_allure_attachments(run_dir / "allure-results")
+    html = render_html(run_dir, summary)
+    html_path = run_dir / "report.html"
+    tmp = html_path.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(html_path)
+    (run_dir / "report.pdf").unlink(missing_ok=True)  # never a PDF of an older report
+    pdf_path: Path | None = None
+    if printer is not None:
+        printer.print(html_path, run_dir / "report.pdf")
+        if own_printer:
+            pdf_path = printer.wait()
+            if pdf_path is None:
+                notes.append(f"report.pdf not made: {printer.error}")
+    return Report(run_dir, summary, html, pdf_path, notes)
