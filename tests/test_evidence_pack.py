@@ -205,8 +205,11 @@ LEAKS = {
 }
 
 
+@pytest.mark.parametrize("processes", ["one process", "helper processes"])
 @pytest.mark.parametrize("case", sorted(LEAKS))
-def test_secret_shaped_values_are_found_traces_unzipped(tmp_path: Path, case: str) -> None:
+def test_secret_shaped_values_are_found_traces_unzipped(tmp_path: Path, case: str, processes: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pack, "PARALLEL_SCAN_MIN_FILES", 10**9 if processes == "one process" else 0)
     cat = catalogue_file(tmp_path)
     run_dir = make_run(tmp_path)
     rel, data, expected = LEAKS[case]

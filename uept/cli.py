@@ -141,7 +141,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .evidence import write_json_atomic
 
         write_json_atomic(run_dir / "scenario-set.json", scenario_set)
-        say(f"uept {__version__}: {sum(s.cases for s in chosen)} scenario(s) against {resolved.name} ({url}), "
+        generated = " (plus Examples generated from the role matrix)" if any(s.cases == 0 for s in chosen) else ""
+        count = sum(s.cases for s in chosen)
+        say(f"uept {__version__}: {count} scenario(s){generated} against {resolved.name} ({url}), "
             f"browser {chromium.describe()}")
         code = run_pytest(suite, modules, run_dir, env, args, markexpr)
     finally:

@@ -45,6 +45,12 @@ _VISIBLE_TEXT_JS = """(selectors) => {
 }"""
 
 
+JPEG_QUALITY = 60  # legible text at about 40 KB for a 1280 x 800 page
+
+# Screenshots already taken in this process, by (run folder, URL, visible text): identical pages share one file.
+_SHOTS: dict[tuple[str, str, str], tuple[Path, Path]] = {}
+
+
 class SecretExposure(AssertionError):
     """A secret is visible on the page outside the masked elements."""
 
@@ -80,7 +86,6 @@ class ScenarioRecorder:
     trace: TraceRecorder | None = field(default=None, init=False)
     _step_started: float = field(default=0.0, init=False)
     _t0: float = field(default=0.0, init=False)
-    _last_shot: tuple[str, str, dict] | None = field(default=None, init=False)  # (url, text, record)
 
     def __post_init__(self) -> None:
         base = self.run_dir / "scenarios" / self.key
@@ -150,19 +155,23 @@ class ScenarioRecorder:
                 f"a secret ({', '.join(leaked)}) is visible on the page outside the masked fields; "
                 "the screenshot was not kept"
             )
-        if self._last_shot and self._last_shot[:2] == (url, text):
-            return dict(self._last_shot[2])  # the page has not changed since the last step: same screenshot
+        earlier = _SHOTS.get((str(self.run_dir), url, text))
+        if earlier and earlier[0].exists():
+            # The same page (address and every visible word) was already captured in this run, by this
+            # step's scenario or another one (e.g. the home page each access-control cell starts from):
+            # point at that screenshot instead of storing an identical picture again.
+            return {"screenshot": os.path.relpath(earlier[0], self.dir),
+                    "page_text": os.path.relpath(earlier[1], self.dir), "url": url, "shared": True}
         shot = self.dir / f"{name}.jpg"
         mask = [page.locator(sel) for sel in self.mask_selectors]
         try:
-            page.screenshot(path=str(shot), type="jpeg", quality=70, mask=mask, mask_color="#000000",
+            page.screenshot(path=str(shot), type="jpeg", quality=JPEG_QUALITY, mask=mask, mask_color="#000000",
                             animations="disabled", caret="hide", full_page=False)
         except Error as exc:
             return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0], "url": url}
         (self.dir / f"{name}.txt").write_text(text, encoding="utf-8")
-        record = {"screenshot": shot.name, "page_text": f"{name}.txt", "url": url}
-        self._last_shot = (url, text, record)
-        return record
+        _SHOTS[(str(self.run_dir), url, text)] = (shot, self.dir / f"{name}.txt")
+        return {"screenshot": shot.name, "page_text": f"{name}.txt", "url": url}
 
     # ---- end -------------------------------------------------------------------
     def finish(self, status: str, error: str | None = None) -> None:

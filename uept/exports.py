@@ -10,6 +10,7 @@ attempt of a retried scenario is its own element, named "(attempt N)".
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,8 @@ def cucumber_json(run_dir: Path) -> list[dict[str, Any]]:
             step: dict[str, Any] = {"keyword": f"{st.get('keyword', '').strip()} ", "name": st.get("text", ""),
                                     "line": at, "match": {"location": f"{uri}:{at}"}, "result": result}
             if st.get("screenshot"):
-                step["output"] = [f"screenshot: scenarios/{r['key']}/{st['screenshot']}"]
+                shot = posixpath.normpath(f"scenarios/{r['key']}/{st['screenshot']}")
+                step["output"] = [f"screenshot: {shot}"]
             steps.append(step)
         if r["status"] in ("failed", "error", "interrupted") and not any(
                 s["result"]["status"] == "failed" for s in steps):
@@ -171,3 +173,72 @@ def dedupe_allure_attachments(results: Path) -> int:
         saved += path.stat().st_size
         path.unlink()
     return saved
+
+
+def share_with_allure(run_dir: Path) -> int:
+    """Store each screenshot and trace once: where an Allure attachment holds the same bytes as a
+    scenario's file, the scenario's result.json points at the Allure copy and its own copy goes.
+    Returns the bytes saved. result.json files are rewritten before any file is removed."""
+    import hashlib
+    import os
+
+    results = run_dir / "allure-results"
+    if not results.is_dir():
+        return 0
+    by_digest: dict[str, Path] = {}
+    for f in sorted(results.glob("*-attachment*")):
+        if f.suffix in (".jpg", ".jpeg", ".zip"):
+            by_digest.setdefault(hashlib.sha256(f.read_bytes()).hexdigest(), f)
+    digests: dict[Path, str] = {}
+
+    def allure_copy(path: Path) -> Path | None:
+        path = Path(os.path.normpath(path))
+        if path.parent == results or not path.is_file():
+            return None
+        if path not in digests:
+            digests[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return by_digest.get(digests[path])
+
+    replaced: set[Path] = set()
+    still_used: set[Path] = set()
+    for rj in sorted((run_dir / "scenarios").glob("*/result.json")):
+        try:
+            data = json.loads(rj.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        folder, changed = rj.parent, False
+        for st in data.get("steps", []):
+            shot = st.get("screenshot")
+            if not shot:
+                continue
+            target = allure_copy(folder / shot)
+            if target is not None:
+                replaced.add(Path(os.path.normpath(folder / shot)))
+                st["screenshot"] = os.path.relpath(target, folder)
+                changed = True
+            else:
+                still_used.add(Path(os.path.normpath(folder / shot)))
+        traces = []
+        for t in data.get("traces", []):
+            target = allure_copy(folder / t)
+            if target is not None:
+                replaced.add(Path(os.path.normpath(folder / t)))
+                traces.append(os.path.relpath(target, folder))
+                changed = True
+            else:
+                traces.append(t)
+        data["traces"] = traces
+        if changed:
+            write_json_atomic_text(rj, data)
+    saved = 0
+    for path in replaced - still_used:
+        if path.is_file():
+            saved += path.stat().st_size
+            path.unlink()
+    return saved
+
+
+def write_json_atomic_text(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)

@@ -44,7 +44,7 @@ def parse_feature(path: Path) -> list[ScenarioInfo]:
     for sc in feature.scenarios.values():
         rows = sum(len(ex.examples) for ex in sc.examples)
         out.append(ScenarioInfo(feature.name, path, sc.name, frozenset(feature.tags | sc.tags), sc.line_number,
-                                bool(sc.examples), max(1, rows)))
+                                bool(sc.examples), rows if sc.examples else 1))
     return out
 
 

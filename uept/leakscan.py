@@ -39,6 +39,9 @@ _BASE32 = re.compile(r"(?<![A-Za-z0-9+/=_%-])([A-Z2-7]{16,})(={0,6})(?![A-Za-z0-
 _FORM = re.compile(rf"(?<![a-z0-9_.-])({NAMES})=([^&\s\"'<>]+)")
 _JSON = re.compile(rf"\"({NAMES})\"\s*:\s*\"([^\"]+)\"")
 _PARAM = re.compile(rf"\"name\"\s*:\s*\"({NAMES})\"\s*,\s*\"value\"\s*:\s*\"([^\"]+)\"")
+_DATA_URI = re.compile(r"data:image/[a-z+.-]+;base64,[A-Za-z0-9+/=]+")
+# Every name in NAMES ends with one of these, so a form value for one needs one of them before '='.
+_FORM_HINTS = ("password=", "passwd=", "pwd=", "response=", "code=", "otp=", "secret=", "key=", "seed=")
 _HTML_INPUT = re.compile(r"<input\b[^>]*>")
 _PAGE_TEXT = re.compile(r"\[([^\[\]:\n]{0,60}?(?:password|verification code|one-time code|authentication code|"
                         r"passcode|setup key|secret key|authenticator key)[^\[\]:\n]{0,20}): ([^\]\n]+)\]")
@@ -79,6 +82,8 @@ def scan_text(name: str, text: str, known: dict[str, str] | None = None) -> list
     def add(what: str) -> None:
         found.setdefault(what, Finding(name, what))
 
+    if "base64," in text:  # embedded images (report thumbnails) are pictures, not text: skip their bytes
+        text = _DATA_URI.sub("data:", text)
     if known:
         for value, label in known.items():
             if value and value in text and not (value.isdigit() and not re.search(rf"(?<!\d){value}(?!\d)", text)):
@@ -92,7 +97,7 @@ def scan_text(name: str, text: str, known: dict[str, str] | None = None) -> list
             break
     if source:
         return list(found.values())
-    if "=" in low:
+    if "=" in low and any(hint in low for hint in _FORM_HINTS):  # the regex is slow; most text has none
         for m in _FORM.finditer(low):
             if not _looks_masked(m.group(2)):
                 add(f"a form value for '{m.group(1)}'")

@@ -391,6 +391,40 @@ class PackReader:
         self.close()
 
 
+PARALLEL_SCAN_MIN_FILES = 200  # below this, helper processes cost more than they save
+
+
+def _scan_share(path: str, names: list[str]) -> list[str]:
+    from .leakscan import scan_bytes
+
+    out: list[str] = []
+    cache: dict = {}
+    with PackReader(Path(path)) as reader:
+        for rel in names:
+            try:
+                data = reader.read(rel)
+            except OSError:
+                continue  # reported by the hash check
+            out += [str(f) for f in scan_bytes(rel, data, cache=cache)]
+    return out
+
+
+def _parallel_scan(path: Path, names: list[str]):
+    """Futures scanning the pack's files in helper processes, or None to scan in this one."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(4, os.cpu_count() or 1)
+    if workers < 2 or len(names) < PARALLEL_SCAN_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    shares: list[list[str]] = [names[i::workers] for i in range(workers)]
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    futures = [pool.submit(_scan_share, str(path), share) for share in shares]
+    pool.shutdown(wait=False)
+    return futures
+
+
 def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | None = None,
            scan: bool = True, completeness: bool = True) -> Verification:
     from .completion import INCOMPLETE, ScenarioCatalogue, assess
@@ -449,6 +483,9 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
         bad: list[str] = []
         findings: list[str] = []
         cache: dict = {}
+        # The secret scan is most of the work: on a multi-core machine, helper processes scan
+        # a share of the files each while this one checks the hashes.
+        helpers = _parallel_scan(path, sorted(present)) if scan else None
         for rel in sorted(set(listed) | present):
             if rel not in present:
                 bad.append(f"{rel}: missing from the pack")
@@ -462,8 +499,10 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
                 bad.append(f"{rel}: not listed in the manifest (added after signing)")
             elif hashlib.sha256(data).hexdigest() != listed[rel]["sha256"]:
                 bad.append(f"{rel}: SHA-256 differs from the manifest (the file was changed)")
-            if scan:
+            if scan and helpers is None:
                 findings += [str(f) for f in scan_bytes(rel, data, cache=cache)]
+        if helpers is not None:
+            findings = sorted(f for fut in helpers for f in fut.result())
         checks.append(Check("hashes", not bad, bad or [f"{len(listed)} files match their SHA-256"]))
 
         # 3. completeness for the declared role, recomputed from the result files

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import io
 import os
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,17 +96,21 @@ def _details(run_dir: Path, summary: dict, thumbs: Thumbnails) -> dict[str, dict
                 folder = run_dir / "scenarios" / a["key"]
                 data = read_json(folder / "result.json") or {}
                 steps = []
+                first_step_of: dict[str, int] = {}
                 for st in data.get("steps", []):
                     st = dict(st)
                     if st.get("screenshot"):
-                        st["full"] = f"scenarios/{a['key']}/{st['screenshot']}"
+                        # a screenshot may be stored once for identical pages: in another scenario's
+                        # folder, or as the Allure attachment with the same bytes
+                        st["full"] = posixpath.normpath(f"scenarios/{a['key']}/{st['screenshot']}")
                         st["thumb"] = thumbs(folder / st["screenshot"])
-                        shared = re.fullmatch(r"step-(\d+)\.jpg", st["screenshot"])
-                        if shared and int(shared.group(1)) != st.get("n"):  # the page did not change
-                            st["same_as_step"] = int(shared.group(1))
+                        first = first_step_of.setdefault(st["full"], st.get("n"))
+                        if first != st.get("n"):  # the page did not change since that step
+                            st["same_as_step"] = first
                     steps.append(st)
                 out[a["key"]] = {"steps": steps, "worker": data.get("worker"),
-                                 "traces": [f"scenarios/{a['key']}/{t}" for t in data.get("traces", [])],
+                                 "traces": [posixpath.normpath(f"scenarios/{a['key']}/{t}")
+                                            for t in data.get("traces", [])],
                                  "withheld": data.get("traces_withheld", [])}
     return out
 
@@ -188,7 +193,7 @@ def write_pdf(html_path: Path, pdf_path: Path) -> None:
 def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, pdf: bool = True,
                   printer: PdfPrinter | None = None) -> Report:
     """Everything but the pack. With a printer, the PDF is only started (printer.wait() ends it)."""
-    from .exports import dedupe_allure_attachments, write_allure_extras, write_cucumber_json
+    from .exports import dedupe_allure_attachments, share_with_allure, write_allure_extras, write_cucumber_json
 
     run_dir = Path(run_dir)
     own_printer = printer is None and pdf
@@ -197,10 +202,11 @@ def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, 
     summary = assess(run_dir, catalogue)
     write_json_atomic(run_dir / "summary.json", summary)
     notes: list[str] = []
-    write_cucumber_json(run_dir)
     if (run_dir / "allure-results").is_dir():
         write_allure_extras(run_dir, summary)
         dedupe_allure_attachments(run_dir / "allure-results")
+        share_with_allure(run_dir)  # one file per screenshot and trace, whoever points at it
+    write_cucumber_json(run_dir)
     html = render_html(run_dir, summary)
     html_path = run_dir / "report.html"
     tmp = html_path.with_suffix(".html.tmp")

@@ -58,8 +58,10 @@ class TraceRecorder:
 
     def _start(self) -> None:
         # No screencast (screenshots=False): every step already has a masked screenshot, and the
-        # screencast's continuous frames cost CPU and could show a secret mid-typing.
-        self.context.tracing.start(title=self.title, screenshots=False, snapshots=True, sources=True)
+        # screencast's continuous frames cost CPU and could show a secret mid-typing. No sources
+        # (sources=False): they were half of every trace part, and the scenario-set hash in the
+        # report identifies the exact step and page-object code anyway.
+        self.context.tracing.start(title=self.title, screenshots=False, snapshots=True, sources=False)
 
     def start(self) -> None:
         self._start()
