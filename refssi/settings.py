@@ -37,7 +37,7 @@ UNSAFE_SWITCHES = frozenset(
         "oms_no_tolerance_check",  # OMS: orders never need a tolerance-exception justification
         "oms_no_device_check",  # OMS: returns accept unknown device IDs and devices already under return
         "menu_shows_all",  # the menu lists functions the user's roles do not grant
-        "no_component_check",  # pages of functions not granted open anyway (no 403)
+        "no_component_check",  # the portal's page guard lets pages of functions not granted open (no 403)
         "no_org_scope",  # administrators see and manage other organisations' accounts
         "deactivate_keeps_access",  # a deactivated account can still sign in and keep its sessions
         "keep_mfa_on_reset",  # 'reset multi-factor authentication' changes nothing
