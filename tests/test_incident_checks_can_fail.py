@@ -61,6 +61,8 @@ def broken_run(tmp_path_factory):
             server.url,
             "--reports",
             str(reports),
+            "-n",
+            "2",
             env=server.env,
         )
     assert result.code == 1, result.stdout[-3000:]
