@@ -179,3 +179,16 @@ def run_secrets(server, t_start: float, t_end: float) -> dict[str, str]:
             t += 30
     return secrets
 
+
+
+def run_feature_on_fresh_server(feature: str, reports: Path, *args: str) -> tuple[UeptRun, dict[str, str]]:
+    """`uept run FEATURE` against a reference SSI of its own, and every secret that run could have used."""
+    import time
+
+    from refssi.launcher import EmbeddedSSI
+
+    with EmbeddedSSI() as server:
+        t0 = time.time()
+        result = run_uept("run", feature, *args, "--target", server.url, "--reports", str(reports), env=server.env)
+        secrets = run_secrets(server, t0, time.time())
+    return result, secrets

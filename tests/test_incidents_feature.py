@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
-from refssi.launcher import EmbeddedSSI
-from tests.helpers import run_secrets, run_uept, scan_for_secrets
+from tests.helpers import run_feature_on_fresh_server, scan_for_secrets
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
-    reports = tmp_path_factory.mktemp("reports")
-    with EmbeddedSSI() as server:
-        t0 = time.time()
-        result = run_uept("run", "features/incidents.feature", "-n", "2", "--target", server.url,
-                          "--reports", str(reports), env=server.env)
-        secrets = run_secrets(server, t0, time.time())
-    return result, secrets
+    return run_feature_on_fresh_server("features/incidents.feature", tmp_path_factory.mktemp("reports"), "-n", "2")
 
 
 def results(run_dir: Path) -> dict[str, dict]:
