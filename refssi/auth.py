@@ -9,6 +9,7 @@ the lockout; the session idles out; every rule is checked here, on the server.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -246,9 +247,14 @@ def check_code(ctx: Ctx, user: dict[str, Any], code: str) -> tuple[bool, str, di
             step = step if step is not None else int(now() // cfg.totp.interval)
         if step is None:
             return False, f"{invalid}. Enter the current code from your authenticator app.", {}
-        if step <= user["last_totp_timecode"] and "allow_replay" not in s.unsafe:
+        # A code already used is refused (its time step is remembered while it could still be valid);
+        # an unused code of an earlier step within the window is not, whatever was used since.
+        used = [u for u in json.loads(user["used_totp_steps"]) if u >= int(now() // cfg.totp.interval)
+                - cfg.totp.valid_window - 1]
+        if step in used and "allow_replay" not in s.unsafe:
             return False, "This code has already been used. Wait for your authenticator app to show a new code.", {}
-        store = {"last_totp_timecode": max(step, user["last_totp_timecode"])}
+        store = {"last_totp_timecode": max(step, user["last_totp_timecode"]),
+                 "used_totp_steps": json.dumps(sorted({*used, step}))}
         if setup_seed:
             store.update(mfa_method="totp", totp_seed=setup_seed)
         return True, "", store

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS sys_user (
     password_needs_reset INTEGER NOT NULL DEFAULT 0,
     mfa_method TEXT,                                -- 'totp' | 'email' | NULL (not enrolled)
     totp_seed TEXT, last_totp_timecode INTEGER NOT NULL DEFAULT -1,
+    used_totp_steps TEXT NOT NULL DEFAULT '[]',     -- time steps of codes already used, within the window
     last_login_time TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL DEFAULT 'seed',
     sys_created_on TEXT NOT NULL, sys_updated_on TEXT NOT NULL

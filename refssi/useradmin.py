@@ -364,8 +364,8 @@ def reset_password(ctx: Ctx, account: dict[str, Any]) -> Response:
 
 def reset_mfa(ctx: Ctx, account: dict[str, Any]) -> Response:
     if "keep_mfa_on_reset" not in ctx.settings.unsafe:
-        ctx.db.execute("UPDATE sys_user SET mfa_method=NULL, totp_seed=NULL, last_totp_timecode=-1, sys_updated_on=? "
-                       "WHERE sys_id=?", (glide_time(), account["sys_id"]))
+        ctx.db.execute("UPDATE sys_user SET mfa_method=NULL, totp_seed=NULL, last_totp_timecode=-1, "
+                       "used_totp_steps='[]', sys_updated_on=? WHERE sys_id=?", (glide_time(), account["sys_id"]))
         ctx.db.execute("DELETE FROM mfa_email_code WHERE user=?", (account["sys_id"],))
         end_sessions(ctx, account["sys_id"])
     log(ctx, account["sys_id"], "multi-factor authentication reset")

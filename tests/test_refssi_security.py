@@ -159,3 +159,19 @@ def test_a_setup_key_is_160_bits(fresh_server):
     key = re.search(r'id="mfa_setup_key"[^>]*>([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
     assert len(key) * 5 >= 160
     assert 'data-secret' in page  # the key and QR code are marked for masking
+
+
+def test_a_used_code_is_refused_but_an_unused_earlier_one_is_not(fresh_server):
+    """Two workers may submit the codes of two time steps in either order: only a reuse is a replay."""
+    s = fresh_server
+    sec = s.secrets["authenticator user"]
+    totp = pyotp.TOTP(sec["totp_seed"])
+    step = int(time.time() // 30)  # both codes stay within the +-1 step window for at least 30 s
+    later, earlier = totp.at((step + 1) * 30), totp.at(step * 30)
+    first, second, third = Portal(s.url), Portal(s.url), Portal(s.url)
+    first.password("alex.turner", sec["password"])
+    assert first.code(later).headers["location"] == "/sp?id=index"
+    second.password("alex.turner", sec["password"])
+    assert second.code(earlier).headers["location"] == "/sp?id=index"  # not refused: never used
+    third.password("alex.turner", sec["password"])
+    assert "already been used" in third.code(later).text
