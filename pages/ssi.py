@@ -136,9 +136,7 @@ class SSI:
     def sign_in(self, user_name: str, password: Secret, otp: OtpSource) -> None:
         """The whole ceremony: login page, password, verification code, portal home."""
         self.login.open()
-        mark = getattr(otp, "mark", None)
-        if mark:
-            mark()
+        otp.mark()
         self.login.sign_in(user_name, password)
         expect(self.mfa.code).to_be_visible()
         self.mfa.submit_code(otp.code())

@@ -48,18 +48,6 @@ SECURITY_HEADERS = {
 }
 
 
-class Forbidden(Exception):
-    """The signed-in user lacks the component (rendered as a readable 403 page)."""
-
-
-class NotValid(Exception):
-    """ServiceNow's 'not authorized or record is not valid' (404)."""
-
-
-class LoginRequired(Exception):
-    pass
-
-
 @dataclass
 class PortalPage:
     id: str

@@ -72,7 +72,7 @@ def sign_out(ssi: SSI) -> None:
 
 
 @then("I am asked to log in")
-def asked_to_log_in(ssi: SSI, page: Page) -> None:
+def asked_to_log_in(ssi: SSI) -> None:
     expect(ssi.login.user_name).to_be_visible()
     expect(ssi.login.password).to_be_visible()
     expect(ssi.home.sign_out_button).to_have_count(0)
@@ -135,5 +135,3 @@ def needs_control(control: TargetControl, what: str) -> TargetControl:
                     "(only the reference SSI has one); run this scenario by hand on the real SSI")
     return control
 
-
-URL_OF_LOGIN = re.compile(r"(id=login|login\.do)")

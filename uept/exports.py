@@ -229,16 +229,10 @@ def share_with_allure(run_dir: Path) -> int:
                 traces.append(t)
         data["traces"] = traces
         if changed:
-            write_json_atomic_text(rj, data)
+            write_json_atomic(rj, data)
     saved = 0
     for path in replaced - still_used:
         if path.is_file():
             saved += path.stat().st_size
             path.unlink()
     return saved
-
-
-def write_json_atomic_text(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)

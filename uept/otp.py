@@ -31,6 +31,9 @@ from .secrets import Secret
 
 
 class OtpSource(Protocol):
+    def mark(self) -> None:
+        """Called before the password is sent: only codes issued after this moment count."""
+
     def code(self) -> Secret: ...
 
 
@@ -59,6 +62,9 @@ class TotpSource:
             return int(self._state.read_text())
         except (FileNotFoundError, ValueError):
             return -1
+
+    def mark(self) -> None:
+        pass  # an authenticator's codes follow the clock, not the login
 
     def code(self) -> Secret:
         """A code no one has used yet, with at least `margin` seconds of validity left."""
@@ -178,6 +184,9 @@ class PromptSource:
 
     who: str
     tty: str = "/dev/tty"
+
+    def mark(self) -> None:
+        pass  # the person reads the current code when asked
 
     def code(self) -> Secret:
         try:
