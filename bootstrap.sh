@@ -6,8 +6,9 @@
 #   ./bootstrap.sh setup            set up only
 #
 # Setting up means: a virtualenv in .venv, uept and its packages in it, and a
-# Chromium (Playwright's own where it downloads, otherwise the OS package, which
-# this script installs with apt-get when it runs as root). It is quick when
+# Chromium (Playwright's own where it downloads, otherwise the OS packages chromium
+# and chromium-headless-shell, which this script installs with apt-get when it runs
+# as root). It is quick when
 # everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")"
