@@ -6,6 +6,7 @@ run keeps everything recorded up to that moment.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -23,9 +24,13 @@ from .tracing import TraceRecorder
 UEPT_ID = re.compile(r"^UEPT-[A-Z]+-\d+$")
 REQUIREMENT = re.compile(r"^(SSI-(?:FR|NFR)-\d+[a-z]?|BFD\d{2}|PM\d+)$")
 
-# The page text a screenshot shows, minus masked elements: kept beside each screenshot
-# (searchable evidence) and checked for secrets before the screenshot is kept.
-_VISIBLE_TEXT_JS = """(selectors) => {
+# What a screenshot would show. `text`: the page's visible text minus masked elements, kept
+# beside each screenshot (searchable evidence) and checked for secrets before the screenshot is
+# kept. `look`: everything else that decides the picture (the rendered document without the
+# values of hidden inputs, which never show, e.g. a per-request CSRF token, and the empty style
+# attributes an earlier screenshot leaves on inputs; viewport, scroll,
+# focus, hover, selection), so that two steps with the same text and look get the same pixels.
+_PAGE_VIEW_JS = """(selectors) => {
   const masked = (el) => selectors.some((s) => el.closest(s));
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -41,14 +46,33 @@ _VISIBLE_TEXT_JS = """(selectors) => {
     if ((el.type === 'radio' || el.type === 'checkbox') && !el.checked) continue;
     out.push(`[${el.labels && el.labels[0] ? el.labels[0].textContent.trim() : el.name}: ${el.value}]`);
   }
-  return out.join('\\n');
+  const body = document.body.cloneNode(true);
+  for (const el of body.querySelectorAll('input[type=hidden]')) el.removeAttribute('value');
+  for (const el of body.querySelectorAll('[style=""]')) el.removeAttribute('style');  // left by a screenshot
+  const where = (el) => {
+    const path = [];
+    for (; el && el.parentElement; el = el.parentElement) {
+      path.unshift(el.tagName + ':' + Array.prototype.indexOf.call(el.parentElement.children, el));
+    }
+    return path.join('/');
+  };
+  const active = document.activeElement;
+  const hovered = document.querySelectorAll(':hover');
+  const look = [
+    [...document.styleSheets].map((s) => s.href).join(' '), body.outerHTML,
+    `${innerWidth}x${innerHeight}@${scrollX},${scrollY}`,
+    where(active) + (active && active.matches(':focus-visible') ? ' focus-visible' : ''),
+    hovered.length ? where(hovered[hovered.length - 1]) : '', String(getSelection()),
+  ].join('\\n');
+  return {text: out.join('\\n'), look};
 }"""
 
 
 JPEG_QUALITY = 60  # legible text at about 40 KB for a 1280 x 800 page
 
-# Screenshots already taken in this process, by (run folder, URL, visible text): identical pages share one file.
-_SHOTS: dict[tuple[str, str, str], tuple[Path, Path]] = {}
+# Screenshots already taken in this process, by (run folder, digest of the page's text and look):
+# identical pictures share one file.
+_SHOTS: dict[tuple[str, str], tuple[Path, Path]] = {}
 
 
 class SecretExposure(AssertionError):
@@ -145,8 +169,8 @@ class ScenarioRecorder:
     def screenshot(self, page: Page, name: str) -> dict[str, Any]:
         """A masked JPEG and the visible text beside it; refused if a secret shows outside the masks."""
         try:
-            text = page.evaluate(_VISIBLE_TEXT_JS, self.mask_selectors)
-            url = page.url
+            view = page.evaluate(_PAGE_VIEW_JS, self.mask_selectors)
+            text, url = view["text"], page.url
         except Error as exc:
             return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0]}
         leaked = REGISTRY.find(text) + REGISTRY.find(url)
@@ -155,10 +179,13 @@ class ScenarioRecorder:
                 f"a secret ({', '.join(leaked)}) is visible on the page outside the masked fields; "
                 "the screenshot was not kept"
             )
-        earlier = _SHOTS.get((str(self.run_dir), url, text))
+        seen = (str(self.run_dir), hashlib.sha256(f"{text}\0{view['look']}".encode()).hexdigest())
+        earlier = _SHOTS.get(seen)
         if earlier and earlier[0].exists():
-            # The same page (address and every visible word) was already captured in this run, by this
-            # step's scenario or another one (e.g. the home page each access-control cell starts from):
+            # The same picture (every visible word and the same rendered document, scroll, focus and
+            # hover) was already captured in this run, by this step's scenario or another one (e.g. the
+            # home page each access-control cell starts from, or one role's 403 page at every address
+            # it refuses; a screenshot shows no address bar, and the step records its own URL):
             # point at that screenshot instead of storing an identical picture again.
             return {"screenshot": os.path.relpath(earlier[0], self.dir),
                     "page_text": os.path.relpath(earlier[1], self.dir), "url": url, "shared": True}
@@ -170,7 +197,7 @@ class ScenarioRecorder:
         except Error as exc:
             return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0], "url": url}
         (self.dir / f"{name}.txt").write_text(text, encoding="utf-8")
-        _SHOTS[(str(self.run_dir), url, text)] = (shot, self.dir / f"{name}.txt")
+        _SHOTS[seen] = (shot, self.dir / f"{name}.txt")
         return {"screenshot": shot.name, "page_text": f"{name}.txt", "url": url}
 
     # ---- end -------------------------------------------------------------------

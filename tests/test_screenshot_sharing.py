@@ -1,0 +1,91 @@
+"""A step's screenshot is shared only with an earlier step that showed the very same picture."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, Route, sync_playwright
+
+from uept import browser
+from uept.evidence import ScenarioRecorder
+
+STYLE = "<style>.warn{color:#c00} a:hover{background:#ff0} body{margin:0} .tall{height:3000px}</style>"
+
+
+def html(body: str, token: str = "t1") -> str:
+    return (f"<!doctype html><html><head>{STYLE}</head><body><h1>Access denied</h1>{body}"
+            f'<form><input type="hidden" name="sysparm_ck" value="{token}"><a href="#x">Home</a></form>'
+            '<div class="tall"></div></body></html>')
+
+
+PAGES = {
+    "/sp?id=fn_one": html("<p>You do not have access to this page</p>", token="first-token"),
+    "/sp?id=fn_two": html("<p>You do not have access to this page</p>", token="another-token"),
+    "/sp?id=fn_red": html('<p class="warn">You do not have access to this page</p>'),
+    "/sp?id=form": html('<label>Summary <input name="summary"></label>'),
+}
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[Page]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(**browser.resolve().launch_args())
+        context = b.new_context(viewport={"width": 800, "height": 600})
+
+        def serve(route: Route) -> None:
+            path = route.request.url.removeprefix("http://ssi.test")
+            route.fulfill(status=200, content_type="text/html", body=PAGES[path])
+
+        context.route("http://ssi.test/**", serve)
+        yield context.new_page()
+        b.close()
+
+
+def recorder(run_dir: Path, key: str) -> ScenarioRecorder:
+    return ScenarioRecorder(run_dir, key, {"name": key}, ["input[type=password]"])
+
+
+def shot(page: Page, rec: ScenarioRecorder, path: str, name: str) -> dict:
+    if not page.url.endswith(path):
+        page.goto("http://ssi.test" + path)
+    return rec.screenshot(page, name)
+
+
+def test_the_same_picture_at_another_address_or_with_another_hidden_token_is_shared(page: Page,
+                                                                                   tmp_path: Path) -> None:
+    first, second = recorder(tmp_path, "A"), recorder(tmp_path, "B")
+    one = shot(page, first, "/sp?id=fn_one", "step-01")
+    assert "shared" not in one and (first.dir / one["screenshot"]).is_file()
+    two = shot(page, second, "/sp?id=fn_two", "step-01")
+    assert two.get("shared") is True
+    assert (second.dir / two["screenshot"]).resolve() == (first.dir / one["screenshot"]).resolve()
+    assert two["url"].endswith("/sp?id=fn_two")  # the step keeps its own address
+    assert not (second.dir / "step-01.jpg").exists()
+
+
+def test_a_page_that_looks_different_gets_its_own_screenshot(page: Page, tmp_path: Path) -> None:
+    rec = recorder(tmp_path, "C")
+    base = shot(page, rec, "/sp?id=fn_one", "step-01")
+    assert "shared" not in base
+    # the same words in another colour
+    assert "shared" not in shot(page, rec, "/sp?id=fn_red", "step-02")
+    # the same form with the focus in a field, then with a typed value
+    page.goto("http://ssi.test/sp?id=form")
+    before = rec.screenshot(page, "step-03")
+    page.get_by_label("Summary").focus()
+    focused = rec.screenshot(page, "step-04")
+    page.get_by_label("Summary").fill("Meter offline")
+    typed = rec.screenshot(page, "step-05")
+    assert "shared" not in before and "shared" not in focused and "shared" not in typed
+    # the same page scrolled
+    page.goto("http://ssi.test/sp?id=fn_one")
+    page.mouse.wheel(0, 400)
+    page.wait_for_function("window.scrollY > 0")
+    assert "shared" not in rec.screenshot(page, "step-06")
+    # the same page with the pointer over a link (its :hover style shows)
+    page.goto("http://ssi.test/sp?id=fn_one")
+    page.get_by_role("link", name="Home").hover()
+    assert "shared" not in rec.screenshot(page, "step-07")
+    assert len(list(rec.dir.glob("step-*.jpg"))) == 7
