@@ -11,9 +11,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pytest_bdd import parsers, scenarios, then, when
 
 from fixtures.actors import Actor
+from fixtures.target import load_target
 from pages import SSI
 from steps.common import expect_function_offered, expect_function_withheld
-from uept import access_matrix, config
+from uept import access_matrix
 from uept.errors import UsageError
 from uept.plugin import RUN_DIR_KEY, active_config
 from uept.profile import load_profile
@@ -24,13 +25,10 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "features" / "access_control
 def generated_feature() -> Path:
     """Fill the template's Examples from the target's role matrix, into the run's evidence folder."""
     cfg = active_config()
+    _, resolved = load_target(cfg)
+    out_dir = (cfg.stash[RUN_DIR_KEY] / "features").resolve() if cfg is not None \
+        else Path(tempfile.mkdtemp(prefix="uept-features-"))
     try:
-        if cfg is not None:
-            _, resolved = config.load(cfg.getoption("--uept-config"), cfg.getoption("--uept-target"))
-            out_dir = (cfg.stash[RUN_DIR_KEY] / "features").resolve()
-        else:  # imported outside a pytest run
-            _, resolved = config.load()
-            out_dir = Path(tempfile.mkdtemp(prefix="uept-features-"))
         matrix = load_profile(resolved.target.profile).role_matrix
         return access_matrix.write_generated(TEMPLATE, out_dir, matrix, resolved.target.personas)
     except UsageError as exc:

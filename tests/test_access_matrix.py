@@ -101,3 +101,36 @@ def test_a_matrix_naming_an_unknown_role_is_refused():
     data["components"][0]["allowed_roles"].append("ZZ")
     with pytest.raises(ValueError, match="unknown role"):
         RoleMatrix.model_validate(data)
+
+
+# ---------------------------------------------------------------- which worker runs which cells
+def loads(groups: dict[str, list[int]], workers: int) -> list[int]:
+    """The rows each worker ends with under pytest-xdist's loadgroup: groups largest first, the next
+    group to whichever worker has the fewest rows so far (all rows take the same time)."""
+    load = [0] * workers
+    for members in sorted(groups.values(), key=len, reverse=True):
+        load[load.index(min(load))] += len(members)
+    return load
+
+
+def test_persona_groups_balance_two_workers_with_one_more_login():
+    from fixtures.actors import persona_groups
+
+    rows = {f"P{i}": list(range(i * 100, i * 100 + 23)) for i in range(11)}  # 11 personas x 23 rows
+    whole = persona_groups(rows, 1, lambda _p: 2)
+    assert sorted(whole) == sorted(f"persona-{p}" for p in rows)  # one worker: one group per persona
+    groups = persona_groups(rows, 2, lambda _p: 2)
+    assert len(groups) == 12  # 12 logins in all (bound: 11 personas x 2 workers)
+    assert sorted(r for members in groups.values() for r in members) == sorted(r for m in rows.values() for r in m)
+    assert loads(groups, 2) == [127, 126]
+    assert loads(whole, 2) == [138, 115]  # what whole groups would give
+
+
+def test_persona_groups_never_split_a_persona_whose_logins_would_wait():
+    from fixtures.actors import persona_groups
+
+    rows = {f"P{i}": list(range(i * 100, i * 100 + 23)) for i in range(11)}
+    groups = persona_groups(rows, 2, lambda _p: 1)  # e.g. a server without a step of tolerance
+    assert sorted(groups) == sorted(f"persona-{p}" for p in rows)
+    assert persona_groups({"A": [1, 2], "B": [3, 4], "C": [5]}, 2, lambda _p: 2) == {
+        "persona-A": [1, 2], "persona-B": [3, 4], "persona-C": [5]}  # a one-row persona stays whole
