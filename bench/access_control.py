@@ -8,8 +8,9 @@ reference SSI, with full evidence, and prints:
   - MFA logins performed, from reports/<run>/metrics/logins-*.json
     (target: <= personas x workers);
   - where the time goes: start-up, scenario steps, evidence per scenario (screenshots and
-    trace parts), the busiest worker; the CPU seconds uept used and the machine's load, so
-    a figure taken on a shared machine can be read for what it is.
+    trace parts), the busiest worker; the CPU seconds of the run by part (Chromium, the
+    Playwright driver, pytest, the reference SSI) and the machine's load, so a figure taken
+    on a shared machine can be read for what it is.
 """
 
 from __future__ import annotations
@@ -18,15 +19,14 @@ import argparse
 import json
 import os
 import re
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.measure import run_metrics, run_sampled  # noqa: E402
 
 
 def ts(s: str) -> float:
@@ -38,24 +38,16 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
 
-    load_before = os.getloadavg()
-    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "uept.cli", "run", "features/access_control.feature",
-                           "-n", str(args.workers)], cwd=ROOT, capture_output=True, text=True)
-    wall = time.monotonic() - t0
-    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    load_after = os.getloadavg()
-    m = re.search(r"^Evidence: (.+?)/  ", proc.stdout, re.M)
+    proc = run_sampled([sys.executable, "-m", "uept.cli", "run", "features/access_control.feature",
+                        "-n", str(args.workers)], ROOT)
+    m = re.search(r"^Evidence: (.+?)/  ", proc.output, re.M)
     if not m:
-        print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
+        print(proc.output[-3000:])
         print("bench: the run produced no evidence folder", file=sys.stderr)
         return 2
     run = Path(m.group(1))
     results = [json.loads(p.read_text()) for p in (run / "scenarios").glob("*/result.json")]
-    logins = [json.loads(p.read_text()) for p in (run / "metrics").glob("logins-*.json")]
-    personas = {p for entry in logins for p in entry["personas"]}
-    total_logins = sum(entry["mfa_logins"] for entry in logins)
+    metrics = run_metrics(run)
     info = json.loads((run / "run.json").read_text())
     passed = sum(r["status"] == "passed" for r in results)
     cells = sum(r["uept_id"] in ("UEPT-ACCESS-01", "UEPT-ACCESS-02") for r in results)
@@ -67,23 +59,25 @@ def main() -> int:
     for r in results:
         workers.setdefault(r["worker"], []).append(r)
     busiest = max(workers.values(), key=len)
-    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    cpu = proc.cpu_total
 
-    print(f"access_control feature on {args.workers} workers: {wall:.1f} s wall "
+    print(f"access_control feature on {args.workers} workers: {proc.wall:.1f} s wall "
           f"(target < 60 s), exit {proc.returncode}")
     print(f"  scenarios: {len(results)} ({cells} role x component cells, {len(results) - cells} profile checks), "
           f"{passed} passed")
-    print(f"  MFA logins: {total_logins} for {len(personas)} personas "
-          f"(bound: personas x workers = {len(personas) * args.workers})")
+    print(f"  MFA logins: {metrics.mfa_logins} for {len(metrics.personas)} personas "
+          f"(bound: personas x workers = {len(metrics.personas) * args.workers}); "
+          f"{metrics.totp_wait:.1f} s spent waiting for a fresh authenticator code")
     print(f"  start-up before the first scenario: {first_start - ts(info['started']):.1f} s "
           "(reference SSI, workers, Chromium, collection)")
     print(f"  per scenario: {statistics.mean(r['duration'] for r in results):.2f} s mean, of which steps "
           f"{statistics.mean(step_time):.2f} s and evidence (screenshots, trace) {statistics.mean(evidence):.2f} s")
     print("  per worker: " + ", ".join(f"{w} {len(rs)} scenarios" for w, rs in sorted(workers.items()))
-          + f" (the busiest ran {len(busiest)}: each persona's cells stay on one worker)")
-    print(f"  CPU used by uept and its children: {cpu:.0f} s (= {cpu / args.workers:.0f} s on "
-          f"{args.workers} otherwise idle cores)")
-    print(f"  machine load average: {load_before[0]:.1f} before, {load_after[0]:.1f} after, on {os.cpu_count()} CPUs")
+          + f" (the busiest ran {len(busiest)}; a persona's cells stay on one worker, but for the personas"
+          " left over after an even share, split in parts)")
+    print(f"  {proc.cpu_line()}")
+    print(f"  = {cpu / (os.cpu_count() or 1):.0f} s of wall time at the least on {os.cpu_count()} CPUs")
+    print(f"  machine load average: {proc.load[0]:.1f} before, {proc.load[1]:.1f} after, on {os.cpu_count()} CPUs")
     print(f"  evidence: {run}")
     return 0 if proc.returncode == 0 else 1
 
