@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from pages import SSI
 from steps.common import expect_function_offered, expect_function_withheld
 from uept import access_matrix
 from uept.errors import UsageError
+from uept.features import register_generated
 from uept.plugin import RUN_DIR_KEY, active_config
 from uept.profile import load_profile
 
@@ -23,16 +25,23 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "features" / "access_control
 
 
 def generated_feature() -> Path:
-    """Fill the template's Examples from the target's role matrix, into the run's evidence folder."""
+    """Fill the template's Examples from the target's role matrix. pytest-bdd runs the result from
+    .uept/generated/ under the suite (Allure's plugin needs features inside the suite's root, and the
+    run's folder may be anywhere: UEPT_REPORTS_DIR); a copy is kept in the run's evidence folder."""
     cfg = active_config()
     _, resolved = load_target(cfg)
-    out_dir = (cfg.stash[RUN_DIR_KEY] / "features").resolve() if cfg is not None \
-        else Path(tempfile.mkdtemp(prefix="uept-features-"))
     try:
-        matrix = load_profile(resolved.target.profile).role_matrix
-        return access_matrix.write_generated(TEMPLATE, out_dir, matrix, resolved.target.personas)
+        text = access_matrix.generate(TEMPLATE, load_profile(resolved.target.profile).role_matrix,
+                                      resolved.target.personas)
     except UsageError as exc:
         raise pytest.UsageError(exc.line()) from None
+    if cfg is None:  # imported outside a pytest run
+        return access_matrix.write_feature(text, Path(tempfile.mkdtemp(prefix="uept-features-")), TEMPLATE.name)
+    access_matrix.write_feature(text, cfg.stash[RUN_DIR_KEY] / "features", TEMPLATE.name)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    runnable = access_matrix.write_feature(text, Path(cfg.rootpath) / ".uept" / "generated" / digest, TEMPLATE.name)
+    register_generated(runnable, TEMPLATE)
+    return runnable
 
 
 scenarios(str(generated_feature()))

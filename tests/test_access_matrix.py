@@ -134,3 +134,27 @@ def test_persona_groups_never_split_a_persona_whose_logins_would_wait():
     assert sorted(groups) == sorted(f"persona-{p}" for p in rows)
     assert persona_groups({"A": [1, 2], "B": [3, 4], "C": [5]}, 2, lambda _p: 2) == {
         "persona-A": [1, 2], "persona-B": [3, 4], "persona-C": [5]}  # a one-row persona stays whole
+
+
+# ---------------------------------------------------------------- the generated feature in a real run
+@pytest.mark.slow
+def test_the_generated_feature_runs_with_the_evidence_folder_outside_the_suite(tmp_path):
+    """UEPT_REPORTS_DIR / --reports may point anywhere: Allure's pytest-bdd plugin needs the feature it
+    runs inside the suite, so the generated feature runs from .uept/generated/, with a copy in the evidence."""
+    import json
+    import re
+
+    from tests.helpers import run_uept
+
+    reports = tmp_path / "evidence"
+    run = run_uept("run", "features/access_control.feature", "--tags", "@UEPT-ACCESS-03", "--reports", str(reports))
+    assert run.code == 0, run.stdout[-3000:]
+    assert run.run_dir.is_relative_to(reports)
+    results = [json.loads(p.read_text()) for p in run.run_dir.glob("scenarios/*/result.json")]
+    assert len(results) == 11 and {r["status"] for r in results} == {"passed"}
+    assert {r["feature"]["file"] for r in results} == {"features/access_control.feature"}  # as the scenario set
+    copy = (run.run_dir / "features" / "access_control.feature").read_text()
+    assert re.search(r"\|\s*AA user\s*\|\s*All Access\s*\|", copy), "the evidence lacks the generated rows"
+    cucumber = json.loads((run.run_dir / "cucumber.json").read_text())
+    assert [f["uri"] for f in cucumber] == ["features/access_control.feature"]
+    assert {"@BFD14", "@UEPT-ACCESS"} <= {t["name"] for t in cucumber[0]["tags"]}  # found in the scenario set

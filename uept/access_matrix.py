@@ -3,10 +3,11 @@
 features/access_control.feature is a template: real Gherkin whose Scenario Outlines carry
 Examples tables with a header only, each announced by a comment `# uept:generate <kind>`.
 When the suite is collected, the rows are generated from the role matrix of the target
-profile in use (uept/profiles/role_matrix.yaml for the reference SSI) and the completed
-feature is written into the run's evidence folder (reports/<run-id>/features/), which is
-the file pytest-bdd runs. So changing the matrix changes the scenarios and nothing else,
-and the evidence keeps exactly the cells that were tested.
+profile in use (uept/profiles/role_matrix.yaml for the reference SSI). pytest-bdd runs the
+completed feature from a folder under the suite (.uept/generated/<digest of its text>/:
+Allure's pytest-bdd plugin needs every feature file inside the suite's root), and a copy goes
+into the run's evidence folder (reports/<run-id>/features/). So changing the matrix changes
+the scenarios and nothing else, and the evidence keeps exactly the cells that were tested.
 
 Kinds of rows:
   granted    | persona | function | role |  every cell the matrix allows
@@ -159,17 +160,26 @@ def render(template: str, matrix: RoleMatrix, personas: dict[str, Persona]) -> s
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def write_generated(template_path: Path, out_dir: Path, matrix: RoleMatrix, personas: dict[str, Persona]) -> Path:
-    """Write the completed feature into out_dir (atomically: parallel workers write the same text)."""
+def generate(template_path: Path, matrix: RoleMatrix, personas: dict[str, Persona]) -> str:
+    """The completed feature's text."""
     try:
         template = template_path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read the feature template {template_path} ({exc.strerror})",
                          "restore features/access_control.feature") from None
-    text = render(template, matrix, personas)
+    return render(template, matrix, personas)
+
+
+def write_feature(text: str, out_dir: Path, name: str) -> Path:
+    """Write a feature file atomically (parallel workers write the same text)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / template_path.name
-    tmp = out_dir / f".{template_path.name}.{os.getpid()}.tmp"
+    target = out_dir / name
+    tmp = out_dir / f".{name}.{os.getpid()}.tmp"
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
     return target
+
+
+def write_generated(template_path: Path, out_dir: Path, matrix: RoleMatrix, personas: dict[str, Persona]) -> Path:
+    """Write the completed feature into out_dir."""
+    return write_feature(generate(template_path, matrix, personas), out_dir, template_path.name)

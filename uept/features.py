@@ -14,6 +14,19 @@ from .errors import UsageError
 
 TAG_LINE = re.compile(r"^\s*(@\S+(?:\s+@\S+)*)\s*(#.*)?$")
 
+# Feature files made at collection from another one (the access-control template with its
+# Examples filled in): results and reports name the source, which the scenario set lists.
+_SOURCES: dict[str, Path] = {}
+
+
+def register_generated(generated: Path, source: Path) -> None:
+    _SOURCES[str(Path(generated).resolve())] = Path(source)
+
+
+def source_of(path: str | Path) -> Path:
+    """The feature file a scenario comes from: the template of a generated feature, else itself."""
+    return _SOURCES.get(str(Path(path).resolve()), Path(path))
+
 
 @dataclass(frozen=True)
 class ScenarioInfo:

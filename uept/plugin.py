@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from .evidence import ScenarioRecorder, requirement_ids, uept_id, write_json_atomic
-from .features import all_tags_in
+from .features import all_tags_in, source_of
 from .secrets import REGISTRY, install_log_redaction
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
@@ -106,6 +106,11 @@ class EvidenceHolder:
         return path
 
 
+def feature_file(filename: str, config: pytest.Config) -> str:
+    """The feature file as the scenario set names it (relative to the suite; a template, not its generated copy)."""
+    return os.path.relpath(source_of(filename), config.rootpath)
+
+
 def scenario_key(tags: set[str], nodeid: str) -> str:
     base = uept_id(tags) or re.sub(r"[^A-Za-z0-9]+", "-", nodeid.split("::")[-1]).strip("-")[:60]
     param = re.search(r"\[(.+)\](?:@[^\[\]]*)?$", nodeid)  # '@group' is pytest-xdist's loadgroup suffix
@@ -127,7 +132,7 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     meta = {
         "uept_id": uept_id(tags),
         "name": scenario.name,
-        "feature": {"name": feature.name, "file": os.path.relpath(feature.filename, request.config.rootpath)},
+        "feature": {"name": feature.name, "file": feature_file(feature.filename, request.config)},
         "tags": sorted(tags),
         "requirements": requirement_ids(tags),
         "nodeid": request.node.nodeid,
@@ -231,7 +236,7 @@ def _record_setup_error(item: pytest.Item, report: pytest.TestReport) -> None:
     example = dict(item.callspec.params.get("_pytest_bdd_example", {})) if hasattr(item, "callspec") else {}
     meta = {
         "uept_id": uept_id(tags), "name": template.name,
-        "feature": {"name": feature.name, "file": os.path.relpath(feature.filename, item.config.rootpath)},
+        "feature": {"name": feature.name, "file": feature_file(feature.filename, item.config)},
         "tags": sorted(tags), "requirements": requirement_ids(tags), "nodeid": item.nodeid,
         "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"), "example": example,
         "browser": {"name": None, "version": None},
