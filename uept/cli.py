@@ -379,7 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     br = sub.add_parser("browser", help="show which Chromium uept uses; --install gets one")
     br.add_argument("--install", action="store_true",
-                    help="install Playwright's Chromium, or the OS package when that download fails")
+                    help="install Playwright's Chromium, or the OS packages (chromium, chromium-headless-shell) "
+                         "when that download fails")
     br.set_defaults(func=cmd_browser)
 
     from .packcli import add_commands
