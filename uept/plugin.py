@@ -62,6 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger("uept").setLevel(logging.INFO)
     from playwright.sync_api import expect
 
+    from .pwfix import install
+
+    install()  # a browser that dies mid-call fails the scenario instead of hanging the run
     expect.set_options(timeout=10_000)
 
 

@@ -153,6 +153,9 @@ class PdfPrinter:
             from playwright.sync_api import sync_playwright
 
             from . import browser
+            from .pwfix import install
+
+            install()
 
             with sync_playwright() as p:
                 own = Path(p.chromium.executable_path).is_file() and not os.environ.get("UEPT_CHROMIUM")
