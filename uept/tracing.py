@@ -10,17 +10,22 @@ carries the login POST made between chunks.) A scenario's trace is therefore one
 or more parts: trace-01.zip, trace-02.zip...
 
 Page objects wrap credential entry in `with private(page): ...`; they need not
-know whether anything is being traced.
+know whether anything is being traced. An error raised inside it is cleaned as well:
+Playwright's messages end with a call log that repeats every typed value (`- fill("...")`),
+and pytest would copy a failed fill's password into the console, JUnit XML and Allure.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
 from playwright.sync_api import BrowserContext, Error, Page
+
+from .secrets import REGISTRY
 
 _RECORDERS: WeakKeyDictionary[BrowserContext, TraceRecorder] = WeakKeyDictionary()
 
@@ -99,14 +104,31 @@ def recorder_for(context: BrowserContext) -> TraceRecorder | None:
     return _RECORDERS.get(context)
 
 
+# The values of typing actions in Playwright's call logs: fill("..."), type("..."), press_sequentially("...").
+_TYPED = re.compile(r'\b(fill|type|press_sequentially|pressSequentially)\((["\']).*?\2\)')
+
+
+def without_typed_values(text: str) -> str:
+    return REGISTRY.redact(_TYPED.sub(lambda m: f"{m.group(1)}(<typed value withheld>)", text))
+
+
 @contextmanager
 def private(page: Page) -> Iterator[None]:
-    """Keep what happens inside out of the trace (typing a password or a code)."""
+    """Keep what happens inside out of the trace (typing a password or a code), and out of errors."""
     rec = recorder_for(page.context)
     if rec:
         rec.pause()
     try:
         yield
+    except (Error, AssertionError) as exc:
+        clean = without_typed_values(str(exc))
+        if clean == str(exc):
+            raise
+        try:
+            cleaned = type(exc)(clean)
+        except Exception:
+            cleaned = Error(clean)
+        raise cleaned from None  # not chained: the original message holds the value
     finally:
         if rec:
             rec.resume_if_clean(page)
