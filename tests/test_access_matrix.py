@@ -31,7 +31,8 @@ def examples(path: Path) -> dict[str, list[dict[str, str]]]:
 
 def generate(tmp_path: Path, matrix: RoleMatrix, personas: dict[str, Persona] | None = None) -> dict:
     personas = personas if personas is not None else reference_target().personas
-    return examples(access_matrix.write_generated(TEMPLATE, tmp_path, matrix, personas))
+    return examples(access_matrix.write_feature(access_matrix.generate(TEMPLATE, matrix, personas), tmp_path,
+                                                TEMPLATE.name))
 
 
 def test_the_reference_matrix_gives_one_scenario_per_cell(tmp_path):
@@ -93,7 +94,7 @@ def test_a_template_table_with_the_wrong_columns_is_refused(tmp_path):
     bad = tmp_path / "access_control.feature"
     bad.write_text(TEMPLATE.read_text().replace("| persona | function | role |", "| who | what |", 1))
     with pytest.raises(UsageError, match="must have the columns persona | function | role"):
-        access_matrix.write_generated(bad, tmp_path / "out", load_profile().role_matrix, reference_target().personas)
+        access_matrix.generate(bad, load_profile().role_matrix, reference_target().personas)
 
 
 def test_a_matrix_naming_an_unknown_role_is_refused():

@@ -179,7 +179,3 @@ def write_feature(text: str, out_dir: Path, name: str) -> Path:
     os.replace(tmp, target)
     return target
 
-
-def write_generated(template_path: Path, out_dir: Path, matrix: RoleMatrix, personas: dict[str, Persona]) -> Path:
-    """Write the completed feature into out_dir."""
-    return write_feature(generate(template_path, matrix, personas), out_dir, template_path.name)

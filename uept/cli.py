@@ -194,7 +194,7 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
         cmd += ["--headed"]
     if args.slowmo:
         cmd += ["--slowmo", str(args.slowmo)]
-    log = open(run_dir / "pytest.log", "w", encoding="utf-8")
+    log = open(run_dir / "pytest.log", "w", encoding="utf-8", buffering=1)  # line by line: kept if uept is killed
     # pytest runs in its own session, so a terminal's Ctrl-C reaches it once, through uept, and
     # pytest-xdist workers and the browsers are stopped by pytest, not killed mid-write.
     proc = subprocess.Popen(cmd, cwd=suite, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -221,6 +221,7 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
         for line in proc.stdout:
             clean = REGISTRY.redact(line)
             sys.stdout.write(clean)
+            sys.stdout.flush()  # progress reaches a CI log as it happens
             log.write(clean)
         return proc.wait()
     finally:
