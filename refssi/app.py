@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import auth, components, incidents, mail, oms, oms_api, operator, pages, table_api, useradmin  # noqa: F401 - modules register their pages
+from . import auth, components, incidents, mail, oms, oms_api, operator, pages, sso, table_api, useradmin  # noqa: F401 - modules register their pages
 from .db import Database, glide_time, new_sys_id
+from .entra import HostDispatch, create_entra_app
 from .security import hash_password
 from .seed import Seed, load_seed
 from .settings import Settings
@@ -38,11 +39,17 @@ def seed_database(db: Database, settings: Settings, seed: Seed | None = None) ->
         for p in seed.personas:
             uid = new_sys_id()
             mfa = None if p.mfa == "none" else p.mfa
+            totp_seed = settings.secrets[p.persona].get("totp_seed")
+            if p.identity == "entra":  # the directory holds the password and the authenticator; the SSI neither
+                c.execute("INSERT INTO entra_user (upn, display_name, password, totp_seed) VALUES (?,?,?,?)",
+                          (p.user_name, f"{p.first_name} {p.last_name}".strip(), hashes[p.persona], totp_seed))
+            local = p.identity == "local"
             c.execute(
                 "INSERT INTO sys_user (sys_id, user_name, first_name, last_name, email, phone, company, user_password,"
                 " mfa_method, totp_seed, source, sys_created_on, sys_updated_on) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (uid, p.user_name, p.first_name, p.last_name, p.email, p.phone, companies[p.organisation],
-                 hashes[p.persona], mfa, settings.secrets[p.persona].get("totp_seed"), "seed", stamp, stamp),
+                 hashes[p.persona] if local else "!", mfa if local else None, totp_seed if local else None,
+                 "seed" if local else "entra", stamp, stamp),
             )
             c.executemany("INSERT INTO sys_user_has_role VALUES (?,?)", [(uid, r) for r in p.roles])
             c.executemany("INSERT INTO sys_user_org VALUES (?,?)",
@@ -60,7 +67,8 @@ def seed_database(db: Database, settings: Settings, seed: Seed | None = None) ->
                           [(uid, u) for u in seed.organisation(m.organisation).user_ids])
 
 
-def create_app(settings: Settings, *, on_ready=None) -> FastAPI:
+def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
+    """The SSI, and Microsoft Entra ID under its own host name (refssi/entra.py)."""
     db = Database(settings.db_path)
     sink = mail.MailSink(db)
     settings = replace(settings, smtp_port=sink.start())
@@ -83,8 +91,8 @@ def create_app(settings: Settings, *, on_ready=None) -> FastAPI:
     app.state.db = db
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     assert oms_api  # registers the OMS tables on the Table API
-    for router in (auth.router, pages.router, operator.router, mail.api, oms.operator_router, incidents.router,
-                   table_api.router):
+    for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms.operator_router,
+                   incidents.router, table_api.router):
         app.include_router(router)
     components.register_component_pages(settings.profile)  # after every module registered its pages
 
@@ -102,4 +110,4 @@ def create_app(settings: Settings, *, on_ready=None) -> FastAPI:
             csrf="", flashes=[], unsafe=sorted(settings.unsafe), portal=settings.profile.portal.suffix)
         return HTMLResponse(html, status_code=exc.status_code)
 
-    return app
+    return HostDispatch(app, create_entra_app(settings, db), settings.entra_host)

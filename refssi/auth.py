@@ -134,7 +134,10 @@ def login_form_post(ctx: Ctx, template: str) -> Response:
         return ctx.json({"status": "mfa_code_required", "redirect_url": value}) if wants_json else ctx.redirect(value)
     if wants_json:
         return ctx.json({"status": "error", "message": value})
-    return ctx.render(template, status=200, title="Log in", error=value, user_name=ctx.form.get("user_name", ""))
+    from .sso import external_login_url
+
+    return ctx.render(template, status=200, title="Log in", error=value, user_name=ctx.form.get("user_name", ""),
+                      external_login=external_login_url(ctx))
 
 
 def csrf_failure(ctx: Ctx) -> Response:
@@ -161,7 +164,9 @@ def portal_login(ctx: Ctx) -> Response:
         return login_form_post(ctx, "login.html")
     if ctx.signed_in:
         return ctx.redirect(ctx.portal_url(ctx.profile.portal.home_page))
-    return ctx.render("login.html", title="Log in")
+    from .sso import external_login_url
+
+    return ctx.render("login.html", title="Log in", external_login=external_login_url(ctx))
 
 
 # ---------------------------------------------------------------- MFA stage

@@ -36,6 +36,7 @@ class SeedPersona(BaseModel):
     organisation: str = "NPS"
     roles: list[str]
     mfa: Literal["totp", "email", "none"]
+    identity: Literal["local", "entra"] = "local"
     description: str = ""
 
     def model_post_init(self, _ctx: object) -> None:

@@ -41,8 +41,19 @@ UNSAFE_SWITCHES = frozenset(
         "no_org_scope",  # administrators see and manage other organisations' accounts
         "deactivate_keeps_access",  # a deactivated account can still sign in and keep its sessions
         "keep_mfa_on_reset",  # 'reset multi-factor authentication' changes nothing
+        "entra_skip_code_check",  # Entra: any authenticator code is accepted
+        "entra_skip_password_check",  # Entra: any password is accepted
+        "sso_skip_signature_check",  # the SSI accepts a SAML response whatever signed it
+        "sso_allow_replay",  # the SSI accepts the same SAML response more than once
     }
 )
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(name, allowed[0])
+    if value not in allowed:
+        raise ValueError(f"{name}={value}: use one of {', '.join(allowed)}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,10 @@ class Settings:
     email_code_validity_seconds: int = 300
     public_url: str = ""
     bulk_incidents: int = 0  # seed this many generated incidents at start (benchmarks)
+    # Microsoft Entra ID, imitated by the same server under another host name (another origin, as
+    # login.microsoftonline.com is): browsers resolve every *.localhost name to this machine.
+    entra_host: str = "login.microsoftonline.localhost"
+    entra_ui: str = "legacy"  # 'legacy': the element ids public automation knows; 'new': data-testid hooks
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -87,6 +102,8 @@ class Settings:
             lockout_threshold=num("REFSSI_LOCKOUT_THRESHOLD", prof.session.lockout_threshold),
             lockout_seconds=num("REFSSI_LOCKOUT_SECONDS", prof.session.lockout_seconds),
             bulk_incidents=num("REFSSI_BULK_INCIDENTS", 0),
+            entra_host=os.environ.get("REFSSI_ENTRA_HOST", "login.microsoftonline.localhost").lower(),
+            entra_ui=_choice("REFSSI_ENTRA_UI", ("legacy", "new")),
             email_code_validity_seconds=num(
                 "REFSSI_EMAIL_CODE_VALIDITY_SECONDS", prof.mfa.email_code.validity_seconds
             ),

@@ -70,9 +70,9 @@ class Portal:
 
     _totp: dict[tuple[str, str], object] = {}
 
-    def fresh_code(self, user: str, seed: str) -> str:
-        """A code never used for this user on this server: the harness's own TotpSource (the server
-        refuses a replayed code, and tests log the same personas in more than once)."""
+    def totp_source(self, user: str, seed: str):
+        """The one TotpSource of this test process for a user of this server: codes it gives are never
+        used twice (the server refuses a replayed code, and tests log the same personas in more than once)."""
         import tempfile
 
         from uept.otp import TotpSource
@@ -83,7 +83,10 @@ class Portal:
             Portal._totp[key] = TotpSource(Secret(seed, f"seed of {user}"), account="|".join(key),
                                            state_dir=Path(tempfile.gettempdir()) / f"uept-tests-totp-{os.getpid()}",
                                            lookahead=1, margin=2)
-        return Portal._totp[key].code().reveal()
+        return Portal._totp[key]
+
+    def fresh_code(self, user: str, seed: str) -> str:
+        return self.totp_source(user, seed).code().reveal()
 
     def login(self, user: str, password: str, seed: str) -> httpx.Response:
         r = self.password(user, password)
@@ -163,7 +166,8 @@ def run_secrets(server, t_start: float, t_end: float) -> dict[str, str]:
             secrets[values["totp_seed"]] = f"seed of {persona}"
     db = sqlite3.connect(f"file:{server.workdir / 'refssi.sqlite3'}?mode=ro", uri=True)
     try:
-        rows = db.execute("SELECT user_name, totp_seed FROM sys_user WHERE totp_seed IS NOT NULL")
+        rows = db.execute("SELECT user_name, totp_seed FROM sys_user WHERE totp_seed IS NOT NULL UNION ALL "
+                          "SELECT upn, totp_seed FROM entra_user WHERE totp_seed IS NOT NULL")  # Entra's directory
         seeds = {seed: user for user, seed in rows}
         for body, to in db.execute("SELECT body, recipients FROM sys_email"):
             for code in re.findall(r"\b(\d{6})\b", body):

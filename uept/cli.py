@@ -304,6 +304,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         with os.fdopen(fd, "w") as f:
             f.writelines(f"{k}={json.dumps(v)}\n" for k, v in values.items())
         say(f"Reference SSI running at {url}  (portal: {url}/sp, classic login: {url}/login.do)")
+        entra = url.replace(args.host, os.environ.get("REFSSI_ENTRA_HOST", "login.microsoftonline.localhost"), 1)
+        say(f"Microsoft Entra ID sign-in (imitated): {entra} for browsers on this machine "
+            "(the portal login page's 'Use external login')")
         if args.incidents:
             from refssi.bulk import STATS
 
@@ -312,6 +315,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         say("Demo personas (organisation: user name, Job Type Roles, second factor):")
         for p in load_seed().personas:
             mfa = {"totp": "authenticator app", "email": "emailed code", "none": "sets up MFA at first login"}[p.mfa]
+            if p.identity == "entra":
+                mfa = f"signs in at Microsoft Entra ID ({mfa})"
             line = f"  {p.persona:<26} {p.organisation}: {p.user_name:<12} {','.join(p.roles):<4} {mfa}"
             if args.show_secrets:
                 names = persona_env_names(p.persona)

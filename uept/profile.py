@@ -65,6 +65,19 @@ class Mfa(_Strict):
     email_code_pattern: str = r"\b(\d{6})\b"
 
 
+class Sso(_Strict):
+    """Federated sign-in: ServiceNow's SAML 2 single sign-on with Microsoft Entra ID as the identity
+    provider, where the Party's users sign in (password and MFA) instead of at ServiceNow's own
+    login. Whether DCC federates SEC Party users this way, as members or as guests, is VERIFY."""
+
+    enabled: bool = True
+    glide_sso_id: str = Field("f2b2c6b0db1a3300e8a5f3a0ba9619c1", pattern=r"^[0-9a-f]{32}$")  # the IdP record
+    tenant: str = "7c0d3f6e-5a24-4a8e-9f1b-2d6c8e4a9b10"  # the Entra tenant (directory) id
+    idp_name: str = "Microsoft Entra ID"
+    lockout_threshold: int = Field(10, gt=0)  # Entra smart lockout: failed sign-ins before a lockout
+    lockout_seconds: int = Field(60, gt=0)
+
+
 class Evidence(_Strict):
     mask_selectors: list[str] = ["input[type=password]", "input[name=txtResponse]"]
 
@@ -391,6 +404,7 @@ class Profile(_Strict):
     portal: Portal = Portal()
     session: Session = Session()
     mfa: Mfa = Mfa()
+    sso: Sso = Sso()
     labels: dict[str, dict[str, str]]
     evidence: Evidence = Evidence()
     role_matrix: RoleMatrix

@@ -1,0 +1,127 @@
+"""Single sign-on through Microsoft Entra ID, as ServiceNow's SAML 2 plugin does it (the service provider).
+
+The portal login page links to /login_with_sso.do?glide_sso_id=<the IdP record>. The SSI sends the
+browser to the identity provider with a signed request (SAMLRequest) and the page to come back to
+(RelayState). The identity provider signs the user in (the password and the second factor are
+Entra's, not ServiceNow's) and has the browser post a signed response (SAMLResponse) to the
+Assertion Consumer Service, /navpage.do. Before anyone is signed in, the SSI checks the signature,
+the destination and audience, that the response answers a request this SSI sent and that was not
+answered before, the validity window, and that the assertion was not used before; then it finds the
+account whose user name is the assertion's NameID, which must be active and allowed to log in.
+
+Imitation: the messages are signed JSON (HMAC-SHA256 with a key the two sides share, as a SAML
+service provider holds the identity provider's certificate), not XML-DSig; the checks are a SAML
+service provider's. The identity provider is refssi/entra.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from . import security
+from .auth import advance, may_log_in
+from .db import now
+from .deps import get_ctx
+from .settings import Settings
+from .web import Ctx, safe_goto
+
+router = APIRouter()
+
+ACS_PATH = "/navpage.do"  # where ServiceNow's SAML 2 plugin consumes assertions
+REQUEST_LIFETIME = 600  # seconds a sign-in may take at the identity provider
+CLOCK_SKEW = 60  # seconds of tolerance on the assertion's validity window
+
+
+def request_key(settings: Settings) -> bytes:
+    return security.signing_key(settings.server_key, "saml-request")
+
+
+def response_key(settings: Settings) -> bytes:
+    return security.signing_key(settings.server_key, "saml-response")
+
+
+def sp_base(ctx: Ctx) -> str:
+    """This SSI's own address (its entity ID), as the browser reached it."""
+    return str(ctx.request.base_url).rstrip("/")
+
+
+def idp_base(ctx: Ctx) -> str:
+    """The identity provider: the same server under the Entra host name (another origin)."""
+    port = ctx.request.url.port
+    return f"{ctx.request.url.scheme}://{ctx.settings.entra_host}{f':{port}' if port else ''}"
+
+
+def external_login_url(ctx: Ctx) -> str | None:
+    cfg = ctx.profile.sso
+    return f"/login_with_sso.do?{urlencode({'glide_sso_id': cfg.glide_sso_id})}" if cfg.enabled else None
+
+
+@router.get("/login_with_sso.do")
+async def login_with_sso(ctx: Ctx = Depends(get_ctx)) -> Response:
+    cfg = ctx.profile.sso
+    if not cfg.enabled or ctx.request.query_params.get("glide_sso_id") != cfg.glide_sso_id:
+        return ctx.not_valid()
+    request_id = "_" + secrets.token_hex(16)
+    ctx.db.execute("INSERT INTO sso_request (id, created_at) VALUES (?,?)", (request_id, now()))
+    sp = sp_base(ctx)
+    saml_request = security.sign_message(request_key(ctx.settings), {
+        "ID": request_id, "Issuer": sp, "AssertionConsumerServiceURL": sp + ACS_PATH, "IssueInstant": now()})
+    relay = safe_goto((ctx.session or {}).get("goto"), ctx.portal_url(ctx.profile.portal.home_page))
+    query = urlencode({"SAMLRequest": saml_request, "RelayState": relay})
+    return ctx.redirect(f"{idp_base(ctx)}/{cfg.tenant}/saml2?{query}")
+
+
+def check_response(ctx: Ctx, token: str) -> tuple[dict[str, Any] | None, str]:
+    """(the accepted assertion, '') or (None, why it was refused). Marks request and assertion used."""
+    unsafe = ctx.settings.unsafe
+    key = None if "sso_skip_signature_check" in unsafe else response_key(ctx.settings)
+    data = security.open_message(key, token) if token else None
+    if data is None:
+        return None, "the response is missing or not signed by the identity provider"
+    sp = sp_base(ctx)
+    if data.get("Destination") != sp + ACS_PATH or data.get("Audience") != sp:
+        return None, "the response was meant for another service"
+    t = now()
+    try:
+        valid = float(data["NotBefore"]) - CLOCK_SKEW <= t < float(data["NotOnOrAfter"]) + CLOCK_SKEW
+    except (KeyError, TypeError, ValueError):
+        valid = False
+    if not valid:
+        return None, "the response has expired"
+    request = ctx.db.execute("SELECT * FROM sso_request WHERE id=?", (str(data.get("InResponseTo", "")),)).fetchone()
+    replay = "sso_allow_replay" in unsafe
+    if request is None or request["created_at"] < t - REQUEST_LIFETIME or (request["used"] and not replay):
+        return None, "the response answers no sign-in this SSI started, or one already completed"
+    assertion = str(data.get("ID", ""))
+    seen = ctx.db.execute("SELECT 1 FROM sso_assertion WHERE id=?", (assertion,)).fetchone()
+    if not assertion or (seen and not replay):
+        return None, "the response was already used"
+    ctx.db.execute("UPDATE sso_request SET used=1 WHERE id=?", (request["id"],))
+    ctx.db.execute("INSERT OR IGNORE INTO sso_assertion VALUES (?,?)", (assertion, t))
+    return data, ""
+
+
+@router.post(ACS_PATH)
+async def assertion_consumer(ctx: Ctx = Depends(get_ctx)) -> Response:
+    """No CSRF token here: the identity provider's page posts this form from another site (SAML's POST
+    binding). The signed response, answering a request of this SSI's, once, is the protection."""
+    data, why = check_response(ctx, ctx.form.get("SAMLResponse", ""))
+    user = None
+    if data is not None:
+        row = ctx.db.execute("SELECT * FROM sys_user WHERE user_name=?", (str(data.get("NameID", "")),)).fetchone()
+        user = dict(row) if row and row["active"] else None
+        if user is None:
+            why = "no active SSI account has this user name"
+        elif not may_log_in(ctx, user["sys_id"]):
+            why, user = "your Job Type Roles do not give you access to the SSI", None
+    if user is None:
+        return ctx.render("message.html", status=403, title=ctx.profile.label("login.heading"),
+                          message=f"{ctx.profile.label('login.sso_failed')}: {why}. Start again from the login page.")
+    ctx.new_session(user=user["sys_id"], stage="sso")
+    ctx.update_session(goto=safe_goto(ctx.form.get("RelayState"), ctx.portal_url(ctx.profile.portal.home_page)))
+    return advance(ctx, user)
