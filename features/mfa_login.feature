@@ -4,6 +4,8 @@ Feature: Log in to the SSI with multi-factor authentication
   user name, a password and a second factor: a code from an authenticator app or
   a code sent by email. The SSI refuses wrong, expired and replayed codes, locks
   an account after repeated failures, ends idle sessions and lets users sign out.
+  A user whose organisation signs in through Microsoft Entra ID (@entra) does the
+  same at Entra's sign-in pages, reached by "Use external login".
 
   @UEPT-LOGIN-01 @SSI-FR-1a @SSI-NFR-36 @SSI-NFR-10
   Scenario: Sign in with a password and an authenticator app code
@@ -131,3 +133,25 @@ Feature: Log in to the SSI with multi-factor authentication
     When I log in with my user name and password
     And I enter the code from my authenticator app
     Then my profile page is shown
+
+  @UEPT-LOGIN-13 @SSI-FR-1a @SSI-NFR-36 @entra
+  Scenario: Sign in through Microsoft Entra ID with an authenticator app code
+    Given I am the "Entra user"
+    When I open the SSI login page
+    And I choose to sign in with Microsoft Entra ID
+    And I sign in to Microsoft Entra ID with my email address and password
+    Then Microsoft Entra ID asks for the code from my authenticator app
+    When I enter the code from my authenticator app at Microsoft Entra ID
+    And I choose not to stay signed in
+    Then I see the login confirmation
+    And the SSI shows I am signed in as myself
+
+  @UEPT-LOGIN-14 @SSI-NFR-36 @entra
+  Scenario: Microsoft Entra ID refuses a wrong authenticator code, and the SSI stays closed
+    Given I am the "Entra mistyped code user"
+    When I open the SSI login page
+    And I choose to sign in with Microsoft Entra ID
+    And I sign in to Microsoft Entra ID with my email address and password
+    And I enter a wrong verification code at Microsoft Entra ID
+    Then Microsoft Entra ID refuses the code with "You didn't enter the expected verification code"
+    And I am not signed in

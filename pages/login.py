@@ -23,6 +23,14 @@ class LoginPage(BasePage):
     def log_in(self) -> Locator:
         return self.page.get_by_role("button", name=self.label("login.submit"), exact=True)
 
+    @property
+    def external_login(self) -> Locator:
+        """The link to single sign-on with Microsoft Entra ID."""
+        return self.page.get_by_role("link", name=self.label("login.external"), exact=True)
+
+    def use_external_login(self) -> None:
+        self.submit_and_wait(self.external_login)
+
     def open(self, classic: bool = False) -> None:
         if classic:
             self.page.goto("/login.do")

@@ -10,6 +10,7 @@ from uept.otp import OtpSource
 from uept.profile import Profile
 from uept.secrets import Secret
 
+from .entra import EntraSignIn
 from .functions import Functions
 from .incident import CreateIncidentPage, MyRequestsPage, TicketPage
 from .login import LoginPage
@@ -47,6 +48,10 @@ class SSI:
     @cached_property
     def mfa(self) -> MfaPage:
         return MfaPage(self.page, self.profile)
+
+    @cached_property
+    def entra(self) -> EntraSignIn:
+        return EntraSignIn(self.page, self.profile)
 
     @cached_property
     def home(self) -> PortalHome:
@@ -133,11 +138,20 @@ class SSI:
     def password_change(self) -> PasswordChangePage:
         return PasswordChangePage(self.page, self.profile)
 
-    def sign_in(self, user_name: str, password: Secret, otp: OtpSource) -> None:
-        """The whole ceremony: login page, password, verification code, portal home."""
+    def sign_in(self, user_name: str, password: Secret, otp: OtpSource, identity: str = "local") -> None:
+        """The whole ceremony: login page, password, verification code, portal home. With identity
+        'entra': "Use external login", then Microsoft Entra ID's sign-in, back to the portal home."""
         self.login.open()
-        otp.mark()
-        self.login.sign_in(user_name, password)
-        expect(self.mfa.code).to_be_visible()
-        self.mfa.submit_code(otp.code())
+        if identity == "entra":
+            self.login.use_external_login()
+            self.entra.enter_email(user_name)
+            self.entra.enter_password(password)
+            expect(self.entra.code).to_be_visible()
+            self.entra.enter_code(otp.code())
+            self.entra.answer_stay_signed_in(False)
+        else:
+            otp.mark()
+            self.login.sign_in(user_name, password)
+            expect(self.mfa.code).to_be_visible()
+            self.mfa.submit_code(otp.code())
         expect(self.home.sign_out_button).to_be_visible()

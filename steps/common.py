@@ -21,7 +21,7 @@ def i_am(persona: str, uept_target: TargetSession) -> Actor:
 @given("I am signed in")
 def i_am_signed_in(ssi: SSI, actor: Actor) -> None:
     """A real login in this scenario's own browser: password and verification code."""
-    ssi.sign_in(actor.user_name, actor.password, actor.otp)
+    ssi.sign_in(actor.user_name, actor.password, actor.otp, actor.persona.identity)
 
 
 @given(parsers.parse('I am signed in as the "{persona}"'), target_fixture="actor")

@@ -152,3 +152,44 @@ def open_profile_anonymously(ssi: SSI) -> None:
 def profile_shown(ssi: SSI, actor: Actor, page: Page) -> None:
     expect(page).to_have_url(re.compile(r"[?&]id=user_profile"))
     expect(ssi.user_profile.user_id).to_have_text(actor.user_name)
+
+
+# ---------------------------------------------------------------- Microsoft Entra ID
+@when("I choose to sign in with Microsoft Entra ID")
+def choose_entra(ssi: SSI, actor: Actor) -> None:
+    assert actor.persona.identity == "entra", f'persona "{actor.key}" does not sign in through Microsoft Entra ID'
+    ssi.login.use_external_login()
+
+
+@when("I sign in to Microsoft Entra ID with my email address and password")
+def entra_email_and_password(ssi: SSI, actor: Actor) -> None:
+    ssi.entra.enter_email(actor.user_name)
+    ssi.entra.enter_password(actor.password)
+
+
+@then("Microsoft Entra ID asks for the code from my authenticator app")
+def entra_asks_for_code(ssi: SSI) -> None:
+    expect(ssi.entra.code_heading).to_be_visible()
+    expect(ssi.entra.code).to_be_visible()
+
+
+@when("I enter the code from my authenticator app at Microsoft Entra ID")
+def entra_code(ssi: SSI, actor: Actor) -> None:
+    ssi.entra.enter_code(actor.otp.code())
+
+
+@when("I enter a wrong verification code at Microsoft Entra ID")
+def entra_wrong_code(ssi: SSI, actor: Actor) -> None:
+    ssi.entra.enter_code(actor.wrong_code())
+
+
+@when("I choose not to stay signed in")
+def entra_not_staying(ssi: SSI) -> None:
+    expect(ssi.entra.stay_signed_in_heading).to_be_visible()
+    ssi.entra.answer_stay_signed_in(False)
+
+
+@then(parsers.parse('Microsoft Entra ID refuses the code with "{message}"'))
+def entra_refuses_code(ssi: SSI, message: str) -> None:
+    expect(ssi.entra.error).to_contain_text(message)
+    expect(ssi.entra.code).to_be_visible()

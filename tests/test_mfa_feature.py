@@ -27,7 +27,7 @@ def test_the_feature_passes_in_chromium(full_run):
     result, _ = full_run
     assert result.code == 0, result.stdout[-3000:]
     results = scenario_results(result.run_dir)
-    assert len(results) == 13
+    assert len(results) == 15
     assert {r["status"] for r in results} == {"passed"}
     assert "Verdict: PASSED" in result.stdout
 
@@ -49,6 +49,7 @@ def test_no_password_seed_or_code_in_any_artefact(full_run):
     assert len([v for v in secrets.values() if v.startswith("authenticator code")]) > 20
     assert any(v.startswith("emailed code") for v in secrets.values())
     assert any("new.starter" in v for v in secrets.values())  # the seed captured at enrolment
+    assert any("nia.patel@" in v and v.startswith("authenticator code") for v in secrets.values())  # Entra's
     leaks = scan_for_secrets(result.run_dir, secrets)
     assert not leaks, "\n".join(leaks[:20])
     assert not [v for v in secrets if v in result.stdout + result.stderr]
@@ -57,13 +58,13 @@ def test_no_password_seed_or_code_in_any_artefact(full_run):
 def test_junit_xml_lists_every_scenario(full_run):
     result, _ = full_run
     suite = ET.parse(result.run_dir / "junit.xml").getroot().find("testsuite")
-    assert int(suite.get("tests")) == 13 and int(suite.get("failures")) == 0 and int(suite.get("errors")) == 0
+    assert int(suite.get("tests")) == 15 and int(suite.get("failures")) == 0 and int(suite.get("errors")) == 0
 
 
 def test_allure_results_have_gherkin_steps_tags_and_requirement_links(full_run):
     result, _ = full_run
     tests = [json.loads(p.read_text()) for p in (result.run_dir / "allure-results").glob("*-result.json")]
-    assert len(tests) == 13
+    assert len(tests) == 15
     login01 = next(t for t in tests if any(lb["value"] == "UEPT-LOGIN-01" for lb in t["labels"]))
     assert {"name": "SSI-FR-1a", "type": "requirement"}.items() <= next(
         lk for lk in login01["links"] if lk["name"] == "SSI-FR-1a").items()
@@ -72,3 +73,17 @@ def test_allure_results_have_gherkin_steps_tags_and_requirement_links(full_run):
     shots = [a for s in login01["steps"] for a in s.get("attachments", []) if a["type"] in ("image/jpg", "image/jpeg")]
     assert len(shots) >= len(login01["steps"]) - 1
     assert any(a.get("type") == "application/vnd.allure.playwright-trace" for a in login01.get("attachments", []))
+
+
+def test_the_entra_scenarios_pass_on_the_newer_sign_in_ui(tmp_path):
+    """Microsoft's newer sign-in UI has data-testid hooks instead of the legacy ids: the page object's
+    user-facing locators find the same controls on both."""
+    from refssi.launcher import EmbeddedSSI
+    from tests.helpers import run_uept
+
+    with EmbeddedSSI(overrides={"entra_ui": "new"}) as server:
+        result = run_uept("run", "features/mfa_login.feature", "--tags", "@entra", "--target", server.url,
+                          "--reports", str(tmp_path), env=server.env)
+    assert result.code == 0, result.stdout[-3000:]
+    assert {r["uept_id"]: r["status"] for r in scenario_results(result.run_dir)} == {
+        "UEPT-LOGIN-13": "passed", "UEPT-LOGIN-14": "passed"}

@@ -77,6 +77,9 @@ class Mailbox(_Strict):
 class Persona(_Strict):
     username: str = Field(min_length=1)
     password_env: str
+    # local: ServiceNow's own login page and MFA; entra: "Use external login", then Microsoft Entra ID's
+    # sign-in pages (username = the Entra sign-in name; the password and the authenticator are Entra's)
+    identity: Literal["local", "entra"] = "local"
     otp: Literal["totp", "email", "prompt"] = "totp"
     totp_seed_env: str | None = None  # unset: the seed is captured at enrolment
     roles: list[str] = []
@@ -163,6 +166,7 @@ def reference_target() -> Target:
         personas[p.persona] = Persona(
             username=p.user_name,
             password_env=names["password"],
+            identity=p.identity,
             otp="email" if p.mfa == "email" else "totp",
             totp_seed_env=names["totp_seed"] if p.mfa == "totp" else None,
             roles=p.roles,

@@ -30,7 +30,8 @@ MAX_DEPTH = 3
 
 PASSWORD_NAME = (r"(?:user_?password|new_?password|confirm_?password|old_?password|current_?password"
                  r"|password|passwd|pwd)")
-CODE_NAME = r"(?:txtresponse|one-time-code|otp(?:_?code)?|mfa_?code|verification_?code|passcode|totp(?:_?code)?)"
+CODE_NAME = (r"(?:txtresponse|one-time-code|otp(?:_?code)?|mfa_?code|verification_?code|passcode|totp(?:_?code)?"
+             r"|otc)")  # otc: Microsoft Entra ID's code field
 SEED_NAME = r"(?:totp_?seed|otp_?secret|mfa_?secret|authenticator_?key|setup_?key)"
 NAMES = f"(?:{PASSWORD_NAME}|{CODE_NAME}|{SEED_NAME})"
 
@@ -41,14 +42,14 @@ _JSON = re.compile(rf"\"({NAMES})\"\s*:\s*\"([^\"]+)\"")
 _PARAM = re.compile(rf"\"name\"\s*:\s*\"({NAMES})\"\s*,\s*\"value\"\s*:\s*\"([^\"]+)\"")
 _DATA_URI = re.compile(r"data:image/[a-z+.-]+;base64,[A-Za-z0-9+/=]+")
 # Every name in NAMES ends with one of these, so a form value for one needs one of them before '='.
-_FORM_HINTS = ("password=", "passwd=", "pwd=", "response=", "code=", "otp=", "secret=", "key=", "seed=")
+_FORM_HINTS = ("password=", "passwd=", "pwd=", "response=", "code=", "otp=", "otc=", "secret=", "key=", "seed=")
 _HTML_INPUT = re.compile(r"<input\b[^>]*>")
 _PAGE_TEXT = re.compile(r"\[([^\[\]:\n]{0,60}?(?:password|verification code|one-time code|authentication code|"
                         r"passcode|setup key|secret key|authenticator key)[^\[\]:\n]{0,20}): ([^\]\n]+)\]")
 _ATTRS = re.compile(r"\{[^{}\[\]]*\"__playwright_value_\"\s*:\s*\"[^\"]+\"[^{}\[\]]*\}")
 _SELECTOR_PASSWORD = re.compile(r"password|passwd|pwd", re.I)
-_SELECTOR_CODE = re.compile(r"txtResponse|one-time|\botp\b|verification|passcode|\bmfa\b|authenticat|security code",
-                            re.I)
+_SELECTOR_CODE = re.compile(r"txtResponse|one-time|\botp\b|\botc\b|verification|passcode|\bmfa\b|authenticat"
+                            r"|security code", re.I)
 _TYPING = {"fill", "type", "pressSequentially", "insertText"}
 MASKED = re.compile(r"^['\"]?(\*+|•+|x+|\.+|redacted|\[redacted\]|<redacted>|\$\{?[a-z_]+\}?|secret\(.*\)|none)['\"]?$",
                     re.I)
