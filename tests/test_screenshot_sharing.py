@@ -1,4 +1,5 @@
-"""A step's screenshot is shared only with an earlier step that showed the very same picture."""
+"""A step's screenshot: masked where secrets may show, and shared only with an earlier step that showed
+the very same picture."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ PAGES = {
     "/sp?id=fn_two": html("<p>You do not have access to this page</p>", token="another-token"),
     "/sp?id=fn_red": html('<p class="warn">You do not have access to this page</p>'),
     "/sp?id=form": html('<label>Summary <input name="summary"></label>'),
+    "/sp?id=password": html('<label>Password <input name="pw" type="password" value="hunter2hunter2"></label>'),
 }
+MASKS = ["input[type=password]", "[data-secret]"]
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +47,49 @@ def page() -> Iterator[Page]:
 
 
 def recorder(run_dir: Path, key: str) -> ScenarioRecorder:
-    return ScenarioRecorder(run_dir, key, {"name": key}, ["input[type=password]"])
+    return ScenarioRecorder(run_dir, key, {"name": key}, MASKS)
+
+
+def mean_brightness(jpeg: Path, box: dict) -> float:
+    from PIL import Image, ImageStat
+
+    with Image.open(jpeg) as im:
+        inner = (box["x"] + 3, box["y"] + 3, box["x"] + box["width"] - 3, box["y"] + box["height"] - 3)
+        return sum(ImageStat.Stat(im.convert("RGB").crop(inner)).mean) / 3
+
+
+class LateSecret:
+    """A page on which a secret appears after the recorder looked (a page still rendering), just
+    before the picture is taken."""
+
+    def __init__(self, page: Page) -> None:
+        self._page, self.shots = page, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._page, name)
+
+    def screenshot(self, **kw):
+        if self.shots == 0:
+            self._page.evaluate("""() => { const c = document.createElement('code'); c.dataset.secret = '';
+                c.id = 'late'; c.textContent = 'JBSWY3DPEHPK3PXP'; document.body.prepend(c); }""")
+        self.shots += 1
+        return self._page.screenshot(**kw)
+
+
+def test_masked_fields_are_black_in_the_picture_and_other_pages_need_no_mask(page: Page, tmp_path: Path) -> None:
+    rec = recorder(tmp_path, "M")
+    page.goto("http://ssi.test/sp?id=password")
+    step = rec.screenshot(page, "step-01")
+    assert mean_brightness(rec.dir / step["screenshot"], page.locator("input[type=password]").bounding_box()) < 30
+    page.goto("http://ssi.test/sp?id=fn_one")
+    late = LateSecret(page)
+    step = rec.screenshot(late, "step-02")  # nothing to mask when it looked; then the secret appeared
+    assert late.shots == 2, "the picture was not taken again with the new secret masked"
+    assert mean_brightness(rec.dir / step["screenshot"], page.locator("#late").bounding_box()) < 30
 
 
 def shot(page: Page, rec: ScenarioRecorder, path: str, name: str) -> dict:
-    if not page.url.endswith(path):
-        page.goto("http://ssi.test" + path)
+    page.goto("http://ssi.test" + path)
     return rec.screenshot(page, name)
 
 

@@ -64,8 +64,11 @@ _PAGE_VIEW_JS = """(selectors) => {
     where(active) + (active && active.matches(':focus-visible') ? ' focus-visible' : ''),
     hovered.length ? where(hovered[hovered.length - 1]) : '', String(getSelection()),
   ].join('\\n');
-  return {text: out.join('\\n'), look};
+  return {text: out.join('\\n'), look, masks: selectors.filter((s) => document.querySelector(s))};
 }"""
+
+# The mask selectors that match an element now (see ScenarioRecorder.screenshot).
+_MASKS_NOW_JS = "(selectors) => selectors.filter((s) => document.querySelector(s))"
 
 
 JPEG_QUALITY = 60  # legible text at about 40 KB for a 1280 x 800 page
@@ -190,11 +193,21 @@ class ScenarioRecorder:
             return {"screenshot": os.path.relpath(earlier[0], self.dir),
                     "page_text": os.path.relpath(earlier[1], self.dir), "url": url, "shared": True}
         shot = self.dir / f"{name}.jpg"
-        mask = [page.locator(sel) for sel in self.mask_selectors]
+        # Only the selectors that match something are masked: Playwright's mask costs a frame or two
+        # even when it covers nothing (about 30 ms a screenshot, on most pages). Should a masked kind
+        # of element have appeared since (a page still rendering), the screenshot is taken again.
+        masks = list(view["masks"])
         try:
-            page.screenshot(path=str(shot), type="jpeg", quality=JPEG_QUALITY, mask=mask, mask_color="#000000",
-                            animations="disabled", caret="hide", full_page=False)
+            while True:
+                page.screenshot(path=str(shot), type="jpeg", quality=JPEG_QUALITY, animations="disabled",
+                                caret="hide", full_page=False, mask=[page.locator(sel) for sel in masks],
+                                mask_color="#000000")
+                now = [sel for sel in page.evaluate(_MASKS_NOW_JS, self.mask_selectors) if sel not in masks]
+                if not now:
+                    break
+                masks += now
         except Error as exc:
+            shot.unlink(missing_ok=True)
             return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0], "url": url}
         (self.dir / f"{name}.txt").write_text(text, encoding="utf-8")
         _SHOTS[seen] = (shot, self.dir / f"{name}.txt")
