@@ -46,7 +46,8 @@ def run(url: str, secrets: dict, token: str, screenshots: bool = False) -> tuple
              "mistyped password user": "carl.mills", "mistyped code user": "dana.price",
              "expired code user": "evan.lee", "expired email code user": "fay.ross", "replay user": "gus.hart",
              "lockout user": "hana.cole", "idle user": "ivan.shaw", "sign-out user": "jill.ford",
-             "returning user": "kai.moss"}
+             "returning user": "kai.moss", "Entra user": "nia.patel@nps.example.com",
+             "Entra mistyped code user": "rob.quinn@nps.example.com"}
     totps = {p: Totp(v["totp_seed"]) for p, v in user.items() if "totp_seed" in v}
 
     def login(page: Page, persona: str, password: str | None = None, open_page: bool = True) -> None:
@@ -182,8 +183,29 @@ def run(url: str, secrets: dict, token: str, screenshots: bool = False) -> tuple
             code(page, totps["returning user"].code())
             expect(page.locator("#profile_user_name")).to_have_text("kai.moss")
 
+        def entra(page, persona, value):
+            page.goto(f"{url}/sp?id=login")
+            with page.expect_navigation():
+                page.get_by_role("link", name=L["login"]["external"], exact=True).click()
+            for field, text, button in (("loginfmt", names[persona], "next"),
+                                        ("passwd", user[persona]["password"], "sign_in"), ("otc", value, "verify")):
+                page.locator(f"input[name={field}]").fill(text)
+                with page.expect_navigation():
+                    page.get_by_role("button", name=L["entra"][button], exact=True).click()
+
+        def s13(page):
+            entra(page, "Entra user", totps["Entra user"].code())
+            page.get_by_role("button", name=L["entra"]["no"], exact=True).click()
+            signed_in(page)
+            page.goto(f"{url}/sp?id=user_profile")
+            expect(page.locator("#profile_user_name")).to_have_text(names["Entra user"])
+
+        def s14(page):
+            entra(page, "Entra mistyped code user", "000001")
+            expect(page.get_by_role("alert")).to_contain_text("expected verification code")
+
         for fn in (s01, s02, s03, lambda pg: s04(pg, "carl.mills"), lambda pg: s04(pg, "nobody.9999"), s05, s06, s07,
-                   s08, s09, s10, s11, s12):
+                   s08, s09, s10, s11, s12, s13, s14):
             scenario(fn)
         browser.close()
     return time.monotonic() - t0, Totp.waited
