@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def test_headless_runs_use_the_headless_shell_and_headed_runs_the_full_chromium(
     assert (found.source, found.executable, found.headless_shell) == ("os", full, shell)
     assert found.launch_args(headless=True)["executable_path"] == shell
     assert found.launch_args(headless=False)["executable_path"] == full
-    assert found.launch_args()["args"] == browser.OS_CHROMIUM_ARGS  # the same locked-down flags for both
+    assert found.launch_args()["args"][:len(browser.OS_CHROMIUM_ARGS)] == browser.OS_CHROMIUM_ARGS  # for both
     assert shell in found.describe() and full in found.describe()
 
 
@@ -54,3 +55,42 @@ def test_an_explicit_chromium_is_used_for_headless_and_headed_runs(tmp_path: Pat
     found = browser.resolve({"UEPT_CHROMIUM": mine, **env_with([], [shell])}, check_playwright=False)
     assert found.launch_args(headless=True)["executable_path"] == mine
     assert found.launch_args(headless=False)["executable_path"] == mine
+
+
+def _browser_command_line(**launch: object) -> list[str]:
+    """The command line of a Chromium launched by Playwright with these options (Linux: /proc)."""
+    from playwright.sync_api import sync_playwright
+
+    marker = f"--uept-test-marker={uuid.uuid4().hex}"  # an unknown switch, ignored by Chromium
+    launch = {**launch, "args": [*launch.get("args", []), marker]}  # type: ignore[misc]
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(**launch)
+        try:
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+                except OSError:
+                    continue
+                if marker in argv and not any(a.startswith("--type=") for a in argv):
+                    return argv
+        finally:
+            b.close()
+    raise AssertionError("the launched browser process was not found in /proc")
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads the browser's command line from /proc")
+def test_the_browser_gets_playwrights_disabled_features_and_uepts_in_one_switch() -> None:
+    """Chromium honours only the last --disable-features: uept's must repeat Playwright's own
+    (read from the driver) and add RenderDocument, or Playwright's list would be lost."""
+    chromium = browser.resolve()
+    plain = _browser_command_line(**({"executable_path": chromium.executable} if chromium.executable else {}),
+                                  args=list(chromium.args))
+    playwrights = [a for a in plain if a.startswith("--disable-features=")]
+    assert len(playwrights) == 1, playwrights
+    assert browser.playwright_disabled_features() is not None, "Playwright's list was not found in its driver"
+    assert playwrights[0].split("=", 1)[1].split(",") == list(browser.playwright_disabled_features())
+
+    ours = [a for a in _browser_command_line(**chromium.launch_args()) if a.startswith("--disable-features=")]
+    assert len(ours) == 1, ours
+    assert ours[0].split("=", 1)[1].split(",") == [*browser.playwright_disabled_features(),
+                                                    *browser.EXTRA_DISABLED_FEATURES]
