@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import resource
 import subprocess
 import tempfile
@@ -58,10 +59,20 @@ class CpuSampler:
                 continue
             self.seen[pid] = ((int(fields[11]) + int(fields[12])) / self.HZ, cmd)
 
+    def chromium_processes(self) -> dict[str, float]:
+        """Chromium's CPU seconds by process type: browser, renderer, gpu-process, utility..."""
+        out: dict[str, float] = {}
+        for seconds, cmd in self.seen.values():
+            if "chrom" in cmd and "playwright/driver" not in cmd:
+                m = re.search(r"--type=([\w-]+)", cmd)
+                kind = m.group(1) if m else "browser"
+                out[kind] = out.get(kind, 0.0) + seconds
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
     def parts(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for seconds, cmd in self.seen.values():
-            if "chrom" in cmd:
+            if "chrom" in cmd and "playwright/driver" not in cmd:
                 part = "Chromium"
             elif "playwright/driver" in cmd or "node" in cmd:
                 part = "Playwright driver"
@@ -79,6 +90,7 @@ class SampledRun:
     output: str
     wall: float
     cpu: dict[str, float]  # CPU seconds by part
+    chromium: dict[str, float]  # Chromium's CPU seconds by process type
     load: tuple[float, float]  # one-minute load average before and after
 
     @property
@@ -86,7 +98,10 @@ class SampledRun:
         return sum(self.cpu.values())
 
     def cpu_line(self) -> str:
-        return f"CPU {self.cpu_total:.1f}s: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.cpu.items())
+        line = f"CPU {self.cpu_total:.1f}s: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.cpu.items())
+        if self.chromium:
+            line += " (Chromium: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.chromium.items()) + ")"
+        return line
 
 
 def run_sampled(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> SampledRun:
@@ -107,7 +122,8 @@ def run_sampled(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) ->
     if not parts:  # no /proc: what the direct children reported (misses most of the browser)
         cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         parts = {"all": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)}
-    return SampledRun(proc.returncode, output, wall, parts, (load_before, os.getloadavg()[0]))
+    return SampledRun(proc.returncode, output, wall, parts, sampler.chromium_processes(),
+                      (load_before, os.getloadavg()[0]))
 
 
 @dataclass
