@@ -22,10 +22,14 @@ class EntraSignIn(BasePage):
     def _text(self, key: str) -> str:
         return self.label(f"entra.{key}")
 
+    def _textbox(self, key: str, name: str) -> Locator:
+        """The text box Microsoft labels so, or the input with the name automation relies on."""
+        return self.page.get_by_role("textbox", name=self._text(key), exact=True).or_(
+            self.page.locator(f"input[name={name}]"))
+
     @property
     def email(self) -> Locator:
-        return self.page.get_by_role("textbox", name=self._text("email"), exact=True).or_(
-            self.page.locator("input[name=loginfmt]"))
+        return self._textbox("email", "loginfmt")
 
     @property
     def next_button(self) -> Locator:
@@ -47,8 +51,7 @@ class EntraSignIn(BasePage):
 
     @property
     def code(self) -> Locator:
-        return self.page.get_by_role("textbox", name=self._text("code"), exact=True).or_(
-            self.page.locator("input[name=otc]"))
+        return self._textbox("code", "otc")
 
     @property
     def verify(self) -> Locator:
@@ -57,10 +60,6 @@ class EntraSignIn(BasePage):
     @property
     def stay_signed_in_heading(self) -> Locator:
         return self.heading(self._text("kmsi_heading"))
-
-    @property
-    def error(self) -> Locator:
-        return self.page.get_by_role("alert")
 
     def enter_email(self, upn: str) -> None:
         self.email.fill(upn)

@@ -191,5 +191,5 @@ def entra_not_staying(ssi: SSI) -> None:
 
 @then(parsers.parse('Microsoft Entra ID refuses the code with "{message}"'))
 def entra_refuses_code(ssi: SSI, message: str) -> None:
-    expect(ssi.entra.error).to_contain_text(message)
+    expect(ssi.entra.alert).to_contain_text(message)
     expect(ssi.entra.code).to_be_visible()
