@@ -120,3 +120,114 @@ def test_serve_on_a_busy_port():
         port = s.getsockname()[1]
         assert_one_line_error(run_uept("serve", "--port", str(port), "--state-dir", str(ROOT / ".uept" / "t")),
                               f":{port}", "--port")
+
+
+# ---------------------------------------------------------------- found up front, before anything starts
+def test_a_target_that_answers_but_is_not_an_ssi(tmp_path):
+    import subprocess
+    import sys
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-u", "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert server.stdout is not None
+        assert b"Serving HTTP" in server.stdout.readline()  # printed once it listens
+        r = run_uept("run", "--target", f"http://127.0.0.1:{port}")
+    finally:
+        server.kill()
+        server.wait()
+    line = assert_one_line_error(r, "answers but is not a ServiceNow SSI", "/login.do")
+    assert "starting" not in r.stdout and "browser" not in r.stdout, line
+
+
+def test_a_browser_path_that_is_another_program(tmp_path):
+    line = assert_one_line_error(run_uept("run", env={"UEPT_CHROMIUM": "/bin/true"}), "UEPT_CHROMIUM=/bin/true",
+                                 "is not a Chromium browser")
+    assert "true (GNU coreutils)" in line or "printed nothing" in line
+
+
+def test_an_undefined_step_is_refused_before_the_server_starts(tmp_path):
+    from tests.test_integrity import _suite_copy
+
+    suite = _suite_copy(tmp_path)
+    feature = suite / "features" / "mfa_login.feature"
+    lines = feature.read_text(encoding="utf-8").splitlines()
+    tag = next(i for i, ln in enumerate(lines) if "@UEPT-LOGIN-01" in ln.split())
+    step = next(i for i in range(tag, len(lines)) if lines[i].strip().startswith("Given "))
+    lines.insert(step + 1, "    And I dance the tango with the portal")
+    feature.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    reports = tmp_path / "reports"
+    r = run_uept("run", "features/mfa_login.feature", "--tags", "@UEPT-LOGIN-01", "--reports", str(reports),
+                 cwd=suite)
+    line = assert_one_line_error(r, f"features/mfa_login.feature:{step + 2}", "no step definition matches",
+                                 "'And I dance the tango with the portal'")
+    assert "starting the reference SSI" not in r.stdout and not any(reports.glob("*/run.json")), line
+
+
+@pytest.mark.parametrize("where", ["file", "proc"])
+def test_a_reports_folder_that_cannot_be_written(tmp_path, where):
+    target = tmp_path / "a-file" if where == "file" else Path("/proc/uept-reports")
+    if where == "file":
+        target.write_text("not a folder")
+    r = run_uept("run", "--reports", str(target))
+    assert_one_line_error(r, str(target), "--reports")
+    assert "starting the reference SSI" not in r.stdout
+
+
+def test_serve_on_an_impossible_port():
+    assert_one_line_error(run_uept("serve", "--port", "99999"), "--port 99999", "0 to 65535")
+
+
+def test_a_bad_target_profile_is_named_at_once(tmp_path):
+    import time
+
+    profile = write(tmp_path, "dcc-profile.yaml", (ROOT / "uept" / "profiles" / "reference.yaml").read_text()
+                    .replace("lockout_threshold: 5 ", "lockout_threshold: lots "))
+    (tmp_path / "role_matrix.yaml").write_text((ROOT / "uept" / "profiles" / "role_matrix.yaml").read_text())
+    cfg = write(tmp_path, "uept.yaml", f"targets:\n  uit:\n    url: http://127.0.0.1:{free_port()}\n"
+                f"    profile: {profile}\n    personas: {{}}\n")
+    t0 = time.monotonic()
+    r = run_uept("run", "--config", str(cfg), "--target", "uit")
+    line = assert_one_line_error(r, "session.lockout_threshold", str(profile))
+    assert time.monotonic() - t0 < 15 and "bootstrap" not in line and "Error:" not in line, line
+
+
+def test_a_profile_that_is_not_a_mapping(tmp_path):
+    profile = write(tmp_path, "p.yaml", "- just\n- a list\n")
+    cfg = write(tmp_path, "uept.yaml", f"targets:\n  uit:\n    url: http://127.0.0.1:1\n    profile: {profile}\n")
+    assert_one_line_error(run_uept("run", "--config", str(cfg), "--target", "uit"), "must hold a mapping")
+
+
+def test_a_target_url_of_another_scheme():
+    assert_one_line_error(run_uept("run", "--target", "ftp://dccssi.example"), "is not an http(s) URL")
+
+
+def test_a_run_refused_up_front_makes_no_signing_key(tmp_path):
+    from tests.test_integrity import _suite_copy
+
+    suite = _suite_copy(tmp_path)
+    r = run_uept("run", "--target", f"http://127.0.0.1:{free_port()}", cwd=suite)
+    assert_one_line_error(r, "unreachable")
+    assert not (suite / ".uept" / "signing-key.pem").exists()
+
+
+def test_verify_names_a_truncated_pack_and_an_unsafe_member(tmp_path):
+    import zipfile
+
+    from tests.evidence_helpers import make_run, new_key
+    from uept.pack import build
+
+    pack = build(make_run(tmp_path), new_key(tmp_path / "k.pem")).zip_path
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(pack.read_bytes()[: pack.stat().st_size // 2])
+    r = run_uept("verify", str(cut))
+    assert r.code == 1 and "damaged zip" in r.stdout and "cut short" in r.stdout, r.stdout
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(pack) as src, zipfile.ZipFile(evil, "w") as out:
+        for info in src.infolist():
+            out.writestr(info, src.read(info))
+        out.writestr("../../etc/cron.d/evil", "* * * * * root true\n")
+    r = run_uept("verify", str(evil))
+    assert r.code == 1 and "unsafe paths ('../../etc/cron.d/evil')" in r.stdout, r.stdout
+    assert "manifest.json is missing" not in r.stdout

@@ -16,7 +16,7 @@ from uept.completion import ScenarioCatalogue, requirement_catalogue
 from uept.errors import UsageError
 from uept.exports import cucumber_json
 from uept.merge import merge_runs
-from uept.pack import verify
+from uept.pack import build, load_private_key, verify
 from uept.report import write_reports
 
 
@@ -80,7 +80,14 @@ def _shards(tmp_path: Path) -> tuple[Path, Path]:
         data = json.loads(f.read_text())
         data["started"] = "2026-11-23T09:00:00.000Z"
         f.write_text(json.dumps(data))
-    return a, b
+    return _sign(a), _sign(b)
+
+
+def _sign(run_dir: Path) -> Path:
+    """Signed as `uept run` leaves it (merge refuses anything it cannot verify)."""
+    key = run_dir.parent / "shards.pem"
+    build(run_dir, load_private_key(key, True) if key.exists() else new_key(key), zip_it=False)
+    return run_dir
 
 
 def test_merge_joins_shards_keeping_every_attempt(tmp_path: Path) -> None:
@@ -106,8 +113,7 @@ def test_merge_joins_shards_keeping_every_attempt(tmp_path: Path) -> None:
 def test_merge_cli_makes_one_signed_pack_and_accepts_packs(tmp_path: Path) -> None:
     a, b = _shards(tmp_path)
     cat = catalogue_file(tmp_path)
-    key = tmp_path / "k.pem"
-    new_key(key)
+    key = tmp_path / "shards.pem"  # the key the shards were signed with
     env = {"UEPT_SIGNING_KEY": str(key), "UEPT_SCENARIO_CATALOGUE": str(cat)}
     # shard b arrives as a pack (as CI artifacts would)
     packed = run_uept("report", str(b), "--no-pdf", env=env)
@@ -126,6 +132,7 @@ def test_merge_refuses_runs_of_different_parties_or_scenario_sets(tmp_path: Path
     run = json.loads((b / "run.json").read_text())
     run["party"]["sec_party_id"] = "OTHER"
     (b / "run.json").write_text(json.dumps(run))
+    _sign(b)
     with pytest.raises(UsageError, match="merge only runs of one party"):
         merge_runs([a, b], tmp_path / "r", log=lambda m: None)
     run["party"]["sec_party_id"] = "NPSL"
@@ -133,6 +140,7 @@ def test_merge_refuses_runs_of_different_parties_or_scenario_sets(tmp_path: Path
     ss = json.loads((b / "scenario-set.json").read_text())
     ss["hash"] = "sha256:0000"
     (b / "scenario-set.json").write_text(json.dumps(ss))
+    _sign(b)
     with pytest.raises(UsageError, match="different scenario sets"):
         merge_runs([a, b], tmp_path / "r2", log=lambda m: None)
     bad = run_uept("merge", str(a), str(tmp_path / "nothing-here"))

@@ -34,6 +34,9 @@ from .profile import RoleMatrix
 LOG_IN = "log_in"
 MARKER = re.compile(r"^\s*#\s*uept:generate\s+(\w+)\s*$")
 BLOCK_START = re.compile(r"^\s*(@|Scenario|Rule|Background)")
+# Why an outline whose rows come out empty is left out (only kinds that may be empty are listed)
+NOTHING_TO_CHECK = {"no_log_in": "the role matrix gives every role Log In: nothing to check"}
+SCENARIO_LINE = re.compile(r"^\s*Scenario(?: Outline| Template)?:\s*(.+?)\s*$")
 COLUMNS = {
     "granted": ("persona", "function", "role"),
     "withheld": ("persona", "function", "role"),
@@ -122,7 +125,13 @@ def _blocks(lines: list[str]) -> list[list[str]]:
 
 def render(template: str, matrix: RoleMatrix, personas: dict[str, Persona]) -> str:
     """The template with every `# uept:generate` table filled in."""
+    return render_with_notes(template, matrix, personas)[0]
+
+
+def render_with_notes(template: str, matrix: RoleMatrix, personas: dict[str, Persona]) -> tuple[str, dict[str, str]]:
+    """render(), and {scenario name: why} for each outline left out because it has nothing to check."""
     out: list[str] = []
+    left_out: dict[str, str] = {}
     for block in _blocks(template.splitlines()):
         filled: list[str] = []
         drop = False
@@ -151,23 +160,52 @@ def render(template: str, matrix: RoleMatrix, personas: dict[str, Persona]) -> s
             while i < len(block) and block[i].strip().startswith("|"):  # drop the template's rows
                 i += 1
             if not body:
-                drop = kind == "no_log_in"
-                if not drop:
+                drop = kind in NOTHING_TO_CHECK
+                if drop:
+                    name = next((m.group(1) for ln in block if (m := SCENARIO_LINE.match(ln))), kind)
+                    left_out[name] = NOTHING_TO_CHECK[kind]
+                else:
                     raise UsageError(f"the role matrix yields no '{kind}' cells", "check the role matrix")
             filled.extend(_table(header, body, indent))
         if not drop:
             out.extend(filled)
-    return "\n".join(out).rstrip("\n") + "\n"
+    return "\n".join(out).rstrip("\n") + "\n", left_out
+
+
+def is_template(text: str) -> bool:
+    return any(MARKER.match(ln) for ln in text.splitlines())
+
+
+def expander(matrix: RoleMatrix, personas: dict[str, Persona]):
+    """For the scenario set (uept/inventory.py): a template's completed text and notes, None for other features
+    (and for a template this target cannot complete: collecting it says why, if it is selected)."""
+
+    def expand(path: Path) -> tuple[str, dict[str, str]] | None:
+        text = path.read_text(encoding="utf-8")
+        if not is_template(text):
+            return None
+        try:
+            return render_with_notes(text, matrix, personas)
+        except UsageError:
+            return None
+
+    return expand
 
 
 def generate(template_path: Path, matrix: RoleMatrix, personas: dict[str, Persona]) -> str:
     """The completed feature's text."""
+    return generate_with_notes(template_path, matrix, personas)[0]
+
+
+def generate_with_notes(template_path: Path, matrix: RoleMatrix,
+                        personas: dict[str, Persona]) -> tuple[str, dict[str, str]]:
+    """The completed feature's text, and why each outline left out of it has nothing to check."""
     try:
         template = template_path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read the feature template {template_path} ({exc.strerror})",
                          "restore features/access_control.feature") from None
-    return render(template, matrix, personas)
+    return render_with_notes(template, matrix, personas)
 
 
 def write_feature(text: str, out_dir: Path, name: str) -> Path:

@@ -65,6 +65,26 @@ class Chromium:
             out["args"] = args
         return out
 
+    def check(self, *, headless: bool = True) -> str | None:
+        """The version the executable that will be launched prints for --version; UsageError if it does not
+        answer like a Chromium (e.g. UEPT_CHROMIUM names another program). None for Playwright's own build."""
+        exe = self.headless_shell if headless and self.headless_shell else self.executable
+        if exe is None:
+            return None
+        what = f"UEPT_CHROMIUM={exe}" if self.source == "UEPT_CHROMIUM" else exe
+        try:
+            proc = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=20,
+                                  stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise UsageError(f"{what} does not start ({exc.__class__.__name__}: {exc})", FIX) from None
+        first = (proc.stdout.strip().splitlines() or [""])[0]
+        m = _VERSION.match(first)
+        if proc.returncode != 0 or not m:
+            shown = f"it printed {first[:60]!r}" if first else "it printed nothing"
+            raise UsageError(f"{what} is not a Chromium browser ({shown} for --version, exit {proc.returncode})",
+                             FIX)
+        return m.group(0)
+
     def describe(self) -> str:
         shell = f" (headless: {self.headless_shell})" if self.headless_shell else ""
         return f"{self.source}: {self.executable or 'bundled with Playwright'}{shell}"
@@ -91,6 +111,8 @@ def playwright_disabled_features() -> tuple[str, ...] | None:
     return None
 
 
+_VERSION = re.compile(r"^(?:Chromium|Google Chrome|Chrome for Testing|HeadlessChrome|Microsoft Edge)\S*"
+                      r"\s+\d+(?:\.\d+)+")
 _DISABLED_FEATURES = re.compile(r"disabledFeatures\s*=\s*(?:\(\)\s*=>\s*)?\[(.*?)\]\s*\.filter\(Boolean\)", re.S)
 
 

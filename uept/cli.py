@@ -61,12 +61,68 @@ def select(scenarios: list[features.ScenarioInfo], markexpr: str | None) -> list
     return [s for s in scenarios if expr.evaluate(lambda name, tags=s.tags, **kw: name in tags)]
 
 
+def writable_folder(path: Path, what: str, option: str) -> Path:
+    """The folder, made if needed, after proving a file can be written in it (one clear line if not)."""
+    path = Path(path).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".uept-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except FileExistsError:
+        raise UsageError(f"{what} {path} is a file, not a folder", f"give a folder with {option}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write the {what} {path} ({exc.strerror or exc.__class__.__name__})",
+                         f"give a folder you can write to with {option}") from None
+    return path
+
+
+def check_steps(suite: Path, modules: list[str], env: dict[str, str], markexpr: str | None) -> None:
+    """Refuse a run before anything starts when a selected scenario has a step no step definition matches
+    (pytest-bdd would only say so per scenario, with the browser running)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="uept-check-") as tmp:
+        out = Path(tmp) / "undefined.json"
+        cmd = [sys.executable, "-m", "pytest", *modules, "-o", "testpaths=", "--rootdir", str(suite),
+               "-c", str(suite / "pyproject.toml"), "--collect-only", "-q", "-p", "no:cacheprovider",
+               "-p", "uept.stepcheck", "--uept-step-check", str(out), "--uept-run-dir", str(Path(tmp) / "run")]
+        if markexpr:
+            cmd += ["-m", markexpr]
+        proc = subprocess.run(cmd, cwd=suite, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if not out.is_file():
+            lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
+            errors = [ln for ln in lines if ln.startswith(("E ", "ERROR", "UsageError", "ImportError"))] or lines
+            why = REGISTRY.redact(errors[-1].removeprefix("E").strip()[:300]) if errors else f"exit {proc.returncode}"
+            raise UsageError(f"the scenarios could not be collected ({why})",
+                             "run `uept run` again with UEPT_DEBUG=1, or run pytest on the step modules to see why")
+        undefined = json.loads(out.read_text(encoding="utf-8"))
+    if undefined:
+        first = undefined[0]
+        more = f" (and {len(undefined) - 1} more undefined step(s))" if len(undefined) > 1 else ""
+        raise UsageError(f"{first['file']}:{first['line']}: no step definition matches "
+                         f"'{first['keyword']} {first['text']}' (scenario \"{first['scenario']}\"){more}",
+                         "reword the step to match one the suite defines, or add a step definition to the "
+                         "feature's step module")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    """Check everything a run depends on (nothing starts while anything is wrong), then run."""
+    from . import access_matrix, inventory
+    from .completion import set_problems
+    from .packcli import _catalogue, check_signing_key
+    from .plugin import new_run_id, write_run_info
+    from .profile import load_profile
+
     suite = suite_root()
     cfg_path = config.config_path(args.config)
     settings = config.load_settings(cfg_path)
     resolved = config.resolve_target(settings, args.target)
+    profile = load_profile(resolved.target.profile)  # a bad profile: one line now, not a failed server later
+    if args.workers < 1:
+        raise UsageError(f"-n {args.workers}: the number of workers must be at least 1", "use -n 1 or more")
     chromium = browser.resolve()
+    chromium.check(headless=not args.headed)
     feature_files = features.discover([Path(p) for p in args.features] or [suite / "features"])
     scenarios = []
     for f in feature_files:
@@ -76,25 +132,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not chosen:
         raise UsageError(f"no scenario matches --tags '{args.tags}'", "check the tag names in the feature files")
     modules = test_modules(suite, sorted({s.file for s in chosen}))
-    if args.workers < 1:
-        raise UsageError(f"-n {args.workers}: the number of workers must be at least 1", "use -n 1 or more")
-
-    reports = Path(args.reports or os.environ.get("UEPT_REPORTS_DIR") or settings.reports_dir)
-    from . import inventory
-    from .packcli import _catalogue, _signing_key
-    from .plugin import new_run_id, write_run_info
-
+    reports = writable_folder(Path(args.reports or os.environ.get("UEPT_REPORTS_DIR") or settings.reports_dir),
+                              "reports folder", "--reports or UEPT_REPORTS_DIR")
     _catalogue(None, settings)  # a broken catalogue or signing key stops the run before it starts
-    _signing_key(settings)
-    scenario_set = inventory.build(suite, feature_files, chosen)
-    run_id = new_run_id()
-    run_dir = (reports / run_id).resolve()
+    check_signing_key(settings)
+    expand = access_matrix.expander(profile.role_matrix, resolved.target.personas)
+    scenario_set = inventory.build(suite, feature_files, chosen, expand=expand)
+    faults = set_problems(scenario_set)
+    if faults:
+        more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
+        raise UsageError(f"{faults[0]}{more}", "give every scenario one @UEPT-<THEME>-NN tag of its own")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFSSI_")}
     env["UEPT_TARGET"] = resolved.name
     if cfg_path:
         env["UEPT_CONFIG"] = str(cfg_path.resolve())
     env["UEPT_REPORTS_DIR"] = str(reports.resolve())
+    if resolved.url is not None:
+        from .target import TargetSession, check_is_ssi, check_reachable
+
+        check_reachable(resolved.url)
+        check_is_ssi(resolved.url, profile)
+        TargetSession(settings, resolved, resolved.url).check_secrets()
+    check_steps(suite, modules, env, markexpr)
+
+    run_id = new_run_id()
+    run_dir = (reports / run_id).resolve()
     server = None
     if resolved.url is None:
         from refssi.launcher import EmbeddedSSI, LaunchError
@@ -103,19 +166,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             server = EmbeddedSSI(profile=resolved.target.profile).start()
         except LaunchError as exc:
-            raise UsageError(str(exc), "run `uept serve` to see why, or reinstall with ./bootstrap.sh") from None
+            raise UsageError(str(exc), "run `uept serve` to see why") from None
         for k, v in server.env.items():
             if k != "UEPT_TARGET_URL":  # so that nothing printed below, nor the evidence, can show them
                 Secret(v, f"reference SSI secret {k}")
         env.update(server.env)
         url = server.url
     else:
-        from .target import TargetSession, check_reachable
-
         url = resolved.url
         env["UEPT_TARGET_URL"] = url
-        check_reachable(url)
-        TargetSession(settings, resolved, url).check_secrets()
     try:
         started = time.time()
         info = {
@@ -123,7 +182,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "uept_version": __version__,
             "party": settings.party.model_dump(),
             "target": {"name": resolved.name, "url": url, "environment": resolved.target.environment,
-                       "profile": resolved.target.profile},
+                       "profile": resolved.target.profile, "embedded": server is not None},
             "features": [str(f.relative_to(suite)) if f.is_relative_to(suite) else str(f) for f in feature_files],
             "tags": args.tags,
             "workers": args.workers,
@@ -283,6 +342,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from refssi.security import new_token
     from refssi.seed import generate_secrets, load_seed, persona_env_names, secrets_env
 
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: a port is a number from 0 to 65535", "e.g. --port 8765, or 0 for any "
+                         "free port")
     if not 0 <= args.incidents <= 5_000_000:
         raise UsageError(f"--incidents {args.incidents}: give a number from 0 to 5000000",
                          "e.g. --incidents 300000 for one year of DCC volume")

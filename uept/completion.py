@@ -13,7 +13,6 @@ Which scenarios are mandatory for which role is data: uept/catalogue/scenarios.y
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,7 +24,7 @@ import yaml
 from . import __version__
 from .errors import UsageError
 from .evidence import UEPT_ID, now_iso
-from .results import RunResults
+from .rundir import RunFolder
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 DEFAULT_SCENARIO_CATALOGUE = CATALOGUE_DIR / "scenarios.yaml"
@@ -34,7 +33,9 @@ FORMAT = "uept-summary/1"
 
 COMPLETE, INCOMPLETE = "COMPLETE", "INCOMPLETE"
 # worst first: the status a scenario shows when its examples differ
-SEVERITY = ["failed", "error", "interrupted", "not run", "skipped", "not selected", "passed"]
+SEVERITY = ["failed", "damaged", "error", "interrupted", "not run", "skipped", "not selected", "not applicable",
+            "passed"]
+SATISFIED = ("passed", "not applicable")  # what a mandatory scenario may show for the verdict to be COMPLETE
 ATTEMPT = re.compile(r"-attempt(\d+)$")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -144,13 +145,6 @@ def requirement_catalogue(path: Path = REQUIREMENT_CATALOGUE) -> list[dict[str, 
 
 
 # ---------------------------------------------------------------- reading a run folder
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
 def base_key(key: str) -> str:
     return ATTEMPT.sub("", key)
 
@@ -174,23 +168,67 @@ class _Scenario:
     selected: bool = True
     in_set: bool = True
     line: int | None = None
+    not_applicable: str | None = None  # why an outline has no rows (e.g. generated from a role matrix)
+    damaged: list[str] = field(default_factory=list)  # its result files that could not be read
     results: dict[str, list[dict]] = field(default_factory=dict)  # base key -> attempts (oldest first)
 
 
-def _scenarios(scenario_set: dict | None, results: list[dict]) -> list[_Scenario]:
+def _set_id(s: dict) -> str:
+    return s.get("uept_id") or f"{s['feature'].get('file')}:{s['name']}"
+
+
+def set_problems(scenario_set: dict | None) -> list[str]:
+    """What makes a scenario set unfit to judge by: a scenario without its @UEPT- ID, or one ID used twice
+    (then one scenario's result can stand for another's)."""
+    if not scenario_set:
+        return []
+    out: list[str] = []
+    seen: dict[str, str] = {}
+    for s in scenario_set.get("scenarios", []):
+        where = f"{s['feature'].get('file')}:{s.get('line') or '?'}"
+        sid = s.get("uept_id")
+        if not sid:
+            out.append(f"the scenario at {where} ('{s['name']}') has no @UEPT- ID")
+        elif sid in seen:
+            out.append(f"scenario ID {sid} is used twice in the scenario set: {seen[sid]} and {where}")
+        else:
+            seen[sid] = where
+    return out
+
+
+def _scenarios(scenario_set: dict | None, results: list[dict], damaged: list[dict],
+               problems: list[str]) -> list[_Scenario]:
     out: dict[str, _Scenario] = {}
     if scenario_set:
         for s in scenario_set.get("scenarios", []):
-            sid = s.get("uept_id") or f"{s['feature']['file']}:{s['name']}"
+            sid = _set_id(s)
+            if sid in out:
+                continue  # a duplicate ID: set_problems() makes the verdict INCOMPLETE
+            examples = int(s["examples"]) if s.get("examples") is not None else 1
             out[sid] = _Scenario(sid, s["name"], s["feature"], s.get("tags", []), s.get("requirements", []),
-                                 int(s.get("examples") or 1), bool(s.get("selected", True)), True, s.get("line"))
+                                 examples, bool(s.get("selected", True)), True, s.get("line"),
+                                 s.get("not_applicable") if examples == 0 else None)
     for r in results:
         sid = r.get("uept_id") or f"{(r.get('feature') or {}).get('file')}:{r.get('name')}"
         sc = out.get(sid)
         if sc is None:  # ran, but not in the recorded scenario set (or no set was recorded)
             sc = out[sid] = _Scenario(sid, r.get("name", sid), r.get("feature") or {}, r.get("tags", []),
                                       r.get("requirements", []), 0, True, False)
+        elif (r.get("name"), (r.get("feature") or {}).get("file")) != (sc.name, sc.feature.get("file")):
+            problems.append(f"the result {r['key']} is of scenario '{r.get('name')}' in "
+                            f"{(r.get('feature') or {}).get('file')}, but the scenario set gives {sid} to "
+                            f"'{sc.name}' in {sc.feature.get('file')}")
+            sc.damaged.append(f"scenarios/{r['key']}/result.json")
+            continue
         sc.results.setdefault(base_key(r["key"]), []).append(r)
+    for d in damaged:  # a damaged result file counts against the scenario its folder is named after
+        parts = d["file"].split("/")
+        if len(parts) == 3 and parts[0] == "scenarios":
+            key = base_key(parts[1])
+            owner = max((sc for sid, sc in out.items() if key == sid or key.startswith(f"{sid}-")),
+                        key=lambda sc: len(sc.id), default=None)
+            if owner is not None:
+                owner.damaged.append(d["file"])
     for sc in out.values():
         for attempts in sc.results.values():
             attempts.sort(key=lambda r: (_attempt_no(r), r.get("started") or ""))
@@ -206,6 +244,10 @@ def _sort_key(sc: _Scenario) -> tuple:
 
 def _status(sc: _Scenario) -> str:
     finals = [attempts[-1]["status"] for attempts in sc.results.values()]
+    if sc.damaged:
+        return "damaged"
+    if sc.not_applicable is not None and not finals:
+        return "not applicable"
     if not sc.selected and not finals:
         return "not selected"
     missing = max(0, sc.examples - len(finals))
@@ -213,6 +255,8 @@ def _status(sc: _Scenario) -> str:
 
 
 def _reason(status: str, sc: _Scenario) -> str:
+    if status == "damaged":
+        return "its result cannot be trusted: " + ", ".join(sc.damaged)
     errors = [a[-1].get("error") for a in sc.results.values() if a[-1]["status"] == status and a[-1].get("error")]
     detail = f": {errors[0]}" if errors else ""
     return {
@@ -223,15 +267,20 @@ def _reason(status: str, sc: _Scenario) -> str:
 
 # ---------------------------------------------------------------- the assessment
 def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
-           requirements_path: Path = REQUIREMENT_CATALOGUE) -> dict[str, Any]:
+           requirements_path: Path = REQUIREMENT_CATALOGUE, salvage: bool = False) -> dict[str, Any]:
+    """The summary of a run folder. A damaged record file stops it (DamagedRecord) unless salvage is set;
+    then the damaged files are listed and the verdict is INCOMPLETE."""
     run_dir = Path(run_dir)
-    run = read_json(run_dir / "run.json") or {}
-    scenario_set = read_json(run_dir / "scenario-set.json")
+    folder = RunFolder.load(run_dir, salvage=salvage)
+    run = folder.run or {}
+    scenario_set = folder.scenario_set
     catalogue = catalogue or ScenarioCatalogue.load()
-    loaded = RunResults.load(run_dir)
-    results = loaded.scenarios
+    results = folder.results
     problems: list[str] = []
-    if not run:
+    damaged_files = [d["file"] for d in folder.damaged]
+    for d in folder.damaged:
+        problems.append(f"{d['file']} is damaged ({d['why']}): what it recorded is not in this report")
+    if not run and "run.json" not in damaged_files:
         problems.append("run.json is missing: the party, target and run times are unknown")
     if not scenario_set:
         problems.append("no scenario set was recorded (scenario-set.json): mandatory scenarios that never "
@@ -240,7 +289,11 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
     party = run.get("party") or {}
     declared_role = party.get("user_role")
     role = catalogue.role(declared_role)
-    scenarios = _scenarios(scenario_set, results)
+    set_faults = set_problems(scenario_set)
+    problems += set_faults
+    mismatched: list[str] = []
+    scenarios = _scenarios(scenario_set, results, folder.damaged, mismatched)
+    problems += mismatched
 
     run_status = run.get("status") or "unknown"
     interrupted = run_status in ("incomplete", "interrupted", "running") or any(
@@ -259,16 +312,20 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
     for sc in scenarios:
         status = _status(sc)
         mandatory, rule = catalogue.mandatory(sc.id if UEPT_ID.match(sc.id) else None, sc.tags, role)
+        if status == "not applicable":
+            mandatory, rule = False, f"not applicable: {sc.not_applicable}"
         attempts_total = sum(len(a) for a in sc.results.values())
         row = {
             "id": sc.id, "name": sc.name, "theme": theme_of(sc.id) if UEPT_ID.match(sc.id) else None,
             "feature": sc.feature, "line": sc.line, "tags": sc.tags, "requirements": sc.requirements,
             "mandatory": mandatory, "mandatory_rule": rule, "selected": sc.selected, "in_scenario_set": sc.in_set,
             "status": status, "examples": sc.examples, "retried": attempts_total > len(sc.results),
+            "not_applicable": sc.not_applicable if status == "not applicable" else None,
+            "damaged": sc.damaged,
             "results": [_result_row(attempts) for _, attempts in sorted(sc.results.items())],
         }
         rows.append(row)
-        if mandatory and status != "passed":
+        if mandatory and status not in SATISFIED:
             blocking.append({"id": sc.id, "name": sc.name, "status": status, "reason": _reason(status, sc)})
 
     reasons: list[str] = []
@@ -283,6 +340,16 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
                                f"{role} but the scenario set has no scenario for it")
     if interrupted:
         reasons.append("the run was interrupted before it finished")
+    if set_faults:
+        reasons.append("the scenario set does not give every scenario one ID of its own ("
+                       + "; ".join(set_faults[:3]) + (" ..." if len(set_faults) > 3 else "")
+                       + "), so results cannot be told apart")
+    if mismatched:
+        reasons.append(f"{len(mismatched)} result file(s) do not match the scenario their ID names in the "
+                       "scenario set")
+    if folder.damaged:
+        reasons.append(f"{len(folder.damaged)} record file(s) of the run are damaged: "
+                       + ", ".join(damaged_files[:5]) + (" ..." if len(damaged_files) > 5 else ""))
     if not scenario_set:
         reasons.append("the run recorded no scenario set, so it cannot show that every mandatory scenario ran")
     if crashed:
@@ -298,7 +365,9 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
     if unknown_reqs:
         problems.append("requirement tags not in the requirement catalogue: " + ", ".join(sorted(unknown_reqs)))
 
-    counts = loaded.counts()
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
     mandatory_rows = [r for r in rows if r["mandatory"]]
     browsers = sorted({_browser_of(r) for r in results} - {None})
     return {
@@ -332,6 +401,7 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
         },
         "counts": counts,
         "results_total": len(results),
+        "damaged": folder.damaged,
         "problems": problems,
         "themes": themes,
         "scenarios": rows,
@@ -378,14 +448,16 @@ def _themes(rows: list[dict], catalogue: ScenarioCatalogue) -> list[dict[str, An
         entry = by.setdefault(t, {"id": t, "title": (catalogue.themes.get(t) or {}).get("title")
                                   or r["feature"].get("name") or t, "in_catalogue": t in catalogue.themes,
                                   "scenarios": 0, "mandatory": 0, "passed": 0, "failed": 0, "skipped": 0,
-                                  "not_run": 0, "mandatory_passed": 0})
+                                  "not_run": 0, "not_applicable": 0, "mandatory_passed": 0})
         entry["scenarios"] += 1
         entry["mandatory"] += r["mandatory"]
         entry["mandatory_passed"] += r["mandatory"] and r["status"] == "passed"
         if r["status"] == "passed":
             entry["passed"] += 1
-        elif r["status"] in ("failed", "error"):
+        elif r["status"] in ("failed", "error", "damaged"):
             entry["failed"] += 1
+        elif r["status"] == "not applicable":
+            entry["not_applicable"] += 1
         elif r["status"] == "skipped":
             entry["skipped"] += 1
         else:
@@ -393,9 +465,11 @@ def _themes(rows: list[dict], catalogue: ScenarioCatalogue) -> list[dict[str, An
     for t, spec in catalogue.themes.items():
         if t not in by:
             by[t] = {"id": t, "title": spec.get("title") or t, "in_catalogue": True, "scenarios": 0, "mandatory": 0,
-                     "passed": 0, "failed": 0, "skipped": 0, "not_run": 0, "mandatory_passed": 0}
+                     "passed": 0, "failed": 0, "skipped": 0, "not_run": 0, "not_applicable": 0,
+                     "mandatory_passed": 0}
     for e in by.values():
-        e["status"] = ("passed" if e["scenarios"] and e["passed"] == e["scenarios"] else
+        applicable = e["scenarios"] - e["not_applicable"]
+        e["status"] = ("passed" if applicable and e["passed"] == applicable else
                        "failed" if e["failed"] else "no scenarios" if not e["scenarios"] else "incomplete")
     return sorted(by.values(), key=lambda e: e["id"])
 
@@ -410,10 +484,12 @@ def _coverage(rows: list[dict], path: Path) -> tuple[list[dict[str, Any]], set[s
     out = []
     for req in catalogue:
         scen = by_req.get(req["id"], [])
-        statuses = [s["status"] for s in scen]
+        statuses = [s["status"] for s in scen if s["status"] != "not applicable"]
         if not scen:
             status = "not covered"
-        elif any(s in ("failed", "error") for s in statuses):
+        elif not statuses:
+            status = "not applicable"
+        elif any(s in ("failed", "error", "damaged") for s in statuses):
             status = "failed"
         elif "passed" in statuses:
             status = "passed" if all(s == "passed" for s in statuses) else "partly run"

@@ -244,6 +244,9 @@ def resolve_target(
     if choice.startswith(("http://", "https://")):
         base_name = settings.target if settings.target in targets else REFERENCE
         url_override, choice = choice, base_name
+    elif "://" in choice:
+        raise UsageError(f"--target {choice} is not an http(s) URL", "give the SSI's https:// address, or a target "
+                         "name from the config")
     if choice not in targets:
         known = ", ".join(sorted(targets))
         raise UsageError(f"unknown target '{choice}'", f"use one of: {known}, or a URL")

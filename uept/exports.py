@@ -15,9 +15,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .completion import read_json
 from .evidence import write_json_atomic
 from .results import RunResults
+from .rundir import read_json
 
 CUCUMBER_STATUS = {"passed": "passed", "failed": "failed", "skipped": "skipped", "not run": "skipped",
                    "undefined": "undefined", "pending": "pending"}

@@ -9,6 +9,8 @@ files produced the evidence (the scenario-set hash: SHA-256 over every feature f
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +33,40 @@ def scenario_set_hash(files: dict[str, str]) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _feature_entries(path: Path, root: Path) -> list[dict[str, Any]]:
+# A feature whose Examples are made at collection (the access-control template): its completed text and,
+# for each outline left out of it, why (rundir: `examples: 0` with `not_applicable`).
+Expander = Callable[[Path], "tuple[str, dict[str, str]] | None"]
+
+
+def _parse(path: Path) -> Any:
     from pytest_bdd.parser import FeatureParser
 
     parse_feature(path)  # the friendly one-line error for a malformed file
-    feature = FeatureParser(str(path.parent), path.name).parse()
+    return FeatureParser(str(path.parent), path.name).parse()
+
+
+def _row_counts(text: str, name: str) -> dict[str, int]:
+    """Rows per scenario of a generated feature's text."""
+    with tempfile.TemporaryDirectory(prefix="uept-inventory-") as tmp:
+        f = Path(tmp) / name
+        f.write_text(text, encoding="utf-8")
+        feature = _parse(f)
+        return {sc.name: (sum(len(e.examples) for e in sc.examples) if sc.examples else 1)
+                for sc in feature.scenarios.values()}
+
+
+def _feature_entries(path: Path, root: Path, expand: Expander | None = None) -> list[dict[str, Any]]:
+    feature = _parse(path)
+    generated = expand(path) if expand is not None else None
+    rows, left_out = (_row_counts(generated[0], path.name), generated[1]) if generated else (None, {})
     out = []
     for sc in feature.scenarios.values():
         tags = set(feature.tags) | set(sc.tags)
         steps = [{"keyword": s.keyword, "text": s.name, "line": s.line_number}
                  for s in [*sc.all_background_steps, *sc.steps]]
         examples = sum(len(e.examples) for e in sc.examples) if sc.examples else 1
+        if rows is not None:
+            examples = rows.get(sc.name, 0)
         out.append({
             "uept_id": uept_id(tags),
             "name": sc.name,
@@ -54,11 +79,15 @@ def _feature_entries(path: Path, root: Path) -> list[dict[str, Any]]:
             "feature": {"name": feature.name, "file": _rel(path, root), "line": feature.line_number,
                         "tags": sorted(feature.tags), "description": feature.description or ""},
         })
+        if examples == 0 and sc.name in left_out:  # else an outline without rows is "not run": it may block
+            out[-1]["not_applicable"] = left_out[sc.name]
     return out
 
 
-def build(suite: Path, given: list[Path], selected: list[ScenarioInfo]) -> dict[str, Any]:
-    """The scenario set: the suite's feature files plus any given from elsewhere."""
+def build(suite: Path, given: list[Path], selected: list[ScenarioInfo],
+          expand: Expander | None = None) -> dict[str, Any]:
+    """The scenario set: the suite's feature files plus any given from elsewhere. `expand` completes
+    features whose Examples are generated, so that each outline records the rows it will really have."""
     root = suite.resolve()
     files = sorted({*(p.resolve() for p in (suite / "features").rglob("*.feature")),
                     *(p.resolve() for p in given)})
@@ -68,7 +97,7 @@ def build(suite: Path, given: list[Path], selected: list[ScenarioInfo]) -> dict[
     for f in files:
         rel = _rel(f, root)
         hashes[rel] = hashlib.sha256(f.read_bytes()).hexdigest()
-        for entry in _feature_entries(f, root):
+        for entry in _feature_entries(f, root, expand):
             entry["selected"] = (f, entry["name"]) in chosen
             scenarios.append(entry)
     return {"format": FORMAT, "hash": scenario_set_hash(hashes), "files": hashes, "scenarios": scenarios}

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from . import __version__
 from .errors import UsageError
+from .rundir import read_json
 
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 FORMAT = "uept-evidence-pack/1"
@@ -170,8 +171,10 @@ def build(run_dir: Path, key: Ed25519PrivateKey, known_secrets: dict[str, str] |
     from .leakscan import scan_bytes
 
     run_dir = Path(run_dir)
-    summary = _read(run_dir / "summary.json") or {}
-    run = _read(run_dir / "run.json") or {}
+    summary = read_json(run_dir / "summary.json") or {}
+    run = read_json(run_dir / "run.json") or {}
+    if not isinstance(run, dict) or not isinstance(summary, dict):  # a salvaged run: summary.json says why
+        run, summary = run if isinstance(run, dict) else {}, summary if isinstance(summary, dict) else {}
     run_id = run.get("run_id") or run_dir.name
     for old in run_dir.glob(f"{PACK_PREFIX}*.zip"):
         old.unlink()
@@ -211,6 +214,8 @@ def build(run_dir: Path, key: Ed25519PrivateKey, known_secrets: dict[str, str] |
             "target": {k: (run.get("target") or {}).get(k) for k in ("name", "url", "environment", "profile")},
             "verdict": (summary.get("verdict") or {}).get("result"),
             "scenario_set": (summary.get("scenario_set") or {}).get("hash"),
+            "merged_from": [{k: m.get(k) for k in ("run_id", "pack", "signer", "verification", "verdict")}
+                            for m in run.get("merged_from") or [] if isinstance(m, dict)] or None,
             "files": files,
             "signer": {"algorithm": "Ed25519", "public_key": base64.b64encode(raw_public(pub)).decode(),
                        "fingerprint": fingerprint(pub)},
@@ -232,14 +237,47 @@ def build(run_dir: Path, key: Ed25519PrivateKey, known_secrets: dict[str, str] |
     return Pack(run_dir, zip_path, manifest, leaks)
 
 
-def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
 # ---------------------------------------------------------------- opening a pack
+def _unsafe(name: str) -> bool:
+    return not name or name.startswith(("/", "\\")) or "\\" in name or ".." in Path(name).parts \
+        or (len(name) > 1 and name[1] == ":")
+
+
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """The pack's zip; UsageError when it is no zip at all, PackUnreadable when it is a damaged one."""
+    if not path.is_file():
+        raise UsageError(f"{path} not found", "give an evidence pack (.zip) or a run folder")
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as f:
+            head = f.read(4)
+        if head == b"PK\x03\x04":
+            raise PackUnreadable(f"{path} is a damaged zip: its end (the central directory) is missing, as when a "
+                                 "download or copy is cut short")
+        raise UsageError(f"{path} is neither a folder nor a zip file", "give an evidence pack (.zip)")
+    try:
+        z = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise PackUnreadable(f"{path} is a damaged zip ({exc})") from None
+    # A pack's first member starts at byte 0. A directory that does not cover the start of the file is not the
+    # pack's own: e.g. the directory of a trace zip stored inside a pack that was cut short.
+    if z.infolist() and min(i.header_offset for i in z.infolist()) != 0:
+        z.close()
+        raise PackUnreadable(f"{path} is a damaged zip: its directory does not cover the start of the file, as "
+                             "when a download or copy is cut short")
+    return z
+
+
+def zip_members(z: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], list[str]]:
+    """{path inside the run folder: member} of a pack (one top folder, the run id, stripped), and the
+    members whose names are unsafe (absolute, or climbing out with '..'): uept never makes those."""
+    infos = [i for i in z.infolist() if not i.is_dir()]
+    unsafe = [i.filename for i in infos if _unsafe(i.filename)]
+    safe = [i for i in infos if not _unsafe(i.filename)]
+    tops = {i.filename.split("/", 1)[0] for i in safe}
+    prefix = f"{tops.pop()}/" if len(tops) == 1 and all("/" in i.filename for i in safe) else ""
+    return {i.filename[len(prefix):]: i for i in safe}, unsafe
+
+
 class OpenedPack:
     """A pack as a folder: the folder itself, or a zip extracted to a temporary folder."""
 
@@ -252,27 +290,20 @@ class OpenedPack:
     def _open(self) -> Path:
         if self.path.is_dir():
             return self.path
-        if not self.path.is_file():
-            raise UsageError(f"{self.path} not found", "give an evidence pack (.zip) or a run folder")
-        if not zipfile.is_zipfile(self.path):
-            raise UsageError(f"{self.path} is neither a folder nor a zip file", "give an evidence pack (.zip)")
+        z = open_zip(self.path)
         self.tmp = Path(tempfile.mkdtemp(prefix="uept-pack-"))
         try:
-            with zipfile.ZipFile(self.path) as z:
-                infos = [i for i in z.infolist() if not i.is_dir()]
-                tops = {i.filename.split("/", 1)[0] for i in infos}
-                prefix = f"{tops.pop()}/" if len(tops) == 1 and all("/" in i.filename for i in infos) else ""
-                for info in infos:
-                    rel = info.filename[len(prefix):]
-                    if not rel or rel.startswith("/") or ".." in Path(rel).parts:
-                        self.unreadable[info.filename] = "unsafe path in the zip"
-                        continue
+            with z:
+                members, unsafe = zip_members(z)
+                for name in unsafe:
+                    self.unreadable[name] = "unsafe path in the zip"
+                for rel, info in members.items():
                     dest = self.tmp / rel
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     try:
                         with z.open(info) as src, dest.open("wb") as out:
                             shutil.copyfileobj(src, out, 1 << 20)
-                    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib_error) as exc:
                         # a changed byte in a compressed member: say which one
                         dest.unlink(missing_ok=True)
                         self.unreadable[rel] = f"cannot be read from the zip ({exc})"
@@ -328,21 +359,11 @@ class PackReader:
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, zipfile.ZipInfo] = {}
         self.tmp: Path | None = None
+        self.unsafe: list[str] = []
         if self.path.is_dir():
             return
-        if not self.path.is_file():
-            raise UsageError(f"{self.path} not found", "give an evidence pack (.zip) or a run folder")
-        if not zipfile.is_zipfile(self.path):
-            raise UsageError(f"{self.path} is neither a folder nor a zip file", "give an evidence pack (.zip)")
-        try:
-            self.zip = zipfile.ZipFile(self.path)
-        except zipfile.BadZipFile as exc:
-            raise PackUnreadable(f"{self.path} is a damaged zip ({exc})") from None
-        infos = [i for i in self.zip.infolist() if not i.is_dir()]
-        tops = {i.filename.split("/", 1)[0] for i in infos}
-        prefix = f"{tops.pop()}/" if len(tops) == 1 and all("/" in i.filename for i in infos) else ""
-        for info in infos:
-            self.members[info.filename[len(prefix):]] = info
+        self.zip = open_zip(self.path)
+        self.members, self.unsafe = zip_members(self.zip)
 
     def names(self) -> list[str]:
         if self.zip is None:
@@ -438,6 +459,10 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
     except PackUnreadable as exc:
         return Verification(path, [Check("pack", False, [str(exc)])])
     with reader:
+        if reader.unsafe:
+            shown = ", ".join(repr(n) for n in reader.unsafe[:3]) + (" ..." if len(reader.unsafe) > 3 else "")
+            checks.append(Check("pack", False, [f"the zip holds member(s) with unsafe paths ({shown}), outside the "
+                                                "run folder: uept never makes those, so the pack was altered"]))
         try:
             body = reader.read(MANIFEST)
         except OSError as exc:
@@ -512,7 +537,7 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
         except (OSError, ValueError):
             pass
         if completeness and catalogue is not None:
-            fresh = assess(reader.result_dir(), catalogue)
+            fresh = assess(reader.result_dir(), catalogue, salvage=True)
             v = fresh["verdict"]
             lines = [f"User Role {v['role']}: {v['mandatory_passed']} of {v['mandatory']} mandatory scenario(s) "
                      f"passed -> {v['result']}"]

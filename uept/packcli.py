@@ -36,6 +36,15 @@ def _signing_key(settings: config.Settings | None, log: Callable[[str], None] = 
     return load_private_key(path, explicit, log)
 
 
+def check_signing_key(settings: config.Settings | None) -> None:
+    """A named signing key must exist and be usable; the default one is only made when a pack is made."""
+    from .pack import key_path, load_private_key
+
+    path, explicit = key_path(settings.signing_key if settings else None)
+    if explicit or path.exists():
+        load_private_key(path, explicit)
+
+
 @contextmanager
 def shielded(message: str) -> Iterator[None]:
     """Let the report be written even when Ctrl-C or SIGTERM arrives meanwhile."""
@@ -54,7 +63,7 @@ def shielded(message: str) -> Iterator[None]:
 
 
 def make_evidence(run_dir: Path, settings: config.Settings | None, catalogue_path: str | None = None,
-                  pdf: bool = True) -> tuple[Any, Any]:
+                  pdf: bool = True, salvage: bool = False) -> tuple[Any, Any]:
     """Report, PDF, exports and signed pack of a run folder: (report, pack). The PDF prints in a
     thread while the pack hashes and zips everything else."""
     from .pack import build
@@ -64,7 +73,7 @@ def make_evidence(run_dir: Path, settings: config.Settings | None, catalogue_pat
     key = _signing_key(settings)
     printer = PdfPrinter() if pdf else None
     try:
-        report = write_reports(run_dir, catalogue, pdf=pdf, printer=printer)
+        report = write_reports(run_dir, catalogue, pdf=pdf, printer=printer, salvage=salvage)
     except BaseException:
         if printer:
             printer.cancel()
@@ -79,10 +88,12 @@ def make_evidence(run_dir: Path, settings: config.Settings | None, catalogue_pat
 
 
 def produce_evidence(run_dir: Path, settings: config.Settings | None, catalogue_path: str | None = None,
-                     pdf: bool = True) -> tuple[bool, Any]:
+                     pdf: bool = True, salvage: bool = False) -> tuple[bool, Any]:
     """make_evidence, saying what it made. Returns (ok, report)."""
     t0 = time.monotonic()
-    report, pack = make_evidence(run_dir, settings, catalogue_path, pdf)
+    report, pack = make_evidence(run_dir, settings, catalogue_path, pdf, salvage)
+    for d in report.summary.get("damaged") or []:
+        say(f"uept: DAMAGED: {d['file']} ({d['why']}); the report lists it and the verdict cannot be COMPLETE")
     for note in report.notes:
         say(f"uept: {note}")
     v = report.summary["verdict"]
@@ -119,7 +130,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"{run_dir} is not a uept run folder (no run.json, no scenarios/)",
                          "give a folder under reports/, e.g. reports/<run-id>")
     settings = config.load_settings(config.config_path(args.config))
-    ok, _ = produce_evidence(run_dir, settings, args.catalogue, pdf=not args.no_pdf)
+    ok, _ = produce_evidence(run_dir, settings, args.catalogue, pdf=not args.no_pdf, salvage=args.salvage)
     return 0 if ok else 1
 
 
@@ -158,7 +169,9 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
     settings = config.load_settings(config.config_path(args.config))
     reports = Path(args.reports or os.environ.get("UEPT_REPORTS_DIR") or settings.reports_dir)
-    out = merge_runs([Path(d) for d in args.dirs], reports, Path(args.output) if args.output else None, log=say)
+    out = merge_runs([Path(d) for d in args.dirs], reports, Path(args.output) if args.output else None, log=say,
+                     keys=args.key, allow_different_targets=args.allow_different_targets,
+                     allow_different_signers=args.allow_different_signers)
     say(f"Merged {len(args.dirs)} run folder(s) into {out}")
     with shielded("uept: writing the report and the evidence pack; please wait"):
         ok, report = produce_evidence(out, settings, args.catalogue, pdf=not args.no_pdf)
@@ -247,6 +260,10 @@ def add_commands(sub: Any) -> None:
     rep.add_argument("--catalogue", help="scenario catalogue (default: $UEPT_SCENARIO_CATALOGUE, the config's, "
                      "or uept's own)")
     rep.add_argument("--no-pdf", action="store_true", help="skip report.pdf")
+    rep.add_argument("--salvage", action="store_true",
+                     help="make the report even when a record file (run.json, scenario-set.json, a result.json) is "
+                          "damaged: the report lists each damaged file and the verdict is INCOMPLETE (without it, "
+                          "a damaged file stops the command, exit 2)")
     rep.add_argument("--config", help="config file (for the signing key)")
     rep.set_defaults(func=cmd_report)
 
@@ -262,8 +279,18 @@ def add_commands(sub: Any) -> None:
 
     mer = sub.add_parser("merge", help="join the run folders of shards or parallel runs into one signed pack",
                          description="Join run folders (or evidence packs) of shards of one UEPT run into a new "
-                         "run folder with one report and one signed pack.")
+                         "run folder with one report and one signed pack. Every input is verified first (every "
+                         "file's SHA-256 and the signature); one that does not verify, or was never signed, is "
+                         "refused, as are inputs of different parties, scenario sets, targets or signers.")
     mer.add_argument("dirs", nargs="+", metavar="DIR", help="run folders or evidence packs to join")
+    mer.add_argument("--key", action="append", metavar="PUBLIC_KEY",
+                     help="the party's registered public key every input must be signed by (PEM file, Base64 or "
+                          "SHA256: fingerprint); repeat it once per input, in order, for inputs signed by different "
+                          "keys")
+    mer.add_argument("--allow-different-targets", action="store_true",
+                     help="join runs against different target URLs or environments")
+    mer.add_argument("--allow-different-signers", action="store_true",
+                     help="join inputs signed by different keys (give --key per input to check each)")
     mer.add_argument("-o", "--output", help="the merged run folder (default: reports/<new-run-id>)")
     mer.add_argument("--reports", help="where the merged run folder goes (default: ./reports)")
     mer.add_argument("--catalogue", help="scenario catalogue (default: uept's own)")

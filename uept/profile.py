@@ -473,12 +473,20 @@ def load_profile(name_or_path: str = "reference") -> Profile:
         mark = getattr(exc, "problem_mark", None)
         at = f":{mark.line + 1}" if mark else ""
         raise UsageError(f"profile {path}{at} is not valid YAML", "fix the YAML syntax") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"profile {path} must hold a mapping (portal:, session:, mfa:, labels: ...)",
+                         "start from a copy of uept/profiles/reference.yaml")
     matrix_ref = data.get("role_matrix", "role_matrix.yaml")
     if isinstance(matrix_ref, str):
         matrix_path = path.parent / matrix_ref
         if not matrix_path.is_file():
             raise UsageError(f"profile {path}: role matrix file {matrix_path} not found", "fix 'role_matrix'")
-        data["role_matrix"] = yaml.safe_load(matrix_path.read_text(encoding="utf-8"))
+        try:
+            data["role_matrix"] = yaml.safe_load(matrix_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f":{mark.line + 1}" if mark else ""
+            raise UsageError(f"role matrix {matrix_path}{at} is not valid YAML", "fix the YAML syntax") from None
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:

@@ -24,8 +24,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .completion import ScenarioCatalogue, assess, read_json
+from .completion import ScenarioCatalogue, assess
 from .evidence import write_json_atomic
+from .rundir import read_json
 from .secrets import REGISTRY
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -194,15 +195,16 @@ def write_pdf(html_path: Path, pdf_path: Path) -> None:
 
 
 def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, pdf: bool = True,
-                  printer: PdfPrinter | None = None) -> Report:
-    """Everything but the pack. With a printer, the PDF is only started (printer.wait() ends it)."""
+                  printer: PdfPrinter | None = None, salvage: bool = False) -> Report:
+    """Everything but the pack. With a printer, the PDF is only started (printer.wait() ends it).
+    A damaged record file stops it (rundir.DamagedRecord) unless salvage is set: see completion.assess."""
     from .exports import dedupe_allure_attachments, share_with_allure, write_allure_extras, write_cucumber_json
 
     run_dir = Path(run_dir)
     own_printer = printer is None and pdf
     if own_printer:
         printer = PdfPrinter()  # Chromium starts while the report is made
-    summary = assess(run_dir, catalogue)
+    summary = assess(run_dir, catalogue, salvage=salvage)
     write_json_atomic(run_dir / "summary.json", summary)
     notes: list[str] = []
     if (run_dir / "allure-results").is_dir():

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from .rundir import RunFolder
 
 ORDER = {"failed": 0, "error": 1, "interrupted": 2, "running": 2, "skipped": 3, "passed": 4}
 
@@ -16,17 +17,8 @@ class RunResults:
 
     @classmethod
     def load(cls, run_dir: Path) -> RunResults:
-        out = []
-        for f in sorted((run_dir / "scenarios").glob("*/result.json")):
-            try:
-                data = json.loads(f.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                continue
-            if data.get("status") == "running":  # the run stopped in the middle of it
-                data["status"] = "interrupted"
-            out.append(data)
-        out.sort(key=lambda d: (d.get("key") or ""))
-        return cls(run_dir, out)
+        """The scenario results that can be read (damaged ones are the assessment's to report)."""
+        return cls(run_dir, RunFolder.load(run_dir, salvage=True).results)
 
     def counts(self) -> dict[str, int]:
         c: dict[str, int] = {}

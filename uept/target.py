@@ -42,6 +42,32 @@ def check_reachable(url: str, timeout: float = 5.0) -> None:
         ) from None
 
 
+# What only a ServiceNow login page holds: its password field, or the instance's page globals and tokens
+_SSI_MARKERS = ('name="user_password"', "id=\"user_password\"", "g_ck", "sysparm_ck", "glide", "servicenow",
+                "sp-page-root", "window.NOW")
+
+
+def check_is_ssi(url: str, profile: Profile, timeout: float = 15.0) -> None:
+    """One clear line when the target answers but is not a ServiceNow SSI (e.g. a typo'd host or port that
+    serves something else): its classic login page or the portal's login page must look like ServiceNow's."""
+    pages = ["/login.do", f"{profile.portal.suffix}?id={profile.portal.login_page}"]
+    seen: list[str] = []
+    with httpx.Client(base_url=url, timeout=timeout, follow_redirects=True, headers={"Accept": "text/html"}) as c:
+        for path in pages:
+            try:
+                r = c.get(path)
+            except httpx.HTTPError as exc:
+                seen.append(f"{path}: {exc.__class__.__name__}")
+                continue
+            body = r.text[:200_000].lower()
+            if r.status_code < 400 and any(m.lower() in body for m in _SSI_MARKERS):
+                return
+            seen.append(f"{path}: HTTP {r.status_code}" + ("" if r.status_code >= 400 else ", no login form"))
+    raise UsageError(f"target {url} answers but is not a ServiceNow SSI ({'; '.join(seen)})",
+                     "check the URL (e.g. https://<instance>.service-now.com) and the profile's portal.suffix "
+                     "and portal.login_page")
+
+
 class TableApiClient:
     """ServiceNow's REST Table API as one persona (basic auth) or as DCC's service desk (reference SSI only).
 
