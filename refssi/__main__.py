@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import uvicorn
@@ -33,8 +35,31 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+PARENT_GONE = threading.Event()
+
+
+def exit_with_stdin(server: uvicorn.Server, cleanup: Path | None = None) -> None:
+    """Stop the server when stdin reaches end-of-file: the harness that started it holds the only write end,
+    so this happens when the harness stops it or dies (kill -9 included). Then its folder is removed."""
+
+    def watch() -> None:
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        PARENT_GONE.set()
+        server.should_exit = True
+        if not threading.Event().wait(10):  # a graceful stop that hangs still ends
+            if cleanup:
+                shutil.rmtree(cleanup, ignore_errors=True)
+            os._exit(0)
+
+    threading.Thread(target=watch, name="refssi-parent-watch", daemon=True).start()
+
+
 def serve(*, host: str, port: int, profile: str, secrets: dict, operator_token: str, db_dir: Path,
-          on_ready=None, tls: tuple[str, str] | None = None) -> None:
+          on_ready=None, tls: tuple[str, str] | None = None, watch_stdin: bool = False) -> None:
     sock = bind(host, port)
     url = f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}"
     settings = Settings.from_env(profile=profile, db_path=db_dir / "refssi.sqlite3", secrets=secrets,
@@ -47,7 +72,10 @@ def serve(*, host: str, port: int, profile: str, secrets: dict, operator_token: 
     app = create_app(settings, on_ready=ready)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                             ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    if watch_stdin:
+        exit_with_stdin(server, db_dir)
+    server.run(sockets=[sock])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db-dir")
     ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM); needs --tls-key")
     ap.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    ap.add_argument("--exit-with-stdin", action="store_true",
+                    help="stop when stdin ends (the parent's pipe), then remove --db-dir")
     args = ap.parse_args(argv)
     path = Path(args.secrets_file)
     data = json.loads(path.read_text())
@@ -68,9 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     def announce(url: str, s: Settings) -> None:
         print(f"REFSSI READY {url} {s.smtp_port}", flush=True)
 
-    serve(host=args.host, port=args.port, profile=args.profile, secrets=data["secrets"],
-          operator_token=data["operator_token"], db_dir=db_dir, on_ready=announce,
-          tls=(args.tls_cert, args.tls_key) if args.tls_cert else None)
+    try:
+        serve(host=args.host, port=args.port, profile=args.profile, secrets=data["secrets"],
+              operator_token=data["operator_token"], db_dir=db_dir, on_ready=announce,
+              tls=(args.tls_cert, args.tls_key) if args.tls_cert else None, watch_stdin=args.exit_with_stdin)
+    finally:
+        if PARENT_GONE.is_set():  # nobody is left to remove it
+            shutil.rmtree(db_dir, ignore_errors=True)
     return 0
 
 

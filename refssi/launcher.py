@@ -47,6 +47,8 @@ class RunningSSI:
         }
 
     def stop(self) -> None:
+        if self.process and self.process.stdin:
+            self.process.stdin.close()  # the server stops on end-of-file too (--exit-with-stdin)
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -96,14 +98,20 @@ class EmbeddedSSI:
         env["REFSSI_UNSAFE"] = ",".join(sorted(self.unsafe))
         env.update({f"REFSSI_{k.upper()}": str(v) for k, v in self.overrides.items()})
         log = open(workdir / "server.log", "wb")
+        # stdin is a pipe only this process writes to: when it dies, however it dies, the server reads
+        # end-of-file and stops, removing its folder (--exit-with-stdin)
         proc = subprocess.Popen(
             [sys.executable, "-m", "refssi", "--profile", self.profile, "--secrets-file", str(secrets_file),
-             "--db-dir", str(workdir), *(self_signed(workdir) if self.tls else [])],
-            stdout=subprocess.PIPE, stderr=log, env=env, start_new_session=True,
+             "--db-dir", str(workdir), "--exit-with-stdin", *(self_signed(workdir) if self.tls else [])],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, start_new_session=True,
         )
         log.close()
         running = RunningSSI(url="", operator_token=token, secrets=generated, workdir=workdir, process=proc)
-        line = self._wait_ready(proc)
+        try:
+            line = self._wait_ready(proc)
+        except BaseException:  # e.g. Ctrl-C while it starts
+            running.stop()
+            raise
         if line is None:
             tail = running.log_tail()
             running.stop()

@@ -260,3 +260,91 @@ def test_a_browser_crash_still_writes_an_incomplete_report(tmp_path: Path) -> No
     for sid in ("UEPT-LOGIN-11", "UEPT-LOGIN-12"):
         assert rows[sid]["status"] == "error", seen
         assert "closed" in rows[sid]["results"][0]["error"], seen
+
+
+# ---------------------------------------------------------------- interruptions at awkward moments
+def _ours(marker: str) -> list[str]:
+    """Processes started for this test's run: they carry its reports folder in their environment."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and int(d.name) != os.getpid():
+            try:
+                if marker.encode() in (d / "environ").read_bytes():
+                    found.append(f"{d.name}: {(d / 'cmdline').read_bytes()[:400]!r}")
+            except OSError:
+                continue
+    return found
+
+
+def _wait_for(predicate, what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def _launch(tmp: Path, tags: str, *, own_group: bool = False) -> tuple[subprocess.Popen, Path]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UEPT_", "REFSSI_", "PYTEST_"))}
+    env["UEPT_SIGNING_KEY"] = str(tmp / "k.pem")
+    new_key(tmp / "k.pem")
+    reports = tmp / "reports"
+    env["UEPT_REPORTS_DIR"] = str(reports)  # also marks every process of this run (see _ours)
+    log = open(tmp / "uept.out", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "uept.cli", "run", "features/mfa_login.feature", "--tags", tags],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=own_group)
+    return proc, reports
+
+
+@pytest.mark.parametrize("presses", [1, 3], ids=["one Ctrl-C", "three Ctrl-Cs"])
+def test_ctrl_c_while_pytest_is_still_starting(tmp_path: Path, presses: int) -> None:
+    proc, reports = _launch(tmp_path, "@UEPT-LOGIN-01 or @UEPT-LOGIN-02")
+    _wait_for(lambda: "uept 0.1.0: " in (tmp_path / "uept.out").read_text(), "the run to start")
+    for _ in range(presses):
+        proc.send_signal(signal.SIGINT)
+    code, out = _finished(proc, tmp_path)
+    assert code == 1, out[-3000:]
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out, out[-3000:]
+    assert "Verdict: INCOMPLETE (the run was interrupted)" in out and "Evidence pack: " in out, out[-3000:]
+    (run_dir,) = reports.iterdir()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["run"]["interrupted"] is True and summary["verdict"]["result"] == "INCOMPLETE"
+    (pack,) = run_dir.glob("evidence-pack-*.zip")
+    assert run_uept("verify", str(pack), "--no-completeness").code == 0
+    _wait_for(lambda: not _ours(str(reports)), "every process of the run to end", timeout=30)
+
+
+def test_ctrl_c_while_the_report_is_written_keeps_the_pdf(tmp_path: Path) -> None:
+    proc, reports = _launch(tmp_path, "@UEPT-LOGIN-01", own_group=True)  # as a terminal's foreground job
+    _wait_for(lambda: "\nEvidence: " in (tmp_path / "uept.out").read_text(), "the report to be started")
+    # pytest has ended: the Playwright driver now running is the one printing the PDF
+    _wait_for(lambda: any("run-driver" in p for p in _ours(str(reports))), "the PDF printer to start")
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: every process of the foreground group
+    code, out = _finished(proc, tmp_path)
+    (run_dir,) = reports.iterdir()
+    assert (run_dir / "report.pdf").read_bytes()[:5] == b"%PDF-", out[-3000:]
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert "report.pdf" in {f["path"] for f in manifest["files"]}
+    assert code == 0, out[-3000:]  # every scenario had passed, and all of the evidence was made
+    assert "please wait" in out
+
+
+def test_kill_9_of_uept_leaves_no_process_and_keeps_the_log(tmp_path: Path) -> None:
+    import socket
+
+    proc, reports = _launch(tmp_path, STOP_TAGS)
+    run_dir = _wait_mid_run(proc, reports)
+    url = json.loads((run_dir / "run.json").read_text())["target"]["url"]
+    proc.kill()
+    proc.wait()
+    _wait_for(lambda: not _ours(str(reports)), "the reference SSI, pytest and Chromium to end", timeout=90)
+    host, port = url.removeprefix("http://").split(":")
+    with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=5):
+        pass  # nothing listens there any more: its operator token died with it
+    log = (run_dir / "pytest.log").read_text()
+    assert log.startswith("."), repr(log)  # LOGIN-01 had passed: its progress dot is in the log
+    r = run_uept("report", str(run_dir), "--no-pdf", env={"UEPT_SIGNING_KEY": str(tmp_path / "k.pem")})
+    assert r.code == 0, r.stdout + r.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["verdict"]["result"] == "INCOMPLETE" and summary["run"]["interrupted"] is True

@@ -7,6 +7,7 @@ interrupted; 2 a problem with the command, config, target, browser or feature fi
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import platform
@@ -15,11 +16,12 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, browser, config, features
+from . import __version__, browser, child, config, features
 from .errors import UsageError
-from .secrets import REGISTRY, Secret
+from .secrets import REGISTRY, Secret, StreamRedactor
 
 PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2}
 
@@ -159,59 +161,71 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     run_dir = (reports / run_id).resolve()
     server = None
-    if resolved.url is None:
-        from refssi.launcher import EmbeddedSSI, LaunchError
-
-        say("uept: starting the reference SSI ...")
-        try:
-            server = EmbeddedSSI(profile=resolved.target.profile).start()
-        except LaunchError as exc:
-            raise UsageError(str(exc), "run `uept serve` to see why") from None
-        for k, v in server.env.items():
-            if k != "UEPT_TARGET_URL":  # so that nothing printed below, nor the evidence, can show them
-                Secret(v, f"reference SSI secret {k}")
-        env.update(server.env)
-        url = server.url
-    else:
-        url = resolved.url
-        env["UEPT_TARGET_URL"] = url
     try:
+        if resolved.url is None:
+            from refssi.launcher import EmbeddedSSI, LaunchError
+
+            say("uept: starting the reference SSI ...")
+            try:
+                server = EmbeddedSSI(profile=resolved.target.profile).start()
+            except LaunchError as exc:
+                raise UsageError(str(exc), "run `uept serve` to see why") from None
+            for k, v in server.env.items():
+                if k != "UEPT_TARGET_URL":  # so that nothing printed below, nor the evidence, can show them
+                    Secret(v, f"reference SSI secret {k}")
+            env.update(server.env)
+            url = server.url
+        else:
+            url = resolved.url
+            env["UEPT_TARGET_URL"] = url
         started = time.time()
-        info = {
-            "run_id": run_id,
-            "uept_version": __version__,
-            "party": settings.party.model_dump(),
-            "target": {"name": resolved.name, "url": url, "environment": resolved.target.environment,
-                       "profile": resolved.target.profile, "embedded": server is not None},
-            "features": [str(f.relative_to(suite)) if f.is_relative_to(suite) else str(f) for f in feature_files],
-            "tags": args.tags,
-            "workers": args.workers,
-            "browser": chromium.describe(),
-            "platform": platform.platform(),
-            "os": _os_name(),
-            "python": platform.python_version(),
-            "playwright": _version_of("playwright"),
-            "user": os.environ.get("USER") or os.environ.get("USERNAME") or _login_name(),
-            "host": platform.node(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-            "status": "running",
-        }
+        info = run_info(run_id, settings, resolved, url, server is not None, feature_files, suite, args, chromium,
+                        started)
         write_run_info(run_dir, info)
         from .evidence import write_json_atomic
 
         write_json_atomic(run_dir / "scenario-set.json", scenario_set)
-        generated = " (plus Examples generated from the role matrix)" if any(s.cases == 0 for s in chosen) else ""
-        count = sum(s.cases for s in chosen)
-        say(f"uept {__version__}: {count} scenario(s){generated} against {resolved.name} ({url}), "
-            f"browser {chromium.describe()}")
-        code = run_pytest(suite, modules, run_dir, env, args, markexpr)
-    finally:
+    except BaseException:  # nothing recorded yet: nothing to report
         if server:
             server.stop()
+        raise
     from .packcli import shielded
 
+    # From here on a signal never stops uept itself: pytest is asked to stop, and the report is written.
     with shielded("uept: writing the report and the evidence pack; please wait"):
-        return finish_run(run_dir, info, code, started, settings)
+        try:
+            generated = " (plus Examples generated from the role matrix)" if any(s.cases == 0 for s in chosen) else ""
+            say(f"uept {__version__}: {sum(s.cases for s in chosen)} scenario(s){generated} against {resolved.name} "
+                f"({url}), browser {chromium.describe()}")
+            outcome = run_pytest(suite, modules, run_dir, env, args, markexpr)
+        finally:
+            if server:
+                server.stop()
+        return finish_run(run_dir, info, outcome, started, settings)
+
+
+def run_info(run_id: str, settings: config.Settings, resolved: config.ResolvedTarget, url: str, embedded: bool,
+             feature_files: list[Path], suite: Path, args: argparse.Namespace, chromium: browser.Chromium,
+             started: float) -> dict:
+    return {
+        "run_id": run_id,
+        "uept_version": __version__,
+        "party": settings.party.model_dump(),
+        "target": {"name": resolved.name, "url": url, "environment": resolved.target.environment,
+                   "profile": resolved.target.profile, "embedded": embedded},
+        "features": [str(f.relative_to(suite)) if f.is_relative_to(suite) else str(f) for f in feature_files],
+        "tags": args.tags,
+        "workers": args.workers,
+        "browser": chromium.describe(),
+        "platform": platform.platform(),
+        "os": _os_name(),
+        "python": platform.python_version(),
+        "playwright": _version_of("playwright"),
+        "user": os.environ.get("USER") or os.environ.get("USERNAME") or _login_name(),
+        "host": platform.node(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "status": "running",
+    }
 
 
 def _version_of(dist: str) -> str | None:
@@ -239,9 +253,19 @@ def _login_name() -> str:
         return "unknown"
 
 
+@dataclass
+class PytestOutcome:
+    code: int  # pytest's exit status; negative: killed by that signal; 130: stopped before it had started
+    signals: int = 0  # signals uept received and forwarded while pytest ran
+
+    @property
+    def interrupted(self) -> bool:
+        return self.signals > 0 or self.code < 0 or self.code in (2, child.EXIT_INTERRUPTED)
+
+
 def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: argparse.Namespace,
-               markexpr: str | None) -> int:
-    cmd = [sys.executable, "-m", "pytest", *modules, "-o", "testpaths=", "--rootdir", str(suite),
+               markexpr: str | None) -> PytestOutcome:
+    cmd = [sys.executable, "-m", "uept.child", *modules, "-o", "testpaths=", "--rootdir", str(suite),
            "-c", str(suite / "pyproject.toml"), "--uept-run-dir", str(run_dir),
            "--junitxml", str(run_dir / "junit.xml"), "--alluredir", str(run_dir / "allure-results"),
            "-q", "--no-header", "-rfEs", "-p", "no:cacheprovider", "--color", "no"]
@@ -253,18 +277,20 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
         cmd += ["--headed"]
     if args.slowmo:
         cmd += ["--slowmo", str(args.slowmo)]
-    log = open(run_dir / "pytest.log", "w", encoding="utf-8", buffering=1)  # line by line: kept if uept is killed
+    log = open(run_dir / "pytest.log", "w", encoding="utf-8")
     # pytest runs in its own session, so a terminal's Ctrl-C reaches it once, through uept, and
-    # pytest-xdist workers and the browsers are stopped by pytest, not killed mid-write.
-    proc = subprocess.Popen(cmd, cwd=suite, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            bufsize=1, start_new_session=True)
+    # pytest-xdist workers and the browsers are stopped by pytest, not killed mid-write. It holds the
+    # read end of a pipe whose write end only uept holds: if uept dies, pytest stops too (uept/child.py).
+    watch_r, watch_w = os.pipe()
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     signals = [0]
+    started: list[subprocess.Popen] = []
 
     def forward(signum: int, _frame: object) -> None:  # let pytest stop cleanly; we write the summary after
         signals[0] += 1
-        if proc.poll() is not None:
+        if not started or started[0].poll() is not None:
             return
+        proc = started[0]
         if signals[0] == 1:
             print("uept: stopping: the scenarios running now end as 'interrupted'; the report follows "
                   "(press Ctrl-C twice more to abandon them)", file=sys.stderr, flush=True)
@@ -275,46 +301,81 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
 
     for s in previous:
         signal.signal(s, forward)
+    # The child starts with SIGINT blocked, and unblocks it once it can take it quietly (uept/child.py): a
+    # Ctrl-C while Python itself starts would otherwise end in a "Fatal Python error" and a traceback.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        proc = subprocess.Popen(cmd, cwd=suite, env={**env, "UEPT_PARENT_FD": str(watch_r)},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, pass_fds=(watch_r,))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    os.close(watch_r)
+    started.append(proc)
+    if signals[0]:  # a signal came while it was being started
+        signals[0] -= 1
+        forward(signal.SIGINT, None)
+    redactor = StreamRedactor(REGISTRY)
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def show(text: str) -> None:
+        if text:
+            sys.stdout.write(text)
+            sys.stdout.flush()  # progress reaches a terminal or a CI log as it happens
+            log.write(text)
+            log.flush()  # and the log holds it, should uept be killed a moment later
+
     try:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            clean = REGISTRY.redact(line)
-            sys.stdout.write(clean)
-            sys.stdout.flush()  # progress reaches a CI log as it happens
-            log.write(clean)
-        return proc.wait()
+        fd = proc.stdout.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except InterruptedError:
+                continue
+            if not chunk:
+                break
+            show(redactor.feed(decoder.decode(chunk)))
+        show(redactor.feed(decoder.decode(b"", final=True)) + redactor.flush())
+        return PytestOutcome(proc.wait(), signals[0])
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+        os.close(watch_w)
         log.close()
 
 
-def finish_run(run_dir: Path, info: dict, pytest_code: int, started: float,
+def finish_run(run_dir: Path, info: dict, outcome: PytestOutcome, started: float,
                settings: config.Settings | None = None) -> int:
     from .plugin import write_run_info
     from .results import RunResults
 
     results = RunResults.load(run_dir)
     counts = results.counts()
-    interrupted = pytest_code == 2 or counts.get("interrupted", 0) > 0
-    verdict = "passed" if pytest_code == 0 and results.all_passed else ("incomplete" if interrupted else "failed")
+    interrupted = outcome.interrupted or counts.get("interrupted", 0) > 0
+    pytest_code = outcome.code
+    verdict = ("incomplete" if interrupted else
+               "passed" if pytest_code == 0 and results.all_passed else "failed")
     info.update(status=verdict, ended=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), counts=counts,
-                pytest_exit=pytest_code)
+                pytest_exit=pytest_code, interrupted=interrupted)
     write_run_info(run_dir, info)
     say()
     if results.scenarios:
         say(results.table(shutil.get_terminal_size((110, 20)).columns))
     total = len(results.scenarios)
     parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    say(f"\n{total} scenario(s): {parts or 'none ran'} in {time.time() - started:.0f}s. Verdict: {verdict.upper()}")
+    say(f"\n{total} scenario(s): {parts or 'none ran'} in {time.time() - started:.0f}s. Verdict: {verdict.upper()}"
+        + (" (the run was interrupted)" if interrupted else ""))
     say(f"Evidence: {run_dir}/  (scenarios/, junit.xml, cucumber.json, allure-results/, report.html, report.pdf)")
     evidence_code = write_evidence(run_dir, settings)
+    if interrupted:
+        return max(evidence_code, 1)
     if pytest_code in (3, 4):
         say("uept: pytest could not run the suite; see pytest.log in the evidence folder")
         return 2
     if verdict == "passed":
         return evidence_code
-    return max(evidence_code, 1 if pytest_code in (0, 1, 2) else PYTEST_TO_EXIT.get(pytest_code, 2))
+    return max(evidence_code, 1 if pytest_code in (0, 1) else PYTEST_TO_EXIT.get(pytest_code, 2))
 
 
 def write_evidence(run_dir: Path, settings: config.Settings | None) -> int:
@@ -470,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("uept: interrupted", file=sys.stderr)
-        return 130
+        return 1
     except Exception as exc:
         if os.environ.get("UEPT_DEBUG"):
             raise

@@ -120,6 +120,10 @@ def produce_evidence(run_dir: Path, settings: config.Settings | None, catalogue_
         return False, report
     say(f"Evidence pack: {pack.zip_path}  (signed by {pack.manifest['signer']['fingerprint']}; "
         f"{len(pack.manifest['files'])} files; {time.monotonic() - t0:.1f}s)")
+    if pdf and report.pdf is None:
+        say(f"uept: the report is incomplete: report.pdf was not made; run `uept report {run_dir}` again "
+            "(or give --no-pdf to do without it)")
+        return False, report
     return True, report
 
 

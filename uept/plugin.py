@@ -45,6 +45,9 @@ def new_run_id() -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from .child import restore_signals
+
+    restore_signals()  # a Ctrl-C from here on stops the scenarios cleanly (see uept/child.py)
     opt = config.getoption("--uept-run-dir")
     if opt:
         run_dir = Path(opt)

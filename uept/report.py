@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .completion import ScenarioCatalogue, assess
 from .evidence import write_json_atomic
+from .pdfprint import PdfPrinter
 from .rundir import read_json
 from .secrets import REGISTRY
 
@@ -122,78 +122,6 @@ def render_html(run_dir: Path, summary: dict[str, Any]) -> str:
     return REGISTRY.redact(html)  # defence in depth: no secret this process knows can be printed
 
 
-class PdfPrinter:
-    """Prints report.html to PDF with Chromium in a thread of its own, so that the browser starts
-    while the report is being made, and prints while the pack is being hashed and zipped."""
-
-    def __init__(self) -> None:
-        import threading
-
-        self._go = threading.Event()
-        self._done = threading.Event()
-        self._job: tuple[Path, Path] | None = None
-        self.pdf: Path | None = None
-        self.error: str | None = None
-        self._thread = threading.Thread(target=self._run, name="uept-pdf", daemon=True)
-        self._thread.start()
-
-    def print(self, html_path: Path, pdf_path: Path) -> None:
-        self._job = (html_path, pdf_path)
-        self._go.set()
-
-    def cancel(self) -> None:
-        self._go.set()
-
-    def wait(self, timeout: float = 300) -> Path | None:
-        if not self._done.wait(timeout):
-            self.error = self.error or f"Chromium did not print within {timeout:.0f} s"
-        return self.pdf
-
-    def _run(self) -> None:
-        try:
-            from playwright.sync_api import sync_playwright
-
-            from . import browser
-            from .pwfix import install
-
-            install()
-
-            with sync_playwright() as p:
-                own = Path(p.chromium.executable_path).is_file() and not os.environ.get("UEPT_CHROMIUM")
-                chromium = browser.Chromium(None, "playwright") if own else browser.resolve(check_playwright=False)
-                b = p.chromium.launch(**chromium.launch_args())
-                try:
-                    page = b.new_page()
-                    self._go.wait()
-                    if self._job is None:
-                        return
-                    html_path, pdf_path = self._job
-                    page.goto(html_path.resolve().as_uri(), wait_until="load")
-                    tmp = pdf_path.with_suffix(".pdf.tmp")
-                    page.pdf(path=str(tmp), format="A4", print_background=True, display_header_footer=True,
-                             header_template="<span></span>",
-                             footer_template='<div style="font-size:8px;width:100%;text-align:center;color:#555">'
-                                             'UEPT Test Completion Report &middot; page <span class="pageNumber">'
-                                             '</span> of <span class="totalPages"></span></div>',
-                             margin={"top": "12mm", "bottom": "14mm", "left": "10mm", "right": "10mm"})
-                    tmp.replace(pdf_path)
-                    self.pdf = pdf_path
-                finally:
-                    b.close()
-        except Exception as exc:  # the HTML report stands on its own; say why there is no PDF
-            self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        finally:
-            self._done.set()
-
-
-def write_pdf(html_path: Path, pdf_path: Path) -> None:
-    """Print the report with the same Chromium the run used."""
-    printer = PdfPrinter()
-    printer.print(html_path, pdf_path)
-    if printer.wait() is None:
-        raise RuntimeError(printer.error or "no PDF")
-
-
 def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, pdf: bool = True,
                   printer: PdfPrinter | None = None, salvage: bool = False) -> Report:
     """Everything but the pack. With a printer, the PDF is only started (printer.wait() ends it).
@@ -201,10 +129,10 @@ def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, 
     from .exports import dedupe_allure_attachments, share_with_allure, write_allure_extras, write_cucumber_json
 
     run_dir = Path(run_dir)
+    summary = assess(run_dir, catalogue, salvage=salvage)  # before the printer starts: it may stop here
     own_printer = printer is None and pdf
     if own_printer:
         printer = PdfPrinter()  # Chromium starts while the report is made
-    summary = assess(run_dir, catalogue, salvage=salvage)
     write_json_atomic(run_dir / "summary.json", summary)
     notes: list[str] = []
     if (run_dir / "allure-results").is_dir():

@@ -65,6 +65,48 @@ class SecretRegistry:
         return rx.sub("******", text) if rx is not None and text else text
 
 
+
+class StreamRedactor:
+    """Redacts a stream that arrives in pieces (a child's output, read as it comes), passing on at once
+    whatever cannot be part of a secret: complete lines, and an unfinished line (pytest's progress dots)
+    except for a tail that could be the start of a secret, which waits for what follows."""
+
+    def __init__(self, registry: SecretRegistry) -> None:
+        self.registry = registry
+        self.pending = ""
+
+    def _could_begin_a_secret(self) -> int:
+        """Length of the longest tail of `pending` that is the start of a known secret."""
+        longest = 0
+        for value in self.registry.values():
+            for k in range(min(len(value), len(self.pending)), longest, -1):
+                if self.pending.endswith(value[:k]):
+                    longest = k
+                    break
+        return longest
+
+    def feed(self, text: str) -> str:
+        self.pending += text
+        out = []
+        head, newline, tail = self.pending.rpartition("\n")
+        if newline:
+            out.append(self.registry.redact(head + newline))
+            self.pending = tail
+        cut = len(self.pending) - self._could_begin_a_secret()
+        rx = self.registry._regex()
+        for m in rx.finditer(self.pending) if rx is not None else ():
+            if m.start() < cut < m.end():  # never cut through a secret: keep it whole for later
+                cut = m.start()
+        if cut > 0:
+            out.append(self.registry.redact(self.pending[:cut]))
+            self.pending = self.pending[cut:]
+        return "".join(out)
+
+    def flush(self) -> str:
+        out, self.pending = self.registry.redact(self.pending), ""
+        return out
+
+
 REGISTRY = SecretRegistry()
 
 
