@@ -60,6 +60,52 @@ def allure3_counts(results: Path, out: Path) -> dict:
     return json.loads((out / "summary.json").read_text())["stats"]
 
 
+def _attachment_links(node, out: list) -> list:
+    if isinstance(node, dict):
+        if node.get("type") == "attachment" and isinstance(node.get("link"), dict):
+            out.append(node["link"])
+        for v in node.values():
+            _attachment_links(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _attachment_links(v, out)
+    return out
+
+
+def allure3_attachments(results: Path, out: Path) -> tuple[int, list[str]]:
+    """Allure 3's own data after `allure generate`: (attachment links in its test results, the names of
+    those it marks missed). Allure 3 links a source file at its first reference only (allure3's
+    packages/core/src/store/convert.ts: "deny reusing same file multiple times")."""
+    allure3_counts(results, out)
+    links = []
+    for f in sorted((out / "data" / "test-results").glob("*.json")):  # its "attachments" repeats the steps'
+        links += _attachment_links(json.loads(f.read_text()).get("steps") or [], [])
+    return len(links), [f"{link.get('name')} ({link.get('originalFileName')})" for link in links if link.get("missed")]
+
+
+def allure2_attachments(results: Path, out: Path) -> tuple[int, list[str]]:
+    """Allure 2's generated test cases: (attachments, those whose file is not in the report's data)."""
+    allure2_counts(results, out)
+    seen, missing = 0, []
+
+    def walk(node) -> None:
+        nonlocal seen
+        if isinstance(node, dict):
+            for a in node.get("attachments") or []:
+                seen += 1
+                if not (out / "data" / "attachments" / a.get("source", "?")).is_file():
+                    missing.append(a.get("name"))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for f in sorted((out / "data" / "test-cases").glob("*.json")):
+        walk(json.loads(f.read_text()))
+    return seen, missing
+
+
 CUKE_JS = """
 const reporter = require(process.argv[2]);
 reporter.generate({theme: 'bootstrap', jsonFile: process.argv[3], output: process.argv[4],

@@ -24,7 +24,13 @@ from junitparser import JUnitXml
 from refssi.launcher import EmbeddedSSI
 from tests.evidence_helpers import new_key, public_key_file
 from tests.helpers import ROOT, run_secrets, run_uept, scan_for_secrets
-from tests.npm_tools import allure2_counts, allure3_counts, cucumber_html_counts
+from tests.npm_tools import (
+    allure2_attachments,
+    allure2_counts,
+    allure3_attachments,
+    allure3_counts,
+    cucumber_html_counts,
+)
 from tests.test_report_html import open_offline
 
 pytestmark = pytest.mark.slow
@@ -119,6 +125,21 @@ def test_allure_2_and_allure_3_render_the_results(full_run: dict) -> None:
     assert (a2["total"], a2["passed"]) == (6, 6)
     a3 = allure3_counts(results, full_run["tmp"] / "allure3")
     assert (a3["total"], a3["passed"]) == (6, 6)
+    # every step's screenshot renders, the ones that repeat an earlier picture included
+    shots = [st for f in full_run["run"].glob("scenarios/*/result.json") for st in json.loads(f.read_text())["steps"]
+             if st.get("screenshot")]
+    assert len({st["screenshot"].rsplit("/", 1)[-1] for st in shots}) < len(shots)  # some pictures are shared
+    total, missed = allure3_attachments(results, full_run["tmp"] / "allure3-data")
+    assert total >= len(shots) and missed == []
+    total, missing = allure2_attachments(results, full_run["tmp"] / "allure2-data")
+    assert total >= len(shots) and missing == []
+
+
+def test_a_step_without_a_screenshot_says_why(full_run: dict) -> None:
+    first = json.loads((full_run["run"] / "scenarios" / "UEPT-LOGIN-01" / "result.json").read_text())["steps"][0]
+    assert first["text"].startswith("I am the") and first["screenshot"] is None
+    assert "no page is open yet" in first["no_screenshot"]
+    assert "no screenshot: no page is open yet" in (full_run["run"] / "report.html").read_text()
 
 
 def test_the_real_report_opens_offline_in_chromium(full_run: dict) -> None:

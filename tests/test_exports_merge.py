@@ -174,26 +174,29 @@ def test_summarize_tables_many_packs(tmp_path: Path) -> None:
     assert "Northern Power Supply Ltd" in page and "NOT VERIFIED" in page and "run.json: SHA-256 differs" in page
 
 
-def test_identical_allure_attachments_are_kept_once(tmp_path: Path) -> None:
+def test_every_step_screenshot_renders_in_allure_3_and_allure_2(tmp_path: Path) -> None:
+    """Steps that left the page unchanged attach the same picture again, each as a file of its own (as
+    Allure's plugin writes them). Allure 3 and Allure TestOps link a file at its first reference only, so
+    the report must never point two attachments at one file."""
     from tests.evidence_helpers import jpeg
-    from uept.exports import dedupe_allure_attachments
+    from tests.npm_tools import allure2_attachments, allure3_attachments
 
-    results = tmp_path / "allure-results"
-    results.mkdir()
+    run_dir = make_run(tmp_path)
+    results = run_dir / "allure-results"
     shot = jpeg()
     names = [f"aaaaaaaa-0000-4000-8000-00000000000{i}-attachment.jpg" for i in range(3)]
     for n in names:
         (results / n).write_bytes(shot)
-    (results / "bbbbbbbb-0000-4000-8000-000000000009-attachment.jpg").write_bytes(jpeg((200, 10, 10)))
     steps = [{"name": f"step {i}", "status": "passed",
               "attachments": [{"name": "screenshot", "source": n, "type": "image/jpeg"}]} for i, n in enumerate(names)]
-    (results / "cccccccc-0000-4000-8000-000000000001-result.json").write_text(json.dumps({
-        "name": "t", "status": "passed", "uuid": "cccccccc-0000-4000-8000-000000000001", "historyId": "h",
-        "start": 1, "stop": 2, "steps": steps}))
-    saved = dedupe_allure_attachments(results)
-    assert saved == 2 * len(shot)
-    left = sorted(p.name for p in results.glob("*-attachment.jpg"))
-    assert left == [names[0], "bbbbbbbb-0000-4000-8000-000000000009-attachment.jpg"]
-    data = json.loads((results / "cccccccc-0000-4000-8000-000000000001-result.json").read_text())
-    assert [s["attachments"][0]["source"] for s in data["steps"]] == [names[0]] * 3  # every step keeps its image
-    assert allure2_counts(results, tmp_path / "allure2")["total"] == 1
+    (results / "0f0e0d0c-0000-4000-8000-000000000001-result.json").write_text(json.dumps({
+        "name": "First demo scenario", "status": "passed", "uuid": "0f0e0d0c-0000-4000-8000-000000000001",
+        "historyId": "h1", "start": 1795420800000, "stop": 1795420801500, "steps": steps}))
+    write_reports(run_dir, ScenarioCatalogue.load(catalogue_file(tmp_path)), pdf=False)
+    data = json.loads((results / "0f0e0d0c-0000-4000-8000-000000000001-result.json").read_text())
+    assert [s["attachments"][0]["source"] for s in data["steps"]] == names  # one file per reference
+    assert all((results / n).read_bytes() == shot for n in names)
+    total, missed = allure3_attachments(results, tmp_path / "allure3")
+    assert (total, missed) == (3, [])
+    total, missing = allure2_attachments(results, tmp_path / "allure2")
+    assert (total, missing) == (3, [])

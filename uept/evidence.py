@@ -71,6 +71,7 @@ _PAGE_VIEW_JS = """(selectors) => {
 _MASKS_NOW_JS = "(selectors) => selectors.filter((s) => document.querySelector(s))"
 
 
+NO_PAGE_YET = "no page is open yet (the browser shows a blank page until a step opens the SSI)"
 JPEG_QUALITY = 60  # legible text at about 40 KB for a 1280 x 800 page
 
 # Screenshots already taken in this process, by (run folder, digest of the page's text and look):
@@ -154,7 +155,9 @@ class ScenarioRecorder:
         duration = round(time.monotonic() - self._step_started, 3) if self._step_started else None
         step: dict[str, Any] = {"n": n, "keyword": keyword, "text": text, "status": status,
                                 "ended": now_iso(), "duration": duration, "error": error}
-        if page is not None and self.screenshots and page.url != "about:blank":
+        if page is not None and self.screenshots and page.url == "about:blank":
+            step.update(screenshot=None, no_screenshot=NO_PAGE_YET)
+        elif page is not None and self.screenshots:
             try:
                 step.update(self.screenshot(page, f"step-{n:02d}"))
             except SecretExposure as exc:

@@ -128,57 +128,14 @@ def write_allure_extras(run_dir: Path, summary: dict[str, Any]) -> None:
     ])
 
 
-def dedupe_allure_attachments(results: Path) -> int:
-    """Keep one file per distinct attachment: a step that left the page unchanged attaches the
-    same screenshot again, and Allure results may point many attachments at one source file.
-    Returns the bytes saved. Result files are rewritten before any duplicate is removed."""
-    import hashlib
-
-    canonical: dict[str, str] = {}
-    rename: dict[str, str] = {}
-    for f in sorted(results.glob("*-attachment*")):
-        digest = hashlib.sha256(f.read_bytes()).hexdigest()
-        keep = canonical.setdefault(digest, f.name)
-        if keep != f.name:
-            rename[f.name] = keep
-    if not rename:
-        return 0
-
-    def fix(node: Any) -> bool:
-        changed = False
-        if isinstance(node, dict):
-            for a in node.get("attachments") or []:
-                if isinstance(a, dict) and a.get("source") in rename:
-                    a["source"] = rename[a["source"]]
-                    changed = True
-            for v in node.values():
-                changed |= fix(v) if isinstance(v, (dict, list)) else False
-        elif isinstance(node, list):
-            for v in node:
-                changed |= fix(v)
-        return changed
-
-    for f in [*results.glob("*-result.json"), *results.glob("*-container.json")]:
-        try:
-            data = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if fix(data):
-            tmp = f.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-            tmp.replace(f)
-    saved = 0
-    for name in rename:
-        path = results / name
-        saved += path.stat().st_size
-        path.unlink()
-    return saved
-
-
 def share_with_allure(run_dir: Path) -> int:
-    """Store each screenshot and trace once: where an Allure attachment holds the same bytes as a
-    scenario's file, the scenario's result.json points at the Allure copy and its own copy goes.
-    Returns the bytes saved. result.json files are rewritten before any file is removed."""
+    """Store each screenshot and trace once outside Allure: where an Allure attachment holds the same bytes
+    as a scenario's file, the scenario's result.json points at the Allure copy and its own copy goes.
+    Returns the bytes saved. result.json files are rewritten before any file is removed.
+
+    Allure's own attachments are never shared: each reference keeps the file Allure's plugin wrote for it.
+    Allure 3 and Allure TestOps link a file at its first reference only (allure3's store/convert.ts denies
+    reusing one; allure-framework/allure2#1480), so a shared file would show as missing at every later step."""
     import hashlib
     import os
 

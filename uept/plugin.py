@@ -175,6 +175,8 @@ def _attach_step(step_record: dict, holder: EvidenceHolder) -> None:
     if step_record.get("screenshot"):
         allure.attach.file(str(holder.recorder.dir / step_record["screenshot"]), name="screenshot",
                            attachment_type=allure.attachment_type.JPG)
+    elif step_record.get("no_screenshot"):
+        allure.attach(step_record["no_screenshot"], name="no screenshot", attachment_type=allure.attachment_type.TEXT)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -126,7 +126,7 @@ def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, 
                   printer: PdfPrinter | None = None, salvage: bool = False) -> Report:
     """Everything but the pack. With a printer, the PDF is only started (printer.wait() ends it).
     A damaged record file stops it (rundir.DamagedRecord) unless salvage is set: see completion.assess."""
-    from .exports import dedupe_allure_attachments, share_with_allure, write_allure_extras, write_cucumber_json
+    from .exports import share_with_allure, write_allure_extras, write_cucumber_json
 
     run_dir = Path(run_dir)
     summary = assess(run_dir, catalogue, salvage=salvage)  # before the printer starts: it may stop here
@@ -137,7 +137,6 @@ def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, 
     notes: list[str] = []
     if (run_dir / "allure-results").is_dir():
         write_allure_extras(run_dir, summary)
-        dedupe_allure_attachments(run_dir / "allure-results")
         share_with_allure(run_dir)  # one file per screenshot and trace, whoever points at it
     write_cucumber_json(run_dir)
     html = render_html(run_dir, summary)
