@@ -80,3 +80,33 @@ def test_pdf_is_printed_by_chromium(report: dict) -> None:
     assert pdf is not None and pdf.read_bytes()[:5] == b"%PDF-"
     assert pdf.stat().st_size > 20_000
     assert report["report"].notes == []
+
+
+def test_printed_text_is_at_least_8_points(tmp_path: Path) -> None:
+    """report.pdf is read on paper: no text under 8 pt, even with long tag lists (an unbreakable run of tags
+    once made Chromium shrink every page to two thirds, 5.5 pt body text)."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar
+
+    run_dir = make_run(tmp_path)
+    tags = ["UEPT-DEMO", "UEPT-DEMO-05", "one-worker-per-persona", "needs-operator", "entra",
+            *(f"SSI-FR-{n}" for n in range(1, 16))]
+    write_result(run_dir, "UEPT-DEMO-05", "UEPT-DEMO-05", "A scenario with a long list of tags", "passed", tags=tags)
+    report = write_reports(run_dir, ScenarioCatalogue.load(catalogue_file(tmp_path)), pdf=True)
+    assert report.pdf is not None
+    sizes: dict[float, int] = {}
+
+    def walk(node) -> None:
+        if isinstance(node, LTChar):
+            if node.get_text().strip():
+                sizes[round(node.size, 2)] = sizes.get(round(node.size, 2), 0) + 1
+        elif hasattr(node, "__iter__"):
+            for child in node:
+                walk(child)
+
+    for page in extract_pages(str(report.pdf)):
+        walk(page)
+    assert sum(sizes.values()) > 2000, sizes
+    assert min(sizes) >= 8.0, sorted(sizes.items())
+    html = (run_dir / "report.html").read_text()
+    assert "font: 14px/1.45" in html  # the HTML keeps its own size

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-FOOTER = ('<div style="font-size:8px;width:100%;text-align:center;color:#555">UEPT Test Completion Report '
+FOOTER = ('<div style="font-size:11px;width:100%;text-align:center;color:#555">UEPT Test Completion Report '
           '&middot; page <span class="pageNumber"></span> of <span class="totalPages"></span></div>')
 
 
