@@ -316,6 +316,10 @@ def test_an_outline_the_role_matrix_leaves_empty_is_not_applicable_not_not_run(t
     assert theme["not_applicable"] == 1 and theme["not_run"] == 3
     nfr10 = next(r for r in s["requirements"] if r["id"] == "SSI-NFR-10")
     assert {"id": "UEPT-ACCESS-04", "status": "not applicable"} in nfr10["scenarios"]
+    from uept.report import write_reports
+
+    html = write_reports(run_dir, ScenarioCatalogue.load(cat), pdf=False).html
+    assert "Not applicable: the role matrix gives every role Log In: nothing to check." in html
 
 
 def test_an_outline_whose_examples_a_tester_left_empty_still_blocks(tmp_path: Path) -> None:

@@ -79,33 +79,51 @@ def writable_folder(path: Path, what: str, option: str) -> Path:
     return path
 
 
-def check_steps(suite: Path, modules: list[str], env: dict[str, str], markexpr: str | None) -> None:
-    """Refuse a run before anything starts when a selected scenario has a step no step definition matches
-    (pytest-bdd would only say so per scenario, with the browser running)."""
-    import tempfile
+class StepCheck:
+    """Refuses a run before anything starts when a selected scenario has a step no step definition matches
+    (pytest-bdd would only say so per scenario, with the browser running). The check is a pytest
+    `--collect-only` pass (uept/stepcheck.py); it starts at once and runs beside the other checks."""
 
-    with tempfile.TemporaryDirectory(prefix="uept-check-") as tmp:
-        out = Path(tmp) / "undefined.json"
+    def __init__(self, suite: Path, modules: list[str], env: dict[str, str], markexpr: str | None) -> None:
+        import tempfile
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="uept-check-")
+        self._out = Path(self._tmp.name) / "undefined.json"
         cmd = [sys.executable, "-m", "pytest", *modules, "-o", "testpaths=", "--rootdir", str(suite),
                "-c", str(suite / "pyproject.toml"), "--collect-only", "-q", "-p", "no:cacheprovider",
-               "-p", "uept.stepcheck", "--uept-step-check", str(out), "--uept-run-dir", str(Path(tmp) / "run")]
+               "-p", "uept.stepcheck", "--uept-step-check", str(self._out),
+               "--uept-run-dir", str(Path(self._tmp.name) / "run")]
         if markexpr:
             cmd += ["-m", markexpr]
-        proc = subprocess.run(cmd, cwd=suite, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-        if not out.is_file():
-            lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
-            errors = [ln for ln in lines if ln.startswith(("E ", "ERROR", "UsageError", "ImportError"))] or lines
-            why = REGISTRY.redact(errors[-1].removeprefix("E").strip()[:300]) if errors else f"exit {proc.returncode}"
-            raise UsageError(f"the scenarios could not be collected ({why})",
-                             "run `uept run` again with UEPT_DEBUG=1, or run pytest on the step modules to see why")
-        undefined = json.loads(out.read_text(encoding="utf-8"))
-    if undefined:
-        first = undefined[0]
-        more = f" (and {len(undefined) - 1} more undefined step(s))" if len(undefined) > 1 else ""
-        raise UsageError(f"{first['file']}:{first['line']}: no step definition matches "
-                         f"'{first['keyword']} {first['text']}' (scenario \"{first['scenario']}\"){more}",
-                         "reword the step to match one the suite defines, or add a step definition to the "
-                         "feature's step module")
+        self._proc = subprocess.Popen(cmd, cwd=suite, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+
+    def cancel(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.communicate()
+        self._tmp.cleanup()
+
+    def result(self) -> None:
+        output, _ = self._proc.communicate()
+        try:
+            if not self._out.is_file():
+                lines = [ln for ln in output.splitlines() if ln.strip()]
+                errors = [ln for ln in lines if ln.startswith(("E ", "ERROR", "UsageError", "ImportError"))] or lines
+                why = REGISTRY.redact(errors[-1].removeprefix("E").strip()[:300]) if errors else \
+                    f"exit {self._proc.returncode}"
+                raise UsageError(f"the scenarios could not be collected ({why})",
+                                 "run pytest on the feature's step module to see why")
+            undefined = json.loads(self._out.read_text(encoding="utf-8"))
+        finally:
+            self._tmp.cleanup()
+        if undefined:
+            first = undefined[0]
+            more = f" (and {len(undefined) - 1} more undefined step(s))" if len(undefined) > 1 else ""
+            raise UsageError(f"{first['file']}:{first['line']}: no step definition matches "
+                             f"'{first['keyword']} {first['text']}' (scenario \"{first['scenario']}\"){more}",
+                             "reword the step to match one the suite defines, or add a step definition to the "
+                             "feature's step module")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -134,29 +152,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not chosen:
         raise UsageError(f"no scenario matches --tags '{args.tags}'", "check the tag names in the feature files")
     modules = test_modules(suite, sorted({s.file for s in chosen}))
-    reports = writable_folder(Path(args.reports or os.environ.get("UEPT_REPORTS_DIR") or settings.reports_dir),
-                              "reports folder", "--reports or UEPT_REPORTS_DIR")
-    _catalogue(None, settings)  # a broken catalogue or signing key stops the run before it starts
-    check_signing_key(settings)
-    expand = access_matrix.expander(profile.role_matrix, resolved.target.personas)
-    scenario_set = inventory.build(suite, feature_files, chosen, expand=expand)
-    faults = set_problems(scenario_set)
-    if faults:
-        more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
-        raise UsageError(f"{faults[0]}{more}", "give every scenario one @UEPT-<THEME>-NN tag of its own")
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFSSI_")}
     env["UEPT_TARGET"] = resolved.name
     if cfg_path:
         env["UEPT_CONFIG"] = str(cfg_path.resolve())
-    env["UEPT_REPORTS_DIR"] = str(reports.resolve())
-    if resolved.url is not None:
-        from .target import TargetSession, check_is_ssi, check_reachable
+    steps = StepCheck(suite, modules, env, markexpr)  # beside the checks below: all of them change nothing
+    try:
+        reports = writable_folder(Path(args.reports or os.environ.get("UEPT_REPORTS_DIR") or settings.reports_dir),
+                                  "reports folder", "--reports or UEPT_REPORTS_DIR")
+        env["UEPT_REPORTS_DIR"] = str(reports.resolve())
+        _catalogue(None, settings)  # a broken catalogue or signing key stops the run before it starts
+        check_signing_key(settings)
+        expand = access_matrix.expander(profile.role_matrix, resolved.target.personas)
+        scenario_set = inventory.build(suite, feature_files, chosen, expand=expand)
+        faults = set_problems(scenario_set)
+        if faults:
+            more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
+            raise UsageError(f"{faults[0]}{more}", "give every scenario one @UEPT-<THEME>-NN tag of its own")
+        if resolved.url is not None:
+            from .target import TargetSession, check_is_ssi, check_reachable
 
-        check_reachable(resolved.url)
-        check_is_ssi(resolved.url, profile)
-        TargetSession(settings, resolved, resolved.url).check_secrets()
-    check_steps(suite, modules, env, markexpr)
+            check_reachable(resolved.url)
+            check_is_ssi(resolved.url, profile)
+            TargetSession(settings, resolved, resolved.url).check_secrets()
+    except BaseException:
+        steps.cancel()
+        raise
+    steps.result()
 
     run_id = new_run_id()
     run_dir = (reports / run_id).resolve()
