@@ -81,6 +81,6 @@ def open_message(key: bytes | None, token: str) -> dict | None:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(body.encode()))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None

@@ -38,6 +38,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -54,6 +55,7 @@ ANY = ""  # component value meaning: any authenticated caller
 DEFAULT_LIMIT = 10000
 MAX_LIMIT = 10000
 MAX_INT = 2**31 - 1  # integers in queries and paging (SQLite's own limit is 2**63)
+MIB = 1024 * 1024
 
 
 class ApiError(Exception):
@@ -523,12 +525,22 @@ def query_rows(
 
 
 # ---------------------------------------------------------------- writing
+def parse_json(raw: bytes) -> Any:
+    """A JSON request body; 400 with the envelope for anything Python's parser refuses, including integers
+    over its 4,300-digit conversion limit (ValueError) and nesting deeper than its recursion limit."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):  # json.JSONDecodeError is a ValueError
+        raise ApiError(400, "Exception while reading request", "The payload is not valid JSON.") from None
+    except RecursionError:
+        raise ApiError(
+            400, "Exception while reading request", "The payload is nested too deeply to be read."
+        ) from None
+
+
 def body_values(call: Call, t: TableDef, raw: bytes, input_display: bool) -> dict[str, str]:
     """A request body as {field: string value}; unknown and read-only fields are dropped, as in ServiceNow."""
-    try:
-        data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError(400, "Exception while reading request", "The payload is not valid JSON.") from None
+    data = parse_json(raw) if raw.strip() else {}
     if not isinstance(data, dict):
         raise ApiError(
             400, "Exception while reading request", "The payload must be a JSON object of field values."
@@ -544,8 +556,10 @@ def body_values(call: Call, t: TableDef, raw: bytes, input_display: bool) -> dic
             value = "true" if value else "false"
         elif value is None:
             value = ""
-        elif isinstance(value, int | float):
-            value = str(int(value)) if float(value).is_integer() else str(value)
+        elif isinstance(value, int):
+            value = str(value)  # under 4,300 digits (parse_json refused longer ones): never through float
+        elif isinstance(value, float):
+            value = str(int(value)) if value.is_integer() else str(value)
         elif not isinstance(value, str):
             raise ApiError(
                 400,
@@ -665,15 +679,63 @@ def _check_content_type(request: Request) -> None:
         raise ApiError(415, "Unsupported Media Type", "Send the body as application/json.")
 
 
+def human_bytes(n: int) -> str:
+    return f"{n / MIB:.1f} MB".replace(".0 MB", " MB") if n >= MIB else f"{n} bytes"
+
+
+def json_too_large(settings: Settings) -> Callable[[int | None], ApiError]:
+    def error(size: int | None) -> ApiError:
+        return ApiError(
+            413,
+            "Request Entity Too Large",
+            f"The request body is larger than {human_bytes(settings.max_json_bytes)}, the most this reference "
+            "SSI reads for a REST request (ServiceNow's glide.rest.max_content_length: 10 MB by default).",
+        )
+
+    return error
+
+
+def declared_length(request: Request) -> int | None:
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    if not declared.strip().isdigit():
+        raise ApiError(400, "Exception while reading request", "Content-Length is not a number.")
+    return int(declared)
+
+
+async def read_body(request: Request, limit: int | None, too_large: Callable[[int | None], ApiError]) -> bytes:
+    """The request body, refused with too_large(declared size or None) as soon as it is known to exceed
+    limit: from its Content-Length before a byte is read, else while it streams in. What the server
+    does not read it discards as it arrives (uvicorn, once the response is sent), never holding it."""
+    declared = declared_length(request)
+    if limit is not None and declared is not None and declared > limit:
+        raise too_large(declared)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise too_large(None)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def run_call(
     request: Request,
     work: Callable[[Call, bytes], Response],
     *,
     accept_json: bool = True,
     json_body: bool = True,
+    body_limit: Callable[[Settings], int | None] | None = None,
+    too_large: Callable[[Settings, Request, int | None], ApiError] | None = None,
 ) -> Response:
     """Authenticate, open one transaction and run work(call, body); ApiErrors become the error envelope
-    and undo everything the call wrote. Other REST endpoints (e.g. attachments) reuse it."""
+    and undo everything the call wrote. Other REST endpoints (e.g. attachments) reuse it.
+
+    Bodies are read only after the caller is authenticated and never beyond body_limit (by default
+    settings.max_json_bytes, answered 413 by json_too_large): too_large(settings, request, size) words
+    the refusal."""
     settings: Settings = request.app.state.settings
     db = request.app.state.db
     try:
@@ -681,12 +743,17 @@ async def run_call(
             raise ApiError(404, "Not Found", "The REST API is not enabled on this instance.")
         if accept_json:
             _check_accept(request)
-        body = b""
-        if request.method in ("POST", "PUT", "PATCH"):
+        has_body = request.method in ("POST", "PUT", "PATCH")
+        limit = body_limit(settings) if body_limit else settings.max_json_bytes
+        refuse = partial(too_large, settings, request) if too_large else json_too_large(settings)
+        if has_body:
             if json_body:
                 _check_content_type(request)
-            body = await request.body()
+            declared = declared_length(request)
+            if limit is not None and declared is not None and declared > limit:
+                raise refuse(declared)  # before authenticating, and before a byte of it is read
         how, info = await authenticate(request, settings, db)
+        body = await read_body(request, limit, refuse) if has_body else b""
         with db.tx() as conn:
             principal = principal_for(request, conn, settings, how, info)
             conn.execute("SAVEPOINT table_api")
