@@ -110,3 +110,84 @@ def test_the_operator_api_survives_hostile_json_too(reference_ssi):
         r = op.post("/_operator/age", content=body, headers={"Content-Type": "application/json"})
         assert 400 <= r.status_code < 500, (r.status_code, r.text[:200])
     still_answers(reference_ssi)
+
+
+# ---------------------------------------------------------------- item 18: the return URL after login
+HOSTILE_RETURN_URLS = [
+    "/\\evil.example",  # browsers read a backslash as a slash: //evil.example
+    "/\\/evil.example",
+    "//evil.example",
+    "///evil.example",
+    "/%5Cevil.example",
+    "/%5cevil.example",
+    "/%2F%2Fevil.example",
+    "/%2F/evil.example",
+    "/%252F%252Fevil.example",  # encoded twice
+    "/%09/evil.example",  # browsers drop tabs and newlines from URLs: //evil.example
+    "/%0A/evil.example",
+    "https://evil.example",
+    "https:evil.example",
+    "javascript:alert(1)",
+    "\t//evil.example",
+    " /sp?id=index",
+    "/sp?id=index\r\nSet-Cookie: x=1",
+    "/sp?id=index\\..\\",
+    "/\u2028/evil.example",
+    "evil.example",
+    "",
+]
+SAFE_RETURN_URLS = ["/ok", "/sp?id=index", "/sp?id=ticket&table=incident&sys_id=" + "a" * 32,
+                    "/sp?id=my_requests&q=meter%20fault", "/sys_attachment.do?sys_id=" + "b" * 32]
+
+
+@pytest.mark.parametrize("url", HOSTILE_RETURN_URLS)
+def test_hostile_return_urls_fall_back_to_the_home_page(url):
+    from refssi.web import safe_goto
+
+    assert safe_goto(url, "/sp?id=index") == "/sp?id=index"
+
+
+@pytest.mark.parametrize("url", SAFE_RETURN_URLS)
+def test_same_origin_paths_are_kept(url):
+    from refssi.web import safe_goto
+
+    assert safe_goto(url, "/sp?id=index") == url
+
+
+@pytest.fixture(scope="module")
+def unsigned_ssi() -> Iterator[RunningSSI]:
+    """Takes a SAML response whatever signed it (test-only switch), so that each RelayState can be tried
+    without a sign-in at Entra each; the RelayState is never signed, on a real SSI either."""
+    with EmbeddedSSI(unsafe={"sso_skip_signature_check"}) as ssi:
+        yield ssi
+
+
+def sso_return(server: RunningSSI, relay: str) -> str:
+    """Where the SSI sends a federated user after the Assertion Consumer Service, for this RelayState."""
+    import base64
+    import time
+    from urllib.parse import parse_qs, urlparse
+
+    from tests.helpers import Portal
+    from tests.test_sso_http import PROFILE, UPN
+
+    portal = Portal(server.url)
+    r = portal.http.get(f"/login_with_sso.do?glide_sso_id={PROFILE.sso.glide_sso_id}")
+    query = parse_qs(urlparse(r.headers["location"]).query)
+    request = json.loads(base64.urlsafe_b64decode(query["SAMLRequest"][0].split(".")[0]))
+    t = time.time()
+    data = {"ID": f"_relay{uuid.uuid4().hex}", "InResponseTo": request["ID"], "Destination": f"{server.url}/navpage.do",
+            "Audience": server.url, "NameID": UPN, "NotBefore": t, "NotOnOrAfter": t + 300}
+    token = base64.urlsafe_b64encode(json.dumps(data).encode()).decode() + ".unsigned"
+    r = portal.http.post("/navpage.do", data={"SAMLResponse": token, "RelayState": relay})
+    assert r.status_code == 303, r.text[:300]
+    return r.headers["location"]
+
+
+@pytest.mark.parametrize("relay", HOSTILE_RETURN_URLS[:14])
+def test_a_hostile_relay_state_never_sends_the_user_off_site(unsigned_ssi, relay):
+    assert sso_return(unsigned_ssi, relay) == "/sp?id=index"
+
+
+def test_a_same_site_relay_state_is_followed(unsigned_ssi):
+    assert sso_return(unsigned_ssi, "/sp?id=my_requests") == "/sp?id=my_requests"
