@@ -15,6 +15,10 @@ tabs of one browser share it), then for each client count runs two phases of --s
   per post; the right password, so that no account is locked), alternating the portal login and the
   classic /login.do.
 
+- with --hash-elsewhere, a control: the same clients without logins while another process (not the
+  server) does argon2id verifications at the rate the logins phase reached. It shows what that much
+  hashing costs the pages on this machine whatever the server does (CPU and memory bandwidth).
+
 Each client sends its next request as soon as the last one is answered, on its own keep-alive
 connection. It prints throughput (requests/s) and p50/p95/p99 latency per kind, the errors
 (an unexpected status) and the dropped connections (connection errors and 30 s timeouts), then the
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import re
 import statistics
@@ -148,6 +153,19 @@ async def phase(ssi: RunningSSI, sessions: list[httpx.Cookies], clients: int, lo
     return tally
 
 
+def hash_elsewhere(rate: float, seconds: float) -> None:
+    """argon2id verifications at `rate` per second for `seconds`, in this (separate) process."""
+    from refssi import security
+
+    stored = security.hash_password("a password to verify")
+    t0 = time.monotonic()
+    n = 0
+    while time.monotonic() - t0 < seconds:
+        security.verify_password(stored, "a password to verify")
+        n += 1
+        time.sleep(max(0.0, t0 + n / rate - time.monotonic()))
+
+
 def pct(values: list[float], p: int) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
@@ -176,6 +194,8 @@ def main() -> int:
     ap.add_argument("--clients", default="10,30", help="page and API client counts, comma-separated (default 10,30)")
     ap.add_argument("--login-clients", type=int, default=0,
                     help="login clients added in the 'with logins' phase (default: a fifth of the clients, >= 2)")
+    ap.add_argument("--hash-elsewhere", action="store_true",
+                    help="also run the control phase: no logins, the same hashing rate in another process")
     args = ap.parse_args()
     counts = [int(c) for c in args.clients.split(",") if c.strip()]
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
@@ -199,6 +219,16 @@ def main() -> int:
             verdicts.append(f"{n} clients: page p95 {base:.1f} ms -> {loaded:.1f} ms with logins = {ratio:.2f}x "
                             f"(target <= {P95_RATIO_TARGET}x), {dropped} dropped connections (target 0): "
                             f"{'ok' if met else 'MISSED'}")
+            if args.hash_elsewhere:
+                rate = len(with_logins.times["password post"]) / with_logins.times["_elapsed"][0]
+                hasher = multiprocessing.Process(target=hash_elsewhere, args=(rate, args.seconds + 2))
+                hasher.start()
+                control = asyncio.run(phase(ssi, sessions, n, 0, args.seconds))
+                hasher.join()
+                report(f"{n} clients, no logins, {rate:.1f} argon2id verifications/s in another process", control)
+                elsewhere = pct(control.times["page"], 95)
+                verdicts.append(f"{n} clients: page p95 {base:.1f} ms -> {elsewhere:.1f} ms with the same hashing "
+                                f"in another process = {elsewhere / base:.2f}x (control, no target)")
     print()
     for line in verdicts:
         print(line)

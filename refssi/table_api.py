@@ -44,9 +44,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from . import security
+from . import passwords, security
 from .settings import Settings
 
 ADMIN = None  # component value meaning: DCC's administrator (operator token) only
@@ -605,8 +604,8 @@ async def authenticate(request: Request, settings: Settings, db: Any) -> tuple[s
         with db.tx() as c:
             row = c.execute("SELECT user_password FROM sys_user WHERE user_name=?", (user_name,)).fetchone()
         stored = row[0] if row else None
-        # argon2 is slow on purpose: verify outside the database lock
-        ok = await run_in_threadpool(security.verify_password, stored, password)
+        # argon2 is slow on purpose: verify outside the database lock, on a worker thread
+        ok = await passwords.verify_off_loop(stored, password)
         if "skip_password_check" in settings.unsafe and stored:
             ok = True
         return "basic", (user_name, stored if ok else None, key)

@@ -26,6 +26,7 @@ from fastapi.templating import Jinja2Templates
 
 from . import security
 from .db import now
+from .passwords import PasswordWork
 from .settings import Settings
 
 COOKIE = "JSESSIONID"
@@ -146,6 +147,7 @@ class Ctx:
     _token: str | None = None  # a new session cookie to set
     _clear_cookie: bool = False
     form: dict[str, str] = field(default_factory=dict)
+    passwords: PasswordWork = field(default_factory=PasswordWork)  # argon2 results prepared off the loop
 
     # ---- session lifecycle -------------------------------------------------
     @property

@@ -191,3 +191,89 @@ def test_a_hostile_relay_state_never_sends_the_user_off_site(unsigned_ssi, relay
 
 def test_a_same_site_relay_state_is_followed(unsigned_ssi):
     assert sso_return(unsigned_ssi, "/sp?id=my_requests") == "/sp?id=my_requests"
+
+
+# ---------------------------------------------------------------- item 17: argon2 never on the event loop
+def password_work(ssi: RunningSSI) -> dict[str, int]:
+    r = httpx.get(f"{ssi.url}/_operator/password_work", headers={"Authorization": f"Bearer {ssi.operator_token}"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_every_password_hash_and_verification_runs_off_the_event_loop(own_ssi):
+    """Structural, not timed: the server counts where each argon2 call ran (a timing ratio flakes on a
+    loaded 2-core machine; bench/refssi_load.py measures the latency)."""
+    import html
+    import re
+
+    import pyotp
+
+    from tests.helpers import Portal
+    from tests.test_sso_http import LABELS, UPN, start
+    from tests.test_useradmin_http import NEW, SECRET, login, sys_id_of, valid
+
+    seen = password_work(own_ssi)
+    assert seen["on_event_loop"] == 0
+
+    problems = []
+
+    def step(what: str, action) -> None:
+        nonlocal seen
+        action()
+        now = password_work(own_ssi)
+        if now["on_event_loop"] > seen["on_event_loop"]:
+            problems.append(f"{what}: {now['on_event_loop'] - seen['on_event_loop']} on the event loop")
+        elif now["in_worker_threads"] == seen["in_worker_threads"]:
+            problems.append(f"{what}: no argon2 work seen at all")
+        seen = now
+
+    admin = Portal(own_ssi.url)
+    step("portal login (/sp?id=login)", lambda: login(admin, own_ssi, "OA user", "oa.nps"))
+    user = f"t.{uuid.uuid4().hex[:8]}"
+    created: dict[str, str] = {}
+
+    def create() -> None:
+        r = admin.post(NEW, valid(user))
+        assert r.status_code == 200, r.text[:300]
+        created["password"] = html.unescape(SECRET.findall(r.text)[0])
+
+    step("user administration: create a user (a one-time password)", create)
+    newcomer = Portal(own_ssi.url)
+    def first_login() -> None:
+        r = newcomer.password(user, created["password"])
+        assert r.headers.get("location") == "/validate_multifactor_auth_code.do", r.text[:300]
+
+    step("portal login with the one-time password", first_login)
+    r = newcomer.post("/multifactor_setup.do", {"method": "totp"}, csrf_from="/validate_multifactor_auth_code.do")
+    key = re.search(r'id="mfa_setup_key"[^>]*>([^<]+)<', newcomer.http.get(r.headers["location"]).text).group(1)
+    assert newcomer.code(pyotp.TOTP(key.replace(" ", "")).now()).headers["location"] == "/sp?id=password_change"
+
+    def change_password() -> None:
+        new = "Fresh-password-" + uuid.uuid4().hex[:6].upper() + "9"
+        r = newcomer.post("/sp?id=password_change", {"new_password": new, "confirm_password": new})
+        assert r.status_code == 303, r.text[:300]
+
+    step("password change (verify the old one differs, hash the new one)", change_password)
+
+    def reset() -> None:
+        r = admin.post(f"/sp?id=user_admin_user&sys_id={sys_id_of(admin, user)}", {"action": "reset_password"})
+        assert r.status_code == 200 and SECRET.search(r.text), r.text[:300]
+
+    step("user administration: reset a password", reset)
+
+    def classic() -> None:
+        r = Portal(own_ssi.url).post("/login.do", {"user_name": "sm.nps",
+                                                   "user_password": own_ssi.secrets["SM user"]["password"]})
+        assert r.headers.get("location") == "/validate_multifactor_auth_code.do", r.text[:300]
+
+    step("classic login (/login.do)", classic)
+    step("Table API basic auth", lambda: still_answers(own_ssi))
+
+    def entra() -> None:
+        ent, flow, _ = start(own_ssi, Portal(own_ssi.url))
+        ent.post(flow, loginfmt=UPN)
+        r = ent.post(flow, passwd=own_ssi.secrets["Entra test user"]["password"])
+        assert LABELS["code_heading"] in r.text, r.text[:300]
+
+    step("Entra's password page", entra)
+    assert not problems, "argon2 calls that stall every other request:\n" + "\n".join(problems)
