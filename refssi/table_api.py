@@ -32,7 +32,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import re
 import sqlite3
 import time
 import traceback
@@ -46,6 +45,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from . import passwords, security
+from .encoded_query import MAX_INT, Query, QueryError, parse_query
 from .settings import Settings
 
 ADMIN = None  # component value meaning: DCC's administrator (operator token) only
@@ -53,7 +53,6 @@ ANY = ""  # component value meaning: any authenticated caller
 
 DEFAULT_LIMIT = 10000
 MAX_LIMIT = 10000
-MAX_INT = 2**31 - 1  # integers in queries and paging (SQLite's own limit is 2**63)
 MIB = 1024 * 1024
 
 
@@ -212,169 +211,6 @@ def table_or_400(name: str) -> TableDef:
     if t is None:
         raise ApiError(400, f"Invalid table {name}", f"The Table API serves: {', '.join(sorted(TABLES))}.")
     return t
-
-
-# ---------------------------------------------------------------- encoded queries
-# Longest first, so 'NOT LIKE' wins over 'LIKE', '!=' over '=' and so on.
-OPERATORS = (
-    "ISNOTEMPTY",
-    "ISEMPTY",
-    "ANYTHING",
-    "STARTSWITH",
-    "ENDSWITH",
-    "NOT LIKE",
-    "NOT IN",
-    "LIKE",
-    "IN",
-    "!=",
-    ">=",
-    "<=",
-    "=",
-    ">",
-    "<",
-)
-GLIDE_TIME_RX = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$")
-FIELD_NAME_RX = re.compile(r"^[a-z_][a-z0-9_]*")
-CURRENT_USER = "javascript:gs.getUserID()"
-
-
-@dataclass
-class Query:
-    where: str = ""
-    params: list[Any] = field(default_factory=list)
-    order: list[tuple[str, bool]] = field(default_factory=list)  # (sql, descending)
-
-
-def _like_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _convert(call: Call, f: Field, value: str, term: str) -> Any:
-    """A query value as the stored value of field f; 400 when it can never match."""
-    if f.type == "boolean":
-        v = value.lower()
-        if v in ("true", "1"):
-            return 1
-        if v in ("false", "0"):
-            return 0
-        raise ApiError(400, "Invalid query", f"'{term}': {f.name} is true or false, not '{value}'")
-    if value == CURRENT_USER and f.type == "reference":
-        return call.principal.sys_id or ""
-    if value.startswith("javascript:"):
-        raise ApiError(400, "Invalid query", f"'{term}': only {CURRENT_USER} is supported as a script value")
-    if f.type == "choice" and f.choices is not None:
-        choices = f.choices(call.profile)
-        for v, label in choices:
-            if value == v or value.lower() == label.lower():
-                return int(v) if v.lstrip("-").isdigit() else v
-        known = ", ".join(f"{v} ({label})" for v, label in choices)
-        raise ApiError(
-            400, "Invalid query", f"'{term}': '{value}' is not a choice of {f.name}; choices: {known}"
-        )
-    if f.type == "integer":
-        try:
-            number = int(value)
-        except ValueError:
-            raise ApiError(
-                400, "Invalid query", f"'{term}': {f.name} is a whole number, not '{value}'"
-            ) from None
-        if abs(number) > MAX_INT:
-            raise ApiError(400, "Invalid query", f"'{term}': {value} is too large for {f.name}")
-        return number
-    if f.type == "glide_date_time" and value and not GLIDE_TIME_RX.match(value):
-        raise ApiError(
-            400,
-            "Invalid query",
-            f"'{term}': {f.name} is a date-time written YYYY-MM-DD HH:MM:SS, not '{value}'",
-        )
-    return value
-
-
-def _condition(call: Call, t: TableDef, term: str) -> tuple[str, list[Any]]:
-    f, op, value = _split_term(call, t, term)
-    col = f.sql
-    if op == "ISEMPTY":
-        return f"({col} IS NULL OR {col} = '')", []
-    if op == "ISNOTEMPTY":
-        return f"({col} IS NOT NULL AND {col} != '')", []
-    if op == "ANYTHING":
-        return "1=1", []
-    if op in ("LIKE", "NOT LIKE", "STARTSWITH", "ENDSWITH"):
-        pattern = {"LIKE": "%{}%", "NOT LIKE": "%{}%", "STARTSWITH": "{}%", "ENDSWITH": "%{}"}[op]
-        sql = f"{col} {'NOT LIKE' if op == 'NOT LIKE' else 'LIKE'} ? ESCAPE '\\'"
-        return (f"({sql} OR {col} IS NULL)" if op == "NOT LIKE" else sql), [
-            pattern.format(_like_escape(value))
-        ]
-    if op in ("IN", "NOT IN"):
-        values = [_convert(call, f, v.strip(), term) for v in value.split(",")]
-        marks = ",".join("?" * len(values))
-        return (f"{col} IN ({marks})" if op == "IN" else f"({col} NOT IN ({marks}) OR {col} IS NULL)"), values
-    if op in ("=", "!=") and value == "":
-        return (f"({col} IS NULL OR {col} = '')" if op == "=" else f"({col} IS NOT NULL AND {col} != '')"), []
-    v = _convert(call, f, value, term)
-    if op == "!=":
-        return f"({col} != ? OR {col} IS NULL)", [v]
-    return f"{col} {op} ?", [v]
-
-
-def _split_term(call: Call, t: TableDef, term: str) -> tuple[Field, str, str]:
-    readable = {f.name for f in t.readable_fields(call)}
-    for i in range(len(term), 0, -1):
-        name = term[:i]
-        f = t.field(name)
-        if f is None or name not in readable:
-            continue
-        rest = term[i:]
-        for op in OPERATORS:
-            if rest.startswith(op):
-                if not f.queryable:
-                    raise ApiError(400, "Invalid query", f"'{term}': {f.name} cannot be used in a query")
-                return f, op, rest[len(op) :]
-    m = FIELD_NAME_RX.match(term)
-    if m and "." in term[: term.find("=") if "=" in term else len(term)]:
-        raise ApiError(400, "Invalid query", f"'{term}': dot-walking (field.field) is not supported")
-    if m and (t.field(m.group(0)) is None or m.group(0) not in readable):
-        name = m.group(0)
-        # the longest run of lower-case letters, digits and _ may have swallowed no operator: name it plainly
-        raise ApiError(400, "Invalid query", f"'{term}': {t.name} has no field '{name}'")
-    raise ApiError(
-        400, "Invalid query", f"'{term}' is not FIELD OPERATOR VALUE (operators: {', '.join(OPERATORS)})"
-    )
-
-
-def parse_query(call: Call, t: TableDef, encoded: str) -> Query:
-    """sysparm_query: terms joined by ^ (AND), ^OR (OR, binding tighter than AND), ^NQ (new OR'd query),
-    plus ORDERBY<field> / ORDERBYDESC<field>."""
-    q = Query()
-    groups: list[str] = []
-    for block in encoded.split("^NQ"):
-        ands: list[str] = []  # each an OR-group in parentheses
-        for term in block.split("^"):
-            term = term.strip()
-            if not term or term == "EQ":
-                continue
-            if term.startswith("ORDERBYDESC") or term.startswith("ORDERBY"):
-                desc = term.startswith("ORDERBYDESC")
-                name = term[len("ORDERBYDESC" if desc else "ORDERBY") :]
-                f = t.field(name)
-                if f is None or not f.queryable or f not in t.readable_fields(call):
-                    raise ApiError(400, "Invalid query", f"'{term}': {t.name} has no sortable field '{name}'")
-                q.order.append((f.sql, desc))
-                continue
-            if term.startswith("OR") and not term.startswith("ORDERBY"):
-                if not ands:
-                    raise ApiError(400, "Invalid query", f"'{term}': ^OR needs a condition before it")
-                sql, params = _condition(call, t, term[2:])
-                ands[-1] = ands[-1][:-1] + f" OR {sql})"
-                q.params.extend(params)
-                continue
-            sql, params = _condition(call, t, term)
-            ands.append(f"({sql})")
-            q.params.extend(params)
-        if ands:
-            groups.append("(" + " AND ".join(ands) + ")")
-    q.where = " OR ".join(groups)
-    return q
 
 
 # ---------------------------------------------------------------- reading
@@ -851,7 +687,10 @@ def _list(request: Request, call: Call, t: TableDef) -> Response:
         raise ApiError(
             400, "Invalid parameter", "give either sysparm_query or field=value parameters, not both"
         )
-    q = parse_query(call, t, encoded or "^".join(shortcut))
+    try:
+        q = parse_query(call, t, encoded or "^".join(shortcut))
+    except QueryError as err:
+        raise ApiError(400, "Invalid query", str(err)) from None
     no_count = _bool_param(params, "sysparm_no_count")
     rows, total = query_rows(call, t, q, limit, offset, count=not no_count)
     headers = dict(API_HEADERS)
