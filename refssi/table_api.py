@@ -3,11 +3,13 @@
 A module serves a table by registering a TableDef: its fields (types, references,
 choices, read-only ones, who may read a field), the organisation-scoping rule
 (an SQL condition built from the caller), the role-matrix component needed to
-read, create, update and delete, and hooks that validate and write. The query
-engine, the envelopes, paging, display values and authentication live here once.
+read, create, update and delete, and hooks that validate and write. The envelopes,
+paging, display values and authentication live here once; encoded queries are parsed
+by refssi/encoded_query.py and batches of calls by refssi/batch_api.py.
 
 Shapes follow ServiceNow (servicenow-conventions.md section 3): {"result": ...}
-envelopes whose values are all strings, references as {"link", "value"},
+envelopes whose values are all strings, references as {"link", "value"} (with
+display values {"display_value", "link"}, or all three with display_value=all),
 sysparm_query / limit / offset / fields / display_value / exclude_reference_link,
 X-Total-Count and Link headers, 201 + Location on POST, 204 on DELETE and the
 error envelope {"error": {"message", "detail"}, "status": "failure"}.
@@ -308,7 +310,8 @@ def serialize(call: Call, t: TableDef, rows: list[sqlite3.Row], opts: ReadOption
             else:
                 dv = value
             if opts.display == "true":
-                rec[f.name] = dv
+                # a reference keeps its link beside its display value, as in ServiceNow
+                rec[f.name] = {"display_value": dv, "link": link} if link else dv
             else:
                 entry: dict[str, str] = {"display_value": dv, "value": value}
                 if link:
