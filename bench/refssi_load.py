@@ -1,10 +1,13 @@
 """Benchmark: the reference SSI under concurrent clients, with and without password logins in the mix.
 
-    .venv/bin/python bench/refssi_load.py [--seconds 30] [--clients 10,30] [--login-clients 0]
+    .venv/bin/python bench/refssi_load.py [--seconds 30] [--slice 5] [--clients 10,30] [--login-clients 0]
+                                          [--hash-elsewhere]
 
 Starts a reference SSI, signs four personas in over HTTP (password and authenticator code; a code
 is good once, so each persona signs in once and its session is shared by several clients, as the
-tabs of one browser share it), then for each client count runs two phases of --seconds each:
+tabs of one browser share it), then for each client count runs two phases of --seconds each,
+taking turns in slices of --slice seconds (so that the machine's other load, which varies, falls
+on both alike):
 
 - without logins: the clients, half of them on portal pages (the home page and My Requests,
   alternately, with a signed-in session) and half on the Table API
@@ -188,9 +191,25 @@ def report(label: str, tally: Tally) -> None:
         print(f"  e.g. {example}")
 
 
+def merge(into: Tally, part: Tally) -> None:
+    for kind, times in part.times.items():
+        if kind == "_elapsed":
+            into.times[kind] = [sum(into.times.get(kind, [])) + times[0]]
+        else:
+            into.times[kind].extend(times)
+    for kind, n in part.errors.items():
+        into.errors[kind] += n
+    for kind, n in part.dropped.items():
+        into.dropped[kind] += n
+    into.examples.extend(part.examples[: max(0, 5 - len(into.examples))])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=30.0, help="length of each phase (default 30)")
+    ap.add_argument("--slice", type=float, default=5.0,
+                    help="the phases take turns in slices of this many seconds (default 5), so that a change in "
+                         "the machine's other load affects each alike; 0: one phase after the other")
     ap.add_argument("--clients", default="10,30", help="page and API client counts, comma-separated (default 10,30)")
     ap.add_argument("--login-clients", type=int, default=0,
                     help="login clients added in the 'with logins' phase (default: a fifth of the clients, >= 2)")
@@ -198,8 +217,11 @@ def main() -> int:
                     help="also run the control phase: no logins, the same hashing rate in another process")
     args = ap.parse_args()
     counts = [int(c) for c in args.clients.split(",") if c.strip()]
+    step = args.slice if 0 < args.slice < args.seconds else args.seconds
+    slices = max(1, round(args.seconds / step))
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
-    print(f"bench: {os.cpu_count()} CPUs, load average {' '.join(load)}; phases of {args.seconds:.0f} s", flush=True)
+    print(f"bench: {os.cpu_count()} CPUs, load average {' '.join(load)}; phases of {slices * step:.0f} s "
+          f"in {slices} slice(s) of {step:.0f} s, taking turns", flush=True)
     ok = True
     with EmbeddedSSI() as ssi:
         sessions = [sign_in(ssi.url, user, ssi.secrets[p]["password"], ssi.secrets[p]["totp_seed"])
@@ -207,9 +229,19 @@ def main() -> int:
         verdicts = []
         for n in counts:
             logins = args.login_clients or max(2, n // 5)
-            without = asyncio.run(phase(ssi, sessions, n, 0, args.seconds))
+            without, with_logins, control = Tally(), Tally(), Tally()
+            rate = 0.0
+            for _ in range(slices):
+                merge(without, asyncio.run(phase(ssi, sessions, n, 0, step)))
+                part = asyncio.run(phase(ssi, sessions, n, logins, step))
+                merge(with_logins, part)
+                rate = len(part.times["password post"]) / part.times["_elapsed"][0]
+                if args.hash_elsewhere:
+                    hasher = multiprocessing.Process(target=hash_elsewhere, args=(rate, step + 0.5))
+                    hasher.start()
+                    merge(control, asyncio.run(phase(ssi, sessions, n, 0, step)))
+                    hasher.join()
             report(f"{n} clients, no logins", without)
-            with_logins = asyncio.run(phase(ssi, sessions, n, logins, args.seconds))
             report(f"{n} clients + {logins} login clients", with_logins)
             base, loaded = pct(without.times["page"], 95), pct(with_logins.times["page"], 95)
             dropped = sum(without.dropped.values()) + sum(with_logins.dropped.values())
@@ -220,12 +252,9 @@ def main() -> int:
                             f"(target <= {P95_RATIO_TARGET}x), {dropped} dropped connections (target 0): "
                             f"{'ok' if met else 'MISSED'}")
             if args.hash_elsewhere:
-                rate = len(with_logins.times["password post"]) / with_logins.times["_elapsed"][0]
-                hasher = multiprocessing.Process(target=hash_elsewhere, args=(rate, args.seconds + 2))
-                hasher.start()
-                control = asyncio.run(phase(ssi, sessions, n, 0, args.seconds))
-                hasher.join()
-                report(f"{n} clients, no logins, {rate:.1f} argon2id verifications/s in another process", control)
+                hashes = len(with_logins.times["password post"]) / with_logins.times["_elapsed"][0]
+                report(f"{n} clients, no logins, about {hashes:.1f} argon2id verifications/s in another process",
+                       control)
                 elsewhere = pct(control.times["page"], 95)
                 verdicts.append(f"{n} clients: page p95 {base:.1f} ms -> {elsewhere:.1f} ms with the same hashing "
                                 f"in another process = {elsewhere / base:.2f}x (control, no target)")
