@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import auth, components, incidents, mail, oms, oms_api, operator, pages, sso, table_api, useradmin  # noqa: F401 - modules register their pages
+from . import auth, batch_api, components, incidents, mail, oms, oms_api, operator, pages, sso, table_api, useradmin  # noqa: F401 - modules register their pages
 from .db import Database, glide_time, new_sys_id
 from .entra import HostDispatch, create_entra_app
 from .security import hash_password
@@ -92,7 +92,7 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     assert oms_api  # registers the OMS tables on the Table API
     for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms.operator_router,
-                   incidents.router, table_api.router):
+                   incidents.router, table_api.router, batch_api.router):
         app.include_router(router)
     components.register_component_pages(settings.profile)  # after every module registered its pages
 

@@ -18,7 +18,7 @@ import segno
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from . import security
+from . import passwords, security
 from .db import glide_time, now
 from .deps import get_ctx
 from .web import STAGE_PAGES, Ctx, portal_page, safe_goto
@@ -98,7 +98,7 @@ def authenticate(ctx: Ctx, user_name: str, password: str) -> tuple[str, str]:
     user = dict(row) if row else None
     if user and is_locked(ctx, user):
         return "error", locked_message(ctx)
-    ok = security.verify_password(user["user_password"] if user else None, password)
+    ok = ctx.passwords.verify(user["user_password"] if user else None, password)
     if "skip_password_check" in ctx.settings.unsafe and user:
         ok = True
     active = bool(user and (user["active"] or "deactivate_keeps_access" in ctx.settings.unsafe))
@@ -123,6 +123,16 @@ def may_log_in(ctx: Ctx, sys_id: str) -> bool:
         return True
     roles = [r[0] for r in ctx.db.execute("SELECT role FROM sys_user_has_role WHERE user=?", (sys_id,))]
     return "log_in" in matrix.components_for(roles)
+
+
+@passwords.prepares("route", "/login.do")
+@passwords.prepares("page", "login")
+def login_password_work(peek: passwords.Peek) -> passwords.Jobs:
+    """The password check of authenticate(), against the stored hash (a dummy one for no such user)."""
+    if not (peek.csrf_ok and "user_password" in peek.form):
+        return passwords.Jobs()
+    stored = peek.stored_hash(peek.form.get("user_name", ""))
+    return passwords.Jobs(verify=[(stored, peek.form["user_password"])])
 
 
 def login_form_post(ctx: Ctx, template: str) -> Response:
@@ -325,6 +335,15 @@ def advance(ctx: Ctx, user: dict[str, Any]) -> Response:
 
 
 # ---------------------------------------------------------------- after MFA
+@passwords.prepares("page", "password_change")
+def password_change_work(peek: passwords.Peek) -> passwords.Jobs:
+    """Is the new password the old one, and its hash."""
+    sess, new = peek.session, peek.form.get("new_password", "")
+    if not (peek.csrf_ok and new and sess and sess["stage"] == "password_change" and sess["user_password"]):
+        return passwords.Jobs()
+    return passwords.Jobs(verify=[(sess["user_password"], new)], hash=[new])
+
+
 @portal_page("password_change", title="Change password", login_stage="password_change")
 def password_change(ctx: Ctx) -> Response:
     errors: dict[str, str] = {}
@@ -335,11 +354,11 @@ def password_change(ctx: Ctx) -> Response:
             errors["new_password"] = "Use at least 12 characters with upper- and lower-case letters and a digit."
         elif new != confirm:
             errors["confirm_password"] = "The two passwords do not match."
-        elif security.verify_password(ctx.user["user_password"], new):
+        elif ctx.passwords.verify(ctx.user["user_password"], new):
             errors["new_password"] = "Choose a password different from the one you were given."
         if not errors:
             ctx.db.execute("UPDATE sys_user SET user_password=?, password_needs_reset=0, sys_updated_on=? "
-                           "WHERE sys_id=?", (security.hash_password(new), glide_time(), ctx.user["sys_id"]))
+                           "WHERE sys_id=?", (ctx.passwords.hash(new), glide_time(), ctx.user["sys_id"]))
             ctx.user["password_needs_reset"] = 0
             return advance(ctx, ctx.user)
     return ctx.render("password_change.html", status=400 if errors else 200, title="Change password", errors=errors)

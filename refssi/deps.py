@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
+from . import passwords
 from .mail import send_mail
-from .web import Ctx
+from .web import COOKIE, Ctx
 
 
 async def get_ctx(request: Request) -> AsyncIterator[Ctx]:
@@ -29,10 +30,12 @@ async def get_ctx(request: Request) -> AsyncIterator[Ctx]:
     db = request.app.state.db
     settings = request.app.state.settings
     outbox: list[tuple[str, str, str]] = []
+    # argon2 work the handler may need, on a worker thread before the transaction (refssi/passwords.py)
+    work = await passwords.prepare(request, db, form, settings.profile.portal.suffix, COOKIE)
     # Everything below runs on the event loop thread, one request at a time per transaction;
     # handlers must not await while the transaction is open.
     with db.tx() as conn:
-        ctx = Ctx(request=request, db=conn, settings=settings, form=form)
+        ctx = Ctx(request=request, db=conn, settings=settings, form=form, passwords=work)
         ctx.files = files  # type: ignore[attr-defined]
         ctx.form_lists = form_lists  # type: ignore[attr-defined]
         ctx.outbox = outbox  # type: ignore[attr-defined]

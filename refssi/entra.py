@@ -30,7 +30,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from . import security
+from . import passwords, security
 from .db import Database, now
 from .settings import Settings
 from .sso import ACS_PATH, request_key, response_key
@@ -135,14 +135,24 @@ def create_entra_app(settings: Settings, db: Database) -> FastAPI:
     async def login(request: Request, tenant: str) -> Response:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         token = form.get("flowToken", "")
+        jobs = passwords.Jobs()
+        if tenant == cfg.tenant and token and "passwd" in form:  # the password check, off the event loop
+            with db.tx() as conn:
+                flow = load_flow(conn, token)
+                user = conn.execute("SELECT password FROM entra_user WHERE upn=?", (flow.upn,)).fetchone() \
+                    if flow and flow.stage == "password" and flow.upn else None
+            if user is not None:
+                jobs.verify.append((user["password"], form["passwd"]))
+        work = await passwords.run(jobs)
         with db.tx() as conn:  # no await inside: one transaction at a time (refssi/deps.py)
             flow = load_flow(conn, token) if tenant == cfg.tenant and token else None
             if flow is None:
                 return error_page(request, "AADSTS50132", "The session is not valid due to password expiration "
                                   "or recent password change, or it timed out. Sign in again from the SSI.")
-            return step(request, conn, flow, token, form)
+            return step(request, conn, flow, token, form, work)
 
-    def step(request: Request, conn: Any, flow: Flow, token: str, form: dict[str, str]) -> Response:
+    def step(request: Request, conn: Any, flow: Flow, token: str, form: dict[str, str],
+             work: passwords.PasswordWork) -> Response:
         def go(stage: str, upn: str | None = flow.upn) -> None:
             conn.execute("UPDATE entra_flow SET stage=?, upn=? WHERE token_hash=?", (stage, upn, flow.token_hash))
 
@@ -159,7 +169,7 @@ def create_entra_app(settings: Settings, db: Database) -> FastAPI:
         if is_locked(user):
             return page(request, "password.html", flow=token, upn=user["upn"], error=locked_text())
         if flow.stage == "password":
-            ok = security.verify_password(user["password"], form.get("passwd", ""))
+            ok = work.verify(user["password"], form.get("passwd", ""))
             if not ok and "entra_skip_password_check" not in settings.unsafe:
                 register_failure(conn, user)
                 return page(request, "password.html", flow=token, upn=user["upn"], error=L["wrong_password"])

@@ -1252,6 +1252,18 @@ def _content_disposition(name: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
+def _attachment_limit(settings: Settings) -> int | None:
+    """An upload is read up to the profile's size limit and no further (any size with the test-only switch)."""
+    return None if "no_attachment_check" in settings.unsafe else settings.profile.incidents.attachments.max_bytes
+
+
+def _attachment_too_large(settings: Settings, request: Request, size: int | None) -> ApiError:
+    name = safe_file_name(request.query_params.get("file_name", "") or "The file")
+    limit = human_size(settings.profile.incidents.attachments.max_bytes)
+    what = f"{name} is {human_size(size)}" if size is not None else f"{name} is larger than {limit}"
+    return IncidentError({"attachment": f"{what}; files larger than {limit} cannot be attached."}).api()
+
+
 for _prefix in ("/api/now/attachment", "/api/now/v1/attachment"):
 
     @router.get(_prefix, include_in_schema=False)
@@ -1289,7 +1301,8 @@ for _prefix in ("/api/now/attachment", "/api/now/v1/attachment"):
                 headers={**API_HEADERS, "Location": f"{call.base_url}/api/now/attachment/{row['sys_id']}"},
             )
 
-        return await run_call(request, work, json_body=False)
+        return await run_call(request, work, json_body=False, body_limit=_attachment_limit,
+                              too_large=_attachment_too_large)
 
     @router.get(_prefix + "/{sys_id}", include_in_schema=False)
     async def api_attachment(sys_id: str, request: Request) -> Response:

@@ -63,3 +63,9 @@ async def user_state(user_name: str, request: Request) -> dict:
         sessions = c.execute("SELECT COUNT(*) FROM sys_session s JOIN sys_user u ON s.user=u.sys_id "
                              "WHERE u.user_name=? AND s.stage='active'", (user_name,)).fetchone()[0]
     return {**dict(row), "active_sessions": sessions}
+
+
+@router.get("/password_work", dependencies=[Depends(require_operator)])
+async def password_work() -> dict:
+    """How many password hashes and verifications ran on the event loop and how many on worker threads."""
+    return dict(security.PASSWORD_WORK)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import secrets
+import threading
 
 import pyotp
 from argon2 import PasswordHasher
@@ -18,12 +20,32 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY_HASH = HASHER.hash("not-a-real-password")
 
 
+# Where argon2 ran, for the harness's own tests (GET /_operator/password_work): never on the event loop,
+# whose every millisecond of hashing stalls every other request (refssi/passwords.py).
+PASSWORD_WORK = {"on_event_loop": 0, "in_worker_threads": 0}
+
+
+_COUNT_LOCK = threading.Lock()
+
+
+def _count_password_work() -> None:
+    try:
+        asyncio.get_running_loop()
+        where = "on_event_loop"
+    except RuntimeError:  # no loop runs in this thread: a worker thread (or start-up, before the loop)
+        where = "in_worker_threads"
+    with _COUNT_LOCK:
+        PASSWORD_WORK[where] += 1
+
+
 def hash_password(password: str) -> str:
+    _count_password_work()
     return HASHER.hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Constant work whether or not the user exists."""
+    _count_password_work()
     try:
         return HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
@@ -81,6 +103,6 @@ def open_message(key: bytes | None, token: str) -> dict | None:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(body.encode()))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None

@@ -71,6 +71,10 @@ class Settings:
     email_code_validity_seconds: int = 300
     public_url: str = ""
     bulk_incidents: int = 0  # seed this many generated incidents at start (benchmarks)
+    # The largest JSON body a REST call may send (the Table and Batch APIs), refused with 413 before it
+    # is read. ServiceNow's own limit is glide.rest.max_content_length (10 MB by default, at most 25 MB);
+    # the reference SSI's fields are small (4,000 characters at most), so 1 MB leaves room to spare.
+    max_json_bytes: int = 1024 * 1024
     # Microsoft Entra ID, imitated by the same server under another host name (another origin, as
     # login.microsoftonline.com is): browsers resolve every *.localhost name to this machine.
     entra_host: str = "login.microsoftonline.localhost"
@@ -102,6 +106,7 @@ class Settings:
             lockout_threshold=num("REFSSI_LOCKOUT_THRESHOLD", prof.session.lockout_threshold),
             lockout_seconds=num("REFSSI_LOCKOUT_SECONDS", prof.session.lockout_seconds),
             bulk_incidents=num("REFSSI_BULK_INCIDENTS", 0),
+            max_json_bytes=num("REFSSI_MAX_JSON_BYTES", 1024 * 1024),
             entra_host=os.environ.get("REFSSI_ENTRA_HOST", "login.microsoftonline.localhost").lower(),
             entra_ui=_choice("REFSSI_ENTRA_UI", ("legacy", "new")),
             email_code_validity_seconds=num(

@@ -3,11 +3,13 @@
 A module serves a table by registering a TableDef: its fields (types, references,
 choices, read-only ones, who may read a field), the organisation-scoping rule
 (an SQL condition built from the caller), the role-matrix component needed to
-read, create, update and delete, and hooks that validate and write. The query
-engine, the envelopes, paging, display values and authentication live here once.
+read, create, update and delete, and hooks that validate and write. The envelopes,
+paging, display values and authentication live here once; encoded queries are parsed
+by refssi/encoded_query.py and batches of calls by refssi/batch_api.py.
 
 Shapes follow ServiceNow (servicenow-conventions.md section 3): {"result": ...}
-envelopes whose values are all strings, references as {"link", "value"},
+envelopes whose values are all strings, references as {"link", "value"} (with
+display values {"display_value", "link"}, or all three with display_value=all),
 sysparm_query / limit / offset / fields / display_value / exclude_reference_link,
 X-Total-Count and Link headers, 201 + Location on POST, 204 on DELETE and the
 error envelope {"error": {"message", "detail"}, "status": "failure"}.
@@ -32,20 +34,20 @@ import binascii
 import hashlib
 import hmac
 import json
-import re
 import sqlite3
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from . import security
+from . import passwords, security
+from .encoded_query import MAX_INT, Query, QueryError, parse_query
 from .settings import Settings
 
 ADMIN = None  # component value meaning: DCC's administrator (operator token) only
@@ -53,7 +55,7 @@ ANY = ""  # component value meaning: any authenticated caller
 
 DEFAULT_LIMIT = 10000
 MAX_LIMIT = 10000
-MAX_INT = 2**31 - 1  # integers in queries and paging (SQLite's own limit is 2**63)
+MIB = 1024 * 1024
 
 
 class ApiError(Exception):
@@ -213,169 +215,6 @@ def table_or_400(name: str) -> TableDef:
     return t
 
 
-# ---------------------------------------------------------------- encoded queries
-# Longest first, so 'NOT LIKE' wins over 'LIKE', '!=' over '=' and so on.
-OPERATORS = (
-    "ISNOTEMPTY",
-    "ISEMPTY",
-    "ANYTHING",
-    "STARTSWITH",
-    "ENDSWITH",
-    "NOT LIKE",
-    "NOT IN",
-    "LIKE",
-    "IN",
-    "!=",
-    ">=",
-    "<=",
-    "=",
-    ">",
-    "<",
-)
-GLIDE_TIME_RX = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$")
-FIELD_NAME_RX = re.compile(r"^[a-z_][a-z0-9_]*")
-CURRENT_USER = "javascript:gs.getUserID()"
-
-
-@dataclass
-class Query:
-    where: str = ""
-    params: list[Any] = field(default_factory=list)
-    order: list[tuple[str, bool]] = field(default_factory=list)  # (sql, descending)
-
-
-def _like_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _convert(call: Call, f: Field, value: str, term: str) -> Any:
-    """A query value as the stored value of field f; 400 when it can never match."""
-    if f.type == "boolean":
-        v = value.lower()
-        if v in ("true", "1"):
-            return 1
-        if v in ("false", "0"):
-            return 0
-        raise ApiError(400, "Invalid query", f"'{term}': {f.name} is true or false, not '{value}'")
-    if value == CURRENT_USER and f.type == "reference":
-        return call.principal.sys_id or ""
-    if value.startswith("javascript:"):
-        raise ApiError(400, "Invalid query", f"'{term}': only {CURRENT_USER} is supported as a script value")
-    if f.type == "choice" and f.choices is not None:
-        choices = f.choices(call.profile)
-        for v, label in choices:
-            if value == v or value.lower() == label.lower():
-                return int(v) if v.lstrip("-").isdigit() else v
-        known = ", ".join(f"{v} ({label})" for v, label in choices)
-        raise ApiError(
-            400, "Invalid query", f"'{term}': '{value}' is not a choice of {f.name}; choices: {known}"
-        )
-    if f.type == "integer":
-        try:
-            number = int(value)
-        except ValueError:
-            raise ApiError(
-                400, "Invalid query", f"'{term}': {f.name} is a whole number, not '{value}'"
-            ) from None
-        if abs(number) > MAX_INT:
-            raise ApiError(400, "Invalid query", f"'{term}': {value} is too large for {f.name}")
-        return number
-    if f.type == "glide_date_time" and value and not GLIDE_TIME_RX.match(value):
-        raise ApiError(
-            400,
-            "Invalid query",
-            f"'{term}': {f.name} is a date-time written YYYY-MM-DD HH:MM:SS, not '{value}'",
-        )
-    return value
-
-
-def _condition(call: Call, t: TableDef, term: str) -> tuple[str, list[Any]]:
-    f, op, value = _split_term(call, t, term)
-    col = f.sql
-    if op == "ISEMPTY":
-        return f"({col} IS NULL OR {col} = '')", []
-    if op == "ISNOTEMPTY":
-        return f"({col} IS NOT NULL AND {col} != '')", []
-    if op == "ANYTHING":
-        return "1=1", []
-    if op in ("LIKE", "NOT LIKE", "STARTSWITH", "ENDSWITH"):
-        pattern = {"LIKE": "%{}%", "NOT LIKE": "%{}%", "STARTSWITH": "{}%", "ENDSWITH": "%{}"}[op]
-        sql = f"{col} {'NOT LIKE' if op == 'NOT LIKE' else 'LIKE'} ? ESCAPE '\\'"
-        return (f"({sql} OR {col} IS NULL)" if op == "NOT LIKE" else sql), [
-            pattern.format(_like_escape(value))
-        ]
-    if op in ("IN", "NOT IN"):
-        values = [_convert(call, f, v.strip(), term) for v in value.split(",")]
-        marks = ",".join("?" * len(values))
-        return (f"{col} IN ({marks})" if op == "IN" else f"({col} NOT IN ({marks}) OR {col} IS NULL)"), values
-    if op in ("=", "!=") and value == "":
-        return (f"({col} IS NULL OR {col} = '')" if op == "=" else f"({col} IS NOT NULL AND {col} != '')"), []
-    v = _convert(call, f, value, term)
-    if op == "!=":
-        return f"({col} != ? OR {col} IS NULL)", [v]
-    return f"{col} {op} ?", [v]
-
-
-def _split_term(call: Call, t: TableDef, term: str) -> tuple[Field, str, str]:
-    readable = {f.name for f in t.readable_fields(call)}
-    for i in range(len(term), 0, -1):
-        name = term[:i]
-        f = t.field(name)
-        if f is None or name not in readable:
-            continue
-        rest = term[i:]
-        for op in OPERATORS:
-            if rest.startswith(op):
-                if not f.queryable:
-                    raise ApiError(400, "Invalid query", f"'{term}': {f.name} cannot be used in a query")
-                return f, op, rest[len(op) :]
-    m = FIELD_NAME_RX.match(term)
-    if m and "." in term[: term.find("=") if "=" in term else len(term)]:
-        raise ApiError(400, "Invalid query", f"'{term}': dot-walking (field.field) is not supported")
-    if m and (t.field(m.group(0)) is None or m.group(0) not in readable):
-        name = m.group(0)
-        # the longest run of lower-case letters, digits and _ may have swallowed no operator: name it plainly
-        raise ApiError(400, "Invalid query", f"'{term}': {t.name} has no field '{name}'")
-    raise ApiError(
-        400, "Invalid query", f"'{term}' is not FIELD OPERATOR VALUE (operators: {', '.join(OPERATORS)})"
-    )
-
-
-def parse_query(call: Call, t: TableDef, encoded: str) -> Query:
-    """sysparm_query: terms joined by ^ (AND), ^OR (OR, binding tighter than AND), ^NQ (new OR'd query),
-    plus ORDERBY<field> / ORDERBYDESC<field>."""
-    q = Query()
-    groups: list[str] = []
-    for block in encoded.split("^NQ"):
-        ands: list[str] = []  # each an OR-group in parentheses
-        for term in block.split("^"):
-            term = term.strip()
-            if not term or term == "EQ":
-                continue
-            if term.startswith("ORDERBYDESC") or term.startswith("ORDERBY"):
-                desc = term.startswith("ORDERBYDESC")
-                name = term[len("ORDERBYDESC" if desc else "ORDERBY") :]
-                f = t.field(name)
-                if f is None or not f.queryable or f not in t.readable_fields(call):
-                    raise ApiError(400, "Invalid query", f"'{term}': {t.name} has no sortable field '{name}'")
-                q.order.append((f.sql, desc))
-                continue
-            if term.startswith("OR") and not term.startswith("ORDERBY"):
-                if not ands:
-                    raise ApiError(400, "Invalid query", f"'{term}': ^OR needs a condition before it")
-                sql, params = _condition(call, t, term[2:])
-                ands[-1] = ands[-1][:-1] + f" OR {sql})"
-                q.params.extend(params)
-                continue
-            sql, params = _condition(call, t, term)
-            ands.append(f"({sql})")
-            q.params.extend(params)
-        if ands:
-            groups.append("(" + " AND ".join(ands) + ")")
-    q.where = " OR ".join(groups)
-    return q
-
-
 # ---------------------------------------------------------------- reading
 @dataclass
 class ReadOptions:
@@ -471,7 +310,8 @@ def serialize(call: Call, t: TableDef, rows: list[sqlite3.Row], opts: ReadOption
             else:
                 dv = value
             if opts.display == "true":
-                rec[f.name] = dv
+                # a reference keeps its link beside its display value, as in ServiceNow
+                rec[f.name] = {"display_value": dv, "link": link} if link else dv
             else:
                 entry: dict[str, str] = {"display_value": dv, "value": value}
                 if link:
@@ -523,12 +363,22 @@ def query_rows(
 
 
 # ---------------------------------------------------------------- writing
+def parse_json(raw: bytes) -> Any:
+    """A JSON request body; 400 with the envelope for anything Python's parser refuses, including integers
+    over its 4,300-digit conversion limit (ValueError) and nesting deeper than its recursion limit."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):  # json.JSONDecodeError is a ValueError
+        raise ApiError(400, "Exception while reading request", "The payload is not valid JSON.") from None
+    except RecursionError:
+        raise ApiError(
+            400, "Exception while reading request", "The payload is nested too deeply to be read."
+        ) from None
+
+
 def body_values(call: Call, t: TableDef, raw: bytes, input_display: bool) -> dict[str, str]:
     """A request body as {field: string value}; unknown and read-only fields are dropped, as in ServiceNow."""
-    try:
-        data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError(400, "Exception while reading request", "The payload is not valid JSON.") from None
+    data = parse_json(raw) if raw.strip() else {}
     if not isinstance(data, dict):
         raise ApiError(
             400, "Exception while reading request", "The payload must be a JSON object of field values."
@@ -544,8 +394,10 @@ def body_values(call: Call, t: TableDef, raw: bytes, input_display: bool) -> dic
             value = "true" if value else "false"
         elif value is None:
             value = ""
-        elif isinstance(value, int | float):
-            value = str(int(value)) if float(value).is_integer() else str(value)
+        elif isinstance(value, int):
+            value = str(value)  # under 4,300 digits (parse_json refused longer ones): never through float
+        elif isinstance(value, float):
+            value = str(int(value)) if value.is_integer() else str(value)
         elif not isinstance(value, str):
             raise ApiError(
                 400,
@@ -591,8 +443,8 @@ async def authenticate(request: Request, settings: Settings, db: Any) -> tuple[s
         with db.tx() as c:
             row = c.execute("SELECT user_password FROM sys_user WHERE user_name=?", (user_name,)).fetchone()
         stored = row[0] if row else None
-        # argon2 is slow on purpose: verify outside the database lock
-        ok = await run_in_threadpool(security.verify_password, stored, password)
+        # argon2 is slow on purpose: verify outside the database lock, on a worker thread
+        ok = await passwords.verify_off_loop(stored, password)
         if "skip_password_check" in settings.unsafe and stored:
             ok = True
         return "basic", (user_name, stored if ok else None, key)
@@ -665,15 +517,63 @@ def _check_content_type(request: Request) -> None:
         raise ApiError(415, "Unsupported Media Type", "Send the body as application/json.")
 
 
+def human_bytes(n: int) -> str:
+    return f"{n / MIB:.1f} MB".replace(".0 MB", " MB") if n >= MIB else f"{n} bytes"
+
+
+def json_too_large(settings: Settings) -> Callable[[int | None], ApiError]:
+    def error(size: int | None) -> ApiError:
+        return ApiError(
+            413,
+            "Request Entity Too Large",
+            f"The request body is larger than {human_bytes(settings.max_json_bytes)}, the most this reference "
+            "SSI reads for a REST request (ServiceNow's glide.rest.max_content_length: 10 MB by default).",
+        )
+
+    return error
+
+
+def declared_length(request: Request) -> int | None:
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    if not declared.strip().isdigit():
+        raise ApiError(400, "Exception while reading request", "Content-Length is not a number.")
+    return int(declared)
+
+
+async def read_body(request: Request, limit: int | None, too_large: Callable[[int | None], ApiError]) -> bytes:
+    """The request body, refused with too_large(declared size or None) as soon as it is known to exceed
+    limit: from its Content-Length before a byte is read, else while it streams in. What the server
+    does not read it discards as it arrives (uvicorn, once the response is sent), never holding it."""
+    declared = declared_length(request)
+    if limit is not None and declared is not None and declared > limit:
+        raise too_large(declared)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise too_large(None)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def run_call(
     request: Request,
     work: Callable[[Call, bytes], Response],
     *,
     accept_json: bool = True,
     json_body: bool = True,
+    body_limit: Callable[[Settings], int | None] | None = None,
+    too_large: Callable[[Settings, Request, int | None], ApiError] | None = None,
 ) -> Response:
     """Authenticate, open one transaction and run work(call, body); ApiErrors become the error envelope
-    and undo everything the call wrote. Other REST endpoints (e.g. attachments) reuse it."""
+    and undo everything the call wrote. Other REST endpoints (e.g. attachments) reuse it.
+
+    Bodies are read only after the caller is authenticated and never beyond body_limit (by default
+    settings.max_json_bytes, answered 413 by json_too_large): too_large(settings, request, size) words
+    the refusal."""
     settings: Settings = request.app.state.settings
     db = request.app.state.db
     try:
@@ -681,12 +581,17 @@ async def run_call(
             raise ApiError(404, "Not Found", "The REST API is not enabled on this instance.")
         if accept_json:
             _check_accept(request)
-        body = b""
-        if request.method in ("POST", "PUT", "PATCH"):
+        has_body = request.method in ("POST", "PUT", "PATCH")
+        limit = body_limit(settings) if body_limit else settings.max_json_bytes
+        refuse = partial(too_large, settings, request) if too_large else json_too_large(settings)
+        if has_body:
             if json_body:
                 _check_content_type(request)
-            body = await request.body()
+            declared = declared_length(request)
+            if limit is not None and declared is not None and declared > limit:
+                raise refuse(declared)  # before authenticating, and before a byte of it is read
         how, info = await authenticate(request, settings, db)
+        body = await read_body(request, limit, refuse) if has_body else b""
         with db.tx() as conn:
             principal = principal_for(request, conn, settings, how, info)
             conn.execute("SAVEPOINT table_api")
@@ -785,7 +690,10 @@ def _list(request: Request, call: Call, t: TableDef) -> Response:
         raise ApiError(
             400, "Invalid parameter", "give either sysparm_query or field=value parameters, not both"
         )
-    q = parse_query(call, t, encoded or "^".join(shortcut))
+    try:
+        q = parse_query(call, t, encoded or "^".join(shortcut))
+    except QueryError as err:
+        raise ApiError(400, "Invalid query", str(err)) from None
     no_count = _bool_param(params, "sysparm_no_count")
     rows, total = query_rows(call, t, q, limit, offset, count=not no_count)
     headers = dict(API_HEADERS)

@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from . import security
+from . import passwords
 from .auth import EMAIL_RX, PHONE_RX
 from .db import glide_time, new_sys_id, now
 from .seed import new_password
@@ -267,11 +267,22 @@ def show_secret(ctx: Ctx, account: dict[str, Any], heading: str, what: str, pass
 
 
 def issue_password(ctx: Ctx, sys_id: str) -> str:
-    password = new_password()
+    password, hashed = ctx.passwords.new_password(new_password)
     ctx.db.execute("UPDATE sys_user SET user_password=?, password_needs_reset=1, locked_out=0, failed_attempts=0, "
-                   "locked_until=0, sys_updated_on=? WHERE sys_id=?",
-                   (security.hash_password(password), glide_time(), sys_id))
+                   "locked_until=0, sys_updated_on=? WHERE sys_id=?", (hashed, glide_time(), sys_id))
     return password
+
+
+@passwords.prepares("page", USER_PAGE)
+def one_time_password_work(peek: passwords.Peek) -> passwords.Jobs:
+    """A one-time password and its hash, made in advance for the actions that issue one."""
+    sess = peek.session
+    creating = peek.request.query_params.get("sys_id") == NEW and peek.form.get("action", "create") == "create"
+    if not (peek.csrf_ok and sess and sess["stage"] == "active"):
+        return passwords.Jobs()
+    if creating or peek.form.get("action") in ("reset_password", "reinstate"):
+        return passwords.Jobs(generate=[new_password])
+    return passwords.Jobs()
 
 
 def save_links(ctx: Ctx, sys_id: str, values: dict[str, Any]) -> None:
@@ -312,13 +323,14 @@ def create_user(ctx: Ctx) -> Response:
     values, errors, general = validate(ctx, None)
     if errors or general:
         return render_form(ctx, None, values, errors, general, status=400)
-    sys_id, stamp, password = new_sys_id(), glide_time(), new_password()
+    sys_id, stamp = new_sys_id(), glide_time()
+    password, hashed = ctx.passwords.new_password(new_password)
     ctx.db.execute(
         "INSERT INTO sys_user (sys_id, user_name, first_name, last_name, email, phone, company, user_password, "
         "password_needs_reset, mfa_method, source, sys_created_on, sys_updated_on) "
         "VALUES (?,?,?,?,?,?,?,?,1,NULL,'admin',?,?)",
         (sys_id, values["user_name"], values["first_name"], values["last_name"], values["email"], values["phone"],
-         ctx.user["company"], security.hash_password(password), stamp, stamp),
+         ctx.user["company"], hashed, stamp, stamp),
     )
     save_links(ctx, sys_id, values)
     log(ctx, sys_id, "created", f"roles {', '.join(values['roles'])}; User IDs {', '.join(values['user_ids'])}")

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import unquote, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -25,6 +26,7 @@ from fastapi.templating import Jinja2Templates
 
 from . import security
 from .db import now
+from .passwords import PasswordWork
 from .settings import Settings
 
 COOKIE = "JSESSIONID"
@@ -103,14 +105,34 @@ def menu_link(label_key: str, page_id: str, *, params: Callable[[Any], dict[str,
     MENU_LINKS.append(MenuLink(label_key, page_id, params, component, order))
 
 
+def _same_origin_path(url: str, *, query_spaces: bool) -> bool:
+    """A path on this site and nothing a browser could read as another host: one leading '/', never '//'
+    or '/\\' (browsers read a backslash as a slash), no backslash, control character or whitespace (browsers
+    drop tabs and newlines from URLs), no scheme or host. query_spaces: decoded spaces may stay in the query."""
+    if not url.startswith("/") or url[1:2] in ("/", "\\"):
+        return False
+    path, _, query = url.partition("?")
+    for part, spaces_ok in ((path, False), (query, query_spaces)):
+        for ch in part:
+            if ch == "\\" or (unicodedata.category(ch)[0] in ("C", "Z") and not (spaces_ok and ch == " ")):
+                return False
+    u = urlsplit(url)
+    return not (u.scheme or u.netloc)
+
+
 def safe_goto(url: str | None, default: str) -> str:
-    """Only same-site relative URLs: no open redirects."""
-    if not url:
+    """Only same-origin paths, before and after percent-decoding (repeated, for encoded-twice forms):
+    no open redirects. Anything else gives default."""
+    if not url or not _same_origin_path(url, query_spaces=False):
         return default
-    u = urlparse(url)
-    if u.scheme or u.netloc or not url.startswith("/") or url.startswith("//"):
-        return default
-    return url
+    decoded = url
+    for _ in range(3):
+        decoded, before = unquote(decoded), decoded
+        if not _same_origin_path(decoded, query_spaces=True):
+            return default
+        if decoded == before:
+            return url
+    return default  # still encoded after three rounds: not a URL this SSI makes
 
 
 @dataclass
@@ -125,6 +147,7 @@ class Ctx:
     _token: str | None = None  # a new session cookie to set
     _clear_cookie: bool = False
     form: dict[str, str] = field(default_factory=dict)
+    passwords: PasswordWork = field(default_factory=PasswordWork)  # argon2 results prepared off the loop
 
     # ---- session lifecycle -------------------------------------------------
     @property

@@ -154,3 +154,68 @@ def test_attachments(tls_ssi):
     files = list(attachments)
     assert len(files) == 1 and files[0].file_name == "evidence.txt"
     assert files[0].read() == data
+
+
+# ---------------------------------------------------------------- through the Batch API
+def test_update_multiple_goes_through_the_batch_api(tls_ssi):
+    sn = client(tls_ssi, "SM user")
+    token = uuid.uuid4().hex[:8]
+    made = {new_incident(sn, f"pysnc batch {token} {i}") for i in range(4)}
+    gr = sn.GlideRecord("incident")
+    gr.add_query("short_description", "LIKE", f"pysnc batch {token}")
+    gr.query()
+    for g in gr:
+        g.comments = f"comment from update_multiple {token}"
+    assert gr.update_multiple() is True
+    seen = sn.GlideRecord("incident")
+    seen.add_query("short_description", "LIKE", f"pysnc batch {token}")
+    seen.query()
+    assert {g.get_value("sys_id") for g in seen} == made
+    journal = sn.GlideRecord("sys_journal_field")
+    journal.add_query("value", f"comment from update_multiple {token}")
+    journal.query()
+    assert {j.get_value("element_id") for j in journal} == made
+
+
+def test_update_multiple_reports_what_the_rules_refuse(tls_ssi):
+    sn = client(tls_ssi, "SM user")
+    token = uuid.uuid4().hex[:8]
+    new_incident(sn, f"pysnc refused {token}")
+    gr = sn.GlideRecord("incident")
+    gr.add_query("short_description", "LIKE", f"pysnc refused {token}")
+    gr.query()
+    for g in gr:
+        g.state = "6"  # resolving without a resolution code and notes: refused, as alone
+    assert gr.update_multiple() is False
+
+
+def test_delete_multiple_needs_the_administrator(tls_ssi):
+    sn = client(tls_ssi, "SM user")
+    token = uuid.uuid4().hex[:8]
+    made = {new_incident(sn, f"pysnc delete many {token} {i}") for i in range(3)}
+    mine = sn.GlideRecord("incident")
+    mine.add_query("short_description", "LIKE", f"pysnc delete many {token}")
+    assert mine.delete_multiple() is False  # 403 for each, as alone
+    gr = admin(tls_ssi).GlideRecord("incident")
+    gr.add_query("short_description", "LIKE", f"pysnc delete many {token}")
+    assert gr.delete_multiple() is True
+    for sys_id in made:
+        assert sn.GlideRecord("incident").get(sys_id) is False
+
+
+def test_a_query_over_10000_characters_is_sent_as_a_batch(tls_ssi):
+    sn = client(tls_ssi, "SM user")
+    token = uuid.uuid4().hex[:8]
+    made = [new_incident(sn, f"pysnc long {token} {i}") for i in range(3)]
+    numbers = []
+    for sys_id in made:
+        g = sn.GlideRecord("incident")
+        assert g.get(sys_id)
+        numbers.append(g.get_value("number"))
+    decoys = [f"INC{9000000 + i:07d}" for i in range(1000)]  # 1,000 numbers no incident has: 11,000 characters
+    gr = sn.GlideRecord("incident")
+    gr.add_encoded_query("numberIN" + ",".join(decoys + numbers))
+    assert len(gr.get_encoded_query()) > 10_000
+    gr.query()
+    assert sorted(g.get_value("number") for g in gr) == sorted(numbers)
+    assert len(gr) == 3  # X-Total-Count, carried in the batch's inner response headers

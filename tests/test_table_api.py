@@ -97,11 +97,20 @@ def test_numbers_are_sequential(sm):
 def test_display_value_modes_and_reference_links(sm):
     rec = create(sm, "display modes")
     base = f"/api/now/table/incident/{rec['sys_id']}"
+    link = f"{sm.base_url}/api/now/table/sys_user/{rec['caller_id']['value']}"
     true = sm.get(base, params={"sysparm_display_value": "true"}).json()["result"]
-    assert true["state"] == "New" and true["caller_id"] == "Sofia Marsh" and true["impact"] == "2 - Medium"
+    assert true["state"] == "New" and true["impact"] == "2 - Medium"
+    # a reference with display values is {display_value, link}, as ServiceNow answers (a plain string only
+    # without its link); an empty reference is an empty string
+    assert true["caller_id"] == {"display_value": "Sofia Marsh", "link": link}
+    assert true["company"]["display_value"] == "Northern Power Supply Ltd" and set(true["company"]) == {
+        "display_value", "link"}
+    assert true["resolved_by"] == ""
+    no_link = sm.get(base, params={"sysparm_display_value": "true", "sysparm_exclude_reference_link": "true"})
+    assert no_link.json()["result"]["caller_id"] == "Sofia Marsh"
     both = sm.get(base, params={"sysparm_display_value": "all"}).json()["result"]
     assert both["state"] == {"display_value": "New", "value": "1"}
-    assert set(both["caller_id"]) == {"display_value", "value", "link"}
+    assert both["caller_id"] == {"display_value": "Sofia Marsh", "value": rec["caller_id"]["value"], "link": link}
     bare = sm.get(
         base, params={"sysparm_display_value": "all", "sysparm_exclude_reference_link": "true"}
     ).json()
