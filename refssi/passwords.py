@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,9 +27,21 @@ from fastapi import Request
 
 from . import security
 
+
 # Threads of their own for argon2, never every core: the event loop keeps one (on 2 cores, one hashing
 # thread; logins queue for it rather than take the loop's core).
-HASH_POOL = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="argon2")
+def _yield_to_pages() -> None:
+    """A hashing thread gives way to the event loop when both want a core (Linux: a thread's own nice value),
+    so that a burst of logins slows the logins, not every page."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
+    except (AttributeError, OSError):
+        pass
+
+
+HASH_NICENESS = 10
+HASH_POOL = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="argon2",
+                               initializer=_yield_to_pages)
 
 
 @dataclass

@@ -277,3 +277,19 @@ def test_every_password_hash_and_verification_runs_off_the_event_loop(own_ssi):
 
     step("Entra's password page", entra)
     assert not problems, "argon2 calls that stall every other request:\n" + "\n".join(problems)
+
+
+def test_the_hashing_thread_gives_way_to_the_event_loop(own_ssi):
+    """Logins slow the logins, not every page: the argon2 threads run at a lower priority (their own nice
+    value, Linux) than the event loop's thread, the process's main thread."""
+    import os
+
+    from tests.helpers import Portal
+    from tests.test_useradmin_http import login
+
+    login(Portal(own_ssi.url), own_ssi, "OA user", "oa.nps")  # the pool's thread exists from the first hash
+    pid = own_ssi.process.pid
+    nice = {int(t.name): int((t / "stat").read_text().rsplit(")", 1)[1].split()[16])  # stat field 19: nice
+            for t in Path(f"/proc/{pid}/task").iterdir()}
+    assert nice[pid] == 0, nice
+    assert sorted(n for tid, n in nice.items() if n != 0) == [10] * max(1, (os.cpu_count() or 2) - 1), nice
