@@ -99,7 +99,7 @@ def write_result(run_dir: Path, key: str, uept_id: str, name: str, status: str, 
                  step_status: list[str] | None = None, worker: str = "gw0") -> Path:
     folder = run_dir / "scenarios" / key
     folder.mkdir(parents=True)
-    shot = jpeg()
+    tint = sum(key.encode()) % 200  # each scenario's pages look different, as in a real run
     step_rows = []
     statuses = step_status or (["passed"] * steps if status == "passed" else
                                ["passed"] * (steps - 1) + ["failed" if status == "failed" else "not run"])
@@ -110,12 +110,13 @@ def write_result(run_dir: Path, key: str, uept_id: str, name: str, status: str, 
         if st == "not run":  # as uept/plugin.py writes the steps a scenario never reached
             row = {k: row[k] for k in ("n", "keyword", "text", "status", "error")}
         if st != "not run":
-            (folder / f"step-{n:02d}.jpg").write_bytes(shot)
-            (folder / f"step-{n:02d}.txt").write_text(f"DCC Self-Service Interface\nstep {n}\n", encoding="utf-8")
+            (folder / f"step-{n:02d}.jpg").write_bytes(jpeg((40 + 20 * n, 90, tint)))
+            (folder / f"step-{n:02d}.txt").write_text(f"DCC Self-Service Interface\n{key} step {n}\n",
+                                                       encoding="utf-8")
             row.update(screenshot=f"step-{n:02d}.jpg", page_text=f"step-{n:02d}.txt",
                        url="http://127.0.0.1:1/sp?id=index")
         step_rows.append(row)
-    (folder / "trace-01.zip").write_bytes(trace_zip())
+    (folder / "trace-01.zip").write_bytes(trace_zip(extra_files={"resources/scenario.txt": key}))
     reqs = sorted(t for t in tags if t.startswith(("SSI-", "BFD", "PM")))
     result = {
         "uept_id": uept_id, "name": name, "feature": {"name": "Demo theme", "file": feature_file},

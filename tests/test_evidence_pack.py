@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import zipfile
@@ -269,3 +270,68 @@ def test_default_key_is_made_under_dot_uept(tmp_path: Path) -> None:
     assert oct(key.parent.stat().st_mode & 0o777) == "0o700"
     assert "created the signing key" in result.stdout
     assert "created" not in run_uept("key", cwd=suite).stdout  # reused, not replaced
+
+
+# ---------------------------------------------------------------- each distinct file stored once
+def _pack_with_copies(tmp_path: Path):
+    from tests.evidence_helpers import jpeg
+
+    run_dir = make_run(tmp_path)
+    shot = jpeg((10, 200, 10))
+    copies = [f"allure-results/aaaaaaaa-0000-4000-8000-00000000000{i}-attachment.jpg" for i in range(3)]
+    for c in copies:
+        (run_dir / c).write_bytes(shot)
+    key = new_key(tmp_path / "k.pem")
+    return run_dir, copies, pack.build(run_dir, key), key
+
+
+def test_identical_files_are_stored_once_and_every_path_verifies(tmp_path: Path) -> None:
+    run_dir, copies, made, key = _pack_with_copies(tmp_path)
+    listed = {f["path"]: f for f in made.manifest["files"]}
+    assert made.manifest["format"] == "uept-evidence-pack/2"
+    assert [listed[c].get("stored_as") for c in copies] == [None, copies[0], copies[0]]
+    with zipfile.ZipFile(made.zip_path) as z:
+        names = {n.split("/", 1)[1] for n in z.namelist()}
+        data = [z.read(n) for n in z.namelist()]
+    assert copies[0] in names and copies[1] not in names and copies[2] not in names
+    assert len(data) == len({hashlib.sha256(d).hexdigest() for d in data})  # no duplicate bytes in the zip
+    v = pack.verify(made.zip_path, None, None, completeness=False)
+    assert v.ok, [c.lines for c in v.checks]
+    unpacked = tmp_path / "unpacked"
+    r = run_uept("unpack", str(made.zip_path), str(unpacked))
+    assert r.code == 0, r.stdout + r.stderr
+    root = unpacked  # the run folder itself
+    assert all((root / c).read_bytes() == (run_dir / c).read_bytes() for c in copies)
+    assert pack.verify(root, None, None, completeness=False).ok
+
+
+def test_a_changed_file_that_is_stored_once_fails_for_every_path_it_stands_for(tmp_path: Path) -> None:
+    run_dir, copies, made, key = _pack_with_copies(tmp_path)
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(made.zip_path) as src, zipfile.ZipFile(forged, "w") as out:
+        for info in src.infolist():
+            body = src.read(info)
+            out.writestr(info, body[:-10] + b"0123456789" if info.filename.endswith(copies[0]) else body)
+    v = pack.verify(forged, None, None, completeness=False)
+    bad = next(c for c in v.checks if c.name == "hashes").lines
+    assert not v.ok and all(any(c in line and "SHA-256 differs" in line for line in bad) for c in copies), bad
+
+
+def test_a_pack_of_the_first_format_still_verifies(tmp_path: Path) -> None:
+    """Packs made before files were stored once (format /1: every file a member of its own)."""
+    import base64
+
+    run_dir, copies, made, key = _pack_with_copies(tmp_path)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["format"] = "uept-evidence-pack/1"
+    for f in manifest["files"]:
+        f.pop("stored_as", None)
+    body = json.dumps(manifest, indent=1).encode()
+    old = tmp_path / "old.zip"
+    with zipfile.ZipFile(old, "w") as z:
+        for f in manifest["files"]:
+            z.writestr(f"{manifest['run_id']}/{f['path']}", (run_dir / f["path"]).read_bytes())
+        z.writestr(f"{manifest['run_id']}/manifest.json", body)
+        z.writestr(f"{manifest['run_id']}/manifest.sig", base64.b64encode(key.sign(body)).decode() + "\n")
+    v = pack.verify(old, None, None, completeness=False)
+    assert v.ok, [c.lines for c in v.checks]

@@ -36,7 +36,8 @@ from .errors import UsageError
 from .rundir import read_json
 
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
-FORMAT = "uept-evidence-pack/1"
+FORMAT = "uept-evidence-pack/2"  # /2: a file whose bytes another file already holds is stored once ("stored_as")
+FORMATS = ("uept-evidence-pack/1", FORMAT)
 PACK_PREFIX = "evidence-pack-"
 DEFAULT_KEY = Path(".uept") / "signing-key.pem"
 STORED = {".jpg", ".jpeg", ".png", ".webp", ".zip", ".pdf", ".gz"}  # already compressed
@@ -187,10 +188,18 @@ def build(run_dir: Path, key: Ed25519PrivateKey, known_secrets: dict[str, str] |
     tmp = zip_path.with_suffix(".zip.tmp")
     z = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) if zip_it else None
 
+    stored: dict[str, str] = {}  # sha256 -> the path whose member holds those bytes
+
     def add(names: list[str]) -> None:
         for n in names:
             data = (run_dir / n).read_bytes()
-            files.append({"path": n, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+            digest = hashlib.sha256(data).hexdigest()
+            entry = {"path": n, "sha256": digest, "size": len(data)}
+            files.append(entry)
+            if digest in stored:  # e.g. Allure's own copy of a repeated screenshot: the same bytes, once
+                entry["stored_as"] = stored[digest]
+                continue
+            stored[digest] = n
             if known_secrets:
                 leaks.extend(str(f) for f in scan_bytes(n, data, known_secrets, cache=cache)
                              if "appears in it" in f.what)
@@ -278,6 +287,45 @@ def zip_members(z: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], list[st
     return {i.filename[len(prefix):]: i for i in safe}, unsafe
 
 
+def unpack(path: Path, dest: Path) -> dict[str, str]:
+    """Extract a pack into dest as the run folder it was: every member, then every file the pack stored once
+    for several paths copied back to each of them. Returns {member: why} for the members that could not be
+    read. Nothing is verified here: `uept verify` does that."""
+    unreadable: dict[str, str] = {}
+    with open_zip(path) as z:
+        members, unsafe = zip_members(z)
+        for name in unsafe:
+            unreadable[name] = "unsafe path in the zip"
+        for rel, info in members.items():
+            out_path = dest / rel
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with z.open(info) as src, out_path.open("wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib_error) as exc:
+                # a changed byte in a compressed member: say which one
+                out_path.unlink(missing_ok=True)
+                unreadable[rel] = f"cannot be read from the zip ({exc})"
+    restore_copies(dest)
+    return unreadable
+
+
+def restore_copies(root: Path) -> int:
+    """Copy each file a pack stored once back to every path that holds the same bytes (manifest "stored_as")."""
+    manifest = read_json(root / MANIFEST)
+    restored = 0
+    for f in (manifest or {}).get("files", []) if isinstance(manifest, dict) else []:
+        source = f.get("stored_as") if isinstance(f, dict) else None
+        if not isinstance(source, str) or _unsafe(source) or _unsafe(f.get("path") or ""):
+            continue
+        target = root / f["path"]
+        if not target.exists() and (root / source).is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(root / source, target)
+            restored += 1
+    return restored
+
+
 class OpenedPack:
     """A pack as a folder: the folder itself, or a zip extracted to a temporary folder."""
 
@@ -290,26 +338,14 @@ class OpenedPack:
     def _open(self) -> Path:
         if self.path.is_dir():
             return self.path
-        z = open_zip(self.path)
         self.tmp = Path(tempfile.mkdtemp(prefix="uept-pack-"))
         try:
-            with z:
-                members, unsafe = zip_members(z)
-                for name in unsafe:
-                    self.unreadable[name] = "unsafe path in the zip"
-                for rel, info in members.items():
-                    dest = self.tmp / rel
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    try:
-                        with z.open(info) as src, dest.open("wb") as out:
-                            shutil.copyfileobj(src, out, 1 << 20)
-                    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib_error) as exc:
-                        # a changed byte in a compressed member: say which one
-                        dest.unlink(missing_ok=True)
-                        self.unreadable[rel] = f"cannot be read from the zip ({exc})"
-        except zipfile.BadZipFile as exc:
+            self.unreadable = unpack(self.path, self.tmp)
+        except (zipfile.BadZipFile, PackUnreadable, UsageError) as exc:
             self.close()
-            raise PackUnreadable(f"{self.path} is a damaged zip ({exc})") from None
+            if isinstance(exc, zipfile.BadZipFile):
+                raise PackUnreadable(f"{self.path} is a damaged zip ({exc})") from None
+            raise
         return self.tmp
 
     def close(self) -> None:
@@ -360,6 +396,7 @@ class PackReader:
         self.members: dict[str, zipfile.ZipInfo] = {}
         self.tmp: Path | None = None
         self.unsafe: list[str] = []
+        self.aliases: dict[str, str] = {}  # path -> the path that holds its bytes (manifest "stored_as")
         if self.path.is_dir():
             return
         self.zip = open_zip(self.path)
@@ -375,6 +412,8 @@ class PackReader:
         if self.zip is None:
             return (self.path / rel).read_bytes()
         info = self.members.get(rel)
+        if info is None and rel in self.aliases:
+            info = self.members.get(self.aliases[rel])
         if info is None:
             raise FileNotFoundError(rel)
         try:
@@ -502,15 +541,21 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
         checks.append(Check("signature", sig_ok, sig_lines))
 
         # 2. hashes (every listed file present and unchanged, no unlisted file) and 4. the secret scan,
-        # reading each file once
+        # reading each file once. A file stored once for several paths ("stored_as") is checked for each.
         listed = {f["path"]: f for f in manifest.get("files", [])}
-        present = set(reader.names()) - {MANIFEST, SIGNATURE}
+        if manifest.get("format") not in FORMATS:
+            checks.append(Check("pack", False, [f"{MANIFEST} is of format {manifest.get('format')!r}, which this "
+                                                f"uept ({__version__}) does not know"]))
+        reader.aliases = {p: f["stored_as"] for p, f in listed.items()
+                          if isinstance(f.get("stored_as"), str) and f["stored_as"] in listed}
+        physical = set(reader.names()) - {MANIFEST, SIGNATURE}
+        present = physical | {p for p, target in reader.aliases.items() if target in physical}
         bad: list[str] = []
         findings: list[str] = []
         cache: dict = {}
         # The secret scan is most of the work: on a multi-core machine, helper processes scan
         # a share of the files each while this one checks the hashes.
-        helpers = _parallel_scan(path, sorted(present)) if scan else None
+        helpers = _parallel_scan(path, sorted(physical)) if scan else None
         for rel in sorted(set(listed) | present):
             if rel not in present:
                 bad.append(f"{rel}: missing from the pack")
@@ -524,7 +569,7 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
                 bad.append(f"{rel}: not listed in the manifest (added after signing)")
             elif hashlib.sha256(data).hexdigest() != listed[rel]["sha256"]:
                 bad.append(f"{rel}: SHA-256 differs from the manifest (the file was changed)")
-            if scan and helpers is None:
+            if scan and helpers is None and rel in physical:
                 findings += [str(f) for f in scan_bytes(rel, data, cache=cache)]
         if helpers is not None:
             findings = sorted(f for fut in helpers for f in fut.result())

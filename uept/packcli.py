@@ -153,6 +153,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return code
 
 
+# ---------------------------------------------------------------- uept unpack
+def cmd_unpack(args: argparse.Namespace) -> int:
+    from .pack import unpack
+
+    pack, dest = Path(args.pack), Path(args.dest)
+    if dest.exists() and any(dest.iterdir()):
+        raise UsageError(f"{dest} exists and is not empty", "give a new or empty folder")
+    if not pack.is_file():
+        raise UsageError(f"{pack} not found", "give an evidence pack (.zip)")
+    unreadable = unpack(pack, dest)
+    for member, why in unreadable.items():
+        say(f"uept: {member}: {why}")
+    say(f"Unpacked {pack} into {dest}/ (every copy restored). Check it with: uept verify {dest}")
+    return 1 if unreadable else 0
+
+
 # ---------------------------------------------------------------- uept key
 def cmd_key(args: argparse.Namespace) -> int:
     from .pack import fingerprint, key_path, public_pem
@@ -301,6 +317,14 @@ def add_commands(sub: Any) -> None:
     mer.add_argument("--no-pdf", action="store_true", help="skip report.pdf")
     mer.add_argument("--config", help="config file (for the signing key)")
     mer.set_defaults(func=cmd_merge)
+
+    unp = sub.add_parser("unpack", help="extract an evidence pack into a folder, every file restored",
+                         description="Extract a pack into a new folder as the run folder it was: a file whose bytes "
+                         "another file holds is stored once in the pack, and copied back to each of its paths "
+                         "(e.g. for `allure generate DEST/allure-results`). It does not verify: run `uept verify`.")
+    unp.add_argument("pack", metavar="PACK")
+    unp.add_argument("dest", metavar="DEST")
+    unp.set_defaults(func=cmd_unpack)
 
     summ = sub.add_parser("summarize", help="one table (and HTML page) across many parties' evidence packs",
                           description="For DCC: party, role, verdict, date, coverage and failures of every pack, "
