@@ -273,6 +273,10 @@ def test_report_and_merge_refuse_a_run_json_of_the_wrong_shape(tmp_path: Path, c
     assert "run.json is damaged" in r.stderr and field in r.stderr
     with pytest.raises(DamagedRecord, match=field):
         assess(run_dir)
+    build(run_dir, new_key(tmp_path / "k2.pem"), zip_it=False)  # signed as it is: merge still refuses it
+    r = run_uept("merge", str(run_dir), "-o", str(tmp_path / "merged"), "--no-pdf",
+                 env={"UEPT_SIGNING_KEY": str(key)})
+    assert r.code == 2 and len(r.error_lines) == 1 and "run.json is damaged" in r.stderr, r.stdout + r.stderr
 
 
 def test_a_result_copied_into_another_scenarios_folder_is_damaged(tmp_path: Path) -> None:
