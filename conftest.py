@@ -1,11 +1,16 @@
 """The UEPT suite's wiring: uept's plugin, the fixtures and the shared steps."""
 
 pytest_plugins = [
-    "uept.plugin",
+    "uept.evidence.plugin",
+    "uept.evidence.collect",
     "fixtures.target",
     "fixtures.browser",
     "fixtures.actors",
     "fixtures.accounts",
-    "fixtures.evidence",
-    "steps.common",
+    "steps.session",
+    "steps.login",
+    "steps.incidents",
+    "steps.credentials",
+    "steps.oms",
+    "steps.access",
 ]

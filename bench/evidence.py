@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from uept import pack  # noqa: E402
-from uept.packcli import make_evidence  # noqa: E402
+from uept.cli.evidence import make_evidence  # noqa: E402
+from uept.evidence import pack  # noqa: E402
 
 
 def full_run(work: Path, key: Path) -> Path:

@@ -27,7 +27,7 @@ import pyotp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from refssi.launcher import EmbeddedSSI, RunningSSI
+from uept.runtime.reference import EmbeddedSSI, RunningSSI
 
 PAGE_TARGET_MS, API_TARGET_MS, SEED_TARGET_S = 100.0, 50.0, 60.0
 CSRF = re.compile(r'name="sysparm_ck" value="([^"]+)"')

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.plain_mfa_login import run as run_plain  # noqa: E402
-from refssi.launcher import EmbeddedSSI  # noqa: E402
 from tests.helpers import Portal  # noqa: E402
+from uept.runtime.reference import EmbeddedSSI  # noqa: E402
 
 
 def harness_once() -> tuple[float, float]:

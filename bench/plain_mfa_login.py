@@ -10,8 +10,8 @@ import httpx
 import pyotp
 from playwright.sync_api import Page, expect, sync_playwright
 
-from uept.browser import resolve
-from uept.profile import load_profile
+from ssi.profile import load_profile
+from uept.runtime.browser import resolve
 
 L = load_profile().labels
 

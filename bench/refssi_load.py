@@ -49,7 +49,7 @@ import pyotp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from refssi.launcher import EmbeddedSSI, RunningSSI
+from uept.runtime.reference import EmbeddedSSI, RunningSSI
 
 CSRF = re.compile(r'name="sysparm_ck" value="([^"]+)"')
 PAGE_PERSONAS = {"SM user": "sm.nps", "AA user": "aa.nps", "LA user": "la.nps", "SMO user": "smo.nps"}

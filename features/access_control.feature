@@ -1,4 +1,4 @@
-@UEPT-ACCESS @BFD14 @SSI-NFR-2 @SSI-NFR-23 @SSI-NFR-24 @SSI-NFR-25 @SSI-NFR-26 @SSI-NFR-27 @one-worker-per-persona
+@UEPT-ACCESS @BFD14 @SSI-NFR-2 @SSI-NFR-23 @SSI-NFR-24 @SSI-NFR-25 @SSI-NFR-26 @SSI-NFR-27 @one-worker-per-persona @one-page-per-worker
 Feature: Every Job Type Role reaches exactly the functions the role matrix grants it
   Access to every SSI function follows the Job Type Role x functional component matrix
   (SEC Appendix AH; under FSM, DCC's SSI Functions and Roles Policy). This feature proves
@@ -7,7 +7,7 @@ Feature: Every Job Type Role reaches exactly the functions the role matrix grant
   with a readable page. Several roles combine as a union (see the credentials feature).
 
   The Examples of these outlines are not written here: uept generates them, when the suite
-  is collected, from the role matrix of the target profile (uept/profiles/role_matrix.yaml
+  is collected, from the role matrix of the target profile (ssi/profiles/role_matrix.yaml
   for the reference SSI), one row per cell, so changing the matrix changes these scenarios
   and nothing else. The completed feature is kept in the run's evidence folder
   (reports/<run-id>/features/access_control.feature). Each persona's rows run on one worker

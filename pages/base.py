@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Locator, Page
 
-from uept.profile import Profile
+from ssi.profile import Profile
 
 
 class BasePage:

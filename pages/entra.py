@@ -4,8 +4,8 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import Locator
 
-from uept.secrets import Secret
-from uept.tracing import private
+from uept.runtime.secrets import Secret
+from uept.runtime.tracing import private
 
 from .base import BasePage
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, Response
 
-from uept.profile import ComponentPage
+from ssi.profile import ComponentPage
 
 from .base import BasePage
 

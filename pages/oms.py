@@ -13,7 +13,7 @@ from datetime import datetime
 
 from playwright.sync_api import Locator, expect
 
-from uept.profile import Oms, OmsItem
+from ssi.profile import Oms, OmsItem
 
 from .base import BasePage
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator
 
-from uept.secrets import Secret
-from uept.tracing import private
+from uept.runtime.secrets import Secret
+from uept.runtime.tracing import private
 
 from .base import BasePage
 

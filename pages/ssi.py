@@ -6,9 +6,9 @@ from functools import cached_property
 
 from playwright.sync_api import Page, expect
 
-from uept.otp import OtpSource
-from uept.profile import Profile
-from uept.secrets import Secret
+from ssi.profile import Profile
+from uept.runtime.otp import OtpSource
+from uept.runtime.secrets import Secret
 
 from .entra import EntraSignIn
 from .functions import Functions

@@ -13,11 +13,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ssi.seed import Seed, load_seed
+
 from . import auth, batch_api, components, incidents, mail, oms, oms_api, operator, pages, sso, table_api, useradmin  # noqa: F401 - modules register their pages
 from .db import Database, glide_time, new_sys_id
 from .entra import HostDispatch, create_entra_app
 from .security import hash_password
-from .seed import Seed, load_seed
 from .settings import Settings
 
 

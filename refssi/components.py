@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fastapi.responses import Response
 
-from uept.profile import Profile
+from ssi.profile import Profile
 
 from .web import PAGES, Ctx, PortalPage
 

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from uept.profile import Oms, OmsChoice
+from ssi.profile import Oms, OmsChoice
 
 from . import oms_store as store
 from .db import glide_time

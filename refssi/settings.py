@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from uept.profile import Profile, load_profile
+from ssi.profile import Profile, load_profile
 
 # Test-only switches that disable one server-side check each. They exist so the
 # harness's own tests can prove that every UEPT check fails against a broken SSI.

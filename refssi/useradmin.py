@@ -19,10 +19,11 @@ from typing import Any
 
 from fastapi.responses import Response
 
+from ssi.seed import new_password
+
 from . import passwords
 from .auth import EMAIL_RX, PHONE_RX
 from .db import glide_time, new_sys_id, now
-from .seed import new_password
 from .web import Ctx, portal_page
 
 LIST_PAGE = "user_admin"

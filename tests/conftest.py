@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from refssi.launcher import EmbeddedSSI, RunningSSI
 from tests.helpers import Portal
+from uept.runtime.reference import EmbeddedSSI, RunningSSI
 
 
 @pytest.fixture(scope="session")

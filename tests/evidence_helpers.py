@@ -17,8 +17,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from uept import inventory
-from uept.features import parse_feature
+from uept.evidence import inventory
+from uept.evidence.features import parse_feature
 
 FEATURE = """@UEPT-DEMO @BFD14
 Feature: Demo theme

@@ -75,8 +75,8 @@ class Portal:
         used twice (the server refuses a replayed code, and tests log the same personas in more than once)."""
         import tempfile
 
-        from uept.otp import TotpSource
-        from uept.secrets import Secret
+        from uept.runtime.otp import TotpSource
+        from uept.runtime.secrets import Secret
 
         key = (str(self.http.base_url), user)
         if key not in Portal._totp:
@@ -189,7 +189,7 @@ def run_feature_on_fresh_server(feature: str, reports: Path, *args: str) -> tupl
     """`uept run FEATURE` against a reference SSI of its own, and every secret that run could have used."""
     import time
 
-    from refssi.launcher import EmbeddedSSI
+    from uept.runtime.reference import EmbeddedSSI
 
     with EmbeddedSSI() as server:
         t0 = time.time()

@@ -8,10 +8,10 @@ import pytest
 import yaml
 from pytest_bdd.parser import FeatureParser
 
-from uept import access_matrix
-from uept.config import Persona, reference_target
-from uept.errors import UsageError
-from uept.profile import PROFILES_DIR, RoleMatrix, load_profile
+from ssi.errors import UsageError
+from ssi.profile import PROFILES_DIR, RoleMatrix, load_profile
+from uept.evidence import access_matrix
+from uept.runtime.config import Persona, reference_target
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "features" / "access_control.feature"
 

@@ -93,9 +93,18 @@ def test_malformed_feature(tmp_path):
     assert_one_line_error(run_uept("run", str(bad)), f"{bad}:4", "fix the Gherkin")
 
 
-def test_feature_without_step_module(tmp_path):
-    f = write(tmp_path, "orphan.feature", "Feature: Orphan\n  @UEPT-X-01\n  Scenario: s\n    Given a step\n")
-    assert_one_line_error(run_uept("run", str(f)), "has no step module", "steps/test_orphan.py")
+def test_a_new_feature_needs_no_python_but_its_steps_must_exist(tmp_path):
+    from tests.test_integrity import _suite_copy
+
+    suite = _suite_copy(tmp_path)
+    write(suite / "features", "orphan.feature", "Feature: Orphan\n  @UEPT-X-01\n  Scenario: s\n    Given a step\n")
+    r = run_uept("run", "features/orphan.feature", cwd=suite)
+    assert_one_line_error(r, "features/orphan.feature:4", "no step definition matches 'Given a step'")
+
+
+def test_a_feature_outside_the_suite(tmp_path):
+    f = write(tmp_path, "elsewhere.feature", "Feature: Elsewhere\n  @UEPT-X-01\n  Scenario: s\n    Given a step\n")
+    assert_one_line_error(run_uept("run", str(f)), "is outside the suite", "features/")
 
 
 @pytest.mark.parametrize(("tags", "needle"), [("@UEPT-LOGIN-01 and (", "not a valid tag expression"),
@@ -182,9 +191,9 @@ def test_serve_on_an_impossible_port():
 def test_a_bad_target_profile_is_named_at_once(tmp_path):
     import time
 
-    profile = write(tmp_path, "dcc-profile.yaml", (ROOT / "uept" / "profiles" / "reference.yaml").read_text()
+    profile = write(tmp_path, "dcc-profile.yaml", (ROOT / "ssi" / "profiles" / "reference.yaml").read_text()
                     .replace("lockout_threshold: 5 ", "lockout_threshold: lots "))
-    (tmp_path / "role_matrix.yaml").write_text((ROOT / "uept" / "profiles" / "role_matrix.yaml").read_text())
+    (tmp_path / "role_matrix.yaml").write_text((ROOT / "ssi" / "profiles" / "role_matrix.yaml").read_text())
     cfg = write(tmp_path, "uept.yaml", f"targets:\n  uit:\n    url: http://127.0.0.1:{free_port()}\n"
                 f"    profile: {profile}\n    personas: {{}}\n")
     t0 = time.monotonic()
@@ -216,7 +225,7 @@ def test_verify_names_a_truncated_pack_and_an_unsafe_member(tmp_path):
     import zipfile
 
     from tests.evidence_helpers import make_run, new_key
-    from uept.pack import build
+    from uept.evidence.pack import build
 
     pack = build(make_run(tmp_path), new_key(tmp_path / "k.pem")).zip_path
     cut = tmp_path / "cut.zip"

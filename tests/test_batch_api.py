@@ -10,9 +10,9 @@ import uuid
 import httpx
 import pytest
 
-from refssi.launcher import RunningSSI
 from tests.helpers import Portal
 from tests.test_table_api import VALID, admin, api, assert_error, create
+from uept.runtime.reference import RunningSSI
 
 BATCH = "/api/now/v1/batch"
 

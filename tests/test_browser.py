@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from uept import browser
-from uept.errors import UsageError
+from ssi.errors import UsageError
+from uept.runtime import browser
 
 
 def fake_executable(path: Path) -> str:

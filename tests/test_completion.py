@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ssi.errors import UsageError
 from tests.evidence_helpers import CATALOGUE, catalogue_file, make_run, write_result
-from uept.completion import COMPLETE, INCOMPLETE, ScenarioCatalogue, assess, requirement_catalogue
-from uept.errors import UsageError
+from uept.evidence.completion import COMPLETE, INCOMPLETE, ScenarioCatalogue, assess, requirement_catalogue
 
 
 def _assess(tmp_path: Path, **kw) -> dict:
@@ -118,7 +118,7 @@ def test_unknown_requirement_tags_are_reported(tmp_path: Path) -> None:
 
 
 def test_summary_json_content(tmp_path: Path) -> None:
-    from uept.report import write_reports
+    from uept.evidence.report import write_reports
 
     run_dir = make_run(tmp_path)
     write_reports(run_dir, ScenarioCatalogue.load(catalogue_file(tmp_path)), pdf=False)

@@ -15,20 +15,20 @@ from pathlib import Path
 
 import pytest
 
-from refssi.launcher import EmbeddedSSI
 from tests.helpers import ROOT
+from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
 
 # Reporting: a function whose page is guarded only by the portal's component check (the incident and OMS
 # modules check their own rights again, which no_component_check does not switch off).
-CELL_WITHHELD = ("steps/test_access_control.py::test_a_role_is_not_offered_a_function_the_role_matrix_withholds_"
+CELL_WITHHELD = ("features/access_control.feature::test_a_role_is_not_offered_a_function_the_role_matrix_withholds_"
                  "and_its_address_is_refused[CC user-Reporting-Call Centre User]")
-CELL_GRANTED = ("steps/test_access_control.py::test_a_role_is_offered_each_function_the_role_matrix_grants_it_"
+CELL_GRANTED = ("features/access_control.feature::test_a_role_is_offered_each_function_the_role_matrix_grants_it_"
                 "and_its_page_opens[CC user-Meter Read Transactions-Call Centre User]")
-ISOLATION = "steps/test_credentials.py::test_an_administrator_can_neither_see_nor_open_another_organisations_accounts"
-DEACTIVATE = "steps/test_credentials.py::test_a_deactivated_user_cannot_log_in_and_can_again_once_reinstated"
-RESET_MFA = "steps/test_credentials.py::test_resetting_a_users_multifactor_authentication_makes_them_set_it_up_again"
+ISOLATION = "features/credentials.feature::test_an_administrator_can_neither_see_nor_open_another_organisations_accounts"
+DEACTIVATE = "features/credentials.feature::test_a_deactivated_user_cannot_log_in_and_can_again_once_reinstated"
+RESET_MFA = "features/credentials.feature::test_resetting_a_users_multifactor_authentication_makes_them_set_it_up_again"
 
 
 def run_scenarios(unsafe: set[str], node_ids: list[str], tmp: Path) -> dict[str, str]:

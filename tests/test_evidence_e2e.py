@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 from junitparser import JUnitXml
 
-from refssi.launcher import EmbeddedSSI
 from tests.evidence_helpers import new_key, public_key_file
 from tests.helpers import ROOT, run_secrets, run_uept, scan_for_secrets
 from tests.npm_tools import (
@@ -32,6 +31,7 @@ from tests.npm_tools import (
     cucumber_html_counts,
 )
 from tests.test_report_html import open_offline
+from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
 

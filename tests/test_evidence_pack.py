@@ -13,9 +13,9 @@ import pytest
 
 from tests.evidence_helpers import catalogue_file, make_run, new_key, public_key_file, trace_zip
 from tests.helpers import run_uept
-from uept import pack
-from uept.completion import ScenarioCatalogue
-from uept.report import write_reports
+from uept.evidence import pack
+from uept.evidence.completion import ScenarioCatalogue
+from uept.evidence.report import write_reports
 
 
 @pytest.fixture

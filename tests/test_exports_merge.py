@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from junitparser import JUnitXml
 
+from ssi.errors import UsageError
 from tests.evidence_helpers import catalogue_file, make_run, new_key, write_result
 from tests.helpers import run_uept
 from tests.npm_tools import allure2_counts, allure3_counts, cucumber_html_counts
-from uept.completion import ScenarioCatalogue, requirement_catalogue
-from uept.errors import UsageError
-from uept.exports import cucumber_json
-from uept.merge import merge_runs
-from uept.pack import build, load_private_key, verify
-from uept.report import write_reports
+from uept.evidence.completion import ScenarioCatalogue, requirement_catalogue
+from uept.evidence.exports import cucumber_json
+from uept.evidence.merge import merge_runs
+from uept.evidence.pack import build, load_private_key, verify
+from uept.evidence.report import write_reports
 
 
 def test_cucumber_json_has_every_result_with_lines_and_statuses(tmp_path: Path) -> None:

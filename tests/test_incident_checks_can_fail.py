@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from refssi.launcher import EmbeddedSSI
 from tests.helpers import run_uept
+from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
 

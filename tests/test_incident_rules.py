@@ -9,8 +9,8 @@ import uuid
 import httpx
 import pytest
 
-from refssi.launcher import RunningSSI
 from tests.helpers import Portal
+from uept.runtime.reference import RunningSSI
 
 PRODUCER = "/sp?id=sc_cat_item&sys_id=3f1dd0320a0a0b99000a53f7604a2ef9"
 USERS = {"SM user": "sm.nps", "LA user": "la.nps", "CC user": "cc.nps", "other organisation user": "sm.sen"}

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from ssi.errors import UsageError
 from tests.evidence_helpers import catalogue_file, make_run, new_key, public_key_file, write_result
 from tests.helpers import ROOT, run_uept
-from uept import inventory
-from uept.completion import INCOMPLETE, ScenarioCatalogue, assess
-from uept.errors import UsageError
-from uept.features import parse_feature
-from uept.merge import merge_runs
-from uept.pack import build, verify
-from uept.rundir import DamagedRecord
+from uept.evidence import inventory
+from uept.evidence.completion import INCOMPLETE, ScenarioCatalogue, assess
+from uept.evidence.features import parse_feature
+from uept.evidence.merge import merge_runs
+from uept.evidence.pack import build, verify
+from uept.evidence.rundir import DamagedRecord
 
 # ---------------------------------------------------------------- one ID, one scenario
 DUPLICATE = """@UEPT-DEMO
@@ -289,8 +289,9 @@ def test_a_result_copied_into_another_scenarios_folder_is_damaged(tmp_path: Path
 
 # ---------------------------------------------------------------- an outline with nothing to check
 def test_an_outline_the_role_matrix_leaves_empty_is_not_applicable_not_not_run(tmp_path: Path) -> None:
-    from uept import access_matrix, config
-    from uept.profile import load_profile
+    from ssi.profile import load_profile
+    from uept.evidence import access_matrix
+    from uept.runtime import config
 
     settings = config.load_settings(None)
     target = config.resolve_target(settings, None, env={})
@@ -320,7 +321,7 @@ def test_an_outline_the_role_matrix_leaves_empty_is_not_applicable_not_not_run(t
     assert theme["not_applicable"] == 1 and theme["not_run"] == 3
     nfr10 = next(r for r in s["requirements"] if r["id"] == "SSI-NFR-10")
     assert {"id": "UEPT-ACCESS-04", "status": "not applicable"} in nfr10["scenarios"]
-    from uept.report import write_reports
+    from uept.evidence.report import write_reports
 
     html = write_reports(run_dir, ScenarioCatalogue.load(cat), pdf=False).html
     assert "Not applicable: the role matrix gives every role Log In: nothing to check." in html

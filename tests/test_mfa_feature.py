@@ -78,8 +78,8 @@ def test_allure_results_have_gherkin_steps_tags_and_requirement_links(full_run):
 def test_the_entra_scenarios_pass_on_the_newer_sign_in_ui(tmp_path):
     """Microsoft's newer sign-in UI has data-testid hooks instead of the legacy ids: the page object's
     user-facing locators find the same controls on both."""
-    from refssi.launcher import EmbeddedSSI
     from tests.helpers import run_uept
+    from uept.runtime.reference import EmbeddedSSI
 
     with EmbeddedSSI(overrides={"entra_ui": "new"}) as server:
         result = run_uept("run", "features/mfa_login.feature", "--tags", "@entra", "--target", server.url,

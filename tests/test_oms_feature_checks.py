@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from refssi.launcher import EmbeddedSSI
 from tests.helpers import run_uept
+from uept.runtime.reference import EmbeddedSSI
 
 CASES = [
     ("oms_no_quantity_check", "UEPT-OMS-03", "each of those months shows its message"),

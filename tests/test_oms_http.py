@@ -14,9 +14,9 @@ import httpx
 import pyotp
 import pytest
 
-from refssi.launcher import RunningSSI
+from ssi.profile import load_profile
 from tests.helpers import CSRF, Portal
-from uept.profile import load_profile
+from uept.runtime.reference import RunningSSI
 
 PROFILE = load_profile("reference")
 CFG = PROFILE.oms

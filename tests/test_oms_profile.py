@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from uept.errors import UsageError
-from uept.profile import PROFILES_DIR, load_profile
+from ssi.errors import UsageError
+from ssi.profile import PROFILES_DIR, load_profile
 
 
 def write_profile(tmp_path, oms: dict):

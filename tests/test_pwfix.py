@@ -6,7 +6,7 @@ import pytest
 from playwright._impl.connection import Connection, _Callback
 from playwright.sync_api import sync_playwright
 
-from uept.pwfix import install
+from uept.runtime.pwfix import install
 
 
 def pending_goto(connection: Connection, call_id: int) -> _Callback:

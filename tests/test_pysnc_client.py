@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from refssi.launcher import EmbeddedSSI, RunningSSI
+from uept.runtime.reference import EmbeddedSSI, RunningSSI
 
 pysnc = pytest.importorskip("pysnc")
 

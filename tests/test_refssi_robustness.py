@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from refssi.launcher import EmbeddedSSI, RunningSSI
 from tests.test_table_api import VALID, api, assert_error
+from uept.runtime.reference import EmbeddedSSI, RunningSSI
 
 MB = 1024 * 1024
 

@@ -9,8 +9,8 @@ import httpx
 import pyotp
 import pytest
 
-from refssi.launcher import EmbeddedSSI
 from tests.helpers import Portal
+from uept.runtime.reference import EmbeddedSSI
 
 
 def op(server, method: str, path: str, **kw) -> httpx.Response:

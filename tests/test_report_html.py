@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.evidence_helpers import catalogue_file, make_run, write_result
-from uept import browser
-from uept.completion import ScenarioCatalogue
-from uept.report import write_reports
+from uept.evidence.completion import ScenarioCatalogue
+from uept.evidence.report import write_reports
+from uept.runtime import browser
 
 
 def open_offline(html: Path) -> dict:

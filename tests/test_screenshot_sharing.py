@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
-from uept import browser
-from uept.evidence import ScenarioRecorder
+from uept.evidence.recorder import ScenarioRecorder
+from uept.runtime import browser
 
 STYLE = "<style>.warn{color:#c00} a:hover{background:#ff0} body{margin:0} .tall{height:3000px}</style>"
 

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from refssi.launcher import EmbeddedSSI, RunningSSI
+from ssi.profile import load_profile
 from tests.helpers import Portal
-from uept.profile import load_profile
+from uept.runtime.reference import EmbeddedSSI, RunningSSI
 
 PROFILE = load_profile()
 ENTRA_HOST = "login.microsoftonline.localhost"
@@ -214,8 +214,8 @@ def test_the_whole_ceremony_in_a_browser_as_fixtures_sign_personas_in(reference_
     from playwright.sync_api import expect, sync_playwright
 
     from pages import SSI
-    from uept import browser
-    from uept.secrets import Secret
+    from uept.runtime import browser
+    from uept.runtime.secrets import Secret
 
     secrets = reference_ssi.secrets["Entra test user"]
     otp = Portal(reference_ssi.url).totp_source(UPN, secrets["totp_seed"])  # shared with the other tests here

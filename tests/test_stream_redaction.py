@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from uept.secrets import SecretRegistry, StreamRedactor
+from uept.runtime.secrets import SecretRegistry, StreamRedactor
 
 SECRETS = {"Hunter2.pass-word": "password", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP": "seed", "493817": "code"}
 TEXT = ("....F.s\n...Hunter2.pass-word... [ 40%]\nseed=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP code 493817\n"

@@ -13,8 +13,8 @@ import uuid
 import httpx
 import pytest
 
-from refssi.launcher import RunningSSI
 from tests.helpers import Portal
+from uept.runtime.reference import RunningSSI
 
 USERS = {
     "SM user": "sm.nps",

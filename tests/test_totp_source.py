@@ -7,9 +7,9 @@ import base64
 import pyotp
 import pytest
 
-from uept.errors import UsageError
-from uept.otp import TotpSource
-from uept.secrets import Secret
+from ssi.errors import UsageError
+from uept.runtime.otp import TotpSource
+from uept.runtime.secrets import Secret
 
 # RFC 6238 Appendix B: SHA1 seed "12345678901234567890", 8 digits, T0=0, X=30.
 RFC_SEED = base64.b32encode(b"12345678901234567890").decode()

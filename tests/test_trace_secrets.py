@@ -19,8 +19,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
 
-from uept import browser
-from uept.tracing import TraceRecorder, private
+from uept.runtime import browser
+from uept.runtime.tracing import TraceRecorder, private
 
 SHOWN = "Shown" + secrets.token_hex(8)  # what the page shows in a [data-secret] element
 TYPED = "Typed" + secrets.token_hex(8)  # what the user types and posts

@@ -19,9 +19,9 @@ import pyotp
 import pytest
 import yaml
 
-from refssi.launcher import EmbeddedSSI, RunningSSI
+from ssi.profile import PROFILES_DIR, load_profile
 from tests.helpers import Portal
-from uept.profile import PROFILES_DIR, load_profile
+from uept.runtime.reference import EmbeddedSSI, RunningSSI
 
 NPS_ID, NPS_ID2, SEN_ID = "90-B3-D5-1F-30-01-00-01", "90-B3-D5-1F-30-01-00-02", "90-B3-D5-1F-30-02-00-01"
 NEW = "/sp?id=user_admin_user&sys_id=-1"

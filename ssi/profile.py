@@ -1,0 +1,493 @@
+"""Target profiles: what DCC may configure on its ServiceNow instance, as data.
+
+A profile holds the portal suffix, visible labels, session and lockout timings,
+MFA methods, evidence masking and the Job Type Role x component matrix. The
+reference SSI is built from a profile and the page objects read their labels from
+the same one, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import UsageError
+
+PROFILES_DIR = Path(__file__).parent / "profiles"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Portal(_Strict):
+    suffix: str = "/sp"
+    title: str = "Self-Service Interface"
+    home_page: str = "index"
+    login_page: str = "login"
+
+    @field_validator("suffix")
+    @classmethod
+    def _slash(cls, v: str) -> str:
+        if not v.startswith("/") or v.endswith("/"):
+            raise ValueError("must start with '/' and not end with one, e.g. /sp")
+        return v
+
+
+class Session(_Strict):
+    idle_timeout_seconds: int = Field(900, gt=0)
+    lockout_threshold: int = Field(5, gt=0)
+    lockout_seconds: int = Field(900, gt=0)
+
+
+class Totp(_Strict):
+    digits: int = 6
+    interval: int = 30
+    algorithm: Literal["SHA1"] = "SHA1"
+    valid_window: int = Field(1, ge=0, le=2)
+
+
+class EmailCode(_Strict):
+    digits: int = 6
+    validity_seconds: int = Field(300, gt=0)
+
+
+class Mfa(_Strict):
+    methods: list[Literal["totp", "email"]] = ["totp", "email"]
+    totp: Totp = Totp()
+    email_code: EmailCode = EmailCode()
+    email_subject: str = "Your verification code"
+    email_code_pattern: str = r"\b(\d{6})\b"
+
+
+class Sso(_Strict):
+    """Federated sign-in: ServiceNow's SAML 2 single sign-on with Microsoft Entra ID as the identity
+    provider, where the Party's users sign in (password and MFA) instead of at ServiceNow's own
+    login. Whether DCC federates SEC Party users this way, as members or as guests, is VERIFY."""
+
+    enabled: bool = True
+    glide_sso_id: str = Field("f2b2c6b0db1a3300e8a5f3a0ba9619c1", pattern=r"^[0-9a-f]{32}$")  # the IdP record
+    tenant: str = "7c0d3f6e-5a24-4a8e-9f1b-2d6c8e4a9b10"  # the Entra tenant (directory) id
+    idp_name: str = "Microsoft Entra ID"
+    lockout_threshold: int = Field(10, gt=0)  # Entra smart lockout: failed sign-ins before a lockout
+    lockout_seconds: int = Field(60, gt=0)
+
+
+class Evidence(_Strict):
+    mask_selectors: list[str] = ["input[type=password]", "input[name=txtResponse]"]
+
+
+class Role(_Strict):
+    abbr: str
+    name: str
+
+
+class Component(_Strict):
+    key: str
+    bfd: str
+    name: str
+    use_cases: list[str] = []
+    dcc_defined_access: str = ""
+    allowed_roles: list[str]
+
+
+class RoleMatrix(_Strict):
+    source: str = ""
+    note: str = ""
+    roles: list[Role]
+    components: list[Component]
+
+    def components_for(self, roles: list[str] | set[str]) -> set[str]:
+        """Components a person holding these roles may use: the union of their rows (SSI-NFR-27)."""
+        held = set(roles)
+        return {c.key for c in self.components if held & set(c.allowed_roles)}
+
+    def component(self, key: str) -> Component:
+        for c in self.components:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    def component_named(self, name_or_key: str) -> Component:
+        """A component by its name in the matrix (as scenarios write it) or by its key."""
+        for c in self.components:
+            if name_or_key in (c.name, c.key):
+                return c
+        known = ", ".join(f'"{c.name}"' for c in self.components)
+        raise UsageError(f'the role matrix has no function "{name_or_key}"', f"use one of: {known}")
+
+    def role(self, name_or_abbr: str) -> Role:
+        """A Job Type Role by its name ('Lead Agent') or abbreviation ('LA')."""
+        for r in self.roles:
+            if name_or_abbr in (r.name, r.abbr):
+                return r
+        known = ", ".join(f'"{r.name}"' for r in self.roles)
+        raise UsageError(f'the role matrix has no Job Type Role "{name_or_abbr}"', f"use one of: {known}")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RoleMatrix:
+        abbrs = [r.abbr for r in self.roles]
+        if len(set(abbrs)) != len(abbrs):
+            raise ValueError("roles: the same abbreviation appears twice")
+        keys = [c.key for c in self.components]
+        if len(set(keys)) != len(keys):
+            raise ValueError("components: the same key appears twice")
+        for c in self.components:
+            unknown = sorted(set(c.allowed_roles) - set(abbrs))
+            if unknown:
+                raise ValueError(f"component {c.key}: allowed_roles names unknown role(s) {', '.join(unknown)}")
+        return self
+
+    @property
+    def role_abbrs(self) -> list[str]:
+        return [r.abbr for r in self.roles]
+
+
+class Choice(_Strict):
+    value: str
+    label: str
+
+
+class IncidentCategory(_Strict):
+    """A ServiceNow `category` choice; `premises` ones need a Device ID or MPxN (SSI-FR-26)."""
+
+    value: str
+    label: str
+    premises: bool = False
+    subcategories: list[Choice] = []
+
+
+class SecCategory(_Strict):
+    """An SEC H9 Incident Category (1 most severe) and its target resolution time."""
+
+    value: int = Field(ge=1)
+    label: str
+    target_resolution_hours: float = Field(gt=0)
+
+
+class IncidentLimits(_Strict):
+    """Maximum lengths (characters) the server enforces; ServiceNow's base short_description is 160."""
+
+    short_description: int = Field(160, gt=0)
+    description: int = Field(4000, gt=0)
+    comment: int = Field(4000, gt=0)
+    close_notes: int = Field(4000, gt=0)
+    your_reference: int = Field(40, gt=0)
+    contact_name: int = Field(50, gt=0)
+    contact_email: int = Field(100, gt=0)
+    device_id: int = Field(200, gt=0)
+    mpxn: int = Field(200, gt=0)
+
+
+class AttachmentRules(_Strict):
+    max_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    allowed_extensions: list[str] = ["pdf", "txt", "csv", "png", "jpg", "jpeg", "docx", "xlsx", "zip", "log"]
+
+    @field_validator("allowed_extensions")
+    @classmethod
+    def _lower(cls, v: list[str]) -> list[str]:
+        return [e.lower().lstrip(".") for e in v]
+
+
+class Incidents(_Strict):
+    """The incident table as DCC configures it: choice lists, matrices, limits (base-system defaults)."""
+
+    record_producer_sys_id: str = "3f1dd0320a0a0b99000a53f7604a2ef9"
+    number_prefix: str = "INC"
+    number_digits: int = 7
+    number_start: int = Field(10001, ge=0)
+    categories: list[IncidentCategory] = [
+        IncidentCategory(value="service_management", label="Service management"),
+        IncidentCategory(value="premises", label="Premises related", premises=True),
+    ]
+    impact: list[Choice] = [Choice(value="1", label="1 - High"), Choice(value="2", label="2 - Medium"),
+                            Choice(value="3", label="3 - Low")]
+    urgency: list[Choice] = [Choice(value="1", label="1 - High"), Choice(value="2", label="2 - Medium"),
+                             Choice(value="3", label="3 - Low")]
+    priority: list[Choice] = [Choice(value=str(i), label=lbl) for i, lbl in
+                              enumerate(["1 - Critical", "2 - High", "3 - Moderate", "4 - Low", "5 - Planning"], 1)]
+    # priority_matrix[impact-1][urgency-1]: ServiceNow's Priority Lookup Rules
+    priority_matrix: list[list[int]] = [[1, 2, 3], [2, 3, 4], [3, 4, 5]]
+    states: dict[int, str] = {1: "New", 2: "In Progress", 3: "On Hold", 6: "Resolved", 7: "Closed", 8: "Canceled"}
+    hold_reasons: dict[int, str] = {1: "Awaiting Caller", 3: "Awaiting Problem", 4: "Awaiting Vendor",
+                                    5: "Awaiting Change"}
+    close_codes: list[str] = ["Duplicate", "Known error", "No resolution provided", "Resolved by caller",
+                              "Resolved by change", "Resolved by problem", "Resolved by request", "Solution provided",
+                              "Workaround provided", "User error"]
+    update_types: list[str] = ["Additional information", "Request for progress", "Escalation"]
+    sec_categories: list[SecCategory] = [SecCategory(value=i, label=f"Category {i}", target_resolution_hours=h)
+                                         for i, h in zip(range(1, 6), (4, 8, 24, 72, 120), strict=True)]
+    sec_category_by_priority: dict[int, int] = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5}
+    limits: IncidentLimits = IncidentLimits()
+    attachments: AttachmentRules = AttachmentRules()
+    list_page_size: int = Field(20, gt=0, le=100)
+
+    @field_validator("priority_matrix")
+    @classmethod
+    def _matrix(cls, v: list[list[int]]) -> list[list[int]]:
+        if len(v) != 3 or any(len(row) != 3 for row in v) or any(not 1 <= p <= 5 for row in v for p in row):
+            raise ValueError("must be 3 rows (impact 1-3) of 3 priorities (urgency 1-3), each 1 to 5")
+        return v
+
+    @field_validator("states")
+    @classmethod
+    def _states(cls, v: dict[int, str]) -> dict[int, str]:
+        if set(v) != {1, 2, 3, 6, 7, 8}:
+            raise ValueError("must label exactly the ServiceNow incident states 1, 2, 3, 6, 7 and 8")
+        return v
+
+    def category(self, value: str) -> IncidentCategory | None:
+        return next((c for c in self.categories if c.value == value), None)
+
+    def priority_of(self, impact: int, urgency: int) -> int:
+        return self.priority_matrix[impact - 1][urgency - 1]
+
+    def sec_category(self, priority: int) -> SecCategory:
+        value = self.sec_category_by_priority.get(priority, priority)
+        return next(c for c in self.sec_categories if c.value == value)
+
+    @staticmethod
+    def label_of(choices: list[Choice], value: object) -> str:
+        return next((c.label for c in choices if c.value == str(value)), "" if value in (None, "") else str(value))
+
+
+class TableApi(_Strict):
+    """Whether the target offers ServiceNow's REST Table API to portal users (basic auth)."""
+
+    enabled: bool = True
+    path: str = "/api/now/table"
+
+class OmsChoice(_Strict):
+    """One entry of a choice list: the stored value and the label a user sees."""
+
+    value: str
+    label: str
+
+
+class OmsItem(_Strict):
+    """A catalogue item: a Communications Hub variant or a piece of auxiliary equipment."""
+
+    code: str
+    name: str
+
+
+def _require_keys(kind: str, required: tuple[str, ...]):
+    def check(v: dict[str, str]) -> dict[str, str]:
+        missing = [k for k in required if k not in v]
+        if missing:
+            raise ValueError(f"{kind} status names must name {', '.join(required)} "
+                             f"(missing: {', '.join(missing)})")
+        return v
+
+    return check
+
+
+ORDER_STATES = ("draft", "submitted", "confirmed")
+CONSIGNMENT_STATES = ("scheduled", "dispatched", "delivered", "accepted", "rejected")
+RETURN_STATES = ("requested", "authorised", "collected", "received", "triage", "closed")
+
+
+class OmsStatuses(_Strict):
+    """Visible status names; the keys are the states the reference SSI's workflow knows."""
+
+    order: dict[str, str] = {k: k.capitalize() for k in ORDER_STATES}
+    consignment: dict[str, str] = {k: k.capitalize() for k in CONSIGNMENT_STATES}
+    returns: dict[str, str] = {k: k.capitalize() for k in RETURN_STATES}
+
+    _order = field_validator("order")(_require_keys("order", ORDER_STATES))
+    _consignment = field_validator("consignment")(_require_keys("consignment", CONSIGNMENT_STATES))
+    _returns = field_validator("returns")(_require_keys("return", RETURN_STATES))
+
+
+class OmsNumbers(_Strict):
+    """ServiceNow-style number prefixes (sys_number): prefix + 7 digits, e.g. CHO0010001."""
+
+    forecast: str = "CHF"
+    order: str = "CHO"
+    consignment: str = "CON"
+    returns: str = "CHR"
+    rma: str = "RMA"
+
+
+class Oms(_Strict):
+    """The Order Management System module (BFD13). DCC has published no OMS screens or rules:
+    every value here is an assumption to replace with DCC's UIT material."""
+
+    regions: list[str] = ["North", "Central", "South"]
+    ch_variants: list[OmsItem] = [OmsItem(code="CH4G-SB", name="4G CH single band"),
+                                  OmsItem(code="CH4G-DB", name="4G CH dual band")]
+    auxiliary_equipment: list[OmsItem] = [OmsItem(code="AUX-AER", name="External aerial"),
+                                          OmsItem(code="AUX-FLY", name="Flying lead")]
+    horizon_months: int = Field(24, ge=1, le=60)  # forecast months ahead, starting next month
+    lock_months: int = Field(3, ge=0)  # the first N months of the horizon can no longer be changed
+    tolerance_percent: float = Field(10, ge=0)  # order vs forecast, per variant and month
+    lead_time_days: int = Field(10, ge=0)  # earliest delivery date: today + lead time
+    max_quantity: int = Field(100_000, ge=1)  # per forecast month and per order line
+    consignment_max_quantity: int = Field(1000, ge=1)  # a confirmed order line is split into consignments
+    return_max_devices: int = Field(50, ge=1)
+    device_id_pattern: str = r"^[0-9A-F]{2}(-[0-9A-F]{2}){7}$"  # CH device ID (EUI-64), upper case
+    device_id_example: str = "00-DB-12-34-56-78-9A-BC"
+    return_reasons: list[OmsChoice] = [OmsChoice(value="faulty_in_life", label="Faulty in life"),
+                                       OmsChoice(value="no_fault_found", label="No fault found"),
+                                       OmsChoice(value="wrong_item", label="Wrong item")]
+    rejection_reasons: list[OmsChoice] = [OmsChoice(value="damaged", label="Damaged in transit"),
+                                          OmsChoice(value="wrong_item", label="Wrong item"),
+                                          OmsChoice(value="short", label="Quantity short")]
+    triage_outcomes: list[OmsChoice] = [OmsChoice(value="fault_confirmed", label="Fault confirmed"),
+                                        OmsChoice(value="no_fault_found", label="No fault found"),
+                                        OmsChoice(value="damaged", label="Physical damage")]
+    statuses: OmsStatuses = OmsStatuses()
+    numbers: OmsNumbers = OmsNumbers()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Oms:
+        if self.lock_months >= self.horizon_months:
+            raise ValueError("lock_months must be smaller than horizon_months")
+        for name, items in (("regions", self.regions), ("ch_variants", [i.code for i in self.ch_variants]),
+                            ("auxiliary_equipment", [i.code for i in self.auxiliary_equipment])):
+            if not items or len(set(items)) != len(items):
+                raise ValueError(f"{name} must be a non-empty list without duplicates")
+        re.compile(self.device_id_pattern)
+        return self
+
+    def items(self) -> list[OmsItem]:
+        return [*self.ch_variants, *self.auxiliary_equipment]
+
+    def item(self, code_or_name: str) -> OmsItem:
+        for i in self.items():
+            if code_or_name in (i.code, i.name):
+                return i
+        known = ", ".join(f'"{i.name}"' for i in self.items())
+        raise UsageError(f'the OMS catalogue has no item "{code_or_name}"', f"use one of {known}")
+
+    def status(self, kind: str, state: str) -> str:
+        return getattr(self.statuses, kind)[state]
+
+    @staticmethod
+    def choice(choices: list[OmsChoice], value_or_label: str) -> OmsChoice:
+        for c in choices:
+            if value_or_label in (c.value, c.label):
+                return c
+        known = ", ".join(f'"{c.label}"' for c in choices)
+        raise UsageError(f'"{value_or_label}" is not in the profile\'s choice list', f"use one of {known}")
+class ComponentPage(_Strict):
+    """Where a role-matrix component lives on the portal: its page, its menu label and its heading.
+
+    A component the profile does not list gets the reference SSI's defaults: page fn_<key>,
+    and the component's name from the role matrix as menu label and heading.
+    menu: null means the function has no menu entry (it is reached from another page).
+    """
+
+    page: str
+    params: dict[str, str] = {}
+    menu: str | None = None
+    heading: str | None = None
+
+
+class UserAdmin(_Strict):
+    """Organisational Administrator functions (UC_OrgManager_001..003)."""
+
+    page_size: int = Field(10, ge=1, le=200)
+    # Roles an administrator may grant; empty: every role of the matrix (FSM: no DCC validation, 000 s2.2).
+    assignable_roles: list[str] = []
+    max_lengths: dict[str, int] = {"user_name": 40, "first_name": 50, "last_name": 50, "email": 100, "phone": 40}
+
+
+class Profile(_Strict):
+    name: str
+    description: str = ""
+    portal: Portal = Portal()
+    session: Session = Session()
+    mfa: Mfa = Mfa()
+    sso: Sso = Sso()
+    labels: dict[str, dict[str, str]]
+    evidence: Evidence = Evidence()
+    role_matrix: RoleMatrix
+    incidents: Incidents = Incidents()
+    table_api: TableApi = TableApi()
+
+    oms: Oms = Oms()
+    component_pages: dict[str, ComponentPage] = {}
+    user_admin: UserAdmin = UserAdmin()
+
+    def component_page(self, key: str) -> ComponentPage:
+        """Where component `key` lives (listed in the profile, or the reference SSI's default)."""
+        comp = self.role_matrix.component(key)
+        found = self.component_pages.get(key)
+        if found is None:
+            return ComponentPage(page=f"fn_{key}", menu=comp.name, heading=comp.name)
+        return found
+
+    def assignable_roles(self) -> list[str]:
+        return list(self.user_admin.assignable_roles) or self.role_matrix.role_abbrs
+
+    @model_validator(mode="after")
+    def _known_keys(self) -> Profile:
+        keys = {c.key for c in self.role_matrix.components}
+        unknown = sorted(set(self.component_pages) - keys)
+        if unknown:
+            raise ValueError(f"component_pages: {', '.join(unknown)} is not a component of the role matrix")
+        bad = sorted(set(self.user_admin.assignable_roles) - set(self.role_matrix.role_abbrs))
+        if bad:
+            raise ValueError(f"user_admin.assignable_roles: {', '.join(bad)} is not a role of the role matrix")
+        return self
+
+    def label(self, dotted: str) -> str:
+        """A visible label, e.g. label('login.username') -> 'User name'."""
+        group, _, key = dotted.partition(".")
+        try:
+            return self.labels[group][key]
+        except KeyError:
+            raise UsageError(
+                f"profile '{self.name}' has no label '{dotted}'",
+                f"add labels.{group}.{key} to the profile",
+            ) from None
+
+
+def _one_line(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}{more}"
+
+
+@cache
+def load_profile(name_or_path: str = "reference") -> Profile:
+    """Load a profile by built-in name ('reference') or by path to a YAML file."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PROFILES_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise UsageError(
+            f"target profile '{name_or_path}' not found (looked for {path})",
+            "give the name of a built-in profile ('reference') or the path to a profile YAML file",
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f":{mark.line + 1}" if mark else ""
+        raise UsageError(f"profile {path}{at} is not valid YAML", "fix the YAML syntax") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"profile {path} must hold a mapping (portal:, session:, mfa:, labels: ...)",
+                         "start from a copy of ssi/profiles/reference.yaml")
+    matrix_ref = data.get("role_matrix", "role_matrix.yaml")
+    if isinstance(matrix_ref, str):
+        matrix_path = path.parent / matrix_ref
+        if not matrix_path.is_file():
+            raise UsageError(f"profile {path}: role matrix file {matrix_path} not found", "fix 'role_matrix'")
+        try:
+            data["role_matrix"] = yaml.safe_load(matrix_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f":{mark.line + 1}" if mark else ""
+            raise UsageError(f"role matrix {matrix_path}{at} is not valid YAML", "fix the YAML syntax") from None
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError(f"profile {path}: {_one_line(exc)}", "correct that value in the profile") from None

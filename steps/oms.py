@@ -1,0 +1,663 @@
+"""UEPT theme 4: basic OMS functionality (features/oms.feature).
+
+Catalogue items are named by position ("the first CH variant") and resolved from
+the target profile, so the feature reads the same whatever DCC calls them. Values a
+scenario needs later (months, quantities, numbers, device IDs) go into `oms_notes`,
+which survives switching persona within a scenario.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import secrets
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from faker import Faker
+from playwright.sync_api import Page, expect
+from pytest_bdd import given, parsers, then, when
+
+from fixtures.actors import Actor
+from pages import SSI
+from ssi.profile import OmsItem, Profile
+from steps.session import needs_control
+from uept.runtime.control import TargetControl
+
+fake = Faker("en_GB")
+
+ORDINAL = {"first": 0, "second": 1, "third": 2}
+ITEM = r"(?P<item>(?:first|second|third) (?:CH variant|auxiliary item))"
+
+
+@pytest.fixture
+def oms_notes() -> dict:
+    """What a scenario remembers between its steps."""
+    return {}
+
+
+def item_ref(profile: Profile, text: str) -> OmsItem:
+    ordinal, _, kind = text.partition(" ")
+    items = profile.oms.ch_variants if kind == "CH variant" else profile.oms.auxiliary_equipment
+    index = ORDINAL[ordinal]
+    if index >= len(items):
+        pytest.skip(f"the target profile has no {text}")
+    return items[index]
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def status(profile: Profile, kind: str, state: str) -> str:
+    return profile.oms.status(kind, state.lower())
+
+
+def new_location() -> str:
+    return f"{fake.city()} depot {random.randint(10000, 99999)}"
+
+
+# ---------------------------------------------------------------- the way in (SSI-FR-20/20a)
+@when("I open the OMS from the SSI home page")
+def open_oms_from_home(ssi: SSI) -> None:
+    ssi.home.open()
+    tile = ssi.page.get_by_role("main").get_by_role("link", name=ssi.profile.label("oms.menu"), exact=True)
+    tile.click()
+    ssi.page.wait_for_load_state()
+
+
+@then("the OMS home page is shown")
+def oms_home_shown(ssi: SSI, page: Page) -> None:
+    expect(ssi.oms.heading_).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]id=oms(&|$)"))
+    expect(ssi.oms.oms_menu).to_be_visible()
+
+
+@when("I open the OMS catalogue")
+def open_catalogue(ssi: SSI) -> None:
+    ssi.oms.go("oms.catalogue")
+
+
+@then("it lists every Region, CH variant and auxiliary item of the target profile")
+def catalogue_lists_everything(ssi: SSI) -> None:
+    cfg, cat = ssi.profile.oms, ssi.oms_catalogue
+    expect(cat.regions).to_have_text(cfg.regions)
+    for table, items in ((cat.variants, cfg.ch_variants), (cat.auxiliary, cfg.auxiliary_equipment)):
+        expect(table.get_by_role("row")).to_have_count(len(items) + 1)
+        for item in items:
+            expect(table.get_by_role("row").filter(has_text=item.name)).to_contain_text(item.code)
+
+
+# ---------------------------------------------------------------- forecasts
+@when(parsers.parse('I open the "{region}" forecast'))
+def open_forecast(ssi: SSI, oms_notes: dict, region: str) -> None:
+    ssi.oms_forecast.open(region)
+    oms_notes["region"] = region
+
+
+def open_months(ssi: SSI, region: str) -> list[str]:
+    months = [m for m, locked in ssi.oms_forecast.months(region) if not locked]
+    assert months, f"every month of the {region} forecast is locked"
+    return months
+
+
+@when(parsers.re(rf"I change the forecast of the {ITEM} for a month after the lock window"))
+def change_forecast(ssi: SSI, oms_notes: dict, item: str) -> None:
+    variant = item_ref(ssi.profile, item)
+    month = random.choice(open_months(ssi, oms_notes["region"]))
+    before = int(ssi.oms_forecast.value(variant, month) or 0)
+    quantity = random.choice([q for q in range(50, 5000, 10) if q != before])
+    ssi.oms_forecast.enter(variant, month, str(quantity))
+    oms_notes.update(variant=variant, month=month, quantity=quantity)
+
+
+@when("I submit the forecast")
+def submit_forecast(ssi: SSI) -> None:
+    ssi.oms_forecast.submit()
+
+
+@then("I see that a new forecast version was submitted")
+def forecast_version_submitted(ssi: SSI, oms_notes: dict) -> None:
+    expect(ssi.oms_forecast.confirmation).to_contain_text(f"for {oms_notes['region']} submitted")
+    oms_notes["version"] = ssi.oms_forecast.submitted_version()
+
+
+@then("the forecast shows my quantity for that month")
+def forecast_shows_quantity(ssi: SSI, oms_notes: dict) -> None:
+    cell = ssi.oms_forecast.cell(oms_notes["variant"], oms_notes["month"])
+    expect(cell).to_have_value(str(oms_notes["quantity"]))
+    ssi.oms_forecast.show(cell)
+
+
+@then("the version history lists my version with my quantity")
+def history_lists_version(ssi: SSI, oms_notes: dict, actor: Actor) -> None:
+    f = ssi.oms_forecast
+    f.open_history(oms_notes["region"])
+    expect(f.version_row(oms_notes["version"])).to_contain_text(actor.user_name)
+    f.open_version(oms_notes["version"])
+    cell = f.version_cell(oms_notes["version"], oms_notes["variant"], oms_notes["month"])
+    expect(cell).to_have_text(str(oms_notes["quantity"]))
+    f.show(cell)
+
+
+@when(parsers.re(rf"I enter these forecasts of the {ITEM} for months after the lock window:"))
+def enter_bad_forecasts(ssi: SSI, oms_notes: dict, item: str, datatable: list[list[str]]) -> None:
+    variant = item_ref(ssi.profile, item)
+    rows = [dict(zip(datatable[0], r, strict=True)) for r in datatable[1:]]
+    candidates = open_months(ssi, oms_notes["region"])
+    start = random.randrange(len(candidates) - len(rows) + 1)
+    months = candidates[start : start + len(rows)]  # next to each other: one screenshot shows them all
+    entries = []
+    for row, month in zip(rows, months, strict=True):
+        entries.append({**row, "month": month, "before": ssi.oms_forecast.value(variant, month)})
+        ssi.oms_forecast.enter(variant, month, row["quantity"])
+    oms_notes.update(variant=variant, entries=entries)
+
+
+@then("each of those months shows its message")
+def months_show_messages(ssi: SSI, oms_notes: dict) -> None:
+    expect(ssi.oms_forecast.alert).to_contain_text("Nothing has been saved")
+    for e in oms_notes["entries"]:
+        ssi.oms_forecast.expect_field_error(
+            ssi.oms_forecast.cell(oms_notes["variant"], e["month"]), e["message"]
+        )
+    ssi.oms_forecast.show(ssi.oms_forecast.cell(oms_notes["variant"], oms_notes["entries"][0]["month"]))
+
+
+@then("none of those forecasts has changed")
+def forecasts_unchanged(ssi: SSI, oms_notes: dict) -> None:
+    ssi.oms_forecast.open(oms_notes["region"])  # what the server holds now, not what the form kept
+    for e in oms_notes["entries"]:
+        expect(ssi.oms_forecast.cell(oms_notes["variant"], e["month"])).to_have_value(e["before"])
+    ssi.oms_forecast.show(ssi.oms_forecast.cell(oms_notes["variant"], oms_notes["entries"][0]["month"]))
+
+
+@then("every month inside the lock window is marked locked and cannot be changed")
+def locked_months(ssi: SSI, oms_notes: dict) -> None:
+    cfg = ssi.profile.oms
+    months = ssi.oms_forecast.months(oms_notes["region"])
+    assert months and len(months) == cfg.horizon_months, (
+        f"the forecast shows {len(months)} months, not the {cfg.horizon_months}-month horizon"
+    )
+    locked = [m for m, is_locked in months if is_locked]
+    assert locked == [m for m, _ in months[: cfg.lock_months]], (
+        f"the locked months are {locked or 'none'}, not the first {cfg.lock_months} of the horizon"
+    )
+    for month in locked:
+        for variant in cfg.ch_variants:
+            cell = ssi.oms_forecast.cell(variant, month)
+            expect(cell).not_to_be_editable()
+            expect(cell).to_have_accessible_description(re.compile("lock window"))
+
+
+@then("the first month after the lock window can be changed")
+def first_open_month_editable(ssi: SSI, oms_notes: dict) -> None:
+    month = open_months(ssi, oms_notes["region"])[0]
+    for variant in ssi.profile.oms.ch_variants:
+        expect(ssi.oms_forecast.cell(variant, month)).to_be_editable()
+
+
+@given(
+    parsers.re(
+        rf'our "(?P<region>[^"]+)" forecast of the {ITEM} for a month after the lock window is '
+        r"(?P<quantity>\d+)"
+    )
+)
+def forecast_is(ssi: SSI, oms_notes: dict, region: str, item: str, quantity: str) -> None:
+    variant = item_ref(ssi.profile, item)
+    ssi.oms_forecast.open(region)
+    month = random.choice(open_months(ssi, region))
+    if ssi.oms_forecast.value(variant, month) != quantity:
+        ssi.oms_forecast.enter(variant, month, quantity)
+        ssi.oms_forecast.submit()
+        expect(ssi.oms_forecast.confirmation).to_be_visible()
+    expect(ssi.oms_forecast.cell(variant, month)).to_have_value(quantity)
+    oms_notes.update(region=region, variant=variant, month=month, forecast=int(quantity))
+
+
+# ---------------------------------------------------------------- orders
+def tolerance_quantity(profile: Profile, forecast: int, how: str) -> int:
+    tol = profile.oms.tolerance_percent / 100
+    if how == "within":  # half the tolerance above the forecast
+        return max(1, math.floor(forecast * (1 + tol / 2)))
+    return math.ceil(forecast * (1 + 2 * tol)) + 1  # twice the tolerance above it
+
+
+@when(
+    parsers.re(
+        rf'I order the {ITEM} for "(?P<region>[^"]+)" in that month, (?P<how>within|beyond) the '
+        r"forecast tolerance"
+    )
+)
+def order_against_forecast(ssi: SSI, oms_notes: dict, item: str, region: str, how: str) -> None:
+    variant = item_ref(ssi.profile, item)
+    quantity = tolerance_quantity(ssi.profile, oms_notes["forecast"], how)
+    form = ssi.oms_order_form
+    form.open_new()
+    form.fill(
+        region=region,
+        location=new_location(),
+        delivery_date=f"{oms_notes['month']}-15",
+        quantities={variant.code: str(quantity)},
+    )
+    form.save_draft()
+    oms_notes.update(order_quantity=quantity)
+
+
+@then("the order is saved as a Draft with a ServiceNow-style order number")
+def order_saved_as_draft(ssi: SSI, oms_notes: dict) -> None:
+    prefix = ssi.profile.oms.numbers.order
+    expect(ssi.oms_order.number).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
+    expect(ssi.oms_order.status).to_contain_text(f"{ssi.oms_order.number.inner_text()} saved as a draft")
+    expect(ssi.oms_order.state).to_have_text(status(ssi.profile, "order", "draft"))
+
+
+@when("I submit the order")
+def submit_order(ssi: SSI) -> None:
+    ssi.oms_order.submit()
+
+
+@then(parsers.re(r"the order is (?P<state>\w+)"))
+def order_is(ssi: SSI, state: str) -> None:
+    expect(ssi.oms_order.state).to_have_text(status(ssi.profile, "order", state))
+
+
+@then(parsers.re(r"the order line is (?P<where>within|outside) the forecast tolerance"))
+def order_line_tolerance(ssi: SSI, oms_notes: dict, where: str) -> None:
+    line = ssi.oms_order.line(oms_notes["variant"])
+    expect(line).to_contain_text(str(oms_notes["forecast"]))
+    expect(line).to_contain_text(f"{where.capitalize()} tolerance")
+    expect(ssi.oms_order.fact("Tolerance exception")).to_have_text("Yes" if where == "outside" else "No")
+
+
+@when(parsers.re(r"I confirm the order(?P<how>| without a justification| with a justification)"))
+def confirm_order(ssi: SSI, oms_notes: dict, how: str) -> None:
+    if how == " with a justification":
+        oms_notes["justification"] = f"Bulk installation programme: {fake.sentence(nb_words=6)}"
+        ssi.oms_order.confirm(oms_notes["justification"])
+    else:
+        ssi.oms_order.confirm()
+
+
+@then("I am asked for a tolerance-exception justification")
+def asked_for_justification(ssi: SSI) -> None:
+    ssi.oms_order.expect_field_error(ssi.oms_order.justification, "explain why")
+
+
+@then("the order shows the tolerance exception and my justification")
+def order_shows_justification(ssi: SSI, oms_notes: dict) -> None:
+    expect(ssi.oms_order.fact("Tolerance exception")).to_have_text("Yes")
+    expect(ssi.oms_order.fact(ssi.profile.label("oms.justification"))).to_have_text(
+        oms_notes["justification"]
+    )
+
+
+@then("its consignments are Scheduled")
+def consignments_scheduled(ssi: SSI, oms_notes: dict) -> None:
+    expected = math.ceil(oms_notes["order_quantity"] / ssi.profile.oms.consignment_max_quantity)
+    rows = ssi.oms_order.consignments.get_by_role("row").filter(has=ssi.page.get_by_role("rowheader"))
+    expect(rows).to_have_count(expected)
+    for i in range(expected):
+        expect(rows.nth(i).get_by_role("cell").last).to_have_text(
+            status(ssi.profile, "consignment", "scheduled")
+        )
+
+
+def place_confirmed_order(ssi: SSI, oms_notes: dict, item: OmsItem, quantity: int, region: str) -> None:
+    """Through the UI: draft, submit, confirm (with a justification if the order is a tolerance exception)."""
+    form, order = ssi.oms_order_form, ssi.oms_order
+    form.open_new()
+    when_ = utc_today() + timedelta(days=ssi.profile.oms.lead_time_days + 14)
+    form.fill(
+        region=region,
+        location=new_location(),
+        delivery_date=when_.isoformat(),
+        quantities={item.code: str(quantity)},
+    )
+    form.save_draft()
+    order.submit()
+    expect(order.state).to_have_text(status(ssi.profile, "order", "submitted"))
+    order.confirm("Order for a UEPT delivery scenario" if order.justification.count() else None)
+    expect(order.state).to_have_text(status(ssi.profile, "order", "confirmed"))
+    oms_notes.update(order_url=ssi.page.url, item=item, order_quantity=quantity)
+
+
+@given(
+    parsers.re(
+        rf'we have a confirmed order of (?P<quantity>\d+) of the {ITEM} for the "(?P<region>[^"]+)" '
+        r"region"
+    )
+)
+def confirmed_order(ssi: SSI, oms_notes: dict, quantity: str, item: str, region: str) -> None:
+    place_confirmed_order(ssi, oms_notes, item_ref(ssi.profile, item), int(quantity), region)
+
+
+@when("I open its first consignment")
+def open_first_consignment(ssi: SSI, oms_notes: dict) -> None:
+    oms_notes["consignment"] = ssi.oms_order.open_consignment(0)
+
+
+@when("I amend the delivery date to a week later")
+def amend_week_later(ssi: SSI, oms_notes: dict) -> None:
+    current = date.fromisoformat(ssi.oms_consignment.delivery_date.inner_text().strip())
+    oms_notes["new_date"] = (current + timedelta(days=7)).isoformat()
+    ssi.oms_consignment.amend(oms_notes["new_date"])
+
+
+@then("the consignment shows the new delivery date")
+def shows_new_date(ssi: SSI, oms_notes: dict) -> None:
+    expect(ssi.oms_consignment.status).to_contain_text(f"amended to {oms_notes['new_date']}")
+    expect(ssi.oms_consignment.delivery_date).to_have_text(oms_notes["new_date"])
+
+
+@then(parsers.re(r"the consignment is (?P<state>\w+)"))
+def consignment_is(ssi: SSI, state: str) -> None:
+    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", state))
+
+
+@when(parsers.re(r"the carrier (?P<action>dispatches|delivers) the consignment"))
+def carrier_moves_consignment(ssi: SSI, target_control: TargetControl, oms_notes: dict, action: str) -> None:
+    control = needs_control(target_control, "a carrier dispatching or delivering a consignment")
+    control.oms_consignment(
+        oms_notes["consignment"], {"dispatches": "dispatched", "delivers": "delivered"}[action]
+    )
+    ssi.oms_consignment.reload()
+
+
+@then("the delivery date can no longer be amended")
+def cannot_amend(ssi: SSI) -> None:
+    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "dispatched"))
+    expect(ssi.oms_consignment.new_delivery_date).to_have_count(0)
+    expect(ssi.oms_consignment.amend_button).to_have_count(0)
+
+
+@then("the consignment is Dispatched with a tracking reference")
+def dispatched_with_tracking(ssi: SSI) -> None:
+    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "dispatched"))
+    expect(ssi.oms_consignment.tracking).to_have_text(re.compile(r"^\s*[A-Z0-9-]{6,}\s*$"))
+
+
+@then(parsers.re(r"the consignment is Delivered with the device ID of each of the (?P<n>\d+) CHs"))
+def delivered_with_devices(ssi: SSI, n: str) -> None:
+    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "delivered"))
+    expect(ssi.oms_consignment.devices).to_have_count(int(n))
+    pattern = re.compile(ssi.profile.oms.device_id_pattern)
+    ids = [c.inner_text().strip() for c in ssi.oms_consignment.devices.locator("td:first-child").all()]
+    assert len(set(ids)) == int(n) and all(pattern.match(i) for i in ids), f"device IDs shown: {ids}"
+
+
+@when("I accept the delivery")
+def accept_delivery(ssi: SSI) -> None:
+    ssi.oms_consignment.accept()
+
+
+@given(parsers.re(rf"we have a delivered consignment of (?P<quantity>\d+) of the {ITEM}"))
+def delivered_consignment(
+    ssi: SSI, target_control: TargetControl, oms_notes: dict, quantity: str, item: str
+) -> None:
+    control = needs_control(target_control, "a carrier delivering a consignment")
+    place_confirmed_order(
+        ssi, oms_notes, item_ref(ssi.profile, item), int(quantity), ssi.profile.oms.regions[0]
+    )
+    oms_notes["consignment"] = ssi.oms_order.open_consignment(0)
+    control.oms_consignment(oms_notes["consignment"], "dispatched")
+    control.oms_consignment(oms_notes["consignment"], "delivered")
+    ssi.oms_consignment.reload()
+    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "delivered"))
+
+
+@when(parsers.parse('I reject {quantity:d} of the delivered units because "{reason}"'))
+def reject_delivery(ssi: SSI, quantity: int, reason: str) -> None:
+    ssi.profile.oms.choice(ssi.profile.oms.rejection_reasons, reason)  # a clear error if the profile lacks it
+    ssi.oms_consignment.reject(reason, str(quantity))
+
+
+@then(parsers.parse("I am told I can reject at most the {quantity:d} units delivered"))
+def reject_at_most(ssi: SSI, quantity: int) -> None:
+    ssi.oms_consignment.expect_field_error(
+        ssi.oms_consignment.rejected_quantity, f"at most the {quantity} units"
+    )
+
+
+@then(parsers.parse('it records {quantity:d} units rejected because "{reason}"'))
+def records_rejection(ssi: SSI, quantity: int, reason: str) -> None:
+    k = ssi.oms_consignment
+    expect(k.fact(ssi.profile.label("oms.rejected_quantity"))).to_have_text(str(quantity))
+    expect(k.fact(ssi.profile.label("oms.rejection_reason"))).to_have_text(reason)
+
+
+# ---------------------------------------------------------------- returns (SSI-FR-82..85)
+@given(parsers.parse("our organisation holds {count:d} CHs that are not under return"))
+def devices_held(target_control: TargetControl, actor: Actor, oms_notes: dict, count: int) -> None:
+    control = needs_control(target_control, "giving the organisation Communications Hubs to return")
+    oms_notes["serials"] = control.oms_devices(actor.persona.organisation or "NPS", count)
+
+
+def raise_return(ssi: SSI, serials: list[str], reason: str) -> None:
+    ssi.profile.oms.choice(ssi.profile.oms.return_reasons, reason)
+    ssi.oms_return_form.open()
+    ssi.oms_return_form.raise_return(serials, reason)
+
+
+@when(parsers.parse('I raise a return for both of them because "{reason}"'))
+def raise_return_both(ssi: SSI, oms_notes: dict, reason: str) -> None:
+    raise_return(ssi, oms_notes["serials"], reason)
+    expect(ssi.oms_return.status).to_contain_text("raised")
+    oms_notes["return"] = ssi.oms_return.number.inner_text().strip()
+
+
+@then("the return is Requested and both devices are awaiting triage")
+def return_requested(ssi: SSI, oms_notes: dict) -> None:
+    prefix = ssi.profile.oms.numbers.returns
+    expect(ssi.oms_return.number).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
+    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", "requested"))
+    for serial in oms_notes["serials"]:
+        expect(ssi.oms_return.outcome(serial)).to_have_text("Awaiting triage")
+
+
+RETURN_ACTIONS = {
+    "authorises": "authorised",
+    "collects": "collected",
+    "receives": "received",
+    "closes": "closed",
+}
+
+
+@when(parsers.re(r"(?P<who>DCC|the carrier) (?P<action>authorises|collects|receives|closes) the return"))
+def progress_return(ssi: SSI, target_control: TargetControl, oms_notes: dict, who: str, action: str) -> None:
+    control = needs_control(target_control, f"{who} acting on a return")
+    control.oms_return(oms_notes["return"], RETURN_ACTIONS[action])
+    ssi.oms_return.reload()
+
+
+@then("the return is Authorised with an RMA number")
+def return_authorised(ssi: SSI) -> None:
+    prefix = ssi.profile.oms.numbers.rma
+    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", "authorised"))
+    expect(ssi.oms_return.rma).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
+
+
+@then(parsers.re(r"the return is (?P<state>\w+)"))
+def return_is(ssi: SSI, state: str) -> None:
+    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", state))
+
+
+@when(parsers.parse('DCC triages the first device as "{first}" and the second as "{second}"'))
+def triage(ssi: SSI, target_control: TargetControl, oms_notes: dict, first: str, second: str) -> None:
+    control = needs_control(target_control, "DCC triaging returned Communications Hubs")
+    outcomes = dict(zip(oms_notes["serials"], [first, second], strict=True))
+    control.oms_return(oms_notes["return"], "triage", outcomes)
+    oms_notes["outcomes"] = outcomes
+    ssi.oms_return.reload()
+
+
+@then("the return is Triage and shows the outcome of each device")
+def triage_outcomes(ssi: SSI, oms_notes: dict) -> None:
+    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", "triage"))
+    for serial, outcome in oms_notes["outcomes"].items():
+        expect(ssi.oms_return.outcome(serial)).to_have_text(outcome)
+
+
+@given("I have raised a return for the first of them")
+def raised_return_for_first(ssi: SSI, oms_notes: dict) -> None:
+    raise_return(ssi, oms_notes["serials"][:1], ssi.profile.oms.return_reasons[0].label)
+    expect(ssi.oms_return.status).to_contain_text("raised")
+    oms_notes["return"] = ssi.oms_return.number.inner_text().strip()
+
+
+@when("I raise a return for both of them and for a device ID that is not ours")
+def raise_return_with_unknown(ssi: SSI, oms_notes: dict) -> None:
+    oms_notes["unknown"] = "00-DB-12-" + "-".join(f"{b:02X}" for b in secrets.token_bytes(5))
+    raise_return(ssi, [*oms_notes["serials"], oms_notes["unknown"]], ssi.profile.oms.return_reasons[0].label)
+
+
+@then("the device IDs field says the first device is already under return")
+def says_already_under_return(ssi: SSI, oms_notes: dict) -> None:
+    f = ssi.oms_return_form
+    f.expect_field_error(
+        f.serials, f"{oms_notes['serials'][0]} is already under return {oms_notes['return']}"
+    )
+
+
+@then("the device IDs field says the unknown device is not a CH of our organisation")
+def says_unknown_device(ssi: SSI, oms_notes: dict) -> None:
+    f = ssi.oms_return_form
+    f.expect_field_error(
+        f.serials, f"{oms_notes['unknown']} is not a Communications Hub of your organisation"
+    )
+
+
+@then("no return holds the second device")
+def no_return_for_second(ssi: SSI, oms_notes: dict) -> None:
+    ssi.oms_returns.open()
+    ssi.oms_returns.search(oms_notes["serials"][1])
+    expect(ssi.oms_returns.table("Returns")).to_be_visible()
+    expect(ssi.oms_returns.rows).to_have_count(0)
+    ssi.oms_returns.search(oms_notes["serials"][0])  # and the search does find a device that is under return
+    expect(ssi.oms_returns.rows).to_have_count(1)
+
+
+# ---------------------------------------------------------------- bad order input
+@when(parsers.parse('I start a new order for the "{region}" region to a new delivery location'))
+def start_order(ssi: SSI, oms_notes: dict, region: str) -> None:
+    oms_notes["location"] = new_location()
+    ssi.oms_order_form.open_new()
+    ssi.oms_order_form.fill(region=region, location=oms_notes["location"])
+
+
+@when("I enter a delivery date in the past and these quantities:")
+def enter_bad_order(ssi: SSI, oms_notes: dict, datatable: list[list[str]]) -> None:
+    rows = [dict(zip(datatable[0], r, strict=True)) for r in datatable[1:]]
+    maximum = str(ssi.profile.oms.max_quantity + 1)
+    quantities = {}
+    for row in rows:
+        row["item_"] = item_ref(ssi.profile, row["item"])
+        quantities[row["item_"].code] = (
+            maximum if row["quantity"] == "more than the maximum" else row["quantity"]
+        )
+    ssi.oms_order_form.fill(
+        delivery_date=(utc_today() - timedelta(days=1)).isoformat(), quantities=quantities
+    )
+    oms_notes["bad"] = rows
+
+
+@when("I save the order as a draft")
+def save_draft(ssi: SSI) -> None:
+    ssi.oms_order_form.save_draft()
+
+
+@then("each of those quantities shows its message")
+def quantities_show_messages(ssi: SSI, oms_notes: dict) -> None:
+    expect(ssi.oms_order_form.alert).to_contain_text("Nothing has been saved")
+    for row in oms_notes["bad"]:
+        ssi.oms_order_form.expect_field_error(ssi.oms_order_form.quantity(row["item_"]), row["message"])
+    ssi.oms_order_form.show(ssi.oms_order_form.quantity(oms_notes["bad"][-1]["item_"]))
+
+
+@then("the delivery date says it is in the past")
+def date_in_past(ssi: SSI) -> None:
+    ssi.oms_order_form.expect_field_error(ssi.oms_order_form.delivery_date, "is in the past")
+
+
+@when("I correct the quantities and enter a delivery date inside the lead time")
+def correct_quantities(ssi: SSI, oms_notes: dict) -> None:
+    lead = ssi.profile.oms.lead_time_days
+    if lead < 2:
+        pytest.skip(f"the profile's lead time ({lead} days) leaves no date inside it after today")
+    ssi.oms_order_form.fill(
+        delivery_date=(utc_today() + timedelta(days=1)).isoformat(),
+        quantities={row["item_"].code: "5" for row in oms_notes["bad"]},
+    )
+
+
+@then("the delivery date says it is inside the lead time")
+def date_inside_lead_time(ssi: SSI) -> None:
+    lead = ssi.profile.oms.lead_time_days
+    ssi.oms_order_form.expect_field_error(
+        ssi.oms_order_form.delivery_date, f"inside the {lead}-day lead time"
+    )
+    for item in ssi.profile.oms.items():
+        expect(ssi.oms_order_form.quantity(item)).not_to_have_attribute("aria-invalid", "true")
+
+
+@then("no order to that delivery location exists")
+def no_order_saved(ssi: SSI, oms_notes: dict) -> None:
+    ssi.oms_orders.open(q=oms_notes["location"])
+    expect(ssi.oms_orders.table_).to_be_visible()
+    expect(ssi.oms_orders.rows_with(oms_notes["location"])).to_have_count(0)
+
+
+# ---------------------------------------------------------------- access and scoping
+@then("the SSI menu and home page offer no way into the OMS")
+def no_way_in(ssi: SSI) -> None:
+    label = ssi.profile.label("oms.menu")
+    ssi.home.open()
+    expect(ssi.home.main_menu).to_be_visible()
+    expect(ssi.home.menu_item(label)).to_have_count(0)
+    expect(ssi.page.get_by_role("link", name=label)).to_have_count(0)
+
+
+@when("I open the OMS by its address")
+def open_oms_directly(ssi: SSI) -> None:
+    ssi.oms.open()
+
+
+@then("I am told I do not have access to this page")
+def no_access(ssi: SSI) -> None:
+    expect(ssi.message.message).to_have_text(ssi.profile.label("errors.forbidden"))
+    expect(ssi.oms.heading_).to_have_count(0)
+    expect(ssi.oms.oms_menu).to_have_count(0)
+
+
+@given(parsers.parse('we have a draft order for the "{region}" region'))
+def draft_order(ssi: SSI, oms_notes: dict, region: str) -> None:
+    form = ssi.oms_order_form
+    form.open_new()
+    form.fill(
+        region=region,
+        location=new_location(),
+        delivery_date=(utc_today() + timedelta(days=ssi.profile.oms.lead_time_days + 14)).isoformat(),
+        quantities={ssi.profile.oms.auxiliary_equipment[0].code: "1"},
+    )
+    form.save_draft()
+    expect(ssi.oms_order.state).to_have_text(status(ssi.profile, "order", "draft"))
+    oms_notes.update(order_url=ssi.page.url, order_number=ssi.oms_order.number.inner_text().strip())
+
+
+@when("I open that order by its address")
+def open_order_by_address(ssi: SSI, oms_notes: dict) -> None:
+    ssi.page.goto(oms_notes["order_url"])
+
+
+@then("I am told I am not authorized or the record is not valid")
+def not_authorized(ssi: SSI, oms_notes: dict) -> None:
+    expect(ssi.message.message).to_have_text(ssi.profile.label("errors.not_authorized"))
+    expect(ssi.page.get_by_text(oms_notes["order_number"])).to_have_count(0)
+
+
+@then("that order is not in my list of orders")
+def not_in_my_orders(ssi: SSI, oms_notes: dict) -> None:
+    ssi.oms_orders.open(q=oms_notes["order_number"])
+    expect(ssi.oms_orders.table_).to_be_visible()
+    expect(ssi.oms_orders.rows_with(oms_notes["order_number"])).to_have_count(0)

@@ -1,0 +1,143 @@
+"""Steps shared by every feature: who I am, signing in and out, the login page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+from pytest_bdd import given, parsers, then, when
+
+from fixtures.actors import Actor, SignedInSessions
+from pages import SSI
+from uept.runtime.control import TargetControl
+from uept.runtime.target import TargetSession
+
+
+@given(parsers.parse('I am the "{persona}"'), target_fixture="actor")
+def i_am(persona: str, uept_target: TargetSession) -> Actor:
+    return Actor(persona, uept_target)
+
+
+@given("I am signed in")
+def i_am_signed_in(ssi: SSI, actor: Actor) -> None:
+    """A real login in this scenario's own browser: password and verification code."""
+    ssi.sign_in(actor.user_name, actor.password, actor.otp, actor.persona.identity)
+
+
+@given(parsers.parse('I am signed in as the "{persona}"'), target_fixture="actor")
+def signed_in_as(persona: str, uept_target: TargetSession, signed_in_sessions: SignedInSessions,
+                 context: BrowserContext, ssi: SSI) -> Actor:
+    """Reuse this worker's signed-in session of the persona (one MFA login per persona per worker).
+
+    A browser shared by several scenarios of one persona (the access-control cells) that still
+    holds its session and shows a portal page signed in, as the previous scenario left it, is
+    not sent to the home page again: the menu and the sign-out button are on every portal page."""
+    if not signed_in_sessions.apply(context, persona) and ssi.home.sign_out_button.is_visible():
+        return Actor(persona, uept_target)
+    ssi.home.open()
+    if not ssi.home.sign_out_button.is_visible():  # the reused session ended (idle timeout): log in again
+        signed_in_sessions.apply(context, persona, fresh=True)
+        ssi.home.open()
+    expect(ssi.home.sign_out_button).to_be_visible()
+    return Actor(persona, uept_target)
+
+
+@when("I open the SSI login page")
+def open_login(ssi: SSI) -> None:
+    ssi.login.open()
+
+
+@when("I open the portal home page")
+def open_home(ssi: SSI) -> None:
+    ssi.home.open()
+
+
+@when("I log in with my user name and password")
+def log_in(ssi: SSI, actor: Actor) -> None:
+    if actor.persona.otp == "email":
+        actor.otp.mark()  # only codes sent after this moment count
+    ssi.login.sign_in(actor.user_name, actor.password)
+
+
+@when(parsers.re(r"I enter the code (?P<source>from my authenticator app|emailed to me)"))
+def enter_code(ssi: SSI, actor: Actor, source: str) -> None:
+    expected = "totp" if source.startswith("from") else "email"
+    assert actor.persona.otp in (expected, "prompt"), f'persona "{actor.key}" does not use {source}'
+    ssi.mfa.submit_code(actor.otp.code())
+
+
+@then("I see the login confirmation")
+def see_login_confirmation(ssi: SSI) -> None:
+    expect(ssi.home.login_confirmation).to_be_visible()
+
+
+@when("I sign out")
+def sign_out(ssi: SSI) -> None:
+    ssi.home.sign_out()
+
+
+@then("I am asked to log in")
+def asked_to_log_in(ssi: SSI) -> None:
+    expect(ssi.login.user_name).to_be_visible()
+    expect(ssi.login.password).to_be_visible()
+    expect(ssi.home.sign_out_button).to_have_count(0)
+
+
+@then("I am not signed in")
+def not_signed_in(ssi: SSI, page: Page, uept_target: TargetSession) -> None:
+    expect(ssi.home.sign_out_button).to_have_count(0)
+    # and the server agrees: the home page answers with a redirect, not the page
+    home = page.request.get(ssi.home.portal_path(uept_target.profile.portal.home_page), max_redirects=0)
+    assert home.status in (302, 303), f"the portal home answered {home.status} instead of asking to log in"
+
+
+def expect_function_offered(ssi: SSI, key: str) -> None:
+    """The function (role-matrix component) is in the menu and its page opens (HTTP 200)."""
+    expect(ssi.functions.main_menu).to_be_visible()
+    entry = ssi.functions.menu_entry(key)
+    if entry is not None:  # the profile may say a function has no menu entry (reached from another page)
+        expect(entry).to_have_count(1)
+        expect(entry).to_have_attribute("href", ssi.functions.path(key))
+    response = ssi.functions.open(key)
+    assert response.status == 200, f"{ssi.functions.path(key)} answered HTTP {response.status}, not 200"
+    expect(ssi.page).to_have_url(re.compile(re.escape(ssi.functions.path(key)) + "$"))
+    expect(ssi.functions.access_denied).to_have_count(0)
+    heading = ssi.functions.heading_of(key)
+    if heading is not None:
+        expect(heading).to_be_visible()
+    expect(ssi.home.sign_out_button).to_be_visible()
+
+
+def expect_function_not_in_menu(ssi: SSI, key: str) -> None:
+    # the menu is there and lists functions, so an absent entry means something
+    expect(ssi.functions.main_menu.get_by_role("link").first).to_be_visible()
+    entry = ssi.functions.menu_entry(key)
+    if entry is not None:
+        expect(entry).to_have_count(0)
+    expect(ssi.functions.menu_links_to(key)).to_have_count(0)
+
+
+def expect_refused_page(ssi: SSI, response_status: int, what: str) -> None:
+    """The readable 403 page (SSI-NFR-22)."""
+    assert response_status == 403, f"{what} answered HTTP {response_status}, not 403"
+    expect(ssi.functions.access_denied).to_be_visible()
+    expect(ssi.message.message).to_contain_text(ssi.profile.label("errors.forbidden"))
+
+
+def expect_function_withheld(ssi: SSI, key: str) -> None:
+    """The function is absent from the menu, and its address answers 403 with a readable page."""
+    expect_function_not_in_menu(ssi, key)
+    response = ssi.functions.open(key)
+    expect_refused_page(ssi, response.status, ssi.functions.path(key))
+    heading = ssi.functions.heading_of(key)
+    if heading is not None:
+        expect(heading).to_have_count(0)
+
+
+def needs_control(control: TargetControl, what: str) -> TargetControl:
+    if not control.available:
+        pytest.skip(f"{what} needs an operator control that this target does not offer "
+                    "(only the reference SSI has one); run this scenario by hand on the real SSI")
+    return control
+

@@ -1,0 +1,5 @@
+import sys
+
+from uept.cli import main
+
+sys.exit(main())

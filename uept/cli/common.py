@@ -1,0 +1,28 @@
+"""What every command shares: saying a line, and holding off signals while evidence is written."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def say(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+@contextmanager
+def shielded(message: str) -> Iterator[None]:
+    """Let the report be written even when Ctrl-C or SIGTERM arrives meanwhile."""
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def hold(signum: int, _frame: object) -> None:
+        say(message)
+
+    for s in previous:
+        signal.signal(s, hold)
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)

@@ -1,0 +1,172 @@
+"""pytest as uept's child: started, watched, its output shown and kept, and the run finished.
+
+`run_pytest` starts `python -m uept.cli.child` (see uept/cli/child.py) in a session of its own, with
+SIGINT blocked until it can take it, forwards the first two signals as SIGINT and kills it on the
+third, and shows its output as it comes (redacted). `finish_run` records the outcome in run.json and
+writes the report and the signed pack, whatever happened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ssi.errors import UsageError
+from uept.cli import child
+from uept.cli.common import say, shielded
+from uept.runtime import config
+from uept.runtime.secrets import REGISTRY, StreamRedactor
+
+PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2}
+
+
+@dataclass
+class PytestOutcome:
+    code: int  # pytest's exit status; negative: killed by that signal; 130: stopped before it had started
+    signals: int = 0  # signals uept received and forwarded while pytest ran
+
+    @property
+    def interrupted(self) -> bool:
+        return self.signals > 0 or self.code < 0 or self.code in (2, child.EXIT_INTERRUPTED)
+
+
+def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: argparse.Namespace,
+               markexpr: str | None) -> PytestOutcome:
+    cmd = [sys.executable, "-m", "uept.cli.child", *modules, "-o", "testpaths=", "--rootdir", str(suite),
+           "-c", str(suite / "pyproject.toml"), "--uept-run-dir", str(run_dir),
+           "--junitxml", str(run_dir / "junit.xml"), "--alluredir", str(run_dir / "allure-results"),
+           "-q", "--no-header", "-rfEs", "-p", "no:cacheprovider", "--color", "no"]
+    if markexpr:
+        cmd += ["-m", markexpr]
+    if args.workers > 1:
+        cmd += ["-n", str(args.workers), "--dist", "loadgroup"]  # as 'load', but keeps xdist_group(s) together
+    if args.headed:
+        cmd += ["--headed"]
+    if args.slowmo:
+        cmd += ["--slowmo", str(args.slowmo)]
+    log = open(run_dir / "pytest.log", "w", encoding="utf-8")
+    # pytest runs in its own session, so a terminal's Ctrl-C reaches it once, through uept, and
+    # pytest-xdist workers and the browsers are stopped by pytest, not killed mid-write. It holds the
+    # read end of a pipe whose write end only uept holds: if uept dies, pytest stops too (uept/child.py).
+    watch_r, watch_w = os.pipe()
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signals = [0]
+    started: list[subprocess.Popen] = []
+
+    def forward(signum: int, _frame: object) -> None:  # let pytest stop cleanly; we write the summary after
+        signals[0] += 1
+        if not started or started[0].poll() is not None:
+            return
+        proc = started[0]
+        if signals[0] == 1:
+            print("uept: stopping: the scenarios running now end as 'interrupted'; the report follows "
+                  "(press Ctrl-C twice more to abandon them)", file=sys.stderr, flush=True)
+        if signals[0] <= 2:
+            proc.send_signal(signal.SIGINT)
+        else:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    for s in previous:
+        signal.signal(s, forward)
+    # The child starts with SIGINT blocked, and unblocks it once it can take it quietly (uept/child.py): a
+    # Ctrl-C while Python itself starts would otherwise end in a "Fatal Python error" and a traceback.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        proc = subprocess.Popen(cmd, cwd=suite, env={**env, "UEPT_PARENT_FD": str(watch_r)},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, pass_fds=(watch_r,))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    os.close(watch_r)
+    started.append(proc)
+    if signals[0]:  # a signal came while it was being started
+        signals[0] -= 1
+        forward(signal.SIGINT, None)
+    redactor = StreamRedactor(REGISTRY)
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def show(text: str) -> None:
+        if text:
+            sys.stdout.write(text)
+            sys.stdout.flush()  # progress reaches a terminal or a CI log as it happens
+            log.write(text)
+            log.flush()  # and the log holds it, should uept be killed a moment later
+
+    try:
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except InterruptedError:
+                continue
+            if not chunk:
+                break
+            show(redactor.feed(decoder.decode(chunk)))
+        show(redactor.feed(decoder.decode(b"", final=True)) + redactor.flush())
+        return PytestOutcome(proc.wait(), signals[0])
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+        os.close(watch_w)
+        log.close()
+
+
+def finish_run(run_dir: Path, info: dict, outcome: PytestOutcome, started: float,
+               settings: config.Settings | None = None) -> int:
+    from uept.evidence.plugin import write_run_info
+    from uept.evidence.results import RunResults
+
+    results = RunResults.load(run_dir)
+    counts = results.counts()
+    interrupted = outcome.interrupted or counts.get("interrupted", 0) > 0
+    pytest_code = outcome.code
+    verdict = ("incomplete" if interrupted else
+               "passed" if pytest_code == 0 and results.all_passed else "failed")
+    info.update(status=verdict, ended=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), counts=counts,
+                pytest_exit=pytest_code, interrupted=interrupted)
+    write_run_info(run_dir, info)
+    say()
+    if results.scenarios:
+        say(results.table(shutil.get_terminal_size((110, 20)).columns))
+    total = len(results.scenarios)
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    say(f"\n{total} scenario(s): {parts or 'none ran'} in {time.time() - started:.0f}s. Verdict: {verdict.upper()}"
+        + (" (the run was interrupted)" if interrupted else ""))
+    say(f"Evidence: {run_dir}/  (scenarios/, junit.xml, cucumber.json, allure-results/, report.html, report.pdf)")
+    evidence_code = write_evidence(run_dir, settings)
+    if interrupted:
+        return max(evidence_code, 1)
+    if pytest_code in (3, 4):
+        say("uept: pytest could not run the suite; see pytest.log in the evidence folder")
+        return 2
+    if verdict == "passed":
+        return evidence_code
+    return max(evidence_code, 1 if pytest_code in (0, 1) else PYTEST_TO_EXIT.get(pytest_code, 2))
+
+
+def write_evidence(run_dir: Path, settings: config.Settings | None) -> int:
+    """The report and the signed pack, whatever happened to the run; 0 when both were made."""
+    from uept.cli.evidence import produce_evidence
+
+    with shielded("uept: writing the report and the evidence pack; please wait"):
+        try:
+            ok, _ = produce_evidence(run_dir, settings)
+        except UsageError as exc:
+            say(f"uept: error: the report or pack was not made: {exc.line()} Then run: uept report {run_dir}")
+            return 2
+        except Exception as exc:
+            if os.environ.get("UEPT_DEBUG"):
+                raise
+            say(f"uept: internal error while writing the report: {exc.__class__.__name__}: "
+                f"{REGISTRY.redact(str(exc))}. The results are kept; run: uept report {run_dir}")
+            return 3
+    return 0 if ok else 1

@@ -1,0 +1,219 @@
+"""The access-control feature, generated cell by cell from the target profile's role matrix.
+
+features/access_control.feature is a template: real Gherkin whose Scenario Outlines carry
+Examples tables with a header only, each announced by a comment `# uept:generate <kind>`.
+When the suite is collected, the rows are generated from the role matrix of the target
+profile in use (ssi/profiles/role_matrix.yaml for the reference SSI). pytest-bdd runs the
+completed feature from a folder under the suite (.uept/generated/<digest of its text>/:
+Allure's pytest-bdd plugin needs every feature file inside the suite's root), and a copy goes
+into the run's evidence folder (reports/<run-id>/features/). So changing the matrix changes
+the scenarios and nothing else, and the evidence keeps exactly the cells that were tested.
+
+Kinds of rows:
+  granted    | persona | function | role |  every cell the matrix allows
+  withheld   | persona | function | role |  every cell it does not (for roles that may log in)
+  roles      | persona | role |             one row per role
+  no_log_in  | persona | role |             roles without the Log In component (the outline is
+                                             left out when there is none)
+
+Each role is played by the target's persona holding exactly that role, preferring the
+one named "<ABBR> user" (the reference SSI seeds one per role).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ssi.errors import UsageError
+from ssi.profile import RoleMatrix
+from uept.runtime.config import Persona
+
+LOG_IN = "log_in"
+MARKER = re.compile(r"^\s*#\s*uept:generate\s+(\w+)\s*$")
+BLOCK_START = re.compile(r"^\s*(@|Scenario|Rule|Background)")
+# Why an outline whose rows come out empty is left out (only kinds that may be empty are listed)
+NOTHING_TO_CHECK = {"no_log_in": "the role matrix gives every role Log In: nothing to check"}
+SCENARIO_LINE = re.compile(r"^\s*Scenario(?: Outline| Template)?:\s*(.+?)\s*$")
+COLUMNS = {
+    "granted": ("persona", "function", "role"),
+    "withheld": ("persona", "function", "role"),
+    "roles": ("persona", "role"),
+    "no_log_in": ("persona", "role"),
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    persona: str
+    role: str  # abbreviation
+    role_name: str
+    component: str  # key
+    function: str  # component name, as scenarios write it
+    allowed: bool
+
+
+def persona_for_roles(matrix: RoleMatrix, personas: dict[str, Persona]) -> dict[str, str]:
+    """{role abbr: persona key} for every role of the matrix."""
+    out: dict[str, str] = {}
+    for role in matrix.roles:
+        holders = [k for k, p in personas.items() if p.roles == [role.abbr]]
+        if not holders:
+            raise UsageError(
+                f"no persona holds exactly the Job Type Role {role.abbr} ({role.name}), needed by the "
+                "access-control scenarios",
+                f'add a persona "{role.abbr} user" with roles: [{role.abbr}] to the target '
+                "(ssi/data/seed.yaml for the reference SSI, targets.<name>.personas in the config otherwise)",
+            )
+        preferred = f"{role.abbr} user"
+        out[role.abbr] = preferred if preferred in holders else sorted(holders)[0]
+    return out
+
+
+def cells(matrix: RoleMatrix, personas: dict[str, Persona]) -> list[Cell]:
+    """Every role x component cell, role by role (so one persona's cells run together)."""
+    who = persona_for_roles(matrix, personas)
+    return [
+        Cell(who[r.abbr], r.abbr, r.name, c.key, c.name, r.abbr in c.allowed_roles)
+        for r in matrix.roles
+        for c in matrix.components
+    ]
+
+
+def rows(kind: str, matrix: RoleMatrix, personas: dict[str, Persona]) -> list[tuple[str, ...]]:
+    all_cells = cells(matrix, personas)
+    has_log_in = any(c.key == LOG_IN for c in matrix.components)
+    may_log_in = {c.role for c in all_cells if c.component == LOG_IN and c.allowed} if has_log_in \
+        else {r.abbr for r in matrix.roles}
+    if kind == "granted":
+        return [(c.persona, c.function, c.role_name) for c in all_cells if c.allowed and c.role in may_log_in]
+    if kind == "withheld":
+        return [(c.persona, c.function, c.role_name) for c in all_cells if not c.allowed and c.role in may_log_in]
+    if kind == "roles":
+        return [(c.persona, c.role_name) for c in all_cells if c.component == matrix.components[0].key
+                and c.role in may_log_in]
+    if kind == "no_log_in":
+        return [(c.persona, c.role_name) for c in all_cells if c.component == LOG_IN and not c.allowed]
+    raise UsageError(f"unknown '# uept:generate {kind}' in the access-control feature template",
+                     f"use one of: {', '.join(COLUMNS)}")
+
+
+def _table(header: tuple[str, ...], body: list[tuple[str, ...]], indent: str) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
+
+    def line(values: tuple[str, ...]) -> str:
+        cells_ = " | ".join(v.replace("|", "\\|").ljust(w) for v, w in zip(values, widths, strict=True))
+        return f"{indent}| {cells_} |"
+
+    return [line(header), *(line(r) for r in body)]
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """The feature header, then one block per scenario (its tags and comments above it included)."""
+    starts = []
+    for i, ln in enumerate(lines):
+        if re.match(r"^\s*Scenario", ln):
+            j = i
+            while j > 0 and (lines[j - 1].strip().startswith(("@", "#"))):
+                j -= 1
+            starts.append(j)
+    bounds = [0, *starts, len(lines)]
+    return [lines[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def render(template: str, matrix: RoleMatrix, personas: dict[str, Persona]) -> str:
+    """The template with every `# uept:generate` table filled in."""
+    return render_with_notes(template, matrix, personas)[0]
+
+
+def render_with_notes(template: str, matrix: RoleMatrix, personas: dict[str, Persona]) -> tuple[str, dict[str, str]]:
+    """render(), and {scenario name: why} for each outline left out because it has nothing to check."""
+    out: list[str] = []
+    left_out: dict[str, str] = {}
+    for block in _blocks(template.splitlines()):
+        filled: list[str] = []
+        drop = False
+        i = 0
+        while i < len(block):
+            m = MARKER.match(block[i])
+            if not m:
+                filled.append(block[i])
+                i += 1
+                continue
+            kind = m.group(1)
+            body = rows(kind, matrix, personas)
+            filled.append(block[i])
+            i += 1
+            while i < len(block) and not block[i].strip().startswith("|"):  # the Examples: line
+                filled.append(block[i])
+                i += 1
+            if i >= len(block):
+                raise UsageError(f"'# uept:generate {kind}' is not followed by an Examples table",
+                                 "put the marker just above 'Examples:' and its header row")
+            indent = block[i][: len(block[i]) - len(block[i].lstrip())]
+            header = tuple(h.strip() for h in block[i].strip().strip("|").split("|"))
+            if header != COLUMNS.get(kind, header):
+                raise UsageError(f"the '{kind}' Examples table must have the columns {' | '.join(COLUMNS[kind])}",
+                                 "fix the header row of that table in the template")
+            while i < len(block) and block[i].strip().startswith("|"):  # drop the template's rows
+                i += 1
+            if not body:
+                drop = kind in NOTHING_TO_CHECK
+                if drop:
+                    name = next((m.group(1) for ln in block if (m := SCENARIO_LINE.match(ln))), kind)
+                    left_out[name] = NOTHING_TO_CHECK[kind]
+                else:
+                    raise UsageError(f"the role matrix yields no '{kind}' cells", "check the role matrix")
+            filled.extend(_table(header, body, indent))
+        if not drop:
+            out.extend(filled)
+    return "\n".join(out).rstrip("\n") + "\n", left_out
+
+
+def is_template(text: str) -> bool:
+    return any(MARKER.match(ln) for ln in text.splitlines())
+
+
+def expander(matrix: RoleMatrix, personas: dict[str, Persona]):
+    """For the scenario set (uept/inventory.py): a template's completed text and notes, None for other features
+    (and for a template this target cannot complete: collecting it says why, if it is selected)."""
+
+    def expand(path: Path) -> tuple[str, dict[str, str]] | None:
+        text = path.read_text(encoding="utf-8")
+        if not is_template(text):
+            return None
+        try:
+            return render_with_notes(text, matrix, personas)
+        except UsageError:
+            return None
+
+    return expand
+
+
+def generate(template_path: Path, matrix: RoleMatrix, personas: dict[str, Persona]) -> str:
+    """The completed feature's text."""
+    return generate_with_notes(template_path, matrix, personas)[0]
+
+
+def generate_with_notes(template_path: Path, matrix: RoleMatrix,
+                        personas: dict[str, Persona]) -> tuple[str, dict[str, str]]:
+    """The completed feature's text, and why each outline left out of it has nothing to check."""
+    try:
+        template = template_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read the feature template {template_path} ({exc.strerror})",
+                         "restore features/access_control.feature") from None
+    return render_with_notes(template, matrix, personas)
+
+
+def write_feature(text: str, out_dir: Path, name: str) -> Path:
+    """Write a feature file atomically (parallel workers write the same text)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / name
+    tmp = out_dir / f".{name}.{os.getpid()}.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+

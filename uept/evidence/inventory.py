@@ -1,0 +1,103 @@
+"""The scenario set of a run: every scenario of the suite, its tags and steps, and one hash.
+
+Written at the start of `uept run` as scenario-set.json in the run folder, so that the
+report can say what should have run (and what an interruption stopped from running),
+which scenarios are mandatory for the party's role, and which version of the feature
+files produced the evidence (the scenario-set hash: SHA-256 over every feature file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from uept.evidence.features import ScenarioInfo, parse_feature
+from uept.evidence.recorder import requirement_ids, uept_id
+
+FORMAT = "uept-scenario-set/1"
+
+
+def _rel(path: Path, root: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def scenario_set_hash(files: dict[str, str]) -> str:
+    """SHA-256 over 'path sha256' lines of every feature file, sorted by path."""
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        h.update(f"{rel} {files[rel]}\n".encode())
+    return "sha256:" + h.hexdigest()
+
+
+# A feature whose Examples are made at collection (the access-control template): its completed text and,
+# for each outline left out of it, why (rundir: `examples: 0` with `not_applicable`).
+Expander = Callable[[Path], "tuple[str, dict[str, str]] | None"]
+
+
+def _parse(path: Path) -> Any:
+    from pytest_bdd.parser import FeatureParser
+
+    parse_feature(path)  # the friendly one-line error for a malformed file
+    return FeatureParser(str(path.parent), path.name).parse()
+
+
+def _row_counts(text: str, name: str) -> dict[str, int]:
+    """Rows per scenario of a generated feature's text."""
+    with tempfile.TemporaryDirectory(prefix="uept-inventory-") as tmp:
+        f = Path(tmp) / name
+        f.write_text(text, encoding="utf-8")
+        feature = _parse(f)
+        return {sc.name: (sum(len(e.examples) for e in sc.examples) if sc.examples else 1)
+                for sc in feature.scenarios.values()}
+
+
+def _feature_entries(path: Path, root: Path, expand: Expander | None = None) -> list[dict[str, Any]]:
+    feature = _parse(path)
+    generated = expand(path) if expand is not None else None
+    rows, left_out = (_row_counts(generated[0], path.name), generated[1]) if generated else (None, {})
+    out = []
+    for sc in feature.scenarios.values():
+        tags = set(feature.tags) | set(sc.tags)
+        steps = [{"keyword": s.keyword, "text": s.name, "line": s.line_number}
+                 for s in [*sc.all_background_steps, *sc.steps]]
+        examples = sum(len(e.examples) for e in sc.examples) if sc.examples else 1
+        if rows is not None:
+            examples = rows.get(sc.name, 0)
+        out.append({
+            "uept_id": uept_id(tags),
+            "name": sc.name,
+            "keyword": sc.keyword,
+            "line": sc.line_number,
+            "tags": sorted(tags),
+            "requirements": requirement_ids(tags),
+            "examples": examples,
+            "steps": steps,
+            "feature": {"name": feature.name, "file": _rel(path, root), "line": feature.line_number,
+                        "tags": sorted(feature.tags), "description": feature.description or ""},
+        })
+        if examples == 0 and sc.name in left_out:  # else an outline without rows is "not run": it may block
+            out[-1]["not_applicable"] = left_out[sc.name]
+    return out
+
+
+def build(suite: Path, given: list[Path], selected: list[ScenarioInfo],
+          expand: Expander | None = None) -> dict[str, Any]:
+    """The scenario set: the suite's feature files plus any given from elsewhere. `expand` completes
+    features whose Examples are generated, so that each outline records the rows it will really have."""
+    root = suite.resolve()
+    files = sorted({*(p.resolve() for p in (suite / "features").rglob("*.feature")),
+                    *(p.resolve() for p in given)})
+    chosen = {(s.file.resolve(), s.name) for s in selected}
+    hashes: dict[str, str] = {}
+    scenarios: list[dict[str, Any]] = []
+    for f in files:
+        rel = _rel(f, root)
+        hashes[rel] = hashlib.sha256(f.read_bytes()).hexdigest()
+        for entry in _feature_entries(f, root, expand):
+            entry["selected"] = (f, entry["name"]) in chosen
+            scenarios.append(entry)
+    return {"format": FORMAT, "hash": scenario_set_hash(hashes), "files": hashes, "scenarios": scenarios}

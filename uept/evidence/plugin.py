@@ -1,0 +1,315 @@
+"""uept's pytest plugin: run bookkeeping and evidence for every Gherkin scenario.
+
+Loaded by the suite's conftest.py. Per scenario it records result.json, a masked
+screenshot after every step (attached to the Allure step), and Playwright trace
+parts free of secrets. Requirement tags become Allure requirement links.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from uept.evidence.features import all_tags_in, source_of
+from uept.evidence.recorder import ScenarioRecorder, requirement_ids, uept_id, write_json_atomic
+from uept.runtime.run import RUN_DIR_KEY
+from uept.runtime.secrets import REGISTRY, install_log_redaction
+
+REPORTS_KEY = pytest.StashKey[dict]()
+HOLDER_KEY = pytest.StashKey["EvidenceHolder"]()
+_ACTIVE: dict[str, pytest.Config] = {}
+
+
+def active_config() -> pytest.Config | None:
+    """The pytest config of this process, for code that runs at collection (e.g. generated features)."""
+    return _ACTIVE.get("config")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("uept")
+    g.addoption("--uept-run-dir", default=None, help="folder for this run's evidence (default: reports/<run-id>)")
+    g.addoption("--uept-target", default=None, help="target name or URL (default: UEPT_TARGET or the config's)")
+    g.addoption("--uept-config", default=None, help="config file (default: UEPT_CONFIG or ./uept.yaml)")
+    g.addoption("--uept-no-screenshots", action="store_true", help="no per-step screenshots (benchmarks only)")
+    g.addoption("--uept-no-traces", action="store_true", help="no Playwright traces (benchmarks only)")
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + os.urandom(2).hex()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    opt = config.getoption("--uept-run-dir")
+    if opt:
+        run_dir = Path(opt)
+    elif hasattr(config, "workerinput"):
+        run_dir = Path(config.workerinput["uept_run_dir"])
+    else:
+        run_dir = Path(os.environ.get("UEPT_REPORTS_DIR", "reports")) / new_run_id()
+    config.stash[RUN_DIR_KEY] = run_dir
+    _ACTIVE["config"] = config
+    # every Gherkin tag is a pytest mark: those of features/ and of any other feature file given
+    given = [Path(a.split("::")[0]) for a in config.args if a.split("::")[0].endswith(".feature")]
+    tags: set[str] = set()
+    for where in [Path(str(config.rootpath)) / "features", *given]:
+        if where.exists():
+            tags |= all_tags_in(where)
+    for tag in sorted(tags):
+        config.addinivalue_line("markers", f"{tag}: Gherkin tag")
+    install_log_redaction()
+    logging.getLogger("uept").setLevel(logging.INFO)
+    from playwright.sync_api import expect
+
+    from uept.runtime.pwfix import install
+
+    install()  # a browser that dies mid-call fails the scenario instead of hanging the run
+    expect.set_options(timeout=10_000)
+
+
+def pytest_configure_node(node: Any) -> None:  # pytest-xdist: every worker writes to the same run folder
+    node.workerinput["uept_run_dir"] = str(node.config.stash[RUN_DIR_KEY])
+
+
+def pytest_bdd_apply_tag(tag: str, function: Any) -> Any:
+    if requirement_ids([tag]):
+        import allure
+
+        from uept.runtime.config import Settings
+
+        pattern = Settings().requirement_url
+        allure.link(pattern.format(id=tag), link_type="requirement", name=tag)(function)
+    return None  # the tag still becomes a pytest mark
+
+
+# ---------------------------------------------------------------- per-scenario evidence
+class EvidenceHolder:
+    def __init__(self, page: Any, run_dir: Path, mask: list[str], screenshots: bool) -> None:
+        self.page = page
+        self.run_dir = run_dir
+        self.mask = mask
+        self.screenshots = screenshots
+        self.recorder: ScenarioRecorder | None = None
+        self.steps: list[tuple[str, str]] = []
+
+    def attach(self, name: str, content: str | bytes, mime: str = "application/json") -> Path | None:
+        """Keep a piece of evidence (e.g. the stored record a step checked): a file in the scenario folder,
+        listed in result.json, and an Allure attachment of the current step."""
+        if self.recorder is None:
+            return None
+        import allure
+
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "attachment"
+        path = self.recorder.dir / safe
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        self.recorder.result.setdefault("attachments", []).append(safe)
+        self.recorder.flush()
+        allure.attach.file(str(path), name=name, attachment_type=mime, extension=safe.rsplit(".", 1)[-1])
+        return path
+
+
+def feature_file(filename: str, config: pytest.Config) -> str:
+    """The feature file as the scenario set names it (relative to the suite; a template, not its generated copy)."""
+    return os.path.relpath(source_of(filename), config.rootpath)
+
+
+def scenario_key(tags: set[str], nodeid: str) -> str:
+    base = uept_id(tags) or re.sub(r"[^A-Za-z0-9]+", "-", nodeid.split("::")[-1]).strip("-")[:60]
+    param = re.search(r"\[(.+)\](?:@[^\[\]]*)?$", nodeid)  # '@group' is pytest-xdist's loadgroup suffix
+    if param:
+        base += "-" + re.sub(r"[^A-Za-z0-9]+", "-", param.group(1)).strip("-")[:40]
+    return base
+
+
+def _holder(request: pytest.FixtureRequest) -> EvidenceHolder | None:
+    return request.node.stash.get(HOLDER_KEY, None)
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    holder = _holder(request)
+    if holder is None:
+        return
+    tags = set(feature.tags) | set(scenario.tags)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    meta = {
+        "uept_id": uept_id(tags),
+        "name": scenario.name,
+        "feature": {"name": feature.name, "file": feature_file(feature.filename, request.config)},
+        "tags": sorted(tags),
+        "requirements": requirement_ids(tags),
+        "nodeid": request.node.nodeid,
+        "worker": worker,
+        "example": dict(request.node.callspec.params.get("_pytest_bdd_example", {}))
+        if hasattr(request.node, "callspec") else {},
+        "browser": _browser_info(holder.page),
+    }
+    holder.steps = [(s.keyword, s.name) for s in scenario.steps]
+    holder.recorder = ScenarioRecorder(holder.run_dir, scenario_key(tags, request.node.nodeid), meta,
+                                       holder.mask, screenshots=holder.screenshots)
+    if not request.config.getoption("--uept-no-traces"):
+        holder.recorder.start_trace(holder.page)
+    holder.recorder.step_started()
+
+
+def _browser_info(page: Any) -> dict[str, str | None]:
+    try:
+        b = page.context.browser
+        return {"name": b.browser_type.name, "version": b.version} if b else {"name": None, "version": None}
+    except Exception:
+        return {"name": None, "version": None}
+
+
+def pytest_bdd_before_step(request: pytest.FixtureRequest) -> None:
+    holder = _holder(request)
+    if holder and holder.recorder:
+        holder.recorder.step_started()
+
+
+def _attach_step(step_record: dict, holder: EvidenceHolder) -> None:
+    import allure
+
+    if step_record.get("screenshot"):
+        allure.attach.file(str(holder.recorder.dir / step_record["screenshot"]), name="screenshot",
+                           attachment_type=allure.attachment_type.JPG)
+    elif step_record.get("no_screenshot"):
+        allure.attach(step_record["no_screenshot"], name="no screenshot", attachment_type=allure.attachment_type.TEXT)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_after_step(request: pytest.FixtureRequest, step: Any) -> None:
+    holder = _holder(request)
+    if holder and holder.recorder:
+        rec = holder.recorder.step_finished(step.keyword, step.name, "passed", holder.page)
+        _attach_step(rec, holder)
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or exc.__class__.__name__
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    head = lines[0] if lines else text
+    # Playwright's expect() failures: keep the expectation and what was found
+    extra = [ln.strip() for ln in lines[1:4] if ln.strip().startswith(("Expected", "Actual", "Received"))]
+    return REGISTRY.redact(" | ".join([head, *extra]))[:500]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_step_error(request: pytest.FixtureRequest, step: Any, exception: BaseException) -> None:
+    holder = _holder(request)
+    if holder and holder.recorder:
+        status = "skipped" if isinstance(exception, pytest.skip.Exception) else "failed"
+        try:
+            rec = holder.recorder.step_finished(step.keyword, step.name, status, holder.page, one_line(exception))
+            _attach_step(rec, holder)
+        except AssertionError:
+            pass  # the secret check refused the screenshot; the step is already failed
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, step: Any, exception: BaseException) -> None:
+    holder = _holder(request)
+    if holder and holder.recorder:
+        holder.recorder.step_finished(step.keyword, step.name, "undefined", None, one_line(exception))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    report = yield
+    item.stash.setdefault(REPORTS_KEY, {})[report.when] = report
+    if report.when == "setup" and report.failed:
+        _record_setup_error(item, report)
+    return report
+
+
+def _record_setup_error(item: pytest.Item, report: pytest.TestReport) -> None:
+    """A scenario whose setup failed (no browser, the browser crashed, no persona...) still gets a
+    result.json, so that the report lists it with the reason instead of 'did not run'."""
+    holder = item.stash.get(HOLDER_KEY, None)
+    if holder is not None and holder.recorder is not None:
+        return  # the scenario started: its recorder has it
+    try:
+        from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+        template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    except (ImportError, TypeError):
+        template = None
+    run_dir = item.config.stash.get(RUN_DIR_KEY, None)
+    if template is None or run_dir is None:
+        return
+    feature = template.feature
+    tags = set(feature.tags) | set(template.tags)
+    example = dict(item.callspec.params.get("_pytest_bdd_example", {})) if hasattr(item, "callspec") else {}
+    meta = {
+        "uept_id": uept_id(tags), "name": template.name,
+        "feature": {"name": feature.name, "file": feature_file(feature.filename, item.config)},
+        "tags": sorted(tags), "requirements": requirement_ids(tags), "nodeid": item.nodeid,
+        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"), "example": example,
+        "browser": {"name": None, "version": None},
+    }
+    rec = ScenarioRecorder(run_dir, scenario_key(tags, item.nodeid), meta, [], screenshots=False)
+    steps = [*template.all_background_steps, *template.steps]
+    rec.result["steps"] = [{"n": i, "keyword": st.keyword, "text": st.name, "status": "not run", "error": None}
+                           for i, st in enumerate(steps, 1)]
+    rec.finish("error", _report_line(report))
+
+
+def outcome_of(item: pytest.Item) -> tuple[str, str | None]:
+    reports = item.stash.get(REPORTS_KEY, {})
+    for when in ("setup", "call"):
+        r = reports.get(when)
+        if r is None:
+            continue
+        if r.failed:
+            return ("failed" if when == "call" else "error"), _report_line(r)
+        if r.skipped:
+            reason = r.longrepr[2] if isinstance(r.longrepr, tuple) else str(r.longrepr)
+            return "skipped", reason.removeprefix("Skipped: ")
+    return ("passed", None) if "call" in reports else ("interrupted", "the run stopped before this scenario ended")
+
+
+def _report_line(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    return one_line(Exception(text))
+
+
+def finish_scenario(item: pytest.Item, holder: EvidenceHolder) -> None:
+    if holder.recorder is None:
+        return
+    status, error = outcome_of(item)
+    rec = holder.recorder
+    done = len(rec.result["steps"])
+    for keyword, text in holder.steps[done:]:
+        rec.result["steps"].append({"n": len(rec.result["steps"]) + 1, "keyword": keyword, "text": text,
+                                    "status": "not run", "error": None})
+    rec.finish(status, error)
+    import allure
+
+    for name in rec.result["traces"]:
+        allure.attach.file(str(rec.dir / name), name=name, extension="zip",
+                           attachment_type="application/vnd.allure.playwright-trace")
+
+
+@pytest.fixture(autouse=True)
+def uept_evidence(request: pytest.FixtureRequest) -> Iterator[EvidenceHolder | None]:
+    """For every Gherkin scenario: screenshots per step, traces, result.json."""
+    if "_pytest_bdd_example" not in request.fixturenames:
+        yield None
+        return
+    page = request.getfixturevalue("page")
+    target = request.getfixturevalue("uept_target")
+    holder = EvidenceHolder(page, request.config.stash[RUN_DIR_KEY], list(target.profile.evidence.mask_selectors),
+                            screenshots=not request.config.getoption("--uept-no-screenshots"))
+    request.node.stash[HOLDER_KEY] = holder
+    yield holder
+    finish_scenario(request.node, holder)
+
+
+def write_run_info(run_dir: Path, info: dict) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(run_dir / "run.json", info)

@@ -1,0 +1,247 @@
+"""Evidence of one scenario: step records, masked screenshots, traces, result.json.
+
+result.json is rewritten atomically after every step, so an interrupted or crashed
+run keeps everything recorded up to that moment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Error, Page
+
+from uept.runtime.secrets import REGISTRY
+from uept.runtime.tracing import TraceRecorder
+
+UEPT_ID = re.compile(r"^UEPT-[A-Z]+-\d+$")
+REQUIREMENT = re.compile(r"^(SSI-(?:FR|NFR)-\d+[a-z]?|BFD\d{2}|PM\d+)$")
+
+# What a screenshot would show. `text`: the page's visible text minus masked elements, kept
+# beside each screenshot (searchable evidence) and checked for secrets before the screenshot is
+# kept. `look`: everything else that decides the picture (the rendered document without the
+# values of hidden inputs, which never show, e.g. a per-request CSRF token, and the empty style
+# attributes an earlier screenshot leaves on inputs; viewport, scroll,
+# focus, hover, selection), so that two steps with the same text and look get the same pixels.
+_PAGE_VIEW_JS = """(selectors) => {
+  const masked = (el) => selectors.some((s) => el.closest(s));
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!el || masked(el) || ['SCRIPT', 'STYLE', 'NOSCRIPT'].includes(el.tagName)) continue;
+    if (el.checkVisibility && !el.checkVisibility()) continue;
+    const t = walker.currentNode.textContent.trim();
+    if (t) out.push(t);
+  }
+  for (const el of document.querySelectorAll('input, textarea, select')) {
+    if (el.type === 'hidden' || masked(el) || !el.value) continue;
+    if ((el.type === 'radio' || el.type === 'checkbox') && !el.checked) continue;
+    out.push(`[${el.labels && el.labels[0] ? el.labels[0].textContent.trim() : el.name}: ${el.value}]`);
+  }
+  const body = document.body.cloneNode(true);
+  for (const el of body.querySelectorAll('input[type=hidden]')) el.removeAttribute('value');
+  for (const el of body.querySelectorAll('[style=""]')) el.removeAttribute('style');  // left by a screenshot
+  const where = (el) => {
+    const path = [];
+    for (; el && el.parentElement; el = el.parentElement) {
+      path.unshift(el.tagName + ':' + Array.prototype.indexOf.call(el.parentElement.children, el));
+    }
+    return path.join('/');
+  };
+  const active = document.activeElement;
+  const hovered = document.querySelectorAll(':hover');
+  const look = [
+    [...document.styleSheets].map((s) => s.href).join(' '), body.outerHTML,
+    `${innerWidth}x${innerHeight}@${scrollX},${scrollY}`,
+    where(active) + (active && active.matches(':focus-visible') ? ' focus-visible' : ''),
+    hovered.length ? where(hovered[hovered.length - 1]) : '', String(getSelection()),
+  ].join('\\n');
+  return {text: out.join('\\n'), look, masks: selectors.filter((s) => document.querySelector(s))};
+}"""
+
+# The mask selectors that match an element now (see ScenarioRecorder.screenshot).
+_MASKS_NOW_JS = "(selectors) => selectors.filter((s) => document.querySelector(s))"
+
+
+NO_PAGE_YET = "no page is open yet (the browser shows a blank page until a step opens the SSI)"
+JPEG_QUALITY = 60  # legible text at about 40 KB for a 1280 x 800 page
+
+# Screenshots already taken in this process, by (run folder, digest of the page's text and look):
+# identical pictures share one file.
+_SHOTS: dict[tuple[str, str], tuple[Path, Path]] = {}
+
+
+class SecretExposure(AssertionError):
+    """A secret is visible on the page outside the masked elements."""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def requirement_ids(tags: list[str] | set[str]) -> list[str]:
+    return sorted(t for t in tags if REQUIREMENT.match(t))
+
+
+def uept_id(tags: list[str] | set[str]) -> str | None:
+    ids = sorted(t for t in tags if UEPT_ID.match(t))
+    return ids[0] if ids else None
+
+
+@dataclass
+class ScenarioRecorder:
+    run_dir: Path
+    key: str
+    meta: dict[str, Any]
+    mask_selectors: list[str]
+    screenshots: bool = True
+    result: dict[str, Any] = field(init=False)
+    dir: Path = field(init=False)
+    trace: TraceRecorder | None = field(default=None, init=False)
+    _step_started: float = field(default=0.0, init=False)
+    _t0: float = field(default=0.0, init=False)
+
+    def __post_init__(self) -> None:
+        base = self.run_dir / "scenarios" / self.key
+        attempt, path = 1, base
+        while path.exists():
+            attempt += 1
+            path = base.with_name(f"{self.key}-attempt{attempt}")
+        path.mkdir(parents=True)
+        self.dir = path
+        self._t0 = time.monotonic()
+        self.result = {
+            **self.meta,
+            "key": path.name,
+            "attempt": attempt,
+            "status": "running",
+            "started": now_iso(),
+            "ended": None,
+            "duration": None,
+            "steps": [],
+            "traces": [],
+            "error": None,
+        }
+        self.flush()
+
+    def flush(self) -> None:
+        write_json_atomic(self.dir / "result.json", self.result)
+
+    # ---- traces --------------------------------------------------------------
+    def start_trace(self, page: Page) -> None:
+        self.trace = TraceRecorder(page.context, self.dir, self.result["name"], self.mask_selectors)
+        self.trace.start()
+
+    # ---- steps -----------------------------------------------------------------
+    def step_started(self) -> None:
+        self._step_started = time.monotonic()
+
+    def step_finished(self, keyword: str, text: str, status: str, page: Page | None, error: str | None = None) -> dict:
+        n = len(self.result["steps"]) + 1
+        duration = round(time.monotonic() - self._step_started, 3) if self._step_started else None
+        step: dict[str, Any] = {"n": n, "keyword": keyword, "text": text, "status": status,
+                                "ended": now_iso(), "duration": duration, "error": error}
+        if page is not None and self.screenshots and page.url == "about:blank":
+            step.update(screenshot=None, no_screenshot=NO_PAGE_YET)
+        elif page is not None and self.screenshots:
+            try:
+                step.update(self.screenshot(page, f"step-{n:02d}"))
+            except SecretExposure as exc:
+                step.update(status="failed", error=str(exc))
+                self.result["steps"].append(step)
+                self.flush()
+                raise
+        self.result["steps"].append(step)
+        self._step_started = 0.0
+        self.flush()
+        if self.trace is not None and page is not None:
+            self.trace.resume_if_clean(page)
+        return step
+
+    def screenshot(self, page: Page, name: str) -> dict[str, Any]:
+        """A masked JPEG and the visible text beside it; refused if a secret shows outside the masks."""
+        try:
+            view = page.evaluate(_PAGE_VIEW_JS, self.mask_selectors)
+            text, url = view["text"], page.url
+        except Error as exc:
+            return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0]}
+        leaked = REGISTRY.find(text) + REGISTRY.find(url)
+        if leaked:
+            raise SecretExposure(
+                f"a secret ({', '.join(leaked)}) is visible on the page outside the masked fields; "
+                "the screenshot was not kept"
+            )
+        seen = (str(self.run_dir), hashlib.sha256(f"{text}\0{view['look']}".encode()).hexdigest())
+        earlier = _SHOTS.get(seen)
+        if earlier and earlier[0].exists():
+            # The same picture (every visible word and the same rendered document, scroll, focus and
+            # hover) was already captured in this run, by this step's scenario or another one (e.g. the
+            # home page each access-control cell starts from, or one role's 403 page at every address
+            # it refuses; a screenshot shows no address bar, and the step records its own URL):
+            # point at that screenshot instead of storing an identical picture again.
+            return {"screenshot": os.path.relpath(earlier[0], self.dir),
+                    "page_text": os.path.relpath(earlier[1], self.dir), "url": url, "shared": True}
+        shot = self.dir / f"{name}.jpg"
+        # Only the selectors that match something are masked: Playwright's mask costs a frame or two
+        # even when it covers nothing (about 30 ms a screenshot, on most pages). Should a masked kind
+        # of element have appeared since (a page still rendering), the screenshot is taken again.
+        masks = list(view["masks"])
+        try:
+            while True:
+                page.screenshot(path=str(shot), type="jpeg", quality=JPEG_QUALITY, animations="disabled",
+                                caret="hide", full_page=False, mask=[page.locator(sel) for sel in masks],
+                                mask_color="#000000")
+                now = [sel for sel in page.evaluate(_MASKS_NOW_JS, self.mask_selectors) if sel not in masks]
+                if not now:
+                    break
+                masks += now
+        except Error as exc:
+            shot.unlink(missing_ok=True)
+            return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0], "url": url}
+        (self.dir / f"{name}.txt").write_text(text, encoding="utf-8")
+        _SHOTS[seen] = (shot, self.dir / f"{name}.txt")
+        return {"screenshot": shot.name, "page_text": f"{name}.txt", "url": url}
+
+    # ---- end -------------------------------------------------------------------
+    def finish(self, status: str, error: str | None = None) -> None:
+        if self.trace is not None:
+            self.result["traces"] = [p.name for p in self.trace.stop()]
+            self._withhold_unsafe_traces()
+        self.result.update(status=status, ended=now_iso(), duration=round(time.monotonic() - self._t0, 3))
+        if error and not self.result["error"]:
+            self.result["error"] = error
+        self.flush()
+
+    def _withhold_unsafe_traces(self) -> None:
+        """Last line of defence: a trace part holding a secret (or its shape) is deleted, and the
+        result says so. tracing.py keeps credentials out of traces; this catches what it missed."""
+        from uept.evidence.leakscan import scan_bytes
+
+        kept = []
+        for name in self.result["traces"]:
+            path = self.dir / name
+            try:
+                findings = scan_bytes(name, path.read_bytes(), REGISTRY.items())
+            except OSError:
+                continue
+            if findings:
+                path.unlink(missing_ok=True)
+                self.result.setdefault("traces_withheld", []).append(
+                    {"file": name, "why": "; ".join(sorted({f.what for f in findings}))})
+            else:
+                kept.append(name)
+        self.result["traces"] = kept
