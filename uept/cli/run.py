@@ -190,7 +190,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         info = run_info(run_id, settings, resolved, url, server is not None, feature_files, suite, args, chromium,
                         started)
         write_run_info(run_dir, info)
-        from uept.evidence.recorder import write_json_atomic
+        from uept.evidence.rundir import write_json_atomic
 
         write_json_atomic(run_dir / "scenario-set.json", scenario_set)
     except BaseException:  # nothing recorded yet: nothing to report

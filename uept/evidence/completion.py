@@ -23,8 +23,8 @@ import yaml
 
 from ssi.errors import UsageError
 from uept import __version__
-from uept.evidence.recorder import UEPT_ID, now_iso
-from uept.evidence.rundir import RunFolder
+from uept.evidence.recorder import UEPT_ID
+from uept.evidence.rundir import RunFolder, now_iso
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 DEFAULT_SCENARIO_CATALOGUE = CATALOGUE_DIR / "scenarios.yaml"

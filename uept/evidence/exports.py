@@ -15,9 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from uept.evidence.recorder import write_json_atomic
 from uept.evidence.results import RunResults
-from uept.evidence.rundir import read_json
+from uept.evidence.rundir import read_json, write_json_atomic
 
 CUCUMBER_STATUS = {"passed": "passed", "failed": "failed", "skipped": "skipped", "not run": "skipped",
                    "undefined": "undefined", "pending": "pending"}

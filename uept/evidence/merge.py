@@ -24,9 +24,16 @@ from typing import Any
 
 from ssi.errors import UsageError
 from uept.evidence.completion import base_key
-from uept.evidence.pack import OpenedPack, PackUnreadable
-from uept.evidence.recorder import write_json_atomic
-from uept.evidence.rundir import RUN, SCENARIO_SET, ResultRecord, RunRecord, ScenarioSetRecord, read_record
+from uept.evidence.pack import PackReader, PackUnreadable
+from uept.evidence.rundir import (
+    RUN,
+    SCENARIO_SET,
+    ResultRecord,
+    RunRecord,
+    ScenarioSetRecord,
+    read_record,
+    write_json_atomic,
+)
 
 GENERATED = {"environment.properties", "executor.json", "categories.json"}
 STATUS_ORDER = ["passed", "failed", "incomplete"]
@@ -36,7 +43,7 @@ def _open(path: Path, stack: ExitStack) -> Path:
     if not path.exists():
         raise UsageError(f"{path} not found", "give run folders (reports/<run-id>) or evidence packs")
     try:
-        root = stack.enter_context(OpenedPack(path)).root
+        root = stack.enter_context(PackReader(path)).folder()
     except PackUnreadable as exc:
         raise UsageError(str(exc), "give an intact pack or its run folder") from None
     if not (root / "run.json").is_file() and not (root / "scenarios").is_dir():

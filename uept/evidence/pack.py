@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ssi.errors import UsageError
 from uept import __version__
-from uept.evidence.rundir import read_json
+from uept.evidence.rundir import now_iso, read_json
 
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 FORMAT = "uept-evidence-pack/2"  # /2: a file whose bytes another file already holds is stored once ("stored_as")
@@ -41,12 +41,6 @@ FORMATS = ("uept-evidence-pack/1", FORMAT)
 PACK_PREFIX = "evidence-pack-"
 DEFAULT_KEY = Path(".uept") / "signing-key.pem"
 STORED = {".jpg", ".jpeg", ".png", ".webp", ".zip", ".pdf", ".gz"}  # already compressed
-
-
-def _now() -> str:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def pack_name(run_id: str) -> str:
@@ -216,7 +210,7 @@ def build(run_dir: Path, key: Ed25519PrivateKey, known_secrets: dict[str, str] |
         pub = key.public_key()
         manifest = {
             "format": FORMAT,
-            "created": _now(),
+            "created": now_iso(),
             "generator": f"uept {__version__}",
             "run_id": run_id,
             "party": run.get("party") or summary.get("party"),
@@ -291,21 +285,23 @@ def unpack(path: Path, dest: Path) -> dict[str, str]:
     """Extract a pack into dest as the run folder it was: every member, then every file the pack stored once
     for several paths copied back to each of them. Returns {member: why} for the members that could not be
     read. Nothing is verified here: `uept verify` does that."""
-    unreadable: dict[str, str] = {}
     with open_zip(path) as z:
-        members, unsafe = zip_members(z)
-        for name in unsafe:
-            unreadable[name] = "unsafe path in the zip"
-        for rel, info in members.items():
-            out_path = dest / rel
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with z.open(info) as src, out_path.open("wb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib_error) as exc:
-                # a changed byte in a compressed member: say which one
-                out_path.unlink(missing_ok=True)
-                unreadable[rel] = f"cannot be read from the zip ({exc})"
+        return _extract(z, dest)
+
+
+def _extract(z: zipfile.ZipFile, dest: Path) -> dict[str, str]:
+    members, unsafe = zip_members(z)
+    unreadable = {name: "unsafe path in the zip" for name in unsafe}
+    for rel, info in members.items():
+        out_path = dest / rel
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with z.open(info) as src, out_path.open("wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib_error) as exc:
+            # a changed byte in a compressed member: say which one
+            out_path.unlink(missing_ok=True)
+            unreadable[rel] = f"cannot be read from the zip ({exc})"
     restore_copies(dest)
     return unreadable
 
@@ -324,40 +320,6 @@ def restore_copies(root: Path) -> int:
             shutil.copyfile(root / source, target)
             restored += 1
     return restored
-
-
-class OpenedPack:
-    """A pack as a folder: the folder itself, or a zip extracted to a temporary folder."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.tmp: Path | None = None
-        self.unreadable: dict[str, str] = {}  # member -> why (zip CRC errors and the like)
-        self.root = self._open()
-
-    def _open(self) -> Path:
-        if self.path.is_dir():
-            return self.path
-        self.tmp = Path(tempfile.mkdtemp(prefix="uept-pack-"))
-        try:
-            self.unreadable = unpack(self.path, self.tmp)
-        except (zipfile.BadZipFile, PackUnreadable, UsageError) as exc:
-            self.close()
-            if isinstance(exc, zipfile.BadZipFile):
-                raise PackUnreadable(f"{self.path} is a damaged zip ({exc})") from None
-            raise
-        return self.tmp
-
-    def close(self) -> None:
-        if self.tmp:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            self.tmp = None
-
-    def __enter__(self) -> OpenedPack:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class PackUnreadable(Exception):
@@ -394,7 +356,8 @@ class PackReader:
         self.path = Path(path)
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, zipfile.ZipInfo] = {}
-        self.tmp: Path | None = None
+        self.tmps: list[Path] = []
+        self.unreadable: dict[str, str] = {}  # member -> why, for the members folder() could not extract
         self.unsafe: list[str] = []
         self.aliases: dict[str, str] = {}  # path -> the path that holds its bytes (manifest "stored_as")
         if self.path.is_dir():
@@ -425,24 +388,38 @@ class PackReader:
         """A folder with the files the assessment reads (the pack itself when it is a folder)."""
         if self.zip is None:
             return self.path
-        self.tmp = Path(tempfile.mkdtemp(prefix="uept-verify-"))
+        tmp = self._tmp("uept-verify-")
         for rel in self.members:
             if rel in self.RESULT_FILES or (rel.startswith("scenarios/") and rel.endswith("/result.json")):
                 if ".." in Path(rel).parts:
                     continue
-                dest = self.tmp / rel
+                dest = tmp / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 try:
                     dest.write_bytes(self.read(rel))
                 except OSError:
                     pass  # reported by the hash check
-        return self.tmp
+        return tmp
+
+    def folder(self) -> Path:
+        """The pack as the run folder it was: the folder itself, or every member extracted to a temporary
+        folder with the copies stored once restored (`unreadable` then lists what could not be read)."""
+        if self.zip is None:
+            return self.path
+        tmp = self._tmp("uept-pack-")
+        self.unreadable = _extract(self.zip, tmp)
+        return tmp
+
+    def _tmp(self, prefix: str) -> Path:
+        self.tmps.append(Path(tempfile.mkdtemp(prefix=prefix)))
+        return self.tmps[-1]
 
     def close(self) -> None:
         if self.zip is not None:
             self.zip.close()
-        if self.tmp:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        for tmp in self.tmps:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.tmps.clear()
 
     def __enter__(self) -> PackReader:
         return self

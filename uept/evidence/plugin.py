@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from uept.evidence.features import all_tags_in, source_of
-from uept.evidence.recorder import ScenarioRecorder, requirement_ids, uept_id, write_json_atomic
+from uept.evidence.recorder import ScenarioRecorder, requirement_ids, uept_id
+from uept.evidence.rundir import write_json_atomic
 from uept.runtime.run import RUN_DIR_KEY
 from uept.runtime.secrets import REGISTRY, install_log_redaction
 

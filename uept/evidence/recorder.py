@@ -7,17 +7,16 @@ run keeps everything recorded up to that moment.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Error, Page
 
+from uept.evidence.rundir import now_iso, write_json_atomic
 from uept.runtime.secrets import REGISTRY
 from uept.runtime.tracing import TraceRecorder
 
@@ -81,16 +80,6 @@ _SHOTS: dict[tuple[str, str], tuple[Path, Path]] = {}
 
 class SecretExposure(AssertionError):
     """A secret is visible on the page outside the masked elements."""
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def requirement_ids(tags: list[str] | set[str]) -> list[str]:

@@ -25,8 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from uept.evidence.completion import ScenarioCatalogue, assess
 from uept.evidence.pdfprint import PdfPrinter
-from uept.evidence.recorder import write_json_atomic
-from uept.evidence.rundir import read_json
+from uept.evidence.rundir import read_json, write_json_atomic
 from uept.runtime.secrets import REGISTRY
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -16,7 +16,9 @@ damaged file, which the assessment then reports (and which makes the verdict INC
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +27,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ssi.errors import UsageError
 
 RUN, SCENARIO_SET, SCENARIOS, RESULT = "run.json", "scenario-set.json", "scenarios", "result.json"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 class DamagedRecord(UsageError):
