@@ -13,10 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import UsageError
+from .errors import UsageError, first_problem, read_yaml
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 
@@ -449,13 +448,6 @@ class Profile(_Strict):
             ) from None
 
 
-def _one_line(err: ValidationError) -> str:
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"{where}: {first['msg'].removeprefix('Value error, ')}{more}"
-
-
 @cache
 def load_profile(name_or_path: str = "reference") -> Profile:
     """Load a profile by built-in name ('reference') or by path to a YAML file."""
@@ -467,12 +459,7 @@ def load_profile(name_or_path: str = "reference") -> Profile:
             f"target profile '{name_or_path}' not found (looked for {path})",
             "give the name of a built-in profile ('reference') or the path to a profile YAML file",
         )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f":{mark.line + 1}" if mark else ""
-        raise UsageError(f"profile {path}{at} is not valid YAML", "fix the YAML syntax") from None
+    data = read_yaml(path, "profile") or {}
     if not isinstance(data, dict):
         raise UsageError(f"profile {path} must hold a mapping (portal:, session:, mfa:, labels: ...)",
                          "start from a copy of ssi/profiles/reference.yaml")
@@ -481,13 +468,8 @@ def load_profile(name_or_path: str = "reference") -> Profile:
         matrix_path = path.parent / matrix_ref
         if not matrix_path.is_file():
             raise UsageError(f"profile {path}: role matrix file {matrix_path} not found", "fix 'role_matrix'")
-        try:
-            data["role_matrix"] = yaml.safe_load(matrix_path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f":{mark.line + 1}" if mark else ""
-            raise UsageError(f"role matrix {matrix_path}{at} is not valid YAML", "fix the YAML syntax") from None
+        data["role_matrix"] = read_yaml(matrix_path, "role matrix")
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        raise UsageError(f"profile {path}: {_one_line(exc)}", "correct that value in the profile") from None
+        raise UsageError(f"profile {path}: {first_problem(exc)}", "correct that value in the profile") from None

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Literal
 
 import pyotp
-import yaml
 from pydantic import BaseModel, ConfigDict
+
+from .errors import read_yaml
 
 SEED_FILE = Path(__file__).parent / "data" / "seed.yaml"
 
@@ -78,7 +79,7 @@ class Seed(BaseModel):
 
 @cache
 def load_seed(path: Path = SEED_FILE) -> Seed:
-    return Seed.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return Seed.model_validate(read_yaml(path, "personas seed"))
 
 
 def persona_env_names(persona: str) -> dict[str, str]:

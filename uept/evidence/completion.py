@@ -19,9 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ssi.errors import UsageError
+from ssi.errors import UsageError, read_yaml
 from uept import __version__
 from uept.evidence.recorder import UEPT_ID
 from uept.evidence.rundir import RunFolder, now_iso
@@ -37,20 +35,6 @@ SEVERITY = ["failed", "damaged", "error", "interrupted", "not run", "skipped", "
             "passed"]
 SATISFIED = ("passed", "not applicable")  # what a mandatory scenario may show for the verdict to be COMPLETE
 ATTEMPT = re.compile(r"-attempt(\d+)$")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _yaml(path: Path, what: str) -> Any:
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except OSError as exc:
-        raise UsageError(f"cannot read the {what} {path} ({exc.strerror})", "check the path") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f":{mark.line + 1}" if mark else ""
-        raise UsageError(f"the {what} {path}{at} is not valid YAML", "fix the YAML syntax") from None
-
-
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -69,7 +53,7 @@ class ScenarioCatalogue:
     @classmethod
     def load(cls, path: Path | None = None) -> ScenarioCatalogue:
         path = Path(path) if path else DEFAULT_SCENARIO_CATALOGUE
-        data = _yaml(path, "scenario catalogue")
+        data = read_yaml(path, "scenario catalogue")
         where = f"scenario catalogue {path}"
         if not isinstance(data, dict) or not isinstance(data.get("roles"), dict):
             raise UsageError(f"{where} needs a 'roles:' mapping (SEC User Role -> groups)",
@@ -136,7 +120,7 @@ def theme_of(scenario_id: str | None) -> str | None:
 
 @lru_cache(maxsize=4)
 def _requirements(path: str, mtime: float) -> list[dict[str, Any]]:
-    data = _yaml(Path(path), "requirement catalogue")
+    data = read_yaml(Path(path), "requirement catalogue")
     return [r for r in (data or {}).get("requirements", []) if isinstance(r, dict) and r.get("id")]
 
 

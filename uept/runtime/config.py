@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ssi.errors import UsageError
+from ssi.errors import UsageError, first_problem, read_yaml
 from uept.runtime.secrets import Secret
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -147,14 +146,6 @@ def _require_env(name: str, what: str, env: Mapping[str, str] | None = None) -> 
     return value
 
 
-def _one_line(err: ValidationError) -> str:
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    msg = first["msg"].removeprefix("Value error, ")
-    more = f" (and {err.error_count() - 1} more problems)" if err.error_count() > 1 else ""
-    return f"{where}: {msg}{more}"
-
-
 def reference_target() -> Target:
     """The built-in target: the embedded reference SSI with its seeded personas."""
     from ssi.seed import load_seed, persona_env_names
@@ -201,18 +192,13 @@ def load_settings(path: Path | None) -> Settings:
     else:
         if not path.is_file():
             raise UsageError(f"config file {path} not found", "check UEPT_CONFIG or --config, or create the file")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f":{mark.line + 1}" if mark else ""
-            raise UsageError(f"config file {path}{at} is not valid YAML", "fix the YAML syntax") from None
+        data = read_yaml(path, "config file") or {}
         if not isinstance(data, dict):
             raise UsageError(f"config file {path} must hold a mapping (party:, target:, targets:)", "see README")
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise UsageError(f"config {path}: {_one_line(exc)}", "correct that value") from None
+        raise UsageError(f"config {path}: {first_problem(exc)}", "correct that value") from None
     if REFERENCE in settings.targets:
         raise UsageError(
             f"config {path}: the target name 'reference' is built in", "give your target another name"
