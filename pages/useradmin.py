@@ -54,6 +54,11 @@ class UserListPage(BasePage):
     def create_button(self) -> Locator:
         return self.page.get_by_role("link", name=self.label("user_admin.create"), exact=True)
 
+    def start_new_user(self) -> None:
+        """Follow "Create user" to the new account form."""
+        with self.page.expect_navigation(wait_until="load"):
+            self.create_button.click()
+
     @property
     def search_box(self) -> Locator:
         return self.page.get_by_role("searchbox", name=self.label("user_admin.search"), exact=True)

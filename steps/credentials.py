@@ -7,9 +7,10 @@ import re
 from playwright.sync_api import Page, expect
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.accounts import Account, People, new_password
+from fixtures import checks, data
+from fixtures.accounts import Account, People
 from fixtures.actors import Actor
-from pages import SSI
+from pages import SSI, journeys
 from pages.useradmin import UserFormPage
 from steps.session import (
     expect_function_not_in_menu,
@@ -17,7 +18,6 @@ from steps.session import (
     expect_function_withheld,
     expect_refused_page,
 )
-from uept.runtime.secrets import Secret
 from uept.runtime.target import TargetSession
 
 WHO = r"the (?:new|migrated) user"
@@ -25,52 +25,6 @@ WHO = r"the (?:new|migrated) user"
 
 def quoted(text: str) -> list[str]:
     return re.findall(r'"([^"]+)"', text)
-
-
-# ---------------------------------------------------------------- journeys built from page objects
-def create_account(ssi: SSI, people: People, actor: Actor, roles: list[str]) -> Account:
-    """As the administrator: create an account with these Job Type Roles and read its one-time password."""
-    people.as_admin(actor)
-    acc = people.unique_details(roles)
-    people.account = acc
-    ssi.user_list.open()
-    with ssi.page.expect_navigation(wait_until="load"):
-        ssi.user_list.create_button.click()
-    form = ssi.user_form
-    form.fill({"user name": acc.user_name, "first name": acc.first_name, "last name": acc.last_name,
-               "email": acc.email, "telephone": acc.phone},
-              roles=roles, user_ids=form.available_user_ids()[:1])
-    form.submit_create()
-    expect(form.one_time_password).to_be_visible()
-    acc.password = form.read_one_time_password(acc.user_name)
-    return acc
-
-
-def first_login(ssi: SSI, people: People) -> None:
-    """The account's first login: one-time password, authenticator enrolment, new password, home."""
-    acc = people.as_account()
-    ssi.login.open()
-    ssi.login.sign_in(acc.user_name, acc.password)
-    set_up_authenticator(ssi, people)
-    change_password(ssi, people)
-    expect(ssi.home.login_confirmation).to_be_visible()
-    people.keep_session()
-
-
-def set_up_authenticator(ssi: SSI, people: People) -> None:
-    acc = people.account
-    expect(ssi.mfa.setup_heading).to_be_visible()
-    ssi.mfa.choose_method("mfa.method_authenticator")
-    otp = people.enrol(ssi.mfa.read_setup_key(acc.user_name))
-    ssi.mfa.submit_code(otp.code())
-
-
-def change_password(ssi: SSI, people: People) -> None:
-    acc = people.account
-    expect(ssi.password_change.heading_).to_be_visible()
-    new = new_password()
-    ssi.password_change.change(new)
-    acc.old_password, acc.password = acc.password, new
 
 
 def open_account(ssi: SSI, people: People) -> UserFormPage:
@@ -88,19 +42,19 @@ def csrf_token(page: Page) -> str:
 # ---------------------------------------------------------------- creating accounts
 @when(parsers.re(r'I create a user with the Job Type Roles? (?P<roles>".+")$'))
 def create_user(ssi: SSI, people: People, actor: Actor, roles: str) -> None:
-    create_account(ssi, people, actor, quoted(roles))
+    people.create_account(ssi, actor, quoted(roles))
 
 
 @given(parsers.re(r'I have created a user with the Job Type Role "(?P<role>[^"]+)"$'))
 def created_user(ssi: SSI, people: People, actor: Actor, role: str) -> None:
-    create_account(ssi, people, actor, [role])
+    people.create_account(ssi, actor, [role])
 
 
 @given(parsers.re(r'I have created a user with the Job Type Role "(?P<role>[^"]+)" '
                   r'who has completed their first login$'))
 def created_user_logged_in(ssi: SSI, people: People, actor: Actor, role: str) -> None:
-    create_account(ssi, people, actor, [role])
-    first_login(ssi, people)
+    people.create_account(ssi, actor, [role])
+    people.first_login(ssi)
 
 
 @then(parsers.re(rf"I am shown {WHO}'s one-time password, once"))
@@ -135,8 +89,7 @@ def list_shows_last_login(ssi: SSI, people: People) -> None:
 @when(parsers.re(rf"{WHO} logs in with the one-time password$"))
 def logs_in_with_otp(ssi: SSI, people: People) -> None:
     acc = people.as_account()
-    ssi.login.open()
-    ssi.login.sign_in(acc.user_name, acc.password)
+    journeys.log_in_with_password(ssi, acc.user_name, acc.password)
 
 
 @when(parsers.re(rf"{WHO} logs in with their password$"))
@@ -148,26 +101,19 @@ def logs_in_with_password(ssi: SSI, people: People) -> None:
 def logs_in_with_old_password(ssi: SSI, people: People) -> None:
     acc = people.as_account()
     assert acc.old_password is not None, "the account has no old password"
-    ssi.login.open()
-    ssi.login.sign_in(acc.user_name, acc.old_password)
+    journeys.log_in_with_password(ssi, acc.user_name, acc.old_password)
 
 
 @when(parsers.re(rf"{WHO} logs in with (?:their password|the one-time password) and an authenticator code$"))
 def logs_in_with_code(ssi: SSI, people: People) -> None:
     acc = people.as_account()
-    ssi.login.open()
-    ssi.login.sign_in(acc.user_name, acc.password)
-    expect(ssi.mfa.code).to_be_visible()
-    ssi.mfa.submit_code(acc.otp.code())
+    journeys.log_in_with_code(ssi, acc.user_name, acc.password, acc.otp)
 
 
 @when(parsers.re(rf"{WHO} logs in again$"))
 def logs_in_again(ssi: SSI, people: People) -> None:
     acc = people.as_account()
-    ssi.home.open()
-    if ssi.home.sign_out_button.is_visible():
-        ssi.home.sign_out()
-    ssi.sign_in(acc.user_name, acc.password, acc.otp)
+    journeys.sign_in_again(ssi, acc.user_name, acc.password, acc.otp)
     people.keep_session()
 
 
@@ -178,7 +124,7 @@ def asked_to_set_up(ssi: SSI) -> None:
 
 @when(parsers.re(rf"{WHO} sets up an authenticator app with the setup key shown"))
 def sets_up_authenticator(ssi: SSI, people: People) -> None:
-    set_up_authenticator(ssi, people)
+    journeys.set_up_authenticator(ssi, people.account.user_name, people.enrol)
 
 
 @then(parsers.re(rf"{WHO} is asked to change their password"))
@@ -188,7 +134,9 @@ def asked_to_change_password(ssi: SSI) -> None:
 
 @when(parsers.re(rf"{WHO} changes their password"))
 def changes_password(ssi: SSI, people: People) -> None:
-    change_password(ssi, people)
+    new = data.new_password()
+    journeys.change_password(ssi, new)
+    people.account.new_password_set(new)
 
 
 @then(parsers.re(rf"{WHO} is asked to complete their profile"))
@@ -222,7 +170,7 @@ def mistypes_until_locked(ssi: SSI, people: People, uept_target: TargetSession) 
     ssi.login.open()
     threshold = uept_target.profile.session.lockout_threshold
     for attempt in range(1, threshold + 1):
-        ssi.login.sign_in(acc.user_name, Secret(new_password().reveal(), "a wrong password"))
+        ssi.login.sign_in(acc.user_name, data.mistyped_password())
         if attempt < threshold:  # not locked before the threshold
             expect(ssi.login.alert).to_have_text(ssi.profile.label("login.invalid"))
 
@@ -251,8 +199,7 @@ def profile_is_union(ssi: SSI, people: People) -> None:
     people.as_account()
     ssi.user_profile.open()
     matrix = ssi.profile.role_matrix
-    granted = matrix.components_for([matrix.role(r).abbr for r in people.account.roles])
-    expected = {c.name: "Yes" if c.key in granted else "No" for c in matrix.components}
+    expected = checks.expected_availability(matrix, [matrix.role(r).abbr for r in people.account.roles])
     shown = ssi.user_profile.function_availability()
     assert shown == expected, "Yes/No lines differ from the union of the roles' rows: " + "; ".join(
         f"{n}: shown {shown.get(n, 'missing')}, expected {v}" for n, v in expected.items() if shown.get(n) != v)
@@ -317,8 +264,7 @@ def reset_password(ssi: SSI, people: People) -> None:
     form = open_account(ssi, people)
     form.reset_password()
     expect(form.one_time_password).to_be_visible()
-    acc = people.account
-    acc.old_password, acc.password = acc.password, form.read_one_time_password(acc.user_name)
+    people.account.new_password_set(form.read_one_time_password(people.account.user_name))
 
 
 @when(parsers.re(rf"I deactivate {WHO}, confirming when asked"))
@@ -358,51 +304,25 @@ def find_migrated(ssi: SSI, people: People, actor: Actor) -> None:
 
 
 # ---------------------------------------------------------------- refused input
-PROBLEMS = {
-    "an email address without an @": lambda a, p: setattr(a, "email", a.email.replace("@", ".")),
-    "an empty first name": lambda a, p: setattr(a, "first_name", ""),
-    "an empty last name": lambda a, p: setattr(a, "last_name", ""),
-    "a user name one character longer than allowed": lambda a, p: setattr(
-        a, "user_name", (a.user_name + "x" * 200)[: p.user_admin.max_lengths["user_name"] + 1]),
-    "a last name one character longer than allowed": lambda a, p: setattr(
-        a, "last_name", "L" * (p.user_admin.max_lengths["last_name"] + 1)),
-    "a user name with a space in it": lambda a, p: setattr(a, "user_name", a.user_name.replace(".", " ", 1)),
-    "a telephone number made of letters": lambda a, p: setattr(a, "phone", "not a number"),
-    "no Job Type Role": lambda a, p: setattr(a, "roles", []),
-    "no organisation": lambda a, p: setattr(a, "user_ids", []),
-}
-
-
-def attempt_create(ssi: SSI, people: People, actor: Actor, attempt: Account) -> None:
-    people.as_admin(actor)
-    people.attempt = attempt
-    form = ssi.user_form
-    form.open_new()
-    user_ids = attempt.user_ids
-    form.fill({"user name": attempt.user_name, "first name": attempt.first_name, "last name": attempt.last_name,
-               "email": attempt.email, "telephone": attempt.phone},
-              roles=attempt.roles, user_ids=form.available_user_ids()[:1] if user_ids is None else user_ids)
-    form.submit_create()
-    expect(form.error_summary).to_be_visible()
-    expect(form.one_time_password).to_have_count(0)
-
-
 @when(parsers.re(r'I try to create a user with the user name of the "(?P<holder>[^"]+)" written (?P<how>.+)$'))
 def try_duplicate(ssi: SSI, people: People, actor: Actor, uept_target: TargetSession, holder: str,
                   how: str) -> None:
     attempt = people.unique_details(["Service Management User"])
     taken = uept_target.persona(holder).username
     attempt.user_name = taken.upper() if how == "in upper case" else taken
-    attempt_create(ssi, people, actor, attempt)
+    people.try_create_account(ssi, actor, attempt)
+    expect(ssi.user_form.error_summary).to_be_visible()
+    expect(ssi.user_form.one_time_password).to_have_count(0)
 
 
 @when(parsers.re(r"I try to create a user with (?P<problem>(?!the user name of).+)$"))
 def try_invalid(ssi: SSI, people: People, actor: Actor, problem: str) -> None:
-    if problem not in PROBLEMS:
-        raise AssertionError(f'unknown problem "{problem}" (known: {", ".join(PROBLEMS)})')
     attempt = people.unique_details(["Service Management User"])
-    PROBLEMS[problem](attempt, ssi.profile)
-    attempt_create(ssi, people, actor, attempt)
+    for name, value in data.problem_changes(attempt, ssi.profile, problem).items():
+        setattr(attempt, name, value)
+    people.try_create_account(ssi, actor, attempt)
+    expect(ssi.user_form.error_summary).to_be_visible()
+    expect(ssi.user_form.one_time_password).to_have_count(0)
 
 
 @then(parsers.re(r'the "(?P<field>[^"]+)" field says "(?P<message>[^"]+)"'))
@@ -462,16 +382,11 @@ def sort_list(ssi: SSI, column: str, direction: str) -> None:
     ssi.user_list.sort_by(column, direction)
 
 
-def sort_key(ssi: SSI, column: str, value: str) -> str:
-    if column == "last login" and value == ssi.profile.label("user_admin.never"):
-        return ""  # never logged in sorts before any date
-    return "".join(c.lower() if c.isascii() else c for c in value)  # case-insensitive, like NOCASE
-
-
 @then(parsers.re(r'the user list is in (?P<direction>ascending|descending) order of "(?P<column>[^"]+)"'))
 def list_sorted(ssi: SSI, people: People, direction: str, column: str) -> None:
     expect(ssi.user_list.column_header(column)).to_have_attribute("aria-sort", direction)
-    keys = [sort_key(ssi, column, v) for v in ssi.user_list.column_values(column)]
+    never = ssi.profile.label("user_admin.never")
+    keys = [checks.user_list_sort_key(never, column, v) for v in ssi.user_list.column_values(column)]
     assert len(keys) > 1, "fewer than two users shown: the order cannot be checked"
     assert keys == sorted(keys, reverse=direction == "descending"), f"not in {direction} order: {keys}"
     people.memo = keys

@@ -7,20 +7,18 @@ the Table API, steps cross-check the stored record and keep it as evidence.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import random
 import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from faker import Faker
 from playwright.sync_api import BrowserContext, Page, expect
 from pytest_bdd import given, parsers, then, when
 
+from fixtures import checks, data
 from fixtures.actors import Actor, SignedInSessions
+from fixtures.checks import keep, no_api, page_values_of, stored_incident, stored_mismatches
 from pages import SSI
 from pages.incident import IncidentData
 from steps.session import needs_control
@@ -28,8 +26,6 @@ from uept.runtime.control import TargetControl
 from uept.runtime.run import Evidence
 from uept.runtime.tableapi import TableApiClient
 from uept.runtime.target import TargetSession
-
-fake = Faker("en_GB")
 
 
 # ---------------------------------------------------------------- scenario state
@@ -63,88 +59,24 @@ def case() -> Case:
     return Case()
 
 
-# ---------------------------------------------------------------- test data
-def _label(choices, value: str) -> str:
-    return next(c.label for c in choices if c.value == value)
-
-
-def contact() -> dict[str, str]:
-    first, last = fake.first_name(), fake.last_name()
-    local = re.sub(r"[^a-z]", "", f"{first}.{last}".lower().replace(".", "x")) or "contact"
-    return {
-        "u_contact_first_name": first,
-        "u_contact_last_name": last,
-        "u_contact_phone": f"01632 960 {random.randint(0, 999):03d}",  # Ofcom drama range; no 6-digit run
-        "u_contact_email": f"{local}@example.com",
-    }
-
-
-def service_management(profile, case: Case, **over: str) -> IncidentData:
-    cfg = profile.incidents
-    cat = next(c for c in cfg.categories if not c.premises)
-    values = {
-        "category": cat.label,
-        "subcategory": cat.subcategories[0].label if cat.subcategories else "",
-        "impact": _label(cfg.impact, "2"),
-        "urgency": _label(cfg.urgency, "2"),
-        "short_description": f"{fake.sentence(nb_words=6).rstrip('.')} [{case.token}]",
-        "description": fake.paragraph(nb_sentences=3),
-        **contact(),
-    }
-    values.update(over)
-    return IncidentData(values)
-
-
-def premises(profile, case: Case, **over: str) -> IncidentData:
-    cfg = profile.incidents
-    cat = next(c for c in cfg.categories if c.premises)
-    values = {
-        "category": cat.label,
-        "subcategory": cat.subcategories[0].label if cat.subcategories else "",
-        "impact": _label(cfg.impact, "1"),
-        "urgency": _label(cfg.urgency, "2"),
-        "short_description": f"Meter not communicating since {fake.day_of_week()} [{case.token}]",
-        "description": fake.paragraph(nb_sentences=2),
-        "u_mpxn": "".join(str(random.randint(0, 9)) for _ in range(13)),  # an MPAN core
-        "u_your_reference": f"REF-{case.token.upper()}",
-        **contact(),
-    }
-    values.update(over)
-    return IncidentData(values)
-
-
 # ---------------------------------------------------------------- helpers
 def api_for(uept_target: TargetSession, actor: Actor) -> TableApiClient | None:
     return uept_target.table_api(actor.key)
 
 
-def no_api(evidence: Evidence | None, what: str) -> None:
-    if evidence:
-        evidence.attach(
-            "table-api-not-offered.txt",
-            f"The target offers no Table API: {what} was not cross-checked.",
-            "text/plain",
-        )
-
-
-def keep(evidence: Evidence | None, name: str, data: object) -> None:
-    if evidence:
-        evidence.attach(name, json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def landed_on_new_ticket(ssi: SSI, page: Page, data: IncidentData, persona: str) -> Raised:
+def landed_on_new_ticket(ssi: SSI, page: Page, typed: IncidentData, persona: str) -> Raised:
     cfg = ssi.profile.incidents
     expect(page).to_have_url(re.compile(r"[?&]id=ticket\b"))
     expect(ssi.ticket.number).to_have_text(re.compile(rf"^{cfg.number_prefix}\d{{{cfg.number_digits},}}$"))
     number = ssi.ticket.number.inner_text().strip()
     expect(ssi.ticket.status).to_contain_text(f"{ssi.profile.label('incident.raised')}: {number}")
-    return Raised(number, ssi.ticket.sys_id, data, persona)
+    return Raised(number, ssi.ticket.sys_id, typed, persona)
 
 
-def raise_as(ssi: SSI, page: Page, case: Case, data: IncidentData, persona: str) -> Raised:
-    case.data = data
-    ssi.create_incident.raise_incident(data)
-    return landed_on_new_ticket(ssi, page, data, persona)
+def raise_as(ssi: SSI, page: Page, case: Case, typed: IncidentData, persona: str) -> Raised:
+    case.data = typed
+    ssi.create_incident.raise_incident(typed)
+    return landed_on_new_ticket(ssi, page, typed, persona)
 
 
 def the(case: Case) -> Raised:
@@ -166,33 +98,29 @@ def stored(
     if api is None:
         no_api(evidence, f"incident {incident.number}")
         return None
-    record = api.get("incident", incident.sys_id)
-    assert record is not None, f"the Table API does not return {incident.number} to {actor.key}"
-    keep(evidence, f"{incident.number}-stored-record.json", record)
-    assert record["number"]["value"] == incident.number
-    return record
+    return stored_incident(api, evidence, incident.number, incident.sys_id, actor.key)
 
 
 # ---------------------------------------------------------------- raising
 @when("I raise a service-management incident")
 def raise_service_management(ssi: SSI, case: Case) -> None:
-    case.data = service_management(ssi.profile, case)
+    case.data = data.service_management(ssi.profile, case.token)
     ssi.create_incident.raise_incident(case.data)
 
 
 @given("I have raised a service-management incident")
 def have_raised_sm(ssi: SSI, page: Page, case: Case, actor: Actor) -> None:
-    case.mine = raise_as(ssi, page, case, service_management(ssi.profile, case), actor.key)
+    case.mine = raise_as(ssi, page, case, data.service_management(ssi.profile, case.token), actor.key)
 
 
 @given("I have raised a premises-related incident")
 def have_raised_premises(ssi: SSI, page: Page, case: Case, actor: Actor) -> None:
-    case.mine = raise_as(ssi, page, case, premises(ssi.profile, case), actor.key)
+    case.mine = raise_as(ssi, page, case, data.premises(ssi.profile, case.token), actor.key)
 
 
 @given("I have raised and resolved a service-management incident")
 def have_raised_and_resolved(ssi: SSI, page: Page, case: Case, actor: Actor) -> None:
-    case.mine = raise_as(ssi, page, case, service_management(ssi.profile, case), actor.key)
+    case.mine = raise_as(ssi, page, case, data.service_management(ssi.profile, case.token), actor.key)
     resolve_with(ssi, case, "Solution provided")
     expect(ssi.ticket.state).to_have_text(ssi.profile.incidents.states[6])
 
@@ -209,50 +137,34 @@ def persona_has_raised(
     signed_in_sessions.apply(context, persona)
     ssi.home.open()
     expect(ssi.home.sign_out_button).to_be_visible()
-    case.given = raise_as(ssi, page, case, service_management(ssi.profile, case), persona)
+    case.given = raise_as(ssi, page, case, data.service_management(ssi.profile, case.token), persona)
     case.data = None
 
 
 @when(parsers.parse("I raise a service-management incident without the contact {detail}"))
 def raise_without_contact(ssi: SSI, case: Case, detail: str) -> None:
-    name = {
-        "first name": "u_contact_first_name",
-        "last name": "u_contact_last_name",
-        "telephone number": "u_contact_phone",
-        "email address": "u_contact_email",
-    }[detail]
-    case.data = service_management(ssi.profile, case, **{name: ""})
+    case.data = data.without_contact(ssi.profile, case.token, detail)
     ssi.create_incident.raise_incident(case.data)
 
 
 @when("I raise a premises-related incident for an MPxN with my own reference")
 def raise_premises(ssi: SSI, case: Case) -> None:
-    case.data = premises(ssi.profile, case)
+    case.data = data.premises(ssi.profile, case.token)
     ssi.create_incident.raise_incident(case.data)
 
 
 @when(parsers.parse('I raise a service-management incident with impact "{impact}" and urgency "{urgency}"'))
 def raise_with_matrix(ssi: SSI, page: Page, case: Case, actor: Actor, impact: str, urgency: str) -> None:
-    data = service_management(ssi.profile, case, impact=impact, urgency=urgency)
-    case.mine = raise_as(ssi, page, case, data, actor.key)
+    incident = data.service_management(ssi.profile, case.token, impact=impact, urgency=urgency)
+    case.mine = raise_as(ssi, page, case, incident, actor.key)
 
 
 @when(
     parsers.parse("I raise a service-management incident whose {what} is one character longer than allowed")
 )
 def raise_overlong(ssi: SSI, case: Case, what: str) -> None:
-    limits = ssi.profile.incidents.limits
-    name, limit = {
-        "incident summary": ("short_description", limits.short_description),
-        "incident notes": ("description", limits.description),
-    }[what]
-    data = service_management(ssi.profile, case)
-    base = data[name] if name == "short_description" else f"[{case.token}] " + data[name]
-    text = (base + " " + fake.text(max_nb_chars=limit + 200)).replace("\n", " ")[:limit].strip()
-    data.values[name] = text + "x" * (limit + 1 - len(text))  # no edge whitespace: the SSI may trim it
-    assert len(data.values[name]) == limit + 1 and case.token in data.values[name]
-    case.data = data
-    ssi.create_incident.raise_incident(data)
+    case.data = data.overlong(ssi.profile, case.token, what)
+    ssi.create_incident.raise_incident(case.data)
 
 
 @when(
@@ -262,22 +174,13 @@ def raise_overlong(ssi: SSI, case: Case, what: str) -> None:
     )
 )
 def raise_premises_invalid(ssi: SSI, case: Case, what: str, mpxn: str | None, device: str | None) -> None:
-    case.data = premises(ssi.profile, case, u_mpxn=mpxn or "", u_device_id=device or "")
+    case.data = data.premises(ssi.profile, case.token, u_mpxn=mpxn or "", u_device_id=device or "")
     ssi.create_incident.raise_incident(case.data)
 
 
 @when("I raise a service-management incident whose summary and notes contain HTML and script")
 def raise_with_markup(ssi: SSI, page: Page, case: Case, actor: Actor) -> None:
-    summary = (
-        f'<script>window.__ueptXss="summary"</script><img src="x" onerror="window.__ueptXss=\'img\'">'
-        f" & <b>bold</b> [{case.token}]"
-    )
-    notes = (
-        f'<svg onload="window.__ueptXss=\'svg\'"></svg><iframe src="/sp?id=index"></iframe>\n'
-        f"Line two with <i>markup</i> & an ampersand [{case.token}]"
-    )
-    data = service_management(ssi.profile, case, short_description=summary, description=notes)
-    case.mine = raise_as(ssi, page, case, data, actor.key)
+    case.mine = raise_as(ssi, page, case, data.with_markup(ssi.profile, case.token), actor.key)
 
 
 # ---------------------------------------------------------------- outcome of raising
@@ -305,14 +208,7 @@ def stored_matches_entered(
     record = stored(case, uept_target, actor, uept_evidence)
     if record is None:
         return
-    data = the(case).data
-    mismatches = []
-    for name, typed in data.values.items():
-        got = record[name][
-            "display_value" if name in ("category", "subcategory", "impact", "urgency") else "value"
-        ]
-        if got != typed.strip():
-            mismatches.append(f"{name}: typed {typed!r}, stored {got!r}")
+    mismatches = stored_mismatches(record, the(case).data)
     assert not mismatches, "the stored incident differs from what was entered: " + "; ".join(mismatches)
     assert record["state"]["value"] == "1", f"a new incident is stored in state {record['state']['value']}"
     caller = api_for(uept_target, actor).get("sys_user", record["caller_id"]["value"])
@@ -348,9 +244,9 @@ def nothing_stored(
 
 @then("the incident shows the MPxN and my reference")
 def shows_mpxn(ssi: SSI, case: Case) -> None:
-    data = the(case).data
-    expect(ssi.ticket.value("mpxn")).to_have_text(data["u_mpxn"])
-    expect(ssi.ticket.value("your_reference")).to_have_text(data["u_your_reference"])
+    typed = the(case).data
+    expect(ssi.ticket.value("mpxn")).to_have_text(typed["u_mpxn"])
+    expect(ssi.ticket.value("your_reference")).to_have_text(typed["u_your_reference"])
 
 
 # ---------------------------------------------------------------- finding and viewing
@@ -404,18 +300,13 @@ def every_field_shown(ssi: SSI, case: Case) -> None:
 @then("the incident shows my organisation, its priority and its target resolution time")
 def shows_priority_and_target(ssi: SSI, case: Case, uept_target: TargetSession, actor: Actor) -> None:
     cfg = ssi.profile.incidents
-    data = the(case).data
-    impact = next(c.value for c in cfg.impact if c.label == data["impact"])
-    urgency = next(c.value for c in cfg.urgency if c.label == data["urgency"])
-    priority = cfg.priority_of(int(impact), int(urgency))
-    expect(ssi.ticket.value("priority")).to_have_text(_label(cfg.priority, str(priority)))
+    typed = the(case).data
+    priority = checks.priority_of(cfg, typed["impact"], typed["urgency"])
+    expect(ssi.ticket.value("priority")).to_have_text(checks.priority_label(cfg, priority))
     sec = cfg.sec_category(priority)
     expect(ssi.ticket.value("sec_category")).to_have_text(sec.label)
-    created = ssi.ticket.created.get_attribute("datetime") or ""
-    from datetime import datetime, timedelta
-
-    opened = datetime.strptime(created.rstrip("Z"), "%Y-%m-%d %H:%M:%S")
-    target = (opened + timedelta(hours=sec.target_resolution_hours)).strftime("%Y-%m-%d %H:%M:%S")
+    opened = ssi.ticket.created.get_attribute("datetime") or ""
+    target = checks.target_resolution(opened, sec.target_resolution_hours)
     expect(ssi.ticket.value("target_resolution")).to_contain_text(target)
     expect(ssi.ticket.value("organisation")).not_to_be_empty()
     expect(ssi.ticket.value("caller")).not_to_be_empty()
@@ -433,14 +324,7 @@ def stored_matches_page(
         for key in ("state", "priority", "sec_category", "organisation", "caller", "target_resolution")
     }
     keep(uept_evidence, f"{the(case).number}-page-values.json", shown)
-    expected = {
-        "state": record["state"]["display_value"],
-        "priority": record["priority"]["display_value"],
-        "sec_category": record["u_sec_category"]["display_value"],
-        "organisation": record["company"]["display_value"],
-        "caller": record["caller_id"]["display_value"],
-        "target_resolution": record["u_target_resolution"]["value"] + " UTC",
-    }
+    expected = page_values_of(record)
     assert shown == expected, f"the page and the stored record differ: page {shown}, stored {expected}"
 
 
@@ -488,14 +372,14 @@ def see_message(ssi: SSI, page: Page, case: Case, message: str) -> None:
 # ---------------------------------------------------------------- updates
 @when(parsers.parse('I add an update of type "{update_type}"'))
 def add_update(ssi: SSI, case: Case, update_type: str) -> None:
-    text = f"{fake.sentence(nb_words=10)} [{case.token}-{len(case.updates) + 1}]"
+    text = data.update_text(case.token, len(case.updates) + 1)
     case.updates.append((update_type, text))
     ssi.ticket.add_update(update_type, text)
 
 
 @when("I add an update whose text contains HTML and script")
 def add_markup_update(ssi: SSI, case: Case) -> None:
-    text = f'<a href="#" onmouseover="window.__ueptXss=\'update\'">hover</a> <u>underlined</u> [{case.token}]'
+    text = data.markup_update(case.token)
     case.updates.append(("Additional information", text))
     ssi.ticket.add_update("Additional information", text)
 
@@ -522,9 +406,8 @@ def stored_comments(
     if record is None:
         return
     journal = record["comments"]["display_value"]
-    positions = [journal.find(text) for _, text in reversed(case.updates)]
-    assert all(p >= 0 for p in positions), f"not every update is in the stored comments: {journal!r}"
-    assert positions == sorted(positions), "the stored comments are not newest first"
+    problem = checks.newest_first_problem(journal, [text for _, text in case.updates])
+    assert problem is None, problem
     assert "(Additional comments)" in journal
 
 
@@ -566,41 +449,29 @@ def api_no_work_note(
     record = api.get("incident", the(case).sys_id)
     journal = api.query("sys_journal_field", f"element_id={the(case).sys_id}", fields="element,value")
     keep(uept_evidence, f"{the(case).number}-journal-as-seen-by-me.json", journal)
-    assert record is not None and "work_notes" not in record, (
-        "the Table API returns the work_notes field to me"
-    )
-    assert not any(case.work_note in j["value"] or j["element"] == "work_notes" for j in journal), (
-        "the Table API returns the work note to me"
-    )
-    assert any(case.desk_comment in j["value"] for j in journal), (
-        "the desk's comment is missing from the journal"
-    )
+    problems = checks.journal_leaks(record, journal, case.work_note, case.desk_comment)
+    assert not problems, problems[0]
 
 
 # ---------------------------------------------------------------- attachments
 @when("I attach a CSV file to it")
 def attach_csv(ssi: SSI, case: Case, tmp_path: Path) -> None:
-    rows = ["mpan,read_at,kwh"] + [
-        f"{fake.numerify('#' * 13)},{fake.date_time_this_year():%Y-%m-%d %H:%M},"
-        f"{random.randint(0, 99999) / 10}"
-        for _ in range(50)
-    ]
     case.file = tmp_path / f"meter-reads-{case.token}.csv"
-    case.file.write_text("\n".join(rows) + f"\n# {case.token} £ ✓\n", encoding="utf-8")
+    case.file.write_text(data.meter_reads_csv(case.token), encoding="utf-8")
     ssi.ticket.attach(case.file)
 
 
 @when(parsers.parse("I attach a program file named {name}"))
 def attach_program(ssi: SSI, case: Case, tmp_path: Path, name: str) -> None:
     case.file = tmp_path / name
-    case.file.write_bytes(b"MZ" + random.randbytes(2048))
+    case.file.write_bytes(data.program_bytes())
     ssi.ticket.attach(case.file)
 
 
 @when("I attach a log file one byte larger than the limit")
 def attach_too_big(ssi: SSI, case: Case, tmp_path: Path) -> None:
     case.file = tmp_path / f"device-{case.token}.log"
-    case.file.write_bytes(random.randbytes(ssi.profile.incidents.attachments.max_bytes + 1))
+    case.file.write_bytes(data.random_bytes(ssi.profile.incidents.attachments.max_bytes + 1))
     ssi.ticket.attach(case.file)
 
 
@@ -630,9 +501,9 @@ def same_bytes(case: Case, uept_evidence: Evidence | None) -> None:
         {
             "file": case.file.name,
             "attached_bytes": len(sent),
-            "attached_sha256": hashlib.sha256(sent).hexdigest(),
+            "attached_sha256": checks.sha256(sent),
             "downloaded_bytes": len(case.downloaded),
-            "downloaded_sha256": hashlib.sha256(case.downloaded).hexdigest(),
+            "downloaded_sha256": checks.sha256(case.downloaded),
         },
     )
     assert case.downloaded == sent, (
@@ -652,11 +523,8 @@ def stored_attachment(
     assert case.file
     rows = api.query("sys_attachment", f"table_sys_id={the(case).sys_id}")
     keep(uept_evidence, f"{the(case).number}-stored-attachments.json", rows)
-    sent = case.file.read_bytes()
-    assert len(rows) == 1, f"{len(rows)} attachments stored, expected 1"
-    assert rows[0]["file_name"] == case.file.name
-    assert rows[0]["size_bytes"] == str(len(sent))
-    assert rows[0]["hash"] == hashlib.sha256(sent).hexdigest()
+    problems = checks.attachment_problems(rows, case.file.name, case.file.read_bytes())
+    assert not problems, "; ".join(problems)
 
 
 @then(parsers.parse('the file is refused with a message saying "{message}"'))
@@ -682,7 +550,7 @@ def no_file(
 
 # ---------------------------------------------------------------- resolve, close, reopen
 def resolve_with(ssi: SSI, case: Case, code: str) -> None:
-    notes = f"{fake.sentence(nb_words=12)} [{case.token}]"
+    notes = data.resolution_notes(case.token)
     case.resolution = (code, notes)
     ssi.ticket.resolve(code, notes)
 
@@ -726,7 +594,7 @@ def stored_resolved(
 
 @when("I reopen it giving a reason")
 def reopen(ssi: SSI, case: Case) -> None:
-    case.reason = f"The fault has come back: {fake.sentence(nb_words=8)} [{case.token}]"
+    case.reason = data.reopen_reason(case.token)
     ssi.ticket.reopen(case.reason)
 
 
@@ -843,15 +711,7 @@ def api_refuses_create(
     if api is None:
         no_api(uept_evidence, "the raise right")
         return
-    data = service_management(ssi.profile, case)
-    body = {
-        "short_description": data["short_description"],
-        "category": next(c.value for c in ssi.profile.incidents.categories if not c.premises),
-        "u_contact_first_name": "A",
-        "u_contact_last_name": "B",
-        "u_contact_phone": "01632 960 000",
-    }
-    r = api.request("POST", "incident", json=body)
+    r = api.request("POST", "incident", json=data.table_api_create_body(ssi.profile, case.token))
     keep(uept_evidence, "create-through-table-api.json", {"status": r.status_code, "body": r.json()})
     assert r.status_code == 403, f"the Table API answered {r.status_code} to a create by {actor.key}"
 
@@ -895,9 +755,9 @@ def refuses_update(
 # ---------------------------------------------------------------- markup is text
 @then("the incident shows exactly the text I typed")
 def shows_typed_text(ssi: SSI, case: Case) -> None:
-    data = the(case).data
-    expect(ssi.ticket.value("short_description")).to_have_text(data["short_description"])
-    expect(ssi.ticket.value("description")).to_have_text(data["description"])
+    typed = the(case).data
+    expect(ssi.ticket.value("short_description")).to_have_text(typed["short_description"])
+    expect(ssi.ticket.value("description")).to_have_text(typed["description"])
     expect(ssi.ticket.entries.first).to_contain_text(case.updates[-1][1])
 
 

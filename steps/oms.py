@@ -8,24 +8,19 @@ which survives switching persona within a scenario.
 
 from __future__ import annotations
 
-import math
-import random
 import re
-import secrets
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from faker import Faker
 from playwright.sync_api import Page, expect
 from pytest_bdd import given, parsers, then, when
 
+from fixtures import checks, data
 from fixtures.actors import Actor
 from pages import SSI
 from ssi.profile import OmsItem, Profile
 from steps.session import needs_control
 from uept.runtime.control import TargetControl
-
-fake = Faker("en_GB")
 
 ORDINAL = {"first": 0, "second": 1, "third": 2}
 ITEM = r"(?P<item>(?:first|second|third) (?:CH variant|auxiliary item))"
@@ -52,10 +47,6 @@ def utc_today() -> date:
 
 def status(profile: Profile, kind: str, state: str) -> str:
     return profile.oms.status(kind, state.lower())
-
-
-def new_location() -> str:
-    return f"{fake.city()} depot {random.randint(10000, 99999)}"
 
 
 # ---------------------------------------------------------------- the way in (SSI-FR-20/20a)
@@ -105,9 +96,8 @@ def open_months(ssi: SSI, region: str) -> list[str]:
 @when(parsers.re(rf"I change the forecast of the {ITEM} for a month after the lock window"))
 def change_forecast(ssi: SSI, oms_notes: dict, item: str) -> None:
     variant = item_ref(ssi.profile, item)
-    month = random.choice(open_months(ssi, oms_notes["region"]))
-    before = int(ssi.oms_forecast.value(variant, month) or 0)
-    quantity = random.choice([q for q in range(50, 5000, 10) if q != before])
+    month = data.pick(open_months(ssi, oms_notes["region"]))
+    quantity = data.forecast_quantity(int(ssi.oms_forecast.value(variant, month) or 0))
     ssi.oms_forecast.enter(variant, month, str(quantity))
     oms_notes.update(variant=variant, month=month, quantity=quantity)
 
@@ -146,8 +136,7 @@ def enter_bad_forecasts(ssi: SSI, oms_notes: dict, item: str, datatable: list[li
     variant = item_ref(ssi.profile, item)
     rows = [dict(zip(datatable[0], r, strict=True)) for r in datatable[1:]]
     candidates = open_months(ssi, oms_notes["region"])
-    start = random.randrange(len(candidates) - len(rows) + 1)
-    months = candidates[start : start + len(rows)]  # next to each other: one screenshot shows them all
+    months = data.run_of(candidates, len(rows))  # next to each other: one screenshot shows them all
     entries = []
     for row, month in zip(rows, months, strict=True):
         entries.append({**row, "month": month, "before": ssi.oms_forecast.value(variant, month)})
@@ -207,7 +196,7 @@ def first_open_month_editable(ssi: SSI, oms_notes: dict) -> None:
 def forecast_is(ssi: SSI, oms_notes: dict, region: str, item: str, quantity: str) -> None:
     variant = item_ref(ssi.profile, item)
     ssi.oms_forecast.open(region)
-    month = random.choice(open_months(ssi, region))
+    month = data.pick(open_months(ssi, region))
     if ssi.oms_forecast.value(variant, month) != quantity:
         ssi.oms_forecast.enter(variant, month, quantity)
         ssi.oms_forecast.submit()
@@ -217,13 +206,6 @@ def forecast_is(ssi: SSI, oms_notes: dict, region: str, item: str, quantity: str
 
 
 # ---------------------------------------------------------------- orders
-def tolerance_quantity(profile: Profile, forecast: int, how: str) -> int:
-    tol = profile.oms.tolerance_percent / 100
-    if how == "within":  # half the tolerance above the forecast
-        return max(1, math.floor(forecast * (1 + tol / 2)))
-    return math.ceil(forecast * (1 + 2 * tol)) + 1  # twice the tolerance above it
-
-
 @when(
     parsers.re(
         rf'I order the {ITEM} for "(?P<region>[^"]+)" in that month, (?P<how>within|beyond) the '
@@ -232,12 +214,12 @@ def tolerance_quantity(profile: Profile, forecast: int, how: str) -> int:
 )
 def order_against_forecast(ssi: SSI, oms_notes: dict, item: str, region: str, how: str) -> None:
     variant = item_ref(ssi.profile, item)
-    quantity = tolerance_quantity(ssi.profile, oms_notes["forecast"], how)
+    quantity = checks.tolerance_quantity(ssi.profile.oms.tolerance_percent, oms_notes["forecast"], how)
     form = ssi.oms_order_form
     form.open_new()
     form.fill(
         region=region,
-        location=new_location(),
+        location=data.new_location(),
         delivery_date=f"{oms_notes['month']}-15",
         quantities={variant.code: str(quantity)},
     )
@@ -274,7 +256,7 @@ def order_line_tolerance(ssi: SSI, oms_notes: dict, where: str) -> None:
 @when(parsers.re(r"I confirm the order(?P<how>| without a justification| with a justification)"))
 def confirm_order(ssi: SSI, oms_notes: dict, how: str) -> None:
     if how == " with a justification":
-        oms_notes["justification"] = f"Bulk installation programme: {fake.sentence(nb_words=6)}"
+        oms_notes["justification"] = data.justification()
         ssi.oms_order.confirm(oms_notes["justification"])
     else:
         ssi.oms_order.confirm()
@@ -295,7 +277,7 @@ def order_shows_justification(ssi: SSI, oms_notes: dict) -> None:
 
 @then("its consignments are Scheduled")
 def consignments_scheduled(ssi: SSI, oms_notes: dict) -> None:
-    expected = math.ceil(oms_notes["order_quantity"] / ssi.profile.oms.consignment_max_quantity)
+    expected = checks.consignments_for(oms_notes["order_quantity"], ssi.profile.oms.consignment_max_quantity)
     rows = ssi.oms_order.consignments.get_by_role("row").filter(has=ssi.page.get_by_role("rowheader"))
     expect(rows).to_have_count(expected)
     for i in range(expected):
@@ -311,7 +293,7 @@ def place_confirmed_order(ssi: SSI, oms_notes: dict, item: OmsItem, quantity: in
     when_ = utc_today() + timedelta(days=ssi.profile.oms.lead_time_days + 14)
     form.fill(
         region=region,
-        location=new_location(),
+        location=data.new_location(),
         delivery_date=when_.isoformat(),
         quantities={item.code: str(quantity)},
     )
@@ -508,7 +490,7 @@ def raised_return_for_first(ssi: SSI, oms_notes: dict) -> None:
 
 @when("I raise a return for both of them and for a device ID that is not ours")
 def raise_return_with_unknown(ssi: SSI, oms_notes: dict) -> None:
-    oms_notes["unknown"] = "00-DB-12-" + "-".join(f"{b:02X}" for b in secrets.token_bytes(5))
+    oms_notes["unknown"] = data.unknown_device_id()
     raise_return(ssi, [*oms_notes["serials"], oms_notes["unknown"]], ssi.profile.oms.return_reasons[0].label)
 
 
@@ -541,7 +523,7 @@ def no_return_for_second(ssi: SSI, oms_notes: dict) -> None:
 # ---------------------------------------------------------------- bad order input
 @when(parsers.parse('I start a new order for the "{region}" region to a new delivery location'))
 def start_order(ssi: SSI, oms_notes: dict, region: str) -> None:
-    oms_notes["location"] = new_location()
+    oms_notes["location"] = data.new_location()
     ssi.oms_order_form.open_new()
     ssi.oms_order_form.fill(region=region, location=oms_notes["location"])
 
@@ -636,7 +618,7 @@ def draft_order(ssi: SSI, oms_notes: dict, region: str) -> None:
     form.open_new()
     form.fill(
         region=region,
-        location=new_location(),
+        location=data.new_location(),
         delivery_date=(utc_today() + timedelta(days=ssi.profile.oms.lead_time_days + 14)).isoformat(),
         quantities={ssi.profile.oms.auxiliary_equipment[0].code: "1"},
     )

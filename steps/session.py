@@ -9,7 +9,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from pytest_bdd import given, parsers, then, when
 
 from fixtures.actors import Actor, SignedInSessions
-from pages import SSI
+from pages import SSI, journeys
 from uept.runtime.control import TargetControl
 from uept.runtime.target import TargetSession
 
@@ -22,7 +22,7 @@ def i_am(persona: str, uept_target: TargetSession) -> Actor:
 @given("I am signed in")
 def i_am_signed_in(ssi: SSI, actor: Actor) -> None:
     """A real login in this scenario's own browser: password and verification code."""
-    ssi.sign_in(actor.user_name, actor.password, actor.otp, actor.persona.identity)
+    journeys.sign_in(ssi, actor.user_name, actor.password, actor.otp, actor.persona.identity)
 
 
 @given(parsers.parse('I am signed in as the "{persona}"'), target_fixture="actor")
