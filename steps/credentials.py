@@ -11,7 +11,7 @@ from fixtures import checks, data
 from fixtures.accounts import Account, People
 from fixtures.actors import Actor
 from pages import SSI, journeys
-from pages.useradmin import UserFormPage
+from steps import TYPES
 from steps.session import (
     expect_function_not_in_menu,
     expect_function_offered,
@@ -19,18 +19,6 @@ from steps.session import (
     expect_refused_page,
 )
 from uept.runtime.target import TargetSession
-
-WHO = r"the (?:new|migrated) user"
-
-
-def quoted(text: str) -> list[str]:
-    return re.findall(r'"([^"]+)"', text)
-
-
-def open_account(ssi: SSI, people: People) -> UserFormPage:
-    people.as_admin()
-    ssi.user_list.open_user(people.account.user_name)
-    return ssi.user_form
 
 
 def csrf_token(page: Page) -> str:
@@ -40,24 +28,24 @@ def csrf_token(page: Page) -> str:
 
 
 # ---------------------------------------------------------------- creating accounts
-@when(parsers.re(r'I create a user with the Job Type Roles? (?P<roles>".+")$'))
-def create_user(ssi: SSI, people: People, actor: Actor, roles: str) -> None:
-    people.create_account(ssi, actor, quoted(roles))
+@when(parsers.parse("I create a user with the Job Type Role {roles:Quotes}", extra_types=TYPES))
+@when(parsers.parse("I create a user with the Job Type Roles {roles:Quotes}", extra_types=TYPES))
+def create_user(ssi: SSI, people: People, actor: Actor, roles: list[str]) -> None:
+    people.create_account(ssi, actor, roles)
 
 
-@given(parsers.re(r'I have created a user with the Job Type Role "(?P<role>[^"]+)"$'))
+@given(parsers.parse('I have created a user with the Job Type Role "{role}"'))
 def created_user(ssi: SSI, people: People, actor: Actor, role: str) -> None:
     people.create_account(ssi, actor, [role])
 
 
-@given(parsers.re(r'I have created a user with the Job Type Role "(?P<role>[^"]+)" '
-                  r'who has completed their first login$'))
+@given(parsers.parse('I have created a user with the Job Type Role "{role}" who has completed their first login'))
 def created_user_logged_in(ssi: SSI, people: People, actor: Actor, role: str) -> None:
     people.create_account(ssi, actor, [role])
     people.first_login(ssi)
 
 
-@then(parsers.re(rf"I am shown {WHO}'s one-time password, once"))
+@then(parsers.parse("I am shown the {who:Who} user's one-time password, once", extra_types=TYPES))
 def shown_password_once(ssi: SSI, people: People, page: Page) -> None:
     acc = people.account
     expect(ssi.user_form.one_time_password).to_be_visible()
@@ -67,7 +55,8 @@ def shown_password_once(ssi: SSI, people: People, page: Page) -> None:
     expect(ssi.user_form.one_time_password).to_have_count(0)
 
 
-@then(parsers.re(rf'the user list shows {WHO} as "(?P<status>[^"]+)"(?P<never>, never logged in)?$'))
+# a regex: the optional ", never logged in" binds `never`, which decides whether the last login is checked
+@then(parsers.re(r'the user list shows the (?:new|migrated) user as "(?P<status>[^"]+)"(?P<never>, never logged in)?'))
 def list_shows_status(ssi: SSI, people: People, status: str, never: str | None) -> None:
     people.as_admin()
     ssi.user_list.find(people.account.user_name)
@@ -77,7 +66,7 @@ def list_shows_status(ssi: SSI, people: People, status: str, never: str | None) 
             ssi.profile.label("user_admin.never"))
 
 
-@then(parsers.re(rf"the user list shows when {WHO} last logged in"))
+@then(parsers.parse("the user list shows when the {who:Who} user last logged in", extra_types=TYPES))
 def list_shows_last_login(ssi: SSI, people: People) -> None:
     people.as_admin()
     ssi.user_list.find(people.account.user_name)
@@ -86,85 +75,87 @@ def list_shows_last_login(ssi: SSI, people: People) -> None:
 
 
 # ---------------------------------------------------------------- the account's own logins
-@when(parsers.re(rf"{WHO} logs in with the one-time password$"))
+@when(parsers.parse("the {who:Who} user logs in with the one-time password", extra_types=TYPES))
 def logs_in_with_otp(ssi: SSI, people: People) -> None:
     acc = people.as_account()
     journeys.log_in_with_password(ssi, acc.user_name, acc.password)
 
 
-@when(parsers.re(rf"{WHO} logs in with their password$"))
+@when(parsers.parse("the {who:Who} user logs in with their password", extra_types=TYPES))
 def logs_in_with_password(ssi: SSI, people: People) -> None:
     logs_in_with_otp(ssi, people)
 
 
-@when(parsers.re(rf"{WHO} logs in with their old password$"))
+@when(parsers.parse("the {who:Who} user logs in with their old password", extra_types=TYPES))
 def logs_in_with_old_password(ssi: SSI, people: People) -> None:
     acc = people.as_account()
     assert acc.old_password is not None, "the account has no old password"
     journeys.log_in_with_password(ssi, acc.user_name, acc.old_password)
 
 
-@when(parsers.re(rf"{WHO} logs in with (?:their password|the one-time password) and an authenticator code$"))
+@when(parsers.parse("the {who:Who} user logs in with their password and an authenticator code", extra_types=TYPES))
+@when(parsers.parse("the {who:Who} user logs in with the one-time password and an authenticator code",
+                    extra_types=TYPES))
 def logs_in_with_code(ssi: SSI, people: People) -> None:
     acc = people.as_account()
     journeys.log_in_with_code(ssi, acc.user_name, acc.password, acc.otp)
 
 
-@when(parsers.re(rf"{WHO} logs in again$"))
+@when(parsers.parse("the {who:Who} user logs in again", extra_types=TYPES))
 def logs_in_again(ssi: SSI, people: People) -> None:
     acc = people.as_account()
     journeys.sign_in_again(ssi, acc.user_name, acc.password, acc.otp)
     people.keep_session()
 
 
-@then(parsers.re(rf"{WHO} is asked to set up multi-factor authentication"))
+@then(parsers.parse("the {who:Who} user is asked to set up multi-factor authentication", extra_types=TYPES))
 def asked_to_set_up(ssi: SSI) -> None:
     expect(ssi.mfa.setup_heading).to_be_visible()
 
 
-@when(parsers.re(rf"{WHO} sets up an authenticator app with the setup key shown"))
+@when(parsers.parse("the {who:Who} user sets up an authenticator app with the setup key shown", extra_types=TYPES))
 def sets_up_authenticator(ssi: SSI, people: People) -> None:
     journeys.set_up_authenticator(ssi, people.account.user_name, people.enrol)
 
 
-@then(parsers.re(rf"{WHO} is asked to change their password"))
+@then(parsers.parse("the {who:Who} user is asked to change their password", extra_types=TYPES))
 def asked_to_change_password(ssi: SSI) -> None:
     expect(ssi.password_change.heading_).to_be_visible()
 
 
-@when(parsers.re(rf"{WHO} changes their password"))
+@when(parsers.parse("the {who:Who} user changes their password", extra_types=TYPES))
 def changes_password(ssi: SSI, people: People) -> None:
     new = data.new_password()
     journeys.change_password(ssi, new)
     people.account.new_password_set(new)
 
 
-@then(parsers.re(rf"{WHO} is asked to complete their profile"))
+@then(parsers.parse("the {who:Who} user is asked to complete their profile", extra_types=TYPES))
 def asked_to_complete_profile(ssi: SSI) -> None:
     expect(ssi.complete_profile.heading_).to_be_visible()
 
 
-@when(parsers.re(rf"{WHO} completes their profile with a telephone number"))
+@when(parsers.parse("the {who:Who} user completes their profile with a telephone number", extra_types=TYPES))
 def completes_profile(ssi: SSI, people: People) -> None:
     phone = people.unique_details().phone
     people.account.phone = phone
     ssi.complete_profile.complete(phone=phone)
 
 
-@then(parsers.re(rf"{WHO} sees the login confirmation"))
+@then(parsers.parse("the {who:Who} user sees the login confirmation", extra_types=TYPES))
 def sees_confirmation(ssi: SSI, people: People) -> None:
     expect(ssi.home.login_confirmation).to_be_visible()
     people.keep_session()
 
 
-@then(parsers.re(rf'{WHO} sees the login error "(?P<message>[^"]+)"'))
+@then(parsers.parse('the {who:Who} user sees the login error "{message}"', extra_types=TYPES))
 def sees_login_error(ssi: SSI, message: str) -> None:
     expect(ssi.login.alert).to_contain_text(message)
     expect(ssi.login.user_name).to_be_visible()
     expect(ssi.home.sign_out_button).to_have_count(0)
 
 
-@when(parsers.re(rf"{WHO} mistypes their password until their account is locked"))
+@when(parsers.parse("the {who:Who} user mistypes their password until their account is locked", extra_types=TYPES))
 def mistypes_until_locked(ssi: SSI, people: People, uept_target: TargetSession) -> None:
     acc = people.as_account()
     ssi.login.open()
@@ -175,7 +166,7 @@ def mistypes_until_locked(ssi: SSI, people: People, uept_target: TargetSession) 
             expect(ssi.login.alert).to_have_text(ssi.profile.label("login.invalid"))
 
 
-@then(parsers.re(rf"{WHO}'s session has ended"))
+@then(parsers.parse("the {who:Who} user's session has ended", extra_types=TYPES))
 def session_ended(ssi: SSI, people: People) -> None:
     assert people.account.cookies, "the account never had a session to end"
     people.as_account()
@@ -185,16 +176,18 @@ def session_ended(ssi: SSI, people: People) -> None:
 
 
 # ---------------------------------------------------------------- the account's profile and functions
-@then(parsers.re(rf"{WHO}'s profile lists the Job Type Roles? (?P<roles>\".+\")$"))
-def profile_lists_roles(ssi: SSI, people: People, roles: str) -> None:
+@then(parsers.parse("the {who:Who} user's profile lists the Job Type Role {roles:Quotes}", extra_types=TYPES))
+@then(parsers.parse("the {who:Who} user's profile lists the Job Type Roles {roles:Quotes}", extra_types=TYPES))
+def profile_lists_roles(ssi: SSI, people: People, roles: list[str]) -> None:
     people.as_account()
     ssi.user_profile.open()
     expect(ssi.user_profile.user_id).to_have_text(people.account.user_name)
-    for role in quoted(roles):
+    for role in roles:
         expect(ssi.user_profile.roles).to_contain_text(ssi.profile.role_matrix.role(role).name)
 
 
-@then(parsers.re(rf"{WHO}'s profile says Yes exactly for the functions of those roles together"))
+@then(parsers.parse("the {who:Who} user's profile says Yes exactly for the functions of those roles together",
+                     extra_types=TYPES))
 def profile_is_union(ssi: SSI, people: People) -> None:
     people.as_account()
     ssi.user_profile.open()
@@ -205,14 +198,14 @@ def profile_is_union(ssi: SSI, people: People) -> None:
         f"{n}: shown {shown.get(n, 'missing')}, expected {v}" for n, v in expected.items() if shown.get(n) != v)
 
 
-@then(parsers.re(rf'{WHO} is not offered "(?P<function>[^"]+)" and is refused it'))
+@then(parsers.parse('the {who:Who} user is not offered "{function}" and is refused it', extra_types=TYPES))
 def account_refused(ssi: SSI, people: People, function: str) -> None:
     people.as_account()
     ssi.home.open()
     expect_function_withheld(ssi, ssi.profile.role_matrix.component_named(function).key)
 
 
-@then(parsers.re(rf'{WHO} is offered "(?P<function>[^"]+)" and can open it'))
+@then(parsers.parse('the {who:Who} user is offered "{function}" and can open it', extra_types=TYPES))
 def account_offered(ssi: SSI, people: People, function: str) -> None:
     people.as_account()
     ssi.home.open()
@@ -220,9 +213,9 @@ def account_offered(ssi: SSI, people: People, function: str) -> None:
 
 
 # ---------------------------------------------------------------- the administrator's actions
-@when(parsers.re(r"I open the new user's account"))
+@when("I open the new user's account")
 def open_new_users_account(ssi: SSI, people: People) -> None:
-    open_account(ssi, people)
+    people.open_account(ssi)
 
 
 @then("its user name and account status cannot be edited")
@@ -235,57 +228,71 @@ def read_only_fields(ssi: SSI, people: People) -> None:
     expect(form.field("first name")).to_be_editable()
 
 
-@when(parsers.re(rf'I (?P<change>add|remove) the Job Type Role "(?P<role>[^"]+)" (?:to|from) {WHO}'))
-@when(parsers.re(rf'I give {WHO} the Job Type Role "(?P<role>[^"]+)"(?P<change>)'))
-def change_role(ssi: SSI, people: People, change: str, role: str) -> None:
-    form = open_account(ssi, people)
-    held = change != "remove"
-    form.set_role(role, held)
+@when(parsers.parse('I add the Job Type Role "{role}" to the {who:Who} user', extra_types=TYPES))
+@when(parsers.parse('I give the {who:Who} user the Job Type Role "{role}"', extra_types=TYPES))
+def add_role(ssi: SSI, people: People, role: str) -> None:
+    form = people.open_account(ssi)
+    form.set_role(role, True)
     form.submit_update()
     expect(form.status).to_contain_text(people.account.user_name)
-    expect(form.role_box(role)).to_be_checked(checked=held)
-    people.account.roles = [r for r in people.account.roles if r != role] + ([role] if held else [])
+    expect(form.role_box(role)).to_be_checked()
+    people.account.role_set(role, held=True)
 
 
-@when(parsers.re(rf"I unlock {WHO}'s account"))
+@when(parsers.parse('I remove the Job Type Role "{role}" from the {who:Who} user', extra_types=TYPES))
+def remove_role(ssi: SSI, people: People, role: str) -> None:
+    form = people.open_account(ssi)
+    form.set_role(role, False)
+    form.submit_update()
+    expect(form.status).to_contain_text(people.account.user_name)
+    expect(form.role_box(role)).not_to_be_checked()
+    people.account.role_set(role, held=False)
+
+
+@when(parsers.parse("I unlock the {who:Who} user's account", extra_types=TYPES))
 def unlock(ssi: SSI, people: People) -> None:
-    open_account(ssi, people).unlock()
+    people.open_account(ssi).unlock()
     expect(ssi.user_form.status).to_contain_text(people.account.user_name)
 
 
-@when(parsers.re(rf"I reset {WHO}'s multi-factor authentication"))
+@when(parsers.parse("I reset the {who:Who} user's multi-factor authentication", extra_types=TYPES))
 def reset_mfa(ssi: SSI, people: People) -> None:
-    open_account(ssi, people).reset_mfa()
+    people.open_account(ssi).reset_mfa()
     expect(ssi.user_form.status).to_contain_text(people.account.user_name)
 
 
-@when(parsers.re(rf"I reset {WHO}'s password"))
+@when(parsers.parse("I reset the {who:Who} user's password", extra_types=TYPES))
 def reset_password(ssi: SSI, people: People) -> None:
-    form = open_account(ssi, people)
+    form = people.open_account(ssi)
     form.reset_password()
     expect(form.one_time_password).to_be_visible()
     people.account.new_password_set(form.read_one_time_password(people.account.user_name))
 
 
-@when(parsers.re(rf"I deactivate {WHO}, confirming when asked"))
+@when(parsers.parse("I deactivate the {who:Who} user, confirming when asked", extra_types=TYPES))
 def deactivate(ssi: SSI, people: People) -> None:
-    open_account(ssi, people).deactivate()
+    people.open_account(ssi).deactivate()
     expect(ssi.user_form.status).to_contain_text(people.account.user_name)
 
 
-@when(parsers.re(rf"I (?P<attempt>try to )?reinstate {WHO}(?: before giving them a Job Type Role)?$"))
-def reinstate(ssi: SSI, people: People, attempt: str | None) -> None:
-    form = open_account(ssi, people)
+@when(parsers.parse("I reinstate the {who:Who} user", extra_types=TYPES))
+@when(parsers.parse("I reinstate the {who:Who} user before giving them a Job Type Role", extra_types=TYPES))
+def reinstate(ssi: SSI, people: People) -> None:
+    form = people.open_account(ssi)
     form.reinstate()
-    if attempt:
-        expect(form.error_summary).to_be_visible()
-        return
     acc = people.account
     if not acc.logged_in:  # an account that never logged in gets a one-time password
         expect(form.one_time_password).to_be_visible()
         acc.password = form.read_one_time_password(acc.user_name)
     else:
         expect(form.status).to_contain_text(acc.user_name)
+
+
+@when(parsers.parse("I try to reinstate the {who:Who} user", extra_types=TYPES))
+@when(parsers.parse("I try to reinstate the {who:Who} user before giving them a Job Type Role", extra_types=TYPES))
+def try_reinstate(ssi: SSI, people: People) -> None:
+    people.open_account(ssi).reinstate()
+    expect(ssi.user_form.error_summary).to_be_visible()
 
 
 @when("I look for an inactive account of my organisation that has never logged in")
@@ -304,7 +311,7 @@ def find_migrated(ssi: SSI, people: People, actor: Actor) -> None:
 
 
 # ---------------------------------------------------------------- refused input
-@when(parsers.re(r'I try to create a user with the user name of the "(?P<holder>[^"]+)" written (?P<how>.+)$'))
+@when(parsers.parse('I try to create a user with the user name of the "{holder}" written {how}'))
 def try_duplicate(ssi: SSI, people: People, actor: Actor, uept_target: TargetSession, holder: str,
                   how: str) -> None:
     attempt = people.unique_details(["Service Management User"])
@@ -315,7 +322,8 @@ def try_duplicate(ssi: SSI, people: People, actor: Actor, uept_target: TargetSes
     expect(ssi.user_form.one_time_password).to_have_count(0)
 
 
-@when(parsers.re(r"I try to create a user with (?P<problem>(?!the user name of).+)$"))
+# a regex: the negative lookahead keeps "... with the user name of ..." for try_duplicate (parse has none)
+@when(parsers.re(r"I try to create a user with (?P<problem>(?!the user name of).+)"))
 def try_invalid(ssi: SSI, people: People, actor: Actor, problem: str) -> None:
     attempt = people.unique_details(["Service Management User"])
     for name, value in data.problem_changes(attempt, ssi.profile, problem).items():
@@ -325,7 +333,7 @@ def try_invalid(ssi: SSI, people: People, actor: Actor, problem: str) -> None:
     expect(ssi.user_form.one_time_password).to_have_count(0)
 
 
-@then(parsers.re(r'the "(?P<field>[^"]+)" field says "(?P<message>[^"]+)"'))
+@then(parsers.parse('the "{field}" field says "{message}"'))
 def field_says(ssi: SSI, field: str, message: str) -> None:
     target = ssi.user_form.field(field)
     expect(ssi.user_form.error_summary).to_be_visible()
@@ -341,16 +349,16 @@ def nothing_saved(ssi: SSI, people: People) -> None:
     expect(ssi.user_list.user_rows()).to_have_count(0)
 
 
-@when(parsers.re(r"I try to change the new user's email address to \"(?P<value>[^\"]*)\" "
-                 r"and take away all their Job Type Roles"))
+@when(parsers.parse('I try to change the new user\'s email address to "{value:MaybeEmpty}" '
+                      "and take away all their Job Type Roles", extra_types=TYPES))
 def try_invalid_change(ssi: SSI, people: People, value: str) -> None:
-    form = open_account(ssi, people)
+    form = people.open_account(ssi)
     form.fill({"email": value}, roles=[])
     form.submit_update()
     expect(form.error_summary).to_be_visible()
 
 
-@then(parsers.re(r'it still has the new user\'s email address and only the Job Type Role "(?P<role>[^"]+)"'))
+@then(parsers.parse('it still has the new user\'s email address and only the Job Type Role "{role}"'))
 def account_unchanged(ssi: SSI, people: People, role: str) -> None:
     form = ssi.user_form
     expect(form.field("email")).to_have_value(people.account.email)
@@ -377,12 +385,12 @@ def list_one_page(ssi: SSI) -> None:
     expect(ssi.user_list.next_page_link).to_be_visible()
 
 
-@when(parsers.re(r'I sort the user list by "(?P<column>[^"]+)", (?P<direction>ascending|descending)'))
+@when(parsers.parse('I sort the user list by "{column}", {direction:Direction}', extra_types=TYPES))
 def sort_list(ssi: SSI, column: str, direction: str) -> None:
     ssi.user_list.sort_by(column, direction)
 
 
-@then(parsers.re(r'the user list is in (?P<direction>ascending|descending) order of "(?P<column>[^"]+)"'))
+@then(parsers.parse('the user list is in {direction:Direction} order of "{column}"', extra_types=TYPES))
 def list_sorted(ssi: SSI, people: People, direction: str, column: str) -> None:
     expect(ssi.user_list.column_header(column)).to_have_attribute("aria-sort", direction)
     never = ssi.profile.label("user_admin.never")
@@ -397,7 +405,7 @@ def next_page(ssi: SSI) -> None:
     ssi.user_list.next_page()
 
 
-@then(parsers.re(r'that page carries on in descending order of "(?P<column>[^"]+)"'))
+@then(parsers.parse('that page carries on in descending order of "{column}"'))
 def next_page_sorted(ssi: SSI, people: People, column: str) -> None:
     before = people.memo
     list_sorted(ssi, people, "descending", column)
@@ -439,7 +447,7 @@ def direct_create_refused(ssi: SSI, page: Page, people: People) -> None:
     assert ssi.profile.label("errors.forbidden") in r.text(), "the 403 was not the access-control refusal"
 
 
-@given(parsers.re(r'I note the address of the account of the "(?P<persona>[^"]+)"'))
+@given(parsers.parse('I note the address of the account of the "{persona}"'))
 def note_address(ssi: SSI, people: People, actor: Actor, uept_target: TargetSession, page: Page,
                  persona: str) -> None:
     people.as_admin(actor)
@@ -450,7 +458,7 @@ def note_address(ssi: SSI, people: People, actor: Actor, uept_target: TargetSess
     people.noted_user = user
 
 
-@when(parsers.re(r'I search the user list for the "(?P<persona>[^"]+)"'))
+@when(parsers.parse('I search the user list for the "{persona}"'))
 def search_for_persona(ssi: SSI, people: People, actor: Actor, uept_target: TargetSession, persona: str) -> None:
     people.as_admin(actor)
     ssi.user_list.find(uept_target.persona(persona).username)

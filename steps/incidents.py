@@ -21,6 +21,7 @@ from fixtures.actors import Actor, SignedInSessions
 from fixtures.checks import keep, no_api, page_values_of, stored_incident, stored_mismatches
 from pages import SSI
 from pages.incident import IncidentData
+from steps import TYPES
 from steps.session import needs_control
 from uept.runtime.control import TargetControl
 from uept.runtime.run import Evidence
@@ -167,6 +168,7 @@ def raise_overlong(ssi: SSI, case: Case, what: str) -> None:
     ssi.create_incident.raise_incident(case.data)
 
 
+# a regex: one alternation binds either the MPxN, the Device ID or neither (and a quoted value may be empty)
 @when(
     parsers.re(
         r"I raise a premises-related incident with (?P<what>neither a Device ID nor an MPxN"
@@ -190,7 +192,7 @@ def see_number(ssi: SSI, page: Page, case: Case, actor: Actor) -> None:
     case.mine = landed_on_new_ticket(ssi, page, case.data, actor.key)
 
 
-@then(parsers.parse('the incident is "{state}"'))
+@then(parsers.parse('the incident is "{state:Quoted}"', extra_types=TYPES))  # not the on-hold line below
 def incident_state(ssi: SSI, state: str) -> None:
     expect(ssi.ticket.state).to_have_text(state)
 

@@ -19,11 +19,11 @@ from fixtures import checks, data
 from fixtures.actors import Actor
 from pages import SSI
 from ssi.profile import OmsItem, Profile
+from steps import TYPES
 from steps.session import needs_control
 from uept.runtime.control import TargetControl
 
 ORDINAL = {"first": 0, "second": 1, "third": 2}
-ITEM = r"(?P<item>(?:first|second|third) (?:CH variant|auxiliary item))"
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def open_months(ssi: SSI, region: str) -> list[str]:
     return months
 
 
-@when(parsers.re(rf"I change the forecast of the {ITEM} for a month after the lock window"))
+@when(parsers.parse("I change the forecast of the {item:Item} for a month after the lock window", extra_types=TYPES))
 def change_forecast(ssi: SSI, oms_notes: dict, item: str) -> None:
     variant = item_ref(ssi.profile, item)
     month = data.pick(open_months(ssi, oms_notes["region"]))
@@ -131,7 +131,7 @@ def history_lists_version(ssi: SSI, oms_notes: dict, actor: Actor) -> None:
     f.show(cell)
 
 
-@when(parsers.re(rf"I enter these forecasts of the {ITEM} for months after the lock window:"))
+@when(parsers.parse("I enter these forecasts of the {item:Item} for months after the lock window:", extra_types=TYPES))
 def enter_bad_forecasts(ssi: SSI, oms_notes: dict, item: str, datatable: list[list[str]]) -> None:
     variant = item_ref(ssi.profile, item)
     rows = [dict(zip(datatable[0], r, strict=True)) for r in datatable[1:]]
@@ -187,12 +187,8 @@ def first_open_month_editable(ssi: SSI, oms_notes: dict) -> None:
         expect(ssi.oms_forecast.cell(variant, month)).to_be_editable()
 
 
-@given(
-    parsers.re(
-        rf'our "(?P<region>[^"]+)" forecast of the {ITEM} for a month after the lock window is '
-        r"(?P<quantity>\d+)"
-    )
-)
+@given(parsers.parse('our "{region}" forecast of the {item:Item} for a month after the lock window '
+                     "is {quantity:Digits}", extra_types=TYPES))
 def forecast_is(ssi: SSI, oms_notes: dict, region: str, item: str, quantity: str) -> None:
     variant = item_ref(ssi.profile, item)
     ssi.oms_forecast.open(region)
@@ -206,12 +202,8 @@ def forecast_is(ssi: SSI, oms_notes: dict, region: str, item: str, quantity: str
 
 
 # ---------------------------------------------------------------- orders
-@when(
-    parsers.re(
-        rf'I order the {ITEM} for "(?P<region>[^"]+)" in that month, (?P<how>within|beyond) the '
-        r"forecast tolerance"
-    )
-)
+@when(parsers.parse('I order the {item:Item} for "{region}" in that month, {how:WithinOrBeyond} the forecast tolerance',
+                    extra_types=TYPES))
 def order_against_forecast(ssi: SSI, oms_notes: dict, item: str, region: str, how: str) -> None:
     variant = item_ref(ssi.profile, item)
     quantity = checks.tolerance_quantity(ssi.profile.oms.tolerance_percent, oms_notes["forecast"], how)
@@ -240,12 +232,12 @@ def submit_order(ssi: SSI) -> None:
     ssi.oms_order.submit()
 
 
-@then(parsers.re(r"the order is (?P<state>\w+)"))
+@then(parsers.parse("the order is {state:w}"))
 def order_is(ssi: SSI, state: str) -> None:
     expect(ssi.oms_order.state).to_have_text(status(ssi.profile, "order", state))
 
 
-@then(parsers.re(r"the order line is (?P<where>within|outside) the forecast tolerance"))
+@then(parsers.parse("the order line is {where:WithinOrOutside} the forecast tolerance", extra_types=TYPES))
 def order_line_tolerance(ssi: SSI, oms_notes: dict, where: str) -> None:
     line = ssi.oms_order.line(oms_notes["variant"])
     expect(line).to_contain_text(str(oms_notes["forecast"]))
@@ -253,13 +245,16 @@ def order_line_tolerance(ssi: SSI, oms_notes: dict, where: str) -> None:
     expect(ssi.oms_order.fact("Tolerance exception")).to_have_text("Yes" if where == "outside" else "No")
 
 
-@when(parsers.re(r"I confirm the order(?P<how>| without a justification| with a justification)"))
-def confirm_order(ssi: SSI, oms_notes: dict, how: str) -> None:
-    if how == " with a justification":
-        oms_notes["justification"] = data.justification()
-        ssi.oms_order.confirm(oms_notes["justification"])
-    else:
-        ssi.oms_order.confirm()
+@when("I confirm the order")
+@when("I confirm the order without a justification")
+def confirm_order(ssi: SSI) -> None:
+    ssi.oms_order.confirm()
+
+
+@when("I confirm the order with a justification")
+def confirm_order_justified(ssi: SSI, oms_notes: dict) -> None:
+    oms_notes["justification"] = data.justification()
+    ssi.oms_order.confirm(oms_notes["justification"])
 
 
 @then("I am asked for a tolerance-exception justification")
@@ -305,12 +300,8 @@ def place_confirmed_order(ssi: SSI, oms_notes: dict, item: OmsItem, quantity: in
     oms_notes.update(order_url=ssi.page.url, item=item, order_quantity=quantity)
 
 
-@given(
-    parsers.re(
-        rf'we have a confirmed order of (?P<quantity>\d+) of the {ITEM} for the "(?P<region>[^"]+)" '
-        r"region"
-    )
-)
+@given(parsers.parse('we have a confirmed order of {quantity:Digits} of the {item:Item} for the "{region}" region',
+                     extra_types=TYPES))
 def confirmed_order(ssi: SSI, oms_notes: dict, quantity: str, item: str, region: str) -> None:
     place_confirmed_order(ssi, oms_notes, item_ref(ssi.profile, item), int(quantity), region)
 
@@ -333,12 +324,12 @@ def shows_new_date(ssi: SSI, oms_notes: dict) -> None:
     expect(ssi.oms_consignment.delivery_date).to_have_text(oms_notes["new_date"])
 
 
-@then(parsers.re(r"the consignment is (?P<state>\w+)"))
+@then(parsers.parse("the consignment is {state:w}"))
 def consignment_is(ssi: SSI, state: str) -> None:
     expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", state))
 
 
-@when(parsers.re(r"the carrier (?P<action>dispatches|delivers) the consignment"))
+@when(parsers.parse("the carrier {action:DispatchesOrDelivers} the consignment", extra_types=TYPES))
 def carrier_moves_consignment(ssi: SSI, target_control: TargetControl, oms_notes: dict, action: str) -> None:
     control = needs_control(target_control, "a carrier dispatching or delivering a consignment")
     control.oms_consignment(
@@ -360,7 +351,8 @@ def dispatched_with_tracking(ssi: SSI) -> None:
     expect(ssi.oms_consignment.tracking).to_have_text(re.compile(r"^\s*[A-Z0-9-]{6,}\s*$"))
 
 
-@then(parsers.re(r"the consignment is Delivered with the device ID of each of the (?P<n>\d+) CHs"))
+@then(parsers.parse("the consignment is Delivered with the device ID of each of the {n:Digits} CHs",
+                     extra_types=TYPES))
 def delivered_with_devices(ssi: SSI, n: str) -> None:
     expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "delivered"))
     expect(ssi.oms_consignment.devices).to_have_count(int(n))
@@ -374,7 +366,7 @@ def accept_delivery(ssi: SSI) -> None:
     ssi.oms_consignment.accept()
 
 
-@given(parsers.re(rf"we have a delivered consignment of (?P<quantity>\d+) of the {ITEM}"))
+@given(parsers.parse("we have a delivered consignment of {quantity:Digits} of the {item:Item}", extra_types=TYPES))
 def delivered_consignment(
     ssi: SSI, target_control: TargetControl, oms_notes: dict, quantity: str, item: str
 ) -> None:
@@ -446,7 +438,7 @@ RETURN_ACTIONS = {
 }
 
 
-@when(parsers.re(r"(?P<who>DCC|the carrier) (?P<action>authorises|collects|receives|closes) the return"))
+@when(parsers.parse("{who:DccOrCarrier} {action:ReturnAction} the return", extra_types=TYPES))
 def progress_return(ssi: SSI, target_control: TargetControl, oms_notes: dict, who: str, action: str) -> None:
     control = needs_control(target_control, f"{who} acting on a return")
     control.oms_return(oms_notes["return"], RETURN_ACTIONS[action])
@@ -460,7 +452,7 @@ def return_authorised(ssi: SSI) -> None:
     expect(ssi.oms_return.rma).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
 
 
-@then(parsers.re(r"the return is (?P<state>\w+)"))
+@then(parsers.parse("the return is {state:w}"))
 def return_is(ssi: SSI, state: str) -> None:
     expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", state))
 

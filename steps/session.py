@@ -60,10 +60,15 @@ def log_in(ssi: SSI, actor: Actor) -> None:
     ssi.login.sign_in(actor.user_name, actor.password)
 
 
-@when(parsers.re(r"I enter the code (?P<source>from my authenticator app|emailed to me)"))
-def enter_code(ssi: SSI, actor: Actor, source: str) -> None:
-    expected = "totp" if source.startswith("from") else "email"
-    assert actor.persona.otp in (expected, "prompt"), f'persona "{actor.key}" does not use {source}'
+@when("I enter the code from my authenticator app")
+def enter_authenticator_code(ssi: SSI, actor: Actor) -> None:
+    assert actor.persona.otp in ("totp", "prompt"), f'persona "{actor.key}" does not use from my authenticator app'
+    ssi.mfa.submit_code(actor.otp.code())
+
+
+@when("I enter the code emailed to me")
+def enter_emailed_code(ssi: SSI, actor: Actor) -> None:
+    assert actor.persona.otp in ("email", "prompt"), f'persona "{actor.key}" does not use emailed to me'
     ssi.mfa.submit_code(actor.otp.code())
 
 
