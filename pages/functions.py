@@ -25,6 +25,10 @@ class Functions(BasePage):
     def main_menu(self) -> Locator:
         return self.page.get_by_role("navigation", name="Main menu")
 
+    @property
+    def menu_links(self) -> Locator:
+        return self.main_menu.get_by_role("link")
+
     def menu_entry(self, key: str) -> Locator | None:
         """The menu link labelled as the profile says (None: the function has no menu entry)."""
         label = self.where(key).menu

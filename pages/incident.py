@@ -113,6 +113,10 @@ class TicketPage(BasePage):
             "definition"
         )
 
+    def shown(self, name: str) -> Locator:
+        """The value shown for a field of the Create Incident form, by its variable name (e.g. u_mpxn)."""
+        return self.value(FORM_LABELS[name])
+
     @property
     def state(self) -> Locator:
         return self.value("state")
@@ -128,6 +132,10 @@ class TicketPage(BasePage):
 
     def action(self, key: str) -> Locator:
         return self.page.get_by_role("button", name=self.label(f"incident.{key}"), exact=True)
+
+    def button(self, name: str) -> Locator:
+        """A button by its visible name, wherever it is on the ticket page."""
+        return self.page.get_by_role("button", name=name, exact=True)
 
     @property
     def dialog(self) -> Locator:
@@ -193,6 +201,10 @@ class TicketPage(BasePage):
             self.attachments.get_by_role("button", name=self.label("incident.upload"), exact=True)
         )
 
+    @property
+    def attachment_links(self) -> Locator:
+        return self.attachments.get_by_role("link")
+
     def attachment_link(self, file_name: str) -> Locator:
         return self.attachments.get_by_role("link", name=file_name, exact=True)
 
@@ -200,6 +212,14 @@ class TicketPage(BasePage):
         with self.page.expect_download() as info:
             self.attachment_link(file_name).click()
         return info.value
+
+    @property
+    def injected_markup(self) -> Locator:
+        """Elements typed text would have become had the SSI rendered it as markup."""
+        return self.page.locator(
+            'main script, main img[src="x"], main svg[onload], main iframe, main [onmouseover], '
+            "main u, main i, main b"
+        )
 
     # ---- asking the server directly (proves a rule is enforced there, not only hidden) ----
     def post_directly(self, sys_id: str, **form: str) -> APIResponse:
@@ -247,6 +267,11 @@ class MyRequestsPage(BasePage):
     def summary_of(self, number: str) -> Locator:
         """The summary cell of an incident's row (the number is the row header)."""
         return self.row(number).get_by_role("cell").first
+
+    @property
+    def injected_markup(self) -> Locator:
+        """Elements a typed summary would have become had the list rendered it as markup."""
+        return self.page.locator('main img[src="x"], main script, main b')
 
 
 NUMBER = re.compile(r"^[A-Z]{2,6}\d{7,}$")

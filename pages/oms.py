@@ -51,6 +51,10 @@ class OmsPage(BasePage):
     def state(self) -> Locator:
         return self.fact(self.label("oms.status"))
 
+    def status_name(self, kind: str, state: str) -> str:
+        """The visible name of an order, consignment or return ('returns') state, e.g. ('order', 'Draft')."""
+        return self.oms.status(kind, state.lower())
+
     def show(self, locator: Locator) -> None:
         """Bring an element into view, so the step's evidence screenshot shows it."""
         locator.first.scroll_into_view_if_needed()
@@ -102,6 +106,12 @@ class OmsCatalogue(OmsPage):
     @property
     def auxiliary(self) -> Locator:
         return self.table("Auxiliary equipment")
+
+    def item_rows(self, table: Locator) -> Locator:
+        return table.get_by_role("row")
+
+    def item_row(self, table: Locator, item: OmsItem) -> Locator:
+        return table.get_by_role("row").filter(has_text=item.name)
 
 
 class ForecastPage(OmsPage):
@@ -230,6 +240,13 @@ class OrderPage(OmsPage):
     def consignments(self) -> Locator:
         return self.table("Consignments")
 
+    @property
+    def consignment_rows(self) -> Locator:
+        return self.consignments.get_by_role("row").filter(has=self.page.get_by_role("rowheader"))
+
+    def consignment_state(self, index: int) -> Locator:
+        return self.consignment_rows.nth(index).get_by_role("cell").last
+
     def open_consignment(self, index: int = 0) -> str:
         link = self.consignments.get_by_role("rowheader").nth(index).get_by_role("link")
         number = link.inner_text()
@@ -286,6 +303,9 @@ class ConsignmentPage(OmsPage):
             .get_by_role("row")
             .filter(has=self.page.get_by_role("cell"))
         )
+
+    def device_ids(self) -> list[str]:
+        return [c.inner_text().strip() for c in self.devices.locator("td:first-child").all()]
 
     def reload(self) -> None:
         self.page.reload()

@@ -162,6 +162,10 @@ class UserFormPage(BasePage):
             return self.page.get_by_role("group", name=label, exact=True)
         return self.page.get_by_label(label, exact=True)
 
+    @property
+    def checked_roles(self) -> Locator:
+        return self.field("job type roles").get_by_role("checkbox", checked=True)
+
     def role_box(self, role_name: str) -> Locator:
         return self.field("job type roles").get_by_role("checkbox", name=role_name, exact=True)
 
@@ -199,6 +203,10 @@ class UserFormPage(BasePage):
     @property
     def update_button(self) -> Locator:
         return self.page.get_by_role("button", name=self.label("user_admin.submit_update"), exact=True)
+
+    @property
+    def new_account_path(self) -> str:
+        return self.portal_path(self.PAGE, sys_id="-1")
 
     def submit_create(self) -> None:
         """Create the account. The next page may show its one-time password: kept out of the trace."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from pytest_bdd import given, parsers, then, when
 
 from fixtures import checks, data
@@ -19,12 +19,6 @@ from steps.session import (
     expect_refused_page,
 )
 from uept.runtime.target import TargetSession
-
-
-def csrf_token(page: Page) -> str:
-    token = page.locator("input[name=sysparm_ck]").first.get_attribute("value")
-    assert token, "no security token on the page to send with the request"
-    return token
 
 
 # ---------------------------------------------------------------- creating accounts
@@ -46,7 +40,7 @@ def created_user_logged_in(ssi: SSI, people: People, actor: Actor, role: str) ->
 
 
 @then(parsers.parse("I am shown the {who:Who} user's one-time password, once", extra_types=TYPES))
-def shown_password_once(ssi: SSI, people: People, page: Page) -> None:
+def shown_password_once(ssi: SSI, people: People) -> None:
     acc = people.account
     expect(ssi.user_form.one_time_password).to_be_visible()
     assert acc.password is not None
@@ -363,7 +357,7 @@ def account_unchanged(ssi: SSI, people: People, role: str) -> None:
     form = ssi.user_form
     expect(form.field("email")).to_have_value(people.account.email)
     expect(form.role_box(role)).to_be_checked()
-    expect(form.field("job type roles").get_by_role("checkbox", checked=True)).to_have_count(1)
+    expect(form.checked_roles).to_have_count(1)
 
 
 # ---------------------------------------------------------------- the user list
@@ -437,24 +431,23 @@ def refused_403(ssi: SSI, response_status: int) -> None:
 
 
 @then("a direct request to create a user is refused with 403")
-def direct_create_refused(ssi: SSI, page: Page, people: People) -> None:
+def direct_create_refused(ssi: SSI, people: People) -> None:
     attempt = people.unique_details(["Organisational Administrator"])
-    r = page.request.post(ssi.user_form.portal_path(ssi.user_form.PAGE, sys_id="-1"), form={
-        "sysparm_ck": csrf_token(page), "action": "create", "user_name": attempt.user_name,
-        "first_name": attempt.first_name, "last_name": attempt.last_name, "email": attempt.email,
-        "roles": "OA"}, max_redirects=0)
+    r = ssi.user_form.post_form(ssi.user_form.new_account_path, action="create", user_name=attempt.user_name,
+                                first_name=attempt.first_name, last_name=attempt.last_name, email=attempt.email,
+                                roles="OA")
     assert r.status == 403, f"a direct request to create a user answered HTTP {r.status}, not 403"
     assert ssi.profile.label("errors.forbidden") in r.text(), "the 403 was not the access-control refusal"
 
 
 @given(parsers.parse('I note the address of the account of the "{persona}"'))
-def note_address(ssi: SSI, people: People, actor: Actor, uept_target: TargetSession, page: Page,
+def note_address(ssi: SSI, people: People, actor: Actor, uept_target: TargetSession,
                  persona: str) -> None:
     people.as_admin(actor)
     user = uept_target.persona(persona).username
     ssi.user_list.open_user(user)
     expect(ssi.user_form.field("user name")).to_have_value(user)
-    people.noted_url = page.url
+    people.noted_url = ssi.user_form.url
     people.noted_user = user
 
 
@@ -471,24 +464,21 @@ def none_listed(ssi: SSI) -> None:
 
 
 @when("I open the noted account address directly", target_fixture="response_status")
-def open_noted(page: Page, people: People) -> int:
-    response = page.goto(people.noted_url)
-    assert response is not None
-    return response.status
+def open_noted(ssi: SSI, people: People) -> int:
+    return ssi.user_form.goto(people.noted_url).status
 
 
 @then("I am told the record is not valid or I am not authorised")
-def told_not_valid(ssi: SSI, page: Page, people: People, response_status: int) -> None:
+def told_not_valid(ssi: SSI, people: People, response_status: int) -> None:
     assert response_status in (403, 404), f"the other organisation's account answered HTTP {response_status}"
     expect(ssi.functions.not_valid_message.or_(ssi.functions.access_denied)).to_be_visible()
-    expect(page.get_by_text(people.noted_user)).to_have_count(0)
+    expect(ssi.functions.mentions(people.noted_user)).to_have_count(0)
 
 
 @then("a direct request to change that account is refused")
-def direct_change_refused(ssi: SSI, page: Page, people: People) -> None:
-    r = page.request.post(people.noted_url, form={
-        "sysparm_ck": csrf_token(page), "action": "update", "first_name": "Changed", "last_name": "Byother",
-        "email": "changed@example.com", "user_ids": "x", "roles": "SM"}, max_redirects=0)
+def direct_change_refused(ssi: SSI, people: People) -> None:
+    r = ssi.user_form.post_form(people.noted_url, action="update", first_name="Changed", last_name="Byother",
+                                email="changed@example.com", user_ids="x", roles="SM")
     assert r.status in (403, 404), f"a direct change of another organisation's account answered HTTP {r.status}"
     assert ssi.profile.label("errors.not_authorized") in r.text() or \
         ssi.profile.label("errors.forbidden") in r.text(), "the refusal was not about access to the record"

@@ -73,7 +73,7 @@ def reveals_nothing(ssi: SSI, actor: Actor) -> None:
     # exactly the generic message, the same for a wrong password and an unknown user, and nothing else
     expect(ssi.login.alert).to_have_count(1)
     expect(ssi.login.alert).to_have_text(ssi.profile.label("login.invalid"))
-    body = ssi.page.locator("main")
+    body = ssi.login.main
     for detail in filter(None, [actor.persona.email, "locked", "does not exist", "unknown", "attempt"]):
         expect(body).not_to_contain_text(detail, ignore_case=True)
 

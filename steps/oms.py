@@ -53,9 +53,7 @@ def status(profile: Profile, kind: str, state: str) -> str:
 @when("I open the OMS from the SSI home page")
 def open_oms_from_home(ssi: SSI) -> None:
     ssi.home.open()
-    tile = ssi.page.get_by_role("main").get_by_role("link", name=ssi.profile.label("oms.menu"), exact=True)
-    tile.click()
-    ssi.page.wait_for_load_state()
+    ssi.home.follow_tile(ssi.profile.label("oms.menu"))
 
 
 @then("the OMS home page is shown")
@@ -75,9 +73,9 @@ def catalogue_lists_everything(ssi: SSI) -> None:
     cfg, cat = ssi.profile.oms, ssi.oms_catalogue
     expect(cat.regions).to_have_text(cfg.regions)
     for table, items in ((cat.variants, cfg.ch_variants), (cat.auxiliary, cfg.auxiliary_equipment)):
-        expect(table.get_by_role("row")).to_have_count(len(items) + 1)
+        expect(cat.item_rows(table)).to_have_count(len(items) + 1)
         for item in items:
-            expect(table.get_by_role("row").filter(has_text=item.name)).to_contain_text(item.code)
+            expect(cat.item_row(table, item)).to_contain_text(item.code)
 
 
 # ---------------------------------------------------------------- forecasts
@@ -220,7 +218,7 @@ def order_against_forecast(ssi: SSI, oms_notes: dict, item: str, region: str, ho
 
 
 @then("the order is saved as a Draft with a ServiceNow-style order number")
-def order_saved_as_draft(ssi: SSI, oms_notes: dict) -> None:
+def order_saved_as_draft(ssi: SSI) -> None:
     prefix = ssi.profile.oms.numbers.order
     expect(ssi.oms_order.number).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
     expect(ssi.oms_order.status).to_contain_text(f"{ssi.oms_order.number.inner_text()} saved as a draft")
@@ -273,12 +271,9 @@ def order_shows_justification(ssi: SSI, oms_notes: dict) -> None:
 @then("its consignments are Scheduled")
 def consignments_scheduled(ssi: SSI, oms_notes: dict) -> None:
     expected = checks.consignments_for(oms_notes["order_quantity"], ssi.profile.oms.consignment_max_quantity)
-    rows = ssi.oms_order.consignments.get_by_role("row").filter(has=ssi.page.get_by_role("rowheader"))
-    expect(rows).to_have_count(expected)
+    expect(ssi.oms_order.consignment_rows).to_have_count(expected)
     for i in range(expected):
-        expect(rows.nth(i).get_by_role("cell").last).to_have_text(
-            status(ssi.profile, "consignment", "scheduled")
-        )
+        expect(ssi.oms_order.consignment_state(i)).to_have_text(status(ssi.profile, "consignment", "scheduled"))
 
 
 def place_confirmed_order(ssi: SSI, oms_notes: dict, item: OmsItem, quantity: int, region: str) -> None:
@@ -297,7 +292,7 @@ def place_confirmed_order(ssi: SSI, oms_notes: dict, item: OmsItem, quantity: in
     expect(order.state).to_have_text(status(ssi.profile, "order", "submitted"))
     order.confirm("Order for a UEPT delivery scenario" if order.justification.count() else None)
     expect(order.state).to_have_text(status(ssi.profile, "order", "confirmed"))
-    oms_notes.update(order_url=ssi.page.url, item=item, order_quantity=quantity)
+    oms_notes.update(order_url=ssi.oms_order.url, item=item, order_quantity=quantity)
 
 
 @given(parsers.parse('we have a confirmed order of {quantity:Digits} of the {item:Item} for the "{region}" region',
@@ -357,7 +352,7 @@ def delivered_with_devices(ssi: SSI, n: str) -> None:
     expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "delivered"))
     expect(ssi.oms_consignment.devices).to_have_count(int(n))
     pattern = re.compile(ssi.profile.oms.device_id_pattern)
-    ids = [c.inner_text().strip() for c in ssi.oms_consignment.devices.locator("td:first-child").all()]
+    ids = ssi.oms_consignment.device_ids()
     assert len(set(ids)) == int(n) and all(pattern.match(i) for i in ids), f"device IDs shown: {ids}"
 
 
@@ -589,7 +584,7 @@ def no_way_in(ssi: SSI) -> None:
     ssi.home.open()
     expect(ssi.home.main_menu).to_be_visible()
     expect(ssi.home.menu_item(label)).to_have_count(0)
-    expect(ssi.page.get_by_role("link", name=label)).to_have_count(0)
+    expect(ssi.home.links_named(label)).to_have_count(0)
 
 
 @when("I open the OMS by its address")
@@ -616,18 +611,18 @@ def draft_order(ssi: SSI, oms_notes: dict, region: str) -> None:
     )
     form.save_draft()
     expect(ssi.oms_order.state).to_have_text(status(ssi.profile, "order", "draft"))
-    oms_notes.update(order_url=ssi.page.url, order_number=ssi.oms_order.number.inner_text().strip())
+    oms_notes.update(order_url=ssi.oms_order.url, order_number=ssi.oms_order.number.inner_text().strip())
 
 
 @when("I open that order by its address")
 def open_order_by_address(ssi: SSI, oms_notes: dict) -> None:
-    ssi.page.goto(oms_notes["order_url"])
+    ssi.oms_order.goto(oms_notes["order_url"])
 
 
 @then("I am told I am not authorized or the record is not valid")
 def not_authorized(ssi: SSI, oms_notes: dict) -> None:
     expect(ssi.message.message).to_have_text(ssi.profile.label("errors.not_authorized"))
-    expect(ssi.page.get_by_text(oms_notes["order_number"])).to_have_count(0)
+    expect(ssi.message.mentions(oms_notes["order_number"])).to_have_count(0)
 
 
 @then("that order is not in my list of orders")

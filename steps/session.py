@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 from pytest_bdd import given, parsers, then, when
 
 from fixtures.actors import Actor, SignedInSessions
@@ -90,10 +90,10 @@ def asked_to_log_in(ssi: SSI) -> None:
 
 
 @then("I am not signed in")
-def not_signed_in(ssi: SSI, page: Page, uept_target: TargetSession) -> None:
+def not_signed_in(ssi: SSI) -> None:
     expect(ssi.home.sign_out_button).to_have_count(0)
     # and the server agrees: the home page answers with a redirect, not the page
-    home = page.request.get(ssi.home.portal_path(uept_target.profile.portal.home_page), max_redirects=0)
+    home = ssi.home.fetch_home()
     assert home.status in (302, 303), f"the portal home answered {home.status} instead of asking to log in"
 
 
@@ -116,7 +116,7 @@ def expect_function_offered(ssi: SSI, key: str) -> None:
 
 def expect_function_not_in_menu(ssi: SSI, key: str) -> None:
     # the menu is there and lists functions, so an absent entry means something
-    expect(ssi.functions.main_menu.get_by_role("link").first).to_be_visible()
+    expect(ssi.functions.menu_links.first).to_be_visible()
     entry = ssi.functions.menu_entry(key)
     if entry is not None:
         expect(entry).to_have_count(0)
