@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from playwright.sync_api import APIResponse, Download, Locator
+from playwright.sync_api import APIResponse, Download, Locator, expect
 
 from .base import BasePage
 
@@ -97,6 +97,15 @@ class TicketPage(BasePage):
 
     def url_for(self, sys_id: str) -> str:
         return self.portal_path("ticket", table="incident", sys_id=sys_id)
+
+    def expect_new_ticket(self) -> tuple[str, str]:
+        """On the ticket page of a just-raised incident, with its number and the confirmation; (number, sys_id)."""
+        cfg = self.profile.incidents
+        expect(self.page).to_have_url(re.compile(r"[?&]id=ticket\b"))
+        expect(self.number).to_have_text(re.compile(rf"^{cfg.number_prefix}\d{{{cfg.number_digits},}}$"))
+        number = self.number.inner_text().strip()
+        expect(self.status).to_contain_text(f"{self.label('incident.raised')}: {number}")
+        return number, self.sys_id
 
     @property
     def sys_id(self) -> str:

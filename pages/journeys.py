@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from uept.runtime.otp import OtpSource
 from uept.runtime.secrets import Secret
 
+from .incident import IncidentData
 from .ssi import SSI
 
 
@@ -62,6 +63,12 @@ def try_create_account(ssi: SSI, details: dict[str, str], roles: list[str], user
     form.open_new()
     form.fill(details, roles=roles, user_ids=form.available_user_ids()[:1] if user_ids is None else user_ids)
     form.submit_create()
+
+
+def raise_incident(ssi: SSI, typed: IncidentData) -> tuple[str, str]:
+    """Fill in and submit the Create Incident form; (number, sys_id) of the incident raised."""
+    ssi.create_incident.raise_incident(typed)
+    return ssi.ticket.expect_new_ticket()
 
 
 def log_in_with_password(ssi: SSI, user_name: str, password: Secret) -> None:

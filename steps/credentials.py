@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 from pytest_bdd import given, parsers, then, when
 
 from fixtures import checks, data
-from fixtures.accounts import Account, People
 from fixtures.actors import Actor
+from fixtures.state import Account, People
 from pages import SSI, journeys
 from steps import TYPES
 from steps.session import (
@@ -391,7 +391,7 @@ def list_sorted(ssi: SSI, people: People, direction: str, column: str) -> None:
     keys = [checks.user_list_sort_key(never, column, v) for v in ssi.user_list.column_values(column)]
     assert len(keys) > 1, "fewer than two users shown: the order cannot be checked"
     assert keys == sorted(keys, reverse=direction == "descending"), f"not in {direction} order: {keys}"
-    people.memo = keys
+    people.sorted_keys = keys
 
 
 @when("I go to the next page of the user list")
@@ -401,9 +401,9 @@ def next_page(ssi: SSI) -> None:
 
 @then(parsers.parse('that page carries on in descending order of "{column}"'))
 def next_page_sorted(ssi: SSI, people: People, column: str) -> None:
-    before = people.memo
+    before = people.sorted_keys
     list_sorted(ssi, people, "descending", column)
-    after = people.memo
+    after = people.sorted_keys
     assert after[0] <= before[-1], f"page 2 starts with {after[0]!r}, after page 1 ended with {before[-1]!r}"
 
 
@@ -420,14 +420,14 @@ def profile_no_manage_link(ssi: SSI) -> None:
     expect(ssi.user_profile.manage_users_link).to_have_count(0)
 
 
-@when("I open the user administration page by its address", target_fixture="response_status")
-def open_user_admin(ssi: SSI) -> int:
-    return ssi.functions.open("user_admin").status
+@when("I open the user administration page by its address")
+def open_user_admin(ssi: SSI, people: People) -> None:
+    people.response_status = ssi.functions.open("user_admin").status
 
 
 @then("I am refused with a readable 403 page")
-def refused_403(ssi: SSI, response_status: int) -> None:
-    expect_refused_page(ssi, response_status, ssi.functions.path("user_admin"))
+def refused_403(ssi: SSI, people: People) -> None:
+    expect_refused_page(ssi, people.response_status, ssi.functions.path("user_admin"))
 
 
 @then("a direct request to create a user is refused with 403")
@@ -463,14 +463,15 @@ def none_listed(ssi: SSI) -> None:
     expect(ssi.user_list.user_rows()).to_have_count(0)
 
 
-@when("I open the noted account address directly", target_fixture="response_status")
-def open_noted(ssi: SSI, people: People) -> int:
-    return ssi.user_form.goto(people.noted_url).status
+@when("I open the noted account address directly")
+def open_noted(ssi: SSI, people: People) -> None:
+    people.response_status = ssi.user_form.goto(people.noted_url).status
 
 
 @then("I am told the record is not valid or I am not authorised")
-def told_not_valid(ssi: SSI, people: People, response_status: int) -> None:
-    assert response_status in (403, 404), f"the other organisation's account answered HTTP {response_status}"
+def told_not_valid(ssi: SSI, people: People) -> None:
+    status = people.response_status
+    assert status in (403, 404), f"the other organisation's account answered HTTP {status}"
     expect(ssi.functions.not_valid_message.or_(ssi.functions.access_denied)).to_be_visible()
     expect(ssi.functions.mentions(people.noted_user)).to_have_count(0)
 

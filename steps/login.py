@@ -50,9 +50,7 @@ def asked_to_complete_profile(ssi: SSI) -> None:
 
 @when("I complete my profile with my name, email address and telephone number")
 def complete_profile(ssi: SSI, actor: Actor) -> None:
-    values = data.my_profile_details(actor.persona.email)
-    actor.memory["profile"] = values
-    ssi.complete_profile.complete(**values)
+    ssi.complete_profile.complete(**data.my_profile_details(actor.persona.email))
 
 
 # ---------------------------------------------------------------- refusals
