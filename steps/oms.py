@@ -496,7 +496,7 @@ def says_unknown_device(ssi: SSI, oms_case: OmsCase) -> None:
 def no_return_for_second(ssi: SSI, oms_case: OmsCase) -> None:
     ssi.oms_returns.open()
     ssi.oms_returns.search(oms_case.serials[1])
-    expect(ssi.oms_returns.table("Returns")).to_be_visible()
+    expect(ssi.oms_returns.table_).to_be_visible()
     expect(ssi.oms_returns.rows).to_have_count(0)
     ssi.oms_returns.search(oms_case.serials[0])  # and the search does find a device that is under return
     expect(ssi.oms_returns.rows).to_have_count(1)
