@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import expect
 
+from ssi.profile import OmsItem
 from uept.runtime.otp import OtpSource
 from uept.runtime.secrets import Secret
 
@@ -69,6 +70,28 @@ def raise_incident(ssi: SSI, typed: IncidentData) -> tuple[str, str]:
     """Fill in and submit the Create Incident form; (number, sys_id) of the incident raised."""
     ssi.create_incident.raise_incident(typed)
     return ssi.ticket.expect_new_ticket()
+
+
+def place_confirmed_order(ssi: SSI, item: OmsItem, quantity: int, region: str, location: str,
+                          delivery_date: str) -> str:
+    """Through the OMS: draft, submit, confirm (with a justification if the order is a tolerance
+    exception); the confirmed order's address."""
+    form, order = ssi.oms_order_form, ssi.oms_order
+    form.open_new()
+    form.fill(region=region, location=location, delivery_date=delivery_date, quantities={item.code: str(quantity)})
+    form.save_draft()
+    order.submit()
+    expect(order.state).to_have_text(order.status_name("order", "submitted"))
+    order.confirm("Order for a UEPT delivery scenario" if order.justification.count() else None)
+    expect(order.state).to_have_text(order.status_name("order", "confirmed"))
+    return order.url
+
+
+def raise_return(ssi: SSI, serials: list[str], reason: str) -> None:
+    """Raise a return of these CH device IDs for a reason the profile lists (a clear error if it does not)."""
+    ssi.profile.oms.choice(ssi.profile.oms.return_reasons, reason)
+    ssi.oms_return_form.open()
+    ssi.oms_return_form.raise_return(serials, reason)
 
 
 def log_in_with_password(ssi: SSI, user_name: str, password: Secret) -> None:

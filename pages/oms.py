@@ -136,6 +136,12 @@ class ForecastPage(OmsPage):
             out.append((month_key(text.replace(self.label("oms.locked"), "")), locked))
         return out
 
+    def open_months(self, region: str) -> list[str]:
+        """The months of the forecast shown that can still be changed (after the lock window)."""
+        months = [m for m, locked in self.months(region) if not locked]
+        assert months, f"every month of the {region} forecast is locked"
+        return months
+
     def value(self, variant: OmsItem, month: str) -> str:
         return self.cell(variant, month).input_value()
 

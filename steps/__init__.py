@@ -16,6 +16,11 @@ def _one_of(*words: str):
     return with_pattern("|".join(re.escape(w) for w in words))(lambda text: text)
 
 
+def _as_action(verbs: dict[str, str]):
+    """One of the verbs, given to the step as the state it leads to ('dispatches' -> 'dispatched')."""
+    return with_pattern("|".join(re.escape(v) for v in verbs))(lambda text: verbs[text])
+
+
 @with_pattern(r'".+"')
 def _quotes(text: str) -> list[str]:
     """'"A" and "B"' -> ['A', 'B']."""
@@ -32,7 +37,9 @@ TYPES = {
     "Item": with_pattern(r"(?:first|second|third) (?:CH variant|auxiliary item)")(lambda text: text),
     "WithinOrBeyond": _one_of("within", "beyond"),
     "WithinOrOutside": _one_of("within", "outside"),
-    "DispatchesOrDelivers": _one_of("dispatches", "delivers"),
+    # what DCC or a carrier does, as the operator control's action
+    "DispatchesOrDelivers": _as_action({"dispatches": "dispatched", "delivers": "delivered"}),
     "DccOrCarrier": _one_of("DCC", "the carrier"),
-    "ReturnAction": _one_of("authorises", "collects", "receives", "closes"),
+    "ReturnAction": _as_action({"authorises": "authorised", "collects": "collected", "receives": "received",
+                                "closes": "closed"}),
 }

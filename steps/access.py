@@ -8,18 +8,17 @@ from pytest_bdd import parsers, then, when
 from fixtures import checks
 from fixtures.actors import Actor
 from pages import SSI
-from steps.session import expect_function_offered, expect_function_withheld
 
 
 # ---------------------------------------------------------------- the cells
 @then(parsers.parse('the menu offers "{function}" and its page opens for me'))
 def offered_and_opens(ssi: SSI, function: str) -> None:
-    expect_function_offered(ssi, ssi.profile.role_matrix.component_named(function).key)
+    ssi.functions.expect_offered(ssi.profile.role_matrix.component_named(function).key)
 
 
 @then(parsers.parse('the menu does not offer "{function}" and its address is refused with a readable 403 page'))
 def withheld_and_refused(ssi: SSI, function: str) -> None:
-    expect_function_withheld(ssi, ssi.profile.role_matrix.component_named(function).key)
+    ssi.functions.expect_withheld(ssi.profile.role_matrix.component_named(function).key)
 
 
 # ---------------------------------------------------------------- my profile

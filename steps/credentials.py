@@ -12,12 +12,6 @@ from fixtures.actors import Actor
 from fixtures.state import Account, People
 from pages import SSI, journeys
 from steps import TYPES
-from steps.session import (
-    expect_function_not_in_menu,
-    expect_function_offered,
-    expect_function_withheld,
-    expect_refused_page,
-)
 from uept.runtime.target import TargetSession
 
 
@@ -131,8 +125,7 @@ def asked_to_complete_profile(ssi: SSI) -> None:
 
 @when(parsers.parse("the {who:Who} user completes their profile with a telephone number", extra_types=TYPES))
 def completes_profile(ssi: SSI, people: People) -> None:
-    phone = people.unique_details().phone
-    people.account.phone = phone
+    phone = people.account.phone = data.drama_phone()
     ssi.complete_profile.complete(phone=phone)
 
 
@@ -196,14 +189,14 @@ def profile_is_union(ssi: SSI, people: People) -> None:
 def account_refused(ssi: SSI, people: People, function: str) -> None:
     people.as_account()
     ssi.home.open()
-    expect_function_withheld(ssi, ssi.profile.role_matrix.component_named(function).key)
+    ssi.functions.expect_withheld(ssi.profile.role_matrix.component_named(function).key)
 
 
 @then(parsers.parse('the {who:Who} user is offered "{function}" and can open it', extra_types=TYPES))
 def account_offered(ssi: SSI, people: People, function: str) -> None:
     people.as_account()
     ssi.home.open()
-    expect_function_offered(ssi, ssi.profile.role_matrix.component_named(function).key)
+    ssi.functions.expect_offered(ssi.profile.role_matrix.component_named(function).key)
 
 
 # ---------------------------------------------------------------- the administrator's actions
@@ -239,7 +232,7 @@ def remove_role(ssi: SSI, people: People, role: str) -> None:
     form.set_role(role, False)
     form.submit_update()
     expect(form.status).to_contain_text(people.account.user_name)
-    expect(form.role_box(role)).not_to_be_checked()
+    expect(form.role_box(role)).to_be_checked(checked=False)
     people.account.role_set(role, held=False)
 
 
@@ -410,7 +403,7 @@ def next_page_sorted(ssi: SSI, people: People, column: str) -> None:
 # ---------------------------------------------------------------- who may administer
 @then("the menu does not offer user administration")
 def no_user_admin_in_menu(ssi: SSI) -> None:
-    expect_function_not_in_menu(ssi, "user_admin")
+    ssi.functions.expect_not_in_menu("user_admin")
 
 
 @then("my profile offers no way to manage users")
@@ -427,7 +420,7 @@ def open_user_admin(ssi: SSI, people: People) -> None:
 
 @then("I am refused with a readable 403 page")
 def refused_403(ssi: SSI, people: People) -> None:
-    expect_refused_page(ssi, people.response_status, ssi.functions.path("user_admin"))
+    ssi.functions.expect_refused_page(people.response_status, ssi.functions.path("user_admin"))
 
 
 @then("a direct request to create a user is refused with 403")

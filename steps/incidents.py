@@ -18,9 +18,9 @@ from fixtures import checks, data
 from fixtures.actors import Actor, SignedInSessions
 from fixtures.checks import keep, no_api, page_values_of, stored_mismatches
 from fixtures.state import IncidentCase, Raised
+from fixtures.target import needs_control
 from pages import SSI
 from steps import TYPES
-from steps.session import needs_control
 from uept.runtime.control import TargetControl
 from uept.runtime.run import Evidence
 from uept.runtime.target import TargetSession
@@ -412,17 +412,7 @@ def download_file(ssi: SSI, case: IncidentCase, tmp_path: Path) -> None:
 def same_bytes(case: IncidentCase, uept_evidence: Evidence | None) -> None:
     assert case.file and case.downloaded is not None
     sent = case.file.read_bytes()
-    keep(
-        uept_evidence,
-        "attachment-round-trip.json",
-        {
-            "file": case.file.name,
-            "attached_bytes": len(sent),
-            "attached_sha256": checks.sha256(sent),
-            "downloaded_bytes": len(case.downloaded),
-            "downloaded_sha256": checks.sha256(case.downloaded),
-        },
-    )
+    keep(uept_evidence, "attachment-round-trip.json", checks.round_trip(case.file.name, sent, case.downloaded))
     assert case.downloaded == sent, (
         f"the download differs from the file attached ({len(case.downloaded)} bytes "
         f"back for {len(sent)} sent)"
@@ -555,9 +545,9 @@ def refuses_reopen(
         checked.append("portal form")
     api = uept_target.table_api(actor.key)
     if api is not None:
-        r = api.request("PATCH", "incident", incident.sys_id, json={"state": "2"})
-        keep(uept_evidence, "reopen-through-table-api.json", {"status": r.status_code, "body": r.json()})
-        assert r.status_code == 403, f"the Table API let me reopen a closed incident ({r.status_code})"
+        status = checks.patch_incident(api, uept_evidence, incident.sys_id, {"state": "2"},
+                                       "reopen-through-table-api.json")
+        assert status == 403, f"the Table API let me reopen a closed incident ({status})"
         checked.append("Table API")
     if not checked:
         pytest.skip("this target offers no way to ask its server directly; check by hand")
@@ -644,19 +634,15 @@ def refuses_update(
     assert case.given
     checked = []
     if uept_target.resolved.is_reference:
-        r = ssi.ticket.post_directly(
-            case.given.sys_id,
-            action="comment",
-            u_update_type="Additional information",
-            comments=f"Forced update [{case.token}]",
-        )
+        r = ssi.ticket.post_directly(case.given.sys_id, action="comment", u_update_type="Additional information",
+                                     comments=f"Forced update [{case.token}]")
         assert r.status == 403, f"a forced update answered {r.status}, not 403"
         checked.append("portal form")
     api = uept_target.table_api(actor.key)
     if api is not None:
-        r = api.request("PATCH", "incident", case.given.sys_id, json={"comments": f"Forced [{case.token}]"})
-        keep(uept_evidence, "update-through-table-api.json", {"status": r.status_code, "body": r.json()})
-        assert r.status_code == 403, f"the Table API answered {r.status_code} to an update by {actor.key}"
+        status = checks.patch_incident(api, uept_evidence, case.given.sys_id, {"comments": f"Forced [{case.token}]"},
+                                       "update-through-table-api.json")
+        assert status == 403, f"the Table API answered {status} to an update by {actor.key}"
         checked.append("Table API")
     if not checked:
         pytest.skip("this target offers no way to ask its server directly; check by hand")

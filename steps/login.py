@@ -9,8 +9,8 @@ from pytest_bdd import parsers, then, when
 
 from fixtures import data
 from fixtures.actors import Actor
+from fixtures.target import needs_control
 from pages import SSI
-from steps.session import needs_control
 from uept.runtime.control import TargetControl
 from uept.runtime.target import TargetSession
 

@@ -9,7 +9,7 @@ which survives switching persona within a scenario.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,30 +18,10 @@ from pytest_bdd import given, parsers, then, when
 from fixtures import checks, data
 from fixtures.actors import Actor
 from fixtures.state import ForecastEntry, OmsCase, OrderLine
-from pages import SSI
-from ssi.profile import OmsItem, Profile
+from fixtures.target import needs_control
+from pages import SSI, journeys
 from steps import TYPES
-from steps.session import needs_control
 from uept.runtime.control import TargetControl
-
-ORDINAL = {"first": 0, "second": 1, "third": 2}
-
-
-def item_ref(profile: Profile, text: str) -> OmsItem:
-    ordinal, _, kind = text.partition(" ")
-    items = profile.oms.ch_variants if kind == "CH variant" else profile.oms.auxiliary_equipment
-    index = ORDINAL[ordinal]
-    if index >= len(items):
-        pytest.skip(f"the target profile has no {text}")
-    return items[index]
-
-
-def utc_today() -> date:
-    return datetime.now(UTC).date()
-
-
-def status(profile: Profile, kind: str, state: str) -> str:
-    return profile.oms.status(kind, state.lower())
 
 
 # ---------------------------------------------------------------- the way in (SSI-FR-20/20a)
@@ -80,16 +60,10 @@ def open_forecast(ssi: SSI, oms_case: OmsCase, region: str) -> None:
     oms_case.region = region
 
 
-def open_months(ssi: SSI, region: str) -> list[str]:
-    months = [m for m, locked in ssi.oms_forecast.months(region) if not locked]
-    assert months, f"every month of the {region} forecast is locked"
-    return months
-
-
 @when(parsers.parse("I change the forecast of the {item:Item} for a month after the lock window", extra_types=TYPES))
 def change_forecast(ssi: SSI, oms_case: OmsCase, item: str) -> None:
-    variant = item_ref(ssi.profile, item)
-    month = data.pick(open_months(ssi, oms_case.region))
+    variant = data.catalogue_item(ssi.profile, item)
+    month = data.pick(ssi.oms_forecast.open_months(oms_case.region))
     quantity = data.forecast_quantity(int(ssi.oms_forecast.value(variant, month) or 0))
     ssi.oms_forecast.enter(variant, month, str(quantity))
     oms_case.variant, oms_case.month, oms_case.quantity = variant, month, quantity
@@ -126,9 +100,9 @@ def history_lists_version(ssi: SSI, oms_case: OmsCase, actor: Actor) -> None:
 
 @when(parsers.parse("I enter these forecasts of the {item:Item} for months after the lock window:", extra_types=TYPES))
 def enter_bad_forecasts(ssi: SSI, oms_case: OmsCase, item: str, datatable: list[list[str]]) -> None:
-    variant = item_ref(ssi.profile, item)
+    variant = data.catalogue_item(ssi.profile, item)
     rows = [dict(zip(datatable[0], r, strict=True)) for r in datatable[1:]]
-    candidates = open_months(ssi, oms_case.region)
+    candidates = ssi.oms_forecast.open_months(oms_case.region)
     months = data.run_of(candidates, len(rows))  # next to each other: one screenshot shows them all
     oms_case.variant = variant
     for row, month in zip(rows, months, strict=True):
@@ -175,7 +149,7 @@ def locked_months(ssi: SSI, oms_case: OmsCase) -> None:
 
 @then("the first month after the lock window can be changed")
 def first_open_month_editable(ssi: SSI, oms_case: OmsCase) -> None:
-    month = open_months(ssi, oms_case.region)[0]
+    month = ssi.oms_forecast.open_months(oms_case.region)[0]
     for variant in ssi.profile.oms.ch_variants:
         expect(ssi.oms_forecast.cell(variant, month)).to_be_editable()
 
@@ -183,9 +157,9 @@ def first_open_month_editable(ssi: SSI, oms_case: OmsCase) -> None:
 @given(parsers.parse('our "{region}" forecast of the {item:Item} for a month after the lock window '
                      "is {quantity:Digits}", extra_types=TYPES))
 def forecast_is(ssi: SSI, oms_case: OmsCase, region: str, item: str, quantity: str) -> None:
-    variant = item_ref(ssi.profile, item)
+    variant = data.catalogue_item(ssi.profile, item)
     ssi.oms_forecast.open(region)
-    month = data.pick(open_months(ssi, region))
+    month = data.pick(ssi.oms_forecast.open_months(region))
     if ssi.oms_forecast.value(variant, month) != quantity:
         ssi.oms_forecast.enter(variant, month, quantity)
         ssi.oms_forecast.submit()
@@ -198,7 +172,7 @@ def forecast_is(ssi: SSI, oms_case: OmsCase, region: str, item: str, quantity: s
 @when(parsers.parse('I order the {item:Item} for "{region}" in that month, {how:WithinOrBeyond} the forecast tolerance',
                     extra_types=TYPES))
 def order_against_forecast(ssi: SSI, oms_case: OmsCase, item: str, region: str, how: str) -> None:
-    variant = item_ref(ssi.profile, item)
+    variant = data.catalogue_item(ssi.profile, item)
     quantity = checks.tolerance_quantity(ssi.profile.oms.tolerance_percent, oms_case.forecast, how)
     form = ssi.oms_order_form
     form.open_new()
@@ -217,7 +191,7 @@ def order_saved_as_draft(ssi: SSI) -> None:
     prefix = ssi.profile.oms.numbers.order
     expect(ssi.oms_order.number).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
     expect(ssi.oms_order.status).to_contain_text(f"{ssi.oms_order.number.inner_text()} saved as a draft")
-    expect(ssi.oms_order.state).to_have_text(status(ssi.profile, "order", "draft"))
+    expect(ssi.oms_order.state).to_have_text(ssi.oms_order.status_name("order", "draft"))
 
 
 @when("I submit the order")
@@ -227,7 +201,7 @@ def submit_order(ssi: SSI) -> None:
 
 @then(parsers.parse("the order is {state:w}"))
 def order_is(ssi: SSI, state: str) -> None:
-    expect(ssi.oms_order.state).to_have_text(status(ssi.profile, "order", state))
+    expect(ssi.oms_order.state).to_have_text(ssi.oms_order.status_name("order", state))
 
 
 @then(parsers.parse("the order line is {where:WithinOrOutside} the forecast tolerance", extra_types=TYPES))
@@ -267,33 +241,17 @@ def order_shows_justification(ssi: SSI, oms_case: OmsCase) -> None:
 def consignments_scheduled(ssi: SSI, oms_case: OmsCase) -> None:
     expected = checks.consignments_for(oms_case.order_quantity, ssi.profile.oms.consignment_max_quantity)
     expect(ssi.oms_order.consignment_rows).to_have_count(expected)
+    scheduled = ssi.oms_order.status_name("consignment", "scheduled")
     for i in range(expected):
-        expect(ssi.oms_order.consignment_state(i)).to_have_text(status(ssi.profile, "consignment", "scheduled"))
-
-
-def place_confirmed_order(ssi: SSI, oms_case: OmsCase, item: OmsItem, quantity: int, region: str) -> None:
-    """Through the UI: draft, submit, confirm (with a justification if the order is a tolerance exception)."""
-    form, order = ssi.oms_order_form, ssi.oms_order
-    form.open_new()
-    when_ = utc_today() + timedelta(days=ssi.profile.oms.lead_time_days + 14)
-    form.fill(
-        region=region,
-        location=data.new_location(),
-        delivery_date=when_.isoformat(),
-        quantities={item.code: str(quantity)},
-    )
-    form.save_draft()
-    order.submit()
-    expect(order.state).to_have_text(status(ssi.profile, "order", "submitted"))
-    order.confirm("Order for a UEPT delivery scenario" if order.justification.count() else None)
-    expect(order.state).to_have_text(status(ssi.profile, "order", "confirmed"))
-    oms_case.order_url, oms_case.order_quantity = ssi.oms_order.url, quantity
+        expect(ssi.oms_order.consignment_state(i)).to_have_text(scheduled)
 
 
 @given(parsers.parse('we have a confirmed order of {quantity:Digits} of the {item:Item} for the "{region}" region',
                      extra_types=TYPES))
 def confirmed_order(ssi: SSI, oms_case: OmsCase, quantity: str, item: str, region: str) -> None:
-    place_confirmed_order(ssi, oms_case, item_ref(ssi.profile, item), int(quantity), region)
+    oms_case.order_quantity = int(quantity)
+    oms_case.order_url = journeys.place_confirmed_order(ssi, data.catalogue_item(ssi.profile, item), int(quantity),
+                                                        region, data.new_location(), data.deliverable_date(ssi.profile))
 
 
 @when("I open its first consignment")
@@ -316,35 +274,35 @@ def shows_new_date(ssi: SSI, oms_case: OmsCase) -> None:
 
 @then(parsers.parse("the consignment is {state:w}"))
 def consignment_is(ssi: SSI, state: str) -> None:
-    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", state))
+    expect(ssi.oms_consignment.state).to_have_text(ssi.oms_consignment.status_name("consignment", state))
 
 
 @when(parsers.parse("the carrier {action:DispatchesOrDelivers} the consignment", extra_types=TYPES))
 def carrier_moves_consignment(ssi: SSI, target_control: TargetControl, oms_case: OmsCase, action: str) -> None:
     control = needs_control(target_control, "a carrier dispatching or delivering a consignment")
     control.oms_consignment(
-        oms_case.consignment, {"dispatches": "dispatched", "delivers": "delivered"}[action]
+        oms_case.consignment, action
     )
     ssi.oms_consignment.reload()
 
 
 @then("the delivery date can no longer be amended")
 def cannot_amend(ssi: SSI) -> None:
-    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "dispatched"))
+    expect(ssi.oms_consignment.state).to_have_text(ssi.oms_consignment.status_name("consignment", "dispatched"))
     expect(ssi.oms_consignment.new_delivery_date).to_have_count(0)
     expect(ssi.oms_consignment.amend_button).to_have_count(0)
 
 
 @then("the consignment is Dispatched with a tracking reference")
 def dispatched_with_tracking(ssi: SSI) -> None:
-    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "dispatched"))
+    expect(ssi.oms_consignment.state).to_have_text(ssi.oms_consignment.status_name("consignment", "dispatched"))
     expect(ssi.oms_consignment.tracking).to_have_text(re.compile(r"^\s*[A-Z0-9-]{6,}\s*$"))
 
 
 @then(parsers.parse("the consignment is Delivered with the device ID of each of the {n:Digits} CHs",
                      extra_types=TYPES))
 def delivered_with_devices(ssi: SSI, n: str) -> None:
-    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "delivered"))
+    expect(ssi.oms_consignment.state).to_have_text(ssi.oms_consignment.status_name("consignment", "delivered"))
     expect(ssi.oms_consignment.devices).to_have_count(int(n))
     pattern = re.compile(ssi.profile.oms.device_id_pattern)
     ids = ssi.oms_consignment.device_ids()
@@ -361,14 +319,15 @@ def delivered_consignment(
     ssi: SSI, target_control: TargetControl, oms_case: OmsCase, quantity: str, item: str
 ) -> None:
     control = needs_control(target_control, "a carrier delivering a consignment")
-    place_confirmed_order(
-        ssi, oms_case, item_ref(ssi.profile, item), int(quantity), ssi.profile.oms.regions[0]
-    )
+    oms_case.order_quantity = int(quantity)
+    oms_case.order_url = journeys.place_confirmed_order(ssi, data.catalogue_item(ssi.profile, item), int(quantity),
+                                                        ssi.profile.oms.regions[0], data.new_location(),
+                                                        data.deliverable_date(ssi.profile))
     oms_case.consignment = ssi.oms_order.open_consignment(0)
     control.oms_consignment(oms_case.consignment, "dispatched")
     control.oms_consignment(oms_case.consignment, "delivered")
     ssi.oms_consignment.reload()
-    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "delivered"))
+    expect(ssi.oms_consignment.state).to_have_text(ssi.oms_consignment.status_name("consignment", "delivered"))
 
 
 @when(parsers.parse('I reject {quantity:d} of the delivered units because "{reason}"'))
@@ -398,15 +357,9 @@ def devices_held(target_control: TargetControl, actor: Actor, oms_case: OmsCase,
     oms_case.serials = control.oms_devices(actor.persona.organisation or "NPS", count)
 
 
-def raise_return(ssi: SSI, serials: list[str], reason: str) -> None:
-    ssi.profile.oms.choice(ssi.profile.oms.return_reasons, reason)
-    ssi.oms_return_form.open()
-    ssi.oms_return_form.raise_return(serials, reason)
-
-
 @when(parsers.parse('I raise a return for both of them because "{reason}"'))
 def raise_return_both(ssi: SSI, oms_case: OmsCase, reason: str) -> None:
-    raise_return(ssi, oms_case.serials, reason)
+    journeys.raise_return(ssi, oms_case.serials, reason)
     expect(ssi.oms_return.status).to_contain_text("raised")
     oms_case.return_number = ssi.oms_return.number.inner_text().strip()
 
@@ -415,36 +368,28 @@ def raise_return_both(ssi: SSI, oms_case: OmsCase, reason: str) -> None:
 def return_requested(ssi: SSI, oms_case: OmsCase) -> None:
     prefix = ssi.profile.oms.numbers.returns
     expect(ssi.oms_return.number).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
-    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", "requested"))
+    expect(ssi.oms_return.state).to_have_text(ssi.oms_return.status_name("returns", "requested"))
     for serial in oms_case.serials:
         expect(ssi.oms_return.outcome(serial)).to_have_text("Awaiting triage")
-
-
-RETURN_ACTIONS = {
-    "authorises": "authorised",
-    "collects": "collected",
-    "receives": "received",
-    "closes": "closed",
-}
 
 
 @when(parsers.parse("{who:DccOrCarrier} {action:ReturnAction} the return", extra_types=TYPES))
 def progress_return(ssi: SSI, target_control: TargetControl, oms_case: OmsCase, who: str, action: str) -> None:
     control = needs_control(target_control, f"{who} acting on a return")
-    control.oms_return(oms_case.return_number, RETURN_ACTIONS[action])
+    control.oms_return(oms_case.return_number, action)
     ssi.oms_return.reload()
 
 
 @then("the return is Authorised with an RMA number")
 def return_authorised(ssi: SSI) -> None:
     prefix = ssi.profile.oms.numbers.rma
-    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", "authorised"))
+    expect(ssi.oms_return.state).to_have_text(ssi.oms_return.status_name("returns", "authorised"))
     expect(ssi.oms_return.rma).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
 
 
 @then(parsers.parse("the return is {state:w}"))
 def return_is(ssi: SSI, state: str) -> None:
-    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", state))
+    expect(ssi.oms_return.state).to_have_text(ssi.oms_return.status_name("returns", state))
 
 
 @when(parsers.parse('DCC triages the first device as "{first}" and the second as "{second}"'))
@@ -458,14 +403,14 @@ def triage(ssi: SSI, target_control: TargetControl, oms_case: OmsCase, first: st
 
 @then("the return is Triage and shows the outcome of each device")
 def triage_outcomes(ssi: SSI, oms_case: OmsCase) -> None:
-    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", "triage"))
+    expect(ssi.oms_return.state).to_have_text(ssi.oms_return.status_name("returns", "triage"))
     for serial, outcome in oms_case.outcomes.items():
         expect(ssi.oms_return.outcome(serial)).to_have_text(outcome)
 
 
 @given("I have raised a return for the first of them")
 def raised_return_for_first(ssi: SSI, oms_case: OmsCase) -> None:
-    raise_return(ssi, oms_case.serials[:1], ssi.profile.oms.return_reasons[0].label)
+    journeys.raise_return(ssi, oms_case.serials[:1], ssi.profile.oms.return_reasons[0].label)
     expect(ssi.oms_return.status).to_contain_text("raised")
     oms_case.return_number = ssi.oms_return.number.inner_text().strip()
 
@@ -473,7 +418,7 @@ def raised_return_for_first(ssi: SSI, oms_case: OmsCase) -> None:
 @when("I raise a return for both of them and for a device ID that is not ours")
 def raise_return_with_unknown(ssi: SSI, oms_case: OmsCase) -> None:
     oms_case.unknown = data.unknown_device_id()
-    raise_return(ssi, [*oms_case.serials, oms_case.unknown], ssi.profile.oms.return_reasons[0].label)
+    journeys.raise_return(ssi, [*oms_case.serials, oms_case.unknown], ssi.profile.oms.return_reasons[0].label)
 
 
 @then("the device IDs field says the first device is already under return")
@@ -514,12 +459,12 @@ def start_order(ssi: SSI, oms_case: OmsCase, region: str) -> None:
 def enter_bad_order(ssi: SSI, oms_case: OmsCase, datatable: list[list[str]]) -> None:
     rows = [dict(zip(datatable[0], r, strict=True)) for r in datatable[1:]]
     maximum = str(ssi.profile.oms.max_quantity + 1)
-    oms_case.bad_lines = [OrderLine(item_ref(ssi.profile, row["item"]), row["quantity"], row["message"])
+    oms_case.bad_lines = [OrderLine(data.catalogue_item(ssi.profile, row["item"]), row["quantity"], row["message"])
                           for row in rows]
     quantities = {line.item.code: maximum if line.quantity == "more than the maximum" else line.quantity
                   for line in oms_case.bad_lines}
     ssi.oms_order_form.fill(
-        delivery_date=(utc_today() - timedelta(days=1)).isoformat(), quantities=quantities
+        delivery_date=(data.utc_today() - timedelta(days=1)).isoformat(), quantities=quantities
     )
 
 
@@ -547,7 +492,7 @@ def correct_quantities(ssi: SSI, oms_case: OmsCase) -> None:
     if lead < 2:
         pytest.skip(f"the profile's lead time ({lead} days) leaves no date inside it after today")
     ssi.oms_order_form.fill(
-        delivery_date=(utc_today() + timedelta(days=1)).isoformat(),
+        delivery_date=(data.utc_today() + timedelta(days=1)).isoformat(),
         quantities={line.item.code: "5" for line in oms_case.bad_lines},
     )
 
@@ -598,11 +543,11 @@ def draft_order(ssi: SSI, oms_case: OmsCase, region: str) -> None:
     form.fill(
         region=region,
         location=data.new_location(),
-        delivery_date=(utc_today() + timedelta(days=ssi.profile.oms.lead_time_days + 14)).isoformat(),
+        delivery_date=data.deliverable_date(ssi.profile),
         quantities={ssi.profile.oms.auxiliary_equipment[0].code: "1"},
     )
     form.save_draft()
-    expect(ssi.oms_order.state).to_have_text(status(ssi.profile, "order", "draft"))
+    expect(ssi.oms_order.state).to_have_text(ssi.oms_order.status_name("order", "draft"))
     oms_case.order_url, oms_case.order_number = ssi.oms_order.url, ssi.oms_order.number.inner_text().strip()
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
-import pytest
 from playwright.sync_api import BrowserContext, expect
 from pytest_bdd import given, parsers, then, when
 
 from fixtures.actors import Actor, SignedInSessions
 from pages import SSI, journeys
-from uept.runtime.control import TargetControl
 from uept.runtime.target import TargetSession
 
 
@@ -95,54 +91,3 @@ def not_signed_in(ssi: SSI) -> None:
     # and the server agrees: the home page answers with a redirect, not the page
     home = ssi.home.fetch_home()
     assert home.status in (302, 303), f"the portal home answered {home.status} instead of asking to log in"
-
-
-def expect_function_offered(ssi: SSI, key: str) -> None:
-    """The function (role-matrix component) is in the menu and its page opens (HTTP 200)."""
-    expect(ssi.functions.main_menu).to_be_visible()
-    entry = ssi.functions.menu_entry(key)
-    if entry is not None:  # the profile may say a function has no menu entry (reached from another page)
-        expect(entry).to_have_count(1)
-        expect(entry).to_have_attribute("href", ssi.functions.path(key))
-    response = ssi.functions.open(key)
-    assert response.status == 200, f"{ssi.functions.path(key)} answered HTTP {response.status}, not 200"
-    expect(ssi.page).to_have_url(re.compile(re.escape(ssi.functions.path(key)) + "$"))
-    expect(ssi.functions.access_denied).to_have_count(0)
-    heading = ssi.functions.heading_of(key)
-    if heading is not None:
-        expect(heading).to_be_visible()
-    expect(ssi.home.sign_out_button).to_be_visible()
-
-
-def expect_function_not_in_menu(ssi: SSI, key: str) -> None:
-    # the menu is there and lists functions, so an absent entry means something
-    expect(ssi.functions.menu_links.first).to_be_visible()
-    entry = ssi.functions.menu_entry(key)
-    if entry is not None:
-        expect(entry).to_have_count(0)
-    expect(ssi.functions.menu_links_to(key)).to_have_count(0)
-
-
-def expect_refused_page(ssi: SSI, response_status: int, what: str) -> None:
-    """The readable 403 page (SSI-NFR-22)."""
-    assert response_status == 403, f"{what} answered HTTP {response_status}, not 403"
-    expect(ssi.functions.access_denied).to_be_visible()
-    expect(ssi.message.message).to_contain_text(ssi.profile.label("errors.forbidden"))
-
-
-def expect_function_withheld(ssi: SSI, key: str) -> None:
-    """The function is absent from the menu, and its address answers 403 with a readable page."""
-    expect_function_not_in_menu(ssi, key)
-    response = ssi.functions.open(key)
-    expect_refused_page(ssi, response.status, ssi.functions.path(key))
-    heading = ssi.functions.heading_of(key)
-    if heading is not None:
-        expect(heading).to_have_count(0)
-
-
-def needs_control(control: TargetControl, what: str) -> TargetControl:
-    if not control.available:
-        pytest.skip(f"{what} needs an operator control that this target does not offer "
-                    "(only the reference SSI has one); run this scenario by hand on the real SSI")
-    return control
-

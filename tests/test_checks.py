@@ -177,3 +177,10 @@ def test_tolerance_quantities_of_the_reference_profile():
 @pytest.mark.parametrize(("quantity", "count"), [(1, 1), (999, 1), (1000, 1), (1001, 2), (2000, 2), (2001, 3)])
 def test_consignments_per_order_line(quantity, count):
     assert checks.consignments_for(quantity, 1000) == count
+
+
+def test_round_trip_evidence():
+    kept = checks.round_trip("reads.csv", b"abc", b"abd")
+    assert kept == {"file": "reads.csv", "attached_bytes": 3, "attached_sha256": checks.sha256(b"abc"),
+                    "downloaded_bytes": 3, "downloaded_sha256": checks.sha256(b"abd")}
+    assert kept["attached_sha256"] != kept["downloaded_sha256"]
