@@ -6,7 +6,7 @@ pytest_plugins = [
     "fixtures.target",
     "fixtures.browser",
     "fixtures.actors",
-    "fixtures.accounts",
+    "fixtures.state",
     "steps.session",
     "steps.login",
     "steps.incidents",

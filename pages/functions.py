@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from playwright.sync_api import Locator, Response
+import re
+
+from playwright.sync_api import Locator, Response, expect
 
 from ssi.profile import ComponentPage
 
 from .base import BasePage
+from .portal import MessagePage, PortalHome
 
 
 class Functions(BasePage):
@@ -24,6 +27,10 @@ class Functions(BasePage):
     @property
     def main_menu(self) -> Locator:
         return self.page.get_by_role("navigation", name="Main menu")
+
+    @property
+    def menu_links(self) -> Locator:
+        return self.main_menu.get_by_role("link")
 
     def menu_entry(self, key: str) -> Locator | None:
         """The menu link labelled as the profile says (None: the function has no menu entry)."""
@@ -51,3 +58,43 @@ class Functions(BasePage):
     @property
     def not_valid_message(self) -> Locator:
         return self.alert.filter(has_text=self.label("errors.not_authorized"))
+
+    # ---- what a person holding (or not holding) a function sees ------------------------------
+    def expect_offered(self, key: str) -> None:
+        """The function (role-matrix component) is in the menu and its page opens (HTTP 200)."""
+        expect(self.main_menu).to_be_visible()
+        entry = self.menu_entry(key)
+        if entry is not None:  # the profile may say a function has no menu entry (reached from another page)
+            expect(entry).to_have_count(1)
+            expect(entry).to_have_attribute("href", self.path(key))
+        response = self.open(key)
+        assert response.status == 200, f"{self.path(key)} answered HTTP {response.status}, not 200"
+        expect(self.page).to_have_url(re.compile(re.escape(self.path(key)) + "$"))
+        expect(self.access_denied).to_have_count(0)
+        heading = self.heading_of(key)
+        if heading is not None:
+            expect(heading).to_be_visible()
+        expect(PortalHome(self.page, self.profile).sign_out_button).to_be_visible()
+
+    def expect_not_in_menu(self, key: str) -> None:
+        # the menu is there and lists functions, so an absent entry means something
+        expect(self.menu_links.first).to_be_visible()
+        entry = self.menu_entry(key)
+        if entry is not None:
+            expect(entry).to_have_count(0)
+        expect(self.menu_links_to(key)).to_have_count(0)
+
+    def expect_refused_page(self, response_status: int, what: str) -> None:
+        """The readable 403 page (SSI-NFR-22)."""
+        assert response_status == 403, f"{what} answered HTTP {response_status}, not 403"
+        expect(self.access_denied).to_be_visible()
+        expect(MessagePage(self.page, self.profile).message).to_contain_text(self.label("errors.forbidden"))
+
+    def expect_withheld(self, key: str) -> None:
+        """The function is absent from the menu, and its address answers 403 with a readable page."""
+        self.expect_not_in_menu(key)
+        response = self.open(key)
+        self.expect_refused_page(response.status, self.path(key))
+        heading = self.heading_of(key)
+        if heading is not None:
+            expect(heading).to_have_count(0)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from playwright.sync_api import APIResponse, Download, Locator
+from playwright.sync_api import APIResponse, Download, Locator, expect
 
 from .base import BasePage
 
@@ -98,6 +98,15 @@ class TicketPage(BasePage):
     def url_for(self, sys_id: str) -> str:
         return self.portal_path("ticket", table="incident", sys_id=sys_id)
 
+    def expect_new_ticket(self) -> tuple[str, str]:
+        """On the ticket page of a just-raised incident, with its number and the confirmation; (number, sys_id)."""
+        cfg = self.profile.incidents
+        expect(self.page).to_have_url(re.compile(r"[?&]id=ticket\b"))
+        expect(self.number).to_have_text(re.compile(rf"^{cfg.number_prefix}\d{{{cfg.number_digits},}}$"))
+        number = self.number.inner_text().strip()
+        expect(self.status).to_contain_text(f"{self.label('incident.raised')}: {number}")
+        return number, self.sys_id
+
     @property
     def sys_id(self) -> str:
         params = parse_qs(urlparse(self.page.url).query)
@@ -112,6 +121,10 @@ class TicketPage(BasePage):
         return self.page.get_by_role("group", name=self.label(f"incident.{key}"), exact=True).get_by_role(
             "definition"
         )
+
+    def shown(self, name: str) -> Locator:
+        """The value shown for a field of the Create Incident form, by its variable name (e.g. u_mpxn)."""
+        return self.value(FORM_LABELS[name])
 
     @property
     def state(self) -> Locator:
@@ -128,6 +141,10 @@ class TicketPage(BasePage):
 
     def action(self, key: str) -> Locator:
         return self.page.get_by_role("button", name=self.label(f"incident.{key}"), exact=True)
+
+    def button(self, name: str) -> Locator:
+        """A button by its visible name, wherever it is on the ticket page."""
+        return self.page.get_by_role("button", name=name, exact=True)
 
     @property
     def dialog(self) -> Locator:
@@ -193,6 +210,10 @@ class TicketPage(BasePage):
             self.attachments.get_by_role("button", name=self.label("incident.upload"), exact=True)
         )
 
+    @property
+    def attachment_links(self) -> Locator:
+        return self.attachments.get_by_role("link")
+
     def attachment_link(self, file_name: str) -> Locator:
         return self.attachments.get_by_role("link", name=file_name, exact=True)
 
@@ -200,6 +221,14 @@ class TicketPage(BasePage):
         with self.page.expect_download() as info:
             self.attachment_link(file_name).click()
         return info.value
+
+    @property
+    def injected_markup(self) -> Locator:
+        """Elements typed text would have become had the SSI rendered it as markup."""
+        return self.page.locator(
+            'main script, main img[src="x"], main svg[onload], main iframe, main [onmouseover], '
+            "main u, main i, main b"
+        )
 
     # ---- asking the server directly (proves a rule is enforced there, not only hidden) ----
     def post_directly(self, sys_id: str, **form: str) -> APIResponse:
@@ -247,6 +276,11 @@ class MyRequestsPage(BasePage):
     def summary_of(self, number: str) -> Locator:
         """The summary cell of an incident's row (the number is the row header)."""
         return self.row(number).get_by_role("cell").first
+
+    @property
+    def injected_markup(self) -> Locator:
+        """Elements a typed summary would have become had the list rendered it as markup."""
+        return self.page.locator('main img[src="x"], main script, main b')
 
 
 NUMBER = re.compile(r"^[A-Z]{2,6}\d{7,}$")

@@ -36,7 +36,7 @@ class OmsPage(BasePage):
 
     @property
     def oms_menu(self) -> Locator:
-        return self.page.get_by_role("navigation", name="OMS menu")
+        return self.page.get_by_role("navigation", name=self.label("oms.menu_region"))
 
     def go(self, label_key: str) -> None:
         """Follow an OMS menu entry, e.g. go('oms.returns')."""
@@ -50,6 +50,10 @@ class OmsPage(BasePage):
     @property
     def state(self) -> Locator:
         return self.fact(self.label("oms.status"))
+
+    def status_name(self, kind: str, state: str) -> str:
+        """The visible name of an order, consignment or return ('returns') state, e.g. ('order', 'Draft')."""
+        return self.oms.status(kind, state.lower())
 
     def show(self, locator: Locator) -> None:
         """Bring an element into view, so the step's evidence screenshot shows it."""
@@ -93,15 +97,21 @@ class OmsHome(OmsPage):
 class OmsCatalogue(OmsPage):
     @property
     def regions(self) -> Locator:
-        return self.page.get_by_role("list", name="Regions").get_by_role("listitem")
+        return self.page.get_by_role("list", name=self.label("oms.regions_list")).get_by_role("listitem")
 
     @property
     def variants(self) -> Locator:
-        return self.table("Communications Hub variants")
+        return self.table(self.label("oms.variants_table"))
 
     @property
     def auxiliary(self) -> Locator:
-        return self.table("Auxiliary equipment")
+        return self.table(self.label("oms.auxiliary_table"))
+
+    def item_rows(self, table: Locator) -> Locator:
+        return table.get_by_role("row")
+
+    def item_row(self, table: Locator, item: OmsItem) -> Locator:
+        return table.get_by_role("row").filter(has_text=item.name)
 
 
 class ForecastPage(OmsPage):
@@ -112,7 +122,7 @@ class ForecastPage(OmsPage):
         expect(self.grid(region)).to_be_visible()
 
     def grid(self, region: str) -> Locator:
-        return self.table(f"Forecast for {region}")
+        return self.table(self.label("oms.forecast_table").format(region=region))
 
     def cell(self, variant: OmsItem, month: str) -> Locator:
         """The quantity field of one variant and month ('YYYY-MM')."""
@@ -126,6 +136,12 @@ class ForecastPage(OmsPage):
             out.append((month_key(text.replace(self.label("oms.locked"), "")), locked))
         return out
 
+    def open_months(self, region: str) -> list[str]:
+        """The months of the forecast shown that can still be changed (after the lock window)."""
+        months = [m for m, locked in self.months(region) if not locked]
+        assert months, f"every month of the {region} forecast is locked"
+        return months
+
     def value(self, variant: OmsItem, month: str) -> str:
         return self.cell(variant, month).input_value()
 
@@ -137,10 +153,18 @@ class ForecastPage(OmsPage):
 
     @property
     def confirmation(self) -> Locator:
-        return self.status.filter(has_text=re.compile(r"Forecast version \d+"))
+        return self.status.filter(has_text=self._version_pattern)
 
     def submitted_version(self) -> int:
-        return int(re.search(r"Forecast version (\d+)", self.confirmation.inner_text()).group(1))
+        return int(self._version_pattern.search(self.confirmation.inner_text()).group(1))
+
+    @property
+    def _version_pattern(self) -> re.Pattern[str]:
+        """'Forecast version 12' as the profile words it, the number captured."""
+        return re.compile(re.escape(self.label("oms.forecast_version")).replace(re.escape("{version}"), r"(\d+)"))
+
+    def version_table(self, version: int) -> str:
+        return self.label("oms.forecast_version").format(version=version)
 
     # ---- history
     def open_history(self, region: str) -> None:
@@ -148,17 +172,17 @@ class ForecastPage(OmsPage):
 
     @property
     def versions(self) -> Locator:
-        return self.table("Forecast versions")
+        return self.table(self.label("oms.versions_table"))
 
     def version_row(self, version: int) -> Locator:
-        return self.row("Forecast versions", f"Version {version}")
+        return self.row(self.label("oms.versions_table"), self.label("oms.version_row").format(version=version))
 
     def open_version(self, version: int) -> None:
         self.version_row(version).get_by_role("link").click()
-        expect(self.table(f"Forecast version {version}")).to_be_visible()
+        expect(self.table(self.version_table(version))).to_be_visible()
 
     def version_cell(self, version: int, variant: OmsItem, month: str) -> Locator:
-        table = f"Forecast version {version}"
+        table = self.version_table(version)
         column = [v.code for v in self.oms.ch_variants].index(variant.code)
         return self.row(table, month_label(month)).get_by_role("cell").nth(column)
 
@@ -209,10 +233,10 @@ class OrderForm(OmsPage):
 class OrderPage(OmsPage):
     @property
     def number(self) -> Locator:
-        return self.fact("Number")
+        return self.fact(self.label("oms.number"))
 
     def line(self, item: OmsItem) -> Locator:
-        return self.row("Order lines", item.name)
+        return self.row(self.label("oms.order_lines_table"), item.name)
 
     def submit(self) -> None:
         self.submit_and_wait(self.button("oms.submit_order"))
@@ -228,7 +252,14 @@ class OrderPage(OmsPage):
 
     @property
     def consignments(self) -> Locator:
-        return self.table("Consignments")
+        return self.table(self.label("oms.consignments_table"))
+
+    @property
+    def consignment_rows(self) -> Locator:
+        return self.consignments.get_by_role("row").filter(has=self.page.get_by_role("rowheader"))
+
+    def consignment_state(self, index: int) -> Locator:
+        return self.consignment_rows.nth(index).get_by_role("cell").last
 
     def open_consignment(self, index: int = 0) -> str:
         link = self.consignments.get_by_role("rowheader").nth(index).get_by_role("link")
@@ -241,7 +272,7 @@ class OrderPage(OmsPage):
 class ConsignmentPage(OmsPage):
     @property
     def number(self) -> Locator:
-        return self.fact("Consignment")
+        return self.fact(self.label("oms.consignment_number"))
 
     @property
     def delivery_date(self) -> Locator:
@@ -282,10 +313,13 @@ class ConsignmentPage(OmsPage):
     @property
     def devices(self) -> Locator:
         return (
-            self.table("Devices in this consignment")
+            self.table(self.label("oms.devices_table"))
             .get_by_role("row")
             .filter(has=self.page.get_by_role("cell"))
         )
+
+    def device_ids(self) -> list[str]:
+        return [c.inner_text().strip() for c in self.devices.locator("td:first-child").all()]
 
     def reload(self) -> None:
         self.page.reload()
@@ -312,14 +346,14 @@ class ReturnForm(OmsPage):
 class ReturnPage(OmsPage):
     @property
     def number(self) -> Locator:
-        return self.fact("Return")
+        return self.fact(self.label("oms.return_number"))
 
     @property
     def rma(self) -> Locator:
         return self.fact(self.label("oms.rma"))
 
     def device(self, serial: str) -> Locator:
-        return self.row("Returned devices", serial)
+        return self.row(self.label("oms.returned_devices_table"), serial)
 
     def outcome(self, serial: str) -> Locator:
         return self.device(serial).get_by_role("cell").last
@@ -335,13 +369,17 @@ class ReturnsList(OmsPage):
     def search(self, text: str) -> None:
         self.field(self.label("oms.search")).fill(text)
         with self.page.expect_navigation():
-            self.page.get_by_role("search", name="Search returns").get_by_role(
+            self.page.get_by_role("search", name=self.label("oms.returns_search")).get_by_role(
                 "button", name=self.label("oms.search")
             ).click()
 
     @property
+    def table_(self) -> Locator:
+        return self.table(self.label("oms.returns_table"))
+
+    @property
     def rows(self) -> Locator:
-        return self.table("Returns").get_by_role("row").filter(has=self.page.get_by_role("rowheader"))
+        return self.table_.get_by_role("row").filter(has=self.page.get_by_role("rowheader"))
 
 
 class OrdersList(OmsPage):
@@ -350,7 +388,7 @@ class OrdersList(OmsPage):
 
     @property
     def table_(self) -> Locator:
-        return self.table("Orders")
+        return self.table(self.label("oms.orders_table"))
 
     def rows_with(self, text: str) -> Locator:
         """Order rows (not the 'no orders' line) that mention text."""

@@ -1,14 +1,12 @@
-"""One entry point to the SSI's page objects, plus whole user journeys built from them."""
+"""One entry point to the SSI's page objects (the journeys built from them are in pages/journeys.py)."""
 
 from __future__ import annotations
 
 from functools import cached_property
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from ssi.profile import Profile
-from uept.runtime.otp import OtpSource
-from uept.runtime.secrets import Secret
 
 from .entra import EntraSignIn
 from .functions import Functions
@@ -137,21 +135,3 @@ class SSI:
     @cached_property
     def password_change(self) -> PasswordChangePage:
         return PasswordChangePage(self.page, self.profile)
-
-    def sign_in(self, user_name: str, password: Secret, otp: OtpSource, identity: str = "local") -> None:
-        """The whole ceremony: login page, password, verification code, portal home. With identity
-        'entra': "Use external login", then Microsoft Entra ID's sign-in, back to the portal home."""
-        self.login.open()
-        if identity == "entra":
-            self.login.use_external_login()
-            self.entra.enter_email(user_name)
-            self.entra.enter_password(password)
-            expect(self.entra.code).to_be_visible()
-            self.entra.enter_code(otp.code())
-            self.entra.answer_stay_signed_in(False)
-        else:
-            otp.mark()
-            self.login.sign_in(user_name, password)
-            expect(self.mfa.code).to_be_visible()
-            self.mfa.submit_code(otp.code())
-        expect(self.home.sign_out_button).to_be_visible()

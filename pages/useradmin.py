@@ -54,6 +54,11 @@ class UserListPage(BasePage):
     def create_button(self) -> Locator:
         return self.page.get_by_role("link", name=self.label("user_admin.create"), exact=True)
 
+    def start_new_user(self) -> None:
+        """Follow "Create user" to the new account form."""
+        with self.page.expect_navigation(wait_until="load"):
+            self.create_button.click()
+
     @property
     def search_box(self) -> Locator:
         return self.page.get_by_role("searchbox", name=self.label("user_admin.search"), exact=True)
@@ -157,6 +162,10 @@ class UserFormPage(BasePage):
             return self.page.get_by_role("group", name=label, exact=True)
         return self.page.get_by_label(label, exact=True)
 
+    @property
+    def checked_roles(self) -> Locator:
+        return self.field("job type roles").get_by_role("checkbox", checked=True)
+
     def role_box(self, role_name: str) -> Locator:
         return self.field("job type roles").get_by_role("checkbox", name=role_name, exact=True)
 
@@ -194,6 +203,10 @@ class UserFormPage(BasePage):
     @property
     def update_button(self) -> Locator:
         return self.page.get_by_role("button", name=self.label("user_admin.submit_update"), exact=True)
+
+    @property
+    def new_account_path(self) -> str:
+        return self.portal_path(self.PAGE, sys_id="-1")
 
     def submit_create(self) -> None:
         """Create the account. The next page may show its one-time password: kept out of the trace."""

@@ -374,6 +374,31 @@ class Oms(_Strict):
                 return c
         known = ", ".join(f'"{c.label}"' for c in choices)
         raise UsageError(f'"{value_or_label}" is not in the profile\'s choice list', f"use one of {known}")
+# The OMS pages' accessible names the page objects find elements by (the OMS menu, tables, lists, facts
+# and the returns search), as labels.oms.<key>. A profile that does not state one gets the reference
+# SSI's own wording below; {region} and {version} stand for the Region and the forecast version number.
+OMS_LABEL_DEFAULTS: dict[str, str] = {
+    "menu_region": "OMS menu",
+    "regions_list": "Regions",
+    "variants_table": "Communications Hub variants",
+    "auxiliary_table": "Auxiliary equipment",
+    "forecast_table": "Forecast for {region}",
+    "forecast_version": "Forecast version {version}",
+    "versions_table": "Forecast versions",
+    "version_row": "Version {version}",
+    "number": "Number",
+    "order_lines_table": "Order lines",
+    "consignments_table": "Consignments",
+    "consignment_number": "Consignment",
+    "devices_table": "Devices in this consignment",
+    "return_number": "Return",
+    "returned_devices_table": "Returned devices",
+    "returns_table": "Returns",
+    "returns_search": "Search returns",
+    "orders_table": "Orders",
+}
+
+
 class ComponentPage(_Strict):
     """Where a role-matrix component lives on the portal: its page, its menu label and its heading.
 
@@ -413,6 +438,16 @@ class Profile(_Strict):
     oms: Oms = Oms()
     component_pages: dict[str, ComponentPage] = {}
     user_admin: UserAdmin = UserAdmin()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _oms_label_defaults(cls, data: object) -> object:
+        """labels.oms gets OMS_LABEL_DEFAULTS for every key the profile does not state."""
+        if isinstance(data, dict) and isinstance(data.get("labels"), dict):
+            labels = data["labels"]
+            oms = labels.get("oms") if isinstance(labels.get("oms"), dict) else {}
+            data = {**data, "labels": {**labels, "oms": {**OMS_LABEL_DEFAULTS, **oms}}}
+        return data
 
     def component_page(self, key: str) -> ComponentPage:
         """Where component `key` lives (listed in the profile, or the reference SSI's default)."""

@@ -5,20 +5,20 @@ from __future__ import annotations
 from playwright.sync_api import expect
 from pytest_bdd import parsers, then, when
 
+from fixtures import checks
 from fixtures.actors import Actor
 from pages import SSI
-from steps.session import expect_function_offered, expect_function_withheld
 
 
 # ---------------------------------------------------------------- the cells
 @then(parsers.parse('the menu offers "{function}" and its page opens for me'))
 def offered_and_opens(ssi: SSI, function: str) -> None:
-    expect_function_offered(ssi, ssi.profile.role_matrix.component_named(function).key)
+    ssi.functions.expect_offered(ssi.profile.role_matrix.component_named(function).key)
 
 
 @then(parsers.parse('the menu does not offer "{function}" and its address is refused with a readable 403 page'))
 def withheld_and_refused(ssi: SSI, function: str) -> None:
-    expect_function_withheld(ssi, ssi.profile.role_matrix.component_named(function).key)
+    ssi.functions.expect_withheld(ssi.profile.role_matrix.component_named(function).key)
 
 
 # ---------------------------------------------------------------- my profile
@@ -34,9 +34,7 @@ def profile_lists_role(ssi: SSI, role: str) -> None:
 
 @then("my profile says Yes exactly for the functions the role matrix grants my roles")
 def profile_matches_matrix(ssi: SSI, actor: Actor) -> None:
-    matrix = ssi.profile.role_matrix
-    granted = matrix.components_for(actor.persona.roles)
-    expected = {c.name: "Yes" if c.key in granted else "No" for c in matrix.components}
+    expected = checks.expected_availability(ssi.profile.role_matrix, actor.persona.roles)
     expect(ssi.user_profile.functions).to_be_visible()
     shown = ssi.user_profile.function_availability()
     assert shown == expected, "my profile's Yes/No lines differ from the role matrix: " + "; ".join(

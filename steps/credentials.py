@@ -4,107 +4,37 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.accounts import Account, People, new_password
+from fixtures import checks, data
 from fixtures.actors import Actor
-from pages import SSI
-from pages.useradmin import UserFormPage
-from steps.session import (
-    expect_function_not_in_menu,
-    expect_function_offered,
-    expect_function_withheld,
-    expect_refused_page,
-)
-from uept.runtime.secrets import Secret
+from fixtures.state import Account, People
+from pages import SSI, journeys
+from steps import TYPES
 from uept.runtime.target import TargetSession
-
-WHO = r"the (?:new|migrated) user"
-
-
-def quoted(text: str) -> list[str]:
-    return re.findall(r'"([^"]+)"', text)
-
-
-# ---------------------------------------------------------------- journeys built from page objects
-def create_account(ssi: SSI, people: People, actor: Actor, roles: list[str]) -> Account:
-    """As the administrator: create an account with these Job Type Roles and read its one-time password."""
-    people.as_admin(actor)
-    acc = people.unique_details(roles)
-    people.account = acc
-    ssi.user_list.open()
-    with ssi.page.expect_navigation(wait_until="load"):
-        ssi.user_list.create_button.click()
-    form = ssi.user_form
-    form.fill({"user name": acc.user_name, "first name": acc.first_name, "last name": acc.last_name,
-               "email": acc.email, "telephone": acc.phone},
-              roles=roles, user_ids=form.available_user_ids()[:1])
-    form.submit_create()
-    expect(form.one_time_password).to_be_visible()
-    acc.password = form.read_one_time_password(acc.user_name)
-    return acc
-
-
-def first_login(ssi: SSI, people: People) -> None:
-    """The account's first login: one-time password, authenticator enrolment, new password, home."""
-    acc = people.as_account()
-    ssi.login.open()
-    ssi.login.sign_in(acc.user_name, acc.password)
-    set_up_authenticator(ssi, people)
-    change_password(ssi, people)
-    expect(ssi.home.login_confirmation).to_be_visible()
-    people.keep_session()
-
-
-def set_up_authenticator(ssi: SSI, people: People) -> None:
-    acc = people.account
-    expect(ssi.mfa.setup_heading).to_be_visible()
-    ssi.mfa.choose_method("mfa.method_authenticator")
-    otp = people.enrol(ssi.mfa.read_setup_key(acc.user_name))
-    ssi.mfa.submit_code(otp.code())
-
-
-def change_password(ssi: SSI, people: People) -> None:
-    acc = people.account
-    expect(ssi.password_change.heading_).to_be_visible()
-    new = new_password()
-    ssi.password_change.change(new)
-    acc.old_password, acc.password = acc.password, new
-
-
-def open_account(ssi: SSI, people: People) -> UserFormPage:
-    people.as_admin()
-    ssi.user_list.open_user(people.account.user_name)
-    return ssi.user_form
-
-
-def csrf_token(page: Page) -> str:
-    token = page.locator("input[name=sysparm_ck]").first.get_attribute("value")
-    assert token, "no security token on the page to send with the request"
-    return token
 
 
 # ---------------------------------------------------------------- creating accounts
-@when(parsers.re(r'I create a user with the Job Type Roles? (?P<roles>".+")$'))
-def create_user(ssi: SSI, people: People, actor: Actor, roles: str) -> None:
-    create_account(ssi, people, actor, quoted(roles))
+@when(parsers.parse("I create a user with the Job Type Role {roles:Quotes}", extra_types=TYPES))
+@when(parsers.parse("I create a user with the Job Type Roles {roles:Quotes}", extra_types=TYPES))
+def create_user(ssi: SSI, people: People, actor: Actor, roles: list[str]) -> None:
+    people.create_account(ssi, actor, roles)
 
 
-@given(parsers.re(r'I have created a user with the Job Type Role "(?P<role>[^"]+)"$'))
+@given(parsers.parse('I have created a user with the Job Type Role "{role}"'))
 def created_user(ssi: SSI, people: People, actor: Actor, role: str) -> None:
-    create_account(ssi, people, actor, [role])
+    people.create_account(ssi, actor, [role])
 
 
-@given(parsers.re(r'I have created a user with the Job Type Role "(?P<role>[^"]+)" '
-                  r'who has completed their first login$'))
+@given(parsers.parse('I have created a user with the Job Type Role "{role}" who has completed their first login'))
 def created_user_logged_in(ssi: SSI, people: People, actor: Actor, role: str) -> None:
-    create_account(ssi, people, actor, [role])
-    first_login(ssi, people)
+    people.create_account(ssi, actor, [role])
+    people.first_login(ssi)
 
 
-@then(parsers.re(rf"I am shown {WHO}'s one-time password, once"))
-def shown_password_once(ssi: SSI, people: People, page: Page) -> None:
+@then(parsers.parse("I am shown the {who:Who} user's one-time password, once", extra_types=TYPES))
+def shown_password_once(ssi: SSI, people: People) -> None:
     acc = people.account
     expect(ssi.user_form.one_time_password).to_be_visible()
     assert acc.password is not None
@@ -113,7 +43,8 @@ def shown_password_once(ssi: SSI, people: People, page: Page) -> None:
     expect(ssi.user_form.one_time_password).to_have_count(0)
 
 
-@then(parsers.re(rf'the user list shows {WHO} as "(?P<status>[^"]+)"(?P<never>, never logged in)?$'))
+# a regex: the optional ", never logged in" binds `never`, which decides whether the last login is checked
+@then(parsers.re(r'the user list shows the (?:new|migrated) user as "(?P<status>[^"]+)"(?P<never>, never logged in)?'))
 def list_shows_status(ssi: SSI, people: People, status: str, never: str | None) -> None:
     people.as_admin()
     ssi.user_list.find(people.account.user_name)
@@ -123,7 +54,7 @@ def list_shows_status(ssi: SSI, people: People, status: str, never: str | None) 
             ssi.profile.label("user_admin.never"))
 
 
-@then(parsers.re(rf"the user list shows when {WHO} last logged in"))
+@then(parsers.parse("the user list shows when the {who:Who} user last logged in", extra_types=TYPES))
 def list_shows_last_login(ssi: SSI, people: People) -> None:
     people.as_admin()
     ssi.user_list.find(people.account.user_name)
@@ -132,102 +63,97 @@ def list_shows_last_login(ssi: SSI, people: People) -> None:
 
 
 # ---------------------------------------------------------------- the account's own logins
-@when(parsers.re(rf"{WHO} logs in with the one-time password$"))
+@when(parsers.parse("the {who:Who} user logs in with the one-time password", extra_types=TYPES))
 def logs_in_with_otp(ssi: SSI, people: People) -> None:
     acc = people.as_account()
-    ssi.login.open()
-    ssi.login.sign_in(acc.user_name, acc.password)
+    journeys.log_in_with_password(ssi, acc.user_name, acc.password)
 
 
-@when(parsers.re(rf"{WHO} logs in with their password$"))
+@when(parsers.parse("the {who:Who} user logs in with their password", extra_types=TYPES))
 def logs_in_with_password(ssi: SSI, people: People) -> None:
     logs_in_with_otp(ssi, people)
 
 
-@when(parsers.re(rf"{WHO} logs in with their old password$"))
+@when(parsers.parse("the {who:Who} user logs in with their old password", extra_types=TYPES))
 def logs_in_with_old_password(ssi: SSI, people: People) -> None:
     acc = people.as_account()
     assert acc.old_password is not None, "the account has no old password"
-    ssi.login.open()
-    ssi.login.sign_in(acc.user_name, acc.old_password)
+    journeys.log_in_with_password(ssi, acc.user_name, acc.old_password)
 
 
-@when(parsers.re(rf"{WHO} logs in with (?:their password|the one-time password) and an authenticator code$"))
+@when(parsers.parse("the {who:Who} user logs in with their password and an authenticator code", extra_types=TYPES))
+@when(parsers.parse("the {who:Who} user logs in with the one-time password and an authenticator code",
+                    extra_types=TYPES))
 def logs_in_with_code(ssi: SSI, people: People) -> None:
     acc = people.as_account()
-    ssi.login.open()
-    ssi.login.sign_in(acc.user_name, acc.password)
-    expect(ssi.mfa.code).to_be_visible()
-    ssi.mfa.submit_code(acc.otp.code())
+    journeys.log_in_with_code(ssi, acc.user_name, acc.password, acc.otp)
 
 
-@when(parsers.re(rf"{WHO} logs in again$"))
+@when(parsers.parse("the {who:Who} user logs in again", extra_types=TYPES))
 def logs_in_again(ssi: SSI, people: People) -> None:
     acc = people.as_account()
-    ssi.home.open()
-    if ssi.home.sign_out_button.is_visible():
-        ssi.home.sign_out()
-    ssi.sign_in(acc.user_name, acc.password, acc.otp)
+    journeys.sign_in_again(ssi, acc.user_name, acc.password, acc.otp)
     people.keep_session()
 
 
-@then(parsers.re(rf"{WHO} is asked to set up multi-factor authentication"))
+@then(parsers.parse("the {who:Who} user is asked to set up multi-factor authentication", extra_types=TYPES))
 def asked_to_set_up(ssi: SSI) -> None:
     expect(ssi.mfa.setup_heading).to_be_visible()
 
 
-@when(parsers.re(rf"{WHO} sets up an authenticator app with the setup key shown"))
+@when(parsers.parse("the {who:Who} user sets up an authenticator app with the setup key shown", extra_types=TYPES))
 def sets_up_authenticator(ssi: SSI, people: People) -> None:
-    set_up_authenticator(ssi, people)
+    journeys.set_up_authenticator(ssi, people.account.user_name, people.enrol)
 
 
-@then(parsers.re(rf"{WHO} is asked to change their password"))
+@then(parsers.parse("the {who:Who} user is asked to change their password", extra_types=TYPES))
 def asked_to_change_password(ssi: SSI) -> None:
     expect(ssi.password_change.heading_).to_be_visible()
 
 
-@when(parsers.re(rf"{WHO} changes their password"))
+@when(parsers.parse("the {who:Who} user changes their password", extra_types=TYPES))
 def changes_password(ssi: SSI, people: People) -> None:
-    change_password(ssi, people)
+    new = data.new_password()
+    journeys.change_password(ssi, new)
+    people.account.new_password_set(new)
 
 
-@then(parsers.re(rf"{WHO} is asked to complete their profile"))
+@then(parsers.parse("the {who:Who} user is asked to complete their profile", extra_types=TYPES))
 def asked_to_complete_profile(ssi: SSI) -> None:
     expect(ssi.complete_profile.heading_).to_be_visible()
 
 
-@when(parsers.re(rf"{WHO} completes their profile with a telephone number"))
+@when(parsers.parse("the {who:Who} user completes their profile with a telephone number", extra_types=TYPES))
 def completes_profile(ssi: SSI, people: People) -> None:
-    phone = people.unique_details().phone
-    people.account.phone = phone
+    phone = people.account.phone = data.drama_phone()
     ssi.complete_profile.complete(phone=phone)
 
 
-@then(parsers.re(rf"{WHO} sees the login confirmation"))
+@then(parsers.parse("the {who:Who} user sees the login confirmation", extra_types=TYPES))
 def sees_confirmation(ssi: SSI, people: People) -> None:
     expect(ssi.home.login_confirmation).to_be_visible()
     people.keep_session()
 
 
-@then(parsers.re(rf'{WHO} sees the login error "(?P<message>[^"]+)"'))
+@then(parsers.parse('the {who:Who} user sees the login error "{message}"', extra_types=TYPES))
 def sees_login_error(ssi: SSI, message: str) -> None:
     expect(ssi.login.alert).to_contain_text(message)
     expect(ssi.login.user_name).to_be_visible()
     expect(ssi.home.sign_out_button).to_have_count(0)
 
 
-@when(parsers.re(rf"{WHO} mistypes their password until their account is locked"))
+@when(parsers.parse("the {who:Who} user mistypes their password until their account is locked", extra_types=TYPES))
 def mistypes_until_locked(ssi: SSI, people: People, uept_target: TargetSession) -> None:
     acc = people.as_account()
     ssi.login.open()
     threshold = uept_target.profile.session.lockout_threshold
     for attempt in range(1, threshold + 1):
-        ssi.login.sign_in(acc.user_name, Secret(new_password().reveal(), "a wrong password"))
+        ssi.login.sign_in(acc.user_name, data.mistyped_password())
         if attempt < threshold:  # not locked before the threshold
             expect(ssi.login.alert).to_have_text(ssi.profile.label("login.invalid"))
 
 
-@then(parsers.re(rf"{WHO}'s session has ended"))
+@then(parsers.parse("the {who:Who} user's session has ended", extra_types=TYPES))
 def session_ended(ssi: SSI, people: People) -> None:
     assert people.account.cookies, "the account never had a session to end"
     people.as_account()
@@ -237,45 +163,46 @@ def session_ended(ssi: SSI, people: People) -> None:
 
 
 # ---------------------------------------------------------------- the account's profile and functions
-@then(parsers.re(rf"{WHO}'s profile lists the Job Type Roles? (?P<roles>\".+\")$"))
-def profile_lists_roles(ssi: SSI, people: People, roles: str) -> None:
+@then(parsers.parse("the {who:Who} user's profile lists the Job Type Role {roles:Quotes}", extra_types=TYPES))
+@then(parsers.parse("the {who:Who} user's profile lists the Job Type Roles {roles:Quotes}", extra_types=TYPES))
+def profile_lists_roles(ssi: SSI, people: People, roles: list[str]) -> None:
     people.as_account()
     ssi.user_profile.open()
     expect(ssi.user_profile.user_id).to_have_text(people.account.user_name)
-    for role in quoted(roles):
+    for role in roles:
         expect(ssi.user_profile.roles).to_contain_text(ssi.profile.role_matrix.role(role).name)
 
 
-@then(parsers.re(rf"{WHO}'s profile says Yes exactly for the functions of those roles together"))
+@then(parsers.parse("the {who:Who} user's profile says Yes exactly for the functions of those roles together",
+                     extra_types=TYPES))
 def profile_is_union(ssi: SSI, people: People) -> None:
     people.as_account()
     ssi.user_profile.open()
     matrix = ssi.profile.role_matrix
-    granted = matrix.components_for([matrix.role(r).abbr for r in people.account.roles])
-    expected = {c.name: "Yes" if c.key in granted else "No" for c in matrix.components}
+    expected = checks.expected_availability(matrix, [matrix.role(r).abbr for r in people.account.roles])
     shown = ssi.user_profile.function_availability()
     assert shown == expected, "Yes/No lines differ from the union of the roles' rows: " + "; ".join(
         f"{n}: shown {shown.get(n, 'missing')}, expected {v}" for n, v in expected.items() if shown.get(n) != v)
 
 
-@then(parsers.re(rf'{WHO} is not offered "(?P<function>[^"]+)" and is refused it'))
+@then(parsers.parse('the {who:Who} user is not offered "{function}" and is refused it', extra_types=TYPES))
 def account_refused(ssi: SSI, people: People, function: str) -> None:
     people.as_account()
     ssi.home.open()
-    expect_function_withheld(ssi, ssi.profile.role_matrix.component_named(function).key)
+    ssi.functions.expect_withheld(ssi.profile.role_matrix.component_named(function).key)
 
 
-@then(parsers.re(rf'{WHO} is offered "(?P<function>[^"]+)" and can open it'))
+@then(parsers.parse('the {who:Who} user is offered "{function}" and can open it', extra_types=TYPES))
 def account_offered(ssi: SSI, people: People, function: str) -> None:
     people.as_account()
     ssi.home.open()
-    expect_function_offered(ssi, ssi.profile.role_matrix.component_named(function).key)
+    ssi.functions.expect_offered(ssi.profile.role_matrix.component_named(function).key)
 
 
 # ---------------------------------------------------------------- the administrator's actions
-@when(parsers.re(r"I open the new user's account"))
+@when("I open the new user's account")
 def open_new_users_account(ssi: SSI, people: People) -> None:
-    open_account(ssi, people)
+    people.open_account(ssi)
 
 
 @then("its user name and account status cannot be edited")
@@ -288,58 +215,71 @@ def read_only_fields(ssi: SSI, people: People) -> None:
     expect(form.field("first name")).to_be_editable()
 
 
-@when(parsers.re(rf'I (?P<change>add|remove) the Job Type Role "(?P<role>[^"]+)" (?:to|from) {WHO}'))
-@when(parsers.re(rf'I give {WHO} the Job Type Role "(?P<role>[^"]+)"(?P<change>)'))
-def change_role(ssi: SSI, people: People, change: str, role: str) -> None:
-    form = open_account(ssi, people)
-    held = change != "remove"
-    form.set_role(role, held)
+@when(parsers.parse('I add the Job Type Role "{role}" to the {who:Who} user', extra_types=TYPES))
+@when(parsers.parse('I give the {who:Who} user the Job Type Role "{role}"', extra_types=TYPES))
+def add_role(ssi: SSI, people: People, role: str) -> None:
+    form = people.open_account(ssi)
+    form.set_role(role, True)
     form.submit_update()
     expect(form.status).to_contain_text(people.account.user_name)
-    expect(form.role_box(role)).to_be_checked(checked=held)
-    people.account.roles = [r for r in people.account.roles if r != role] + ([role] if held else [])
+    expect(form.role_box(role)).to_be_checked()
+    people.account.role_set(role, held=True)
 
 
-@when(parsers.re(rf"I unlock {WHO}'s account"))
+@when(parsers.parse('I remove the Job Type Role "{role}" from the {who:Who} user', extra_types=TYPES))
+def remove_role(ssi: SSI, people: People, role: str) -> None:
+    form = people.open_account(ssi)
+    form.set_role(role, False)
+    form.submit_update()
+    expect(form.status).to_contain_text(people.account.user_name)
+    expect(form.role_box(role)).to_be_checked(checked=False)
+    people.account.role_set(role, held=False)
+
+
+@when(parsers.parse("I unlock the {who:Who} user's account", extra_types=TYPES))
 def unlock(ssi: SSI, people: People) -> None:
-    open_account(ssi, people).unlock()
+    people.open_account(ssi).unlock()
     expect(ssi.user_form.status).to_contain_text(people.account.user_name)
 
 
-@when(parsers.re(rf"I reset {WHO}'s multi-factor authentication"))
+@when(parsers.parse("I reset the {who:Who} user's multi-factor authentication", extra_types=TYPES))
 def reset_mfa(ssi: SSI, people: People) -> None:
-    open_account(ssi, people).reset_mfa()
+    people.open_account(ssi).reset_mfa()
     expect(ssi.user_form.status).to_contain_text(people.account.user_name)
 
 
-@when(parsers.re(rf"I reset {WHO}'s password"))
+@when(parsers.parse("I reset the {who:Who} user's password", extra_types=TYPES))
 def reset_password(ssi: SSI, people: People) -> None:
-    form = open_account(ssi, people)
+    form = people.open_account(ssi)
     form.reset_password()
     expect(form.one_time_password).to_be_visible()
-    acc = people.account
-    acc.old_password, acc.password = acc.password, form.read_one_time_password(acc.user_name)
+    people.account.new_password_set(form.read_one_time_password(people.account.user_name))
 
 
-@when(parsers.re(rf"I deactivate {WHO}, confirming when asked"))
+@when(parsers.parse("I deactivate the {who:Who} user, confirming when asked", extra_types=TYPES))
 def deactivate(ssi: SSI, people: People) -> None:
-    open_account(ssi, people).deactivate()
+    people.open_account(ssi).deactivate()
     expect(ssi.user_form.status).to_contain_text(people.account.user_name)
 
 
-@when(parsers.re(rf"I (?P<attempt>try to )?reinstate {WHO}(?: before giving them a Job Type Role)?$"))
-def reinstate(ssi: SSI, people: People, attempt: str | None) -> None:
-    form = open_account(ssi, people)
+@when(parsers.parse("I reinstate the {who:Who} user", extra_types=TYPES))
+@when(parsers.parse("I reinstate the {who:Who} user before giving them a Job Type Role", extra_types=TYPES))
+def reinstate(ssi: SSI, people: People) -> None:
+    form = people.open_account(ssi)
     form.reinstate()
-    if attempt:
-        expect(form.error_summary).to_be_visible()
-        return
     acc = people.account
     if not acc.logged_in:  # an account that never logged in gets a one-time password
         expect(form.one_time_password).to_be_visible()
         acc.password = form.read_one_time_password(acc.user_name)
     else:
         expect(form.status).to_contain_text(acc.user_name)
+
+
+@when(parsers.parse("I try to reinstate the {who:Who} user", extra_types=TYPES))
+@when(parsers.parse("I try to reinstate the {who:Who} user before giving them a Job Type Role", extra_types=TYPES))
+def try_reinstate(ssi: SSI, people: People) -> None:
+    people.open_account(ssi).reinstate()
+    expect(ssi.user_form.error_summary).to_be_visible()
 
 
 @when("I look for an inactive account of my organisation that has never logged in")
@@ -358,54 +298,29 @@ def find_migrated(ssi: SSI, people: People, actor: Actor) -> None:
 
 
 # ---------------------------------------------------------------- refused input
-PROBLEMS = {
-    "an email address without an @": lambda a, p: setattr(a, "email", a.email.replace("@", ".")),
-    "an empty first name": lambda a, p: setattr(a, "first_name", ""),
-    "an empty last name": lambda a, p: setattr(a, "last_name", ""),
-    "a user name one character longer than allowed": lambda a, p: setattr(
-        a, "user_name", (a.user_name + "x" * 200)[: p.user_admin.max_lengths["user_name"] + 1]),
-    "a last name one character longer than allowed": lambda a, p: setattr(
-        a, "last_name", "L" * (p.user_admin.max_lengths["last_name"] + 1)),
-    "a user name with a space in it": lambda a, p: setattr(a, "user_name", a.user_name.replace(".", " ", 1)),
-    "a telephone number made of letters": lambda a, p: setattr(a, "phone", "not a number"),
-    "no Job Type Role": lambda a, p: setattr(a, "roles", []),
-    "no organisation": lambda a, p: setattr(a, "user_ids", []),
-}
-
-
-def attempt_create(ssi: SSI, people: People, actor: Actor, attempt: Account) -> None:
-    people.as_admin(actor)
-    people.attempt = attempt
-    form = ssi.user_form
-    form.open_new()
-    user_ids = attempt.user_ids
-    form.fill({"user name": attempt.user_name, "first name": attempt.first_name, "last name": attempt.last_name,
-               "email": attempt.email, "telephone": attempt.phone},
-              roles=attempt.roles, user_ids=form.available_user_ids()[:1] if user_ids is None else user_ids)
-    form.submit_create()
-    expect(form.error_summary).to_be_visible()
-    expect(form.one_time_password).to_have_count(0)
-
-
-@when(parsers.re(r'I try to create a user with the user name of the "(?P<holder>[^"]+)" written (?P<how>.+)$'))
+@when(parsers.parse('I try to create a user with the user name of the "{holder}" written {how}'))
 def try_duplicate(ssi: SSI, people: People, actor: Actor, uept_target: TargetSession, holder: str,
                   how: str) -> None:
     attempt = people.unique_details(["Service Management User"])
     taken = uept_target.persona(holder).username
     attempt.user_name = taken.upper() if how == "in upper case" else taken
-    attempt_create(ssi, people, actor, attempt)
+    people.try_create_account(ssi, actor, attempt)
+    expect(ssi.user_form.error_summary).to_be_visible()
+    expect(ssi.user_form.one_time_password).to_have_count(0)
 
 
-@when(parsers.re(r"I try to create a user with (?P<problem>(?!the user name of).+)$"))
+# a regex: the negative lookahead keeps "... with the user name of ..." for try_duplicate (parse has none)
+@when(parsers.re(r"I try to create a user with (?P<problem>(?!the user name of).+)"))
 def try_invalid(ssi: SSI, people: People, actor: Actor, problem: str) -> None:
-    if problem not in PROBLEMS:
-        raise AssertionError(f'unknown problem "{problem}" (known: {", ".join(PROBLEMS)})')
     attempt = people.unique_details(["Service Management User"])
-    PROBLEMS[problem](attempt, ssi.profile)
-    attempt_create(ssi, people, actor, attempt)
+    for name, value in data.problem_changes(attempt, ssi.profile, problem).items():
+        setattr(attempt, name, value)
+    people.try_create_account(ssi, actor, attempt)
+    expect(ssi.user_form.error_summary).to_be_visible()
+    expect(ssi.user_form.one_time_password).to_have_count(0)
 
 
-@then(parsers.re(r'the "(?P<field>[^"]+)" field says "(?P<message>[^"]+)"'))
+@then(parsers.parse('the "{field}" field says "{message}"'))
 def field_says(ssi: SSI, field: str, message: str) -> None:
     target = ssi.user_form.field(field)
     expect(ssi.user_form.error_summary).to_be_visible()
@@ -421,21 +336,21 @@ def nothing_saved(ssi: SSI, people: People) -> None:
     expect(ssi.user_list.user_rows()).to_have_count(0)
 
 
-@when(parsers.re(r"I try to change the new user's email address to \"(?P<value>[^\"]*)\" "
-                 r"and take away all their Job Type Roles"))
+@when(parsers.parse('I try to change the new user\'s email address to "{value:MaybeEmpty}" '
+                      "and take away all their Job Type Roles", extra_types=TYPES))
 def try_invalid_change(ssi: SSI, people: People, value: str) -> None:
-    form = open_account(ssi, people)
+    form = people.open_account(ssi)
     form.fill({"email": value}, roles=[])
     form.submit_update()
     expect(form.error_summary).to_be_visible()
 
 
-@then(parsers.re(r'it still has the new user\'s email address and only the Job Type Role "(?P<role>[^"]+)"'))
+@then(parsers.parse('it still has the new user\'s email address and only the Job Type Role "{role}"'))
 def account_unchanged(ssi: SSI, people: People, role: str) -> None:
     form = ssi.user_form
     expect(form.field("email")).to_have_value(people.account.email)
     expect(form.role_box(role)).to_be_checked()
-    expect(form.field("job type roles").get_by_role("checkbox", checked=True)).to_have_count(1)
+    expect(form.checked_roles).to_have_count(1)
 
 
 # ---------------------------------------------------------------- the user list
@@ -457,24 +372,19 @@ def list_one_page(ssi: SSI) -> None:
     expect(ssi.user_list.next_page_link).to_be_visible()
 
 
-@when(parsers.re(r'I sort the user list by "(?P<column>[^"]+)", (?P<direction>ascending|descending)'))
+@when(parsers.parse('I sort the user list by "{column}", {direction:Direction}', extra_types=TYPES))
 def sort_list(ssi: SSI, column: str, direction: str) -> None:
     ssi.user_list.sort_by(column, direction)
 
 
-def sort_key(ssi: SSI, column: str, value: str) -> str:
-    if column == "last login" and value == ssi.profile.label("user_admin.never"):
-        return ""  # never logged in sorts before any date
-    return "".join(c.lower() if c.isascii() else c for c in value)  # case-insensitive, like NOCASE
-
-
-@then(parsers.re(r'the user list is in (?P<direction>ascending|descending) order of "(?P<column>[^"]+)"'))
+@then(parsers.parse('the user list is in {direction:Direction} order of "{column}"', extra_types=TYPES))
 def list_sorted(ssi: SSI, people: People, direction: str, column: str) -> None:
     expect(ssi.user_list.column_header(column)).to_have_attribute("aria-sort", direction)
-    keys = [sort_key(ssi, column, v) for v in ssi.user_list.column_values(column)]
+    never = ssi.profile.label("user_admin.never")
+    keys = [checks.user_list_sort_key(never, column, v) for v in ssi.user_list.column_values(column)]
     assert len(keys) > 1, "fewer than two users shown: the order cannot be checked"
     assert keys == sorted(keys, reverse=direction == "descending"), f"not in {direction} order: {keys}"
-    people.memo = keys
+    people.sorted_keys = keys
 
 
 @when("I go to the next page of the user list")
@@ -482,18 +392,18 @@ def next_page(ssi: SSI) -> None:
     ssi.user_list.next_page()
 
 
-@then(parsers.re(r'that page carries on in descending order of "(?P<column>[^"]+)"'))
+@then(parsers.parse('that page carries on in descending order of "{column}"'))
 def next_page_sorted(ssi: SSI, people: People, column: str) -> None:
-    before = people.memo
+    before = people.sorted_keys
     list_sorted(ssi, people, "descending", column)
-    after = people.memo
+    after = people.sorted_keys
     assert after[0] <= before[-1], f"page 2 starts with {after[0]!r}, after page 1 ended with {before[-1]!r}"
 
 
 # ---------------------------------------------------------------- who may administer
 @then("the menu does not offer user administration")
 def no_user_admin_in_menu(ssi: SSI) -> None:
-    expect_function_not_in_menu(ssi, "user_admin")
+    ssi.functions.expect_not_in_menu("user_admin")
 
 
 @then("my profile offers no way to manage users")
@@ -503,39 +413,38 @@ def profile_no_manage_link(ssi: SSI) -> None:
     expect(ssi.user_profile.manage_users_link).to_have_count(0)
 
 
-@when("I open the user administration page by its address", target_fixture="response_status")
-def open_user_admin(ssi: SSI) -> int:
-    return ssi.functions.open("user_admin").status
+@when("I open the user administration page by its address")
+def open_user_admin(ssi: SSI, people: People) -> None:
+    people.response_status = ssi.functions.open("user_admin").status
 
 
 @then("I am refused with a readable 403 page")
-def refused_403(ssi: SSI, response_status: int) -> None:
-    expect_refused_page(ssi, response_status, ssi.functions.path("user_admin"))
+def refused_403(ssi: SSI, people: People) -> None:
+    ssi.functions.expect_refused_page(people.response_status, ssi.functions.path("user_admin"))
 
 
 @then("a direct request to create a user is refused with 403")
-def direct_create_refused(ssi: SSI, page: Page, people: People) -> None:
+def direct_create_refused(ssi: SSI, people: People) -> None:
     attempt = people.unique_details(["Organisational Administrator"])
-    r = page.request.post(ssi.user_form.portal_path(ssi.user_form.PAGE, sys_id="-1"), form={
-        "sysparm_ck": csrf_token(page), "action": "create", "user_name": attempt.user_name,
-        "first_name": attempt.first_name, "last_name": attempt.last_name, "email": attempt.email,
-        "roles": "OA"}, max_redirects=0)
+    r = ssi.user_form.post_form(ssi.user_form.new_account_path, action="create", user_name=attempt.user_name,
+                                first_name=attempt.first_name, last_name=attempt.last_name, email=attempt.email,
+                                roles="OA")
     assert r.status == 403, f"a direct request to create a user answered HTTP {r.status}, not 403"
     assert ssi.profile.label("errors.forbidden") in r.text(), "the 403 was not the access-control refusal"
 
 
-@given(parsers.re(r'I note the address of the account of the "(?P<persona>[^"]+)"'))
-def note_address(ssi: SSI, people: People, actor: Actor, uept_target: TargetSession, page: Page,
+@given(parsers.parse('I note the address of the account of the "{persona}"'))
+def note_address(ssi: SSI, people: People, actor: Actor, uept_target: TargetSession,
                  persona: str) -> None:
     people.as_admin(actor)
     user = uept_target.persona(persona).username
     ssi.user_list.open_user(user)
     expect(ssi.user_form.field("user name")).to_have_value(user)
-    people.noted_url = page.url
+    people.noted_url = ssi.user_form.url
     people.noted_user = user
 
 
-@when(parsers.re(r'I search the user list for the "(?P<persona>[^"]+)"'))
+@when(parsers.parse('I search the user list for the "{persona}"'))
 def search_for_persona(ssi: SSI, people: People, actor: Actor, uept_target: TargetSession, persona: str) -> None:
     people.as_admin(actor)
     ssi.user_list.find(uept_target.persona(persona).username)
@@ -547,25 +456,23 @@ def none_listed(ssi: SSI) -> None:
     expect(ssi.user_list.user_rows()).to_have_count(0)
 
 
-@when("I open the noted account address directly", target_fixture="response_status")
-def open_noted(page: Page, people: People) -> int:
-    response = page.goto(people.noted_url)
-    assert response is not None
-    return response.status
+@when("I open the noted account address directly")
+def open_noted(ssi: SSI, people: People) -> None:
+    people.response_status = ssi.user_form.goto(people.noted_url).status
 
 
 @then("I am told the record is not valid or I am not authorised")
-def told_not_valid(ssi: SSI, page: Page, people: People, response_status: int) -> None:
-    assert response_status in (403, 404), f"the other organisation's account answered HTTP {response_status}"
+def told_not_valid(ssi: SSI, people: People) -> None:
+    status = people.response_status
+    assert status in (403, 404), f"the other organisation's account answered HTTP {status}"
     expect(ssi.functions.not_valid_message.or_(ssi.functions.access_denied)).to_be_visible()
-    expect(page.get_by_text(people.noted_user)).to_have_count(0)
+    expect(ssi.functions.mentions(people.noted_user)).to_have_count(0)
 
 
 @then("a direct request to change that account is refused")
-def direct_change_refused(ssi: SSI, page: Page, people: People) -> None:
-    r = page.request.post(people.noted_url, form={
-        "sysparm_ck": csrf_token(page), "action": "update", "first_name": "Changed", "last_name": "Byother",
-        "email": "changed@example.com", "user_ids": "x", "roles": "SM"}, max_redirects=0)
+def direct_change_refused(ssi: SSI, people: People) -> None:
+    r = ssi.user_form.post_form(people.noted_url, action="update", first_name="Changed", last_name="Byother",
+                                email="changed@example.com", user_ids="x", roles="SM")
     assert r.status in (403, 404), f"a direct change of another organisation's account answered HTTP {r.status}"
     assert ssi.profile.label("errors.not_authorized") in r.text() or \
         ssi.profile.label("errors.forbidden") in r.text(), "the refusal was not about access to the record"

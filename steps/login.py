@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import random
 import re
 
-from faker import Faker
 from playwright.sync_api import Page, expect
 from pytest_bdd import parsers, then, when
 
+from fixtures import data
 from fixtures.actors import Actor
+from fixtures.target import needs_control
 from pages import SSI
-from steps.session import needs_control
 from uept.runtime.control import TargetControl
-from uept.runtime.secrets import Secret
 from uept.runtime.target import TargetSession
-
-fake = Faker("en_GB")
 
 
 @then("I am asked for a verification code")
@@ -54,21 +50,14 @@ def asked_to_complete_profile(ssi: SSI) -> None:
 
 @when("I complete my profile with my name, email address and telephone number")
 def complete_profile(ssi: SSI, actor: Actor) -> None:
-    values = {
-        "first_name": fake.first_name(),
-        "last_name": fake.last_name(),
-        "email": actor.persona.email or fake.company_email(),
-        "phone": f"01632 960{random.randint(0, 999):03d}",  # Ofcom's range for drama: never a real number
-    }
-    actor.memory["profile"] = values
-    ssi.complete_profile.complete(**values)
+    ssi.complete_profile.complete(**data.my_profile_details(actor.persona.email))
 
 
 # ---------------------------------------------------------------- refusals
 @when(parsers.parse("I log in as {who} with a wrong password"))
 def log_in_wrong_password(ssi: SSI, actor: Actor, who: str) -> None:
-    user = actor.user_name if who == "myself" else f"{fake.user_name()}.{random.randint(1000, 9999)}.nobody"
-    ssi.login.sign_in(user, Secret(fake.password(length=16), "a wrong password"))
+    user = actor.user_name if who == "myself" else data.unknown_user_name()
+    ssi.login.sign_in(user, data.wrong_password())
 
 
 @then(parsers.parse('I see the login error "{message}"'))
@@ -82,7 +71,7 @@ def reveals_nothing(ssi: SSI, actor: Actor) -> None:
     # exactly the generic message, the same for a wrong password and an unknown user, and nothing else
     expect(ssi.login.alert).to_have_count(1)
     expect(ssi.login.alert).to_have_text(ssi.profile.label("login.invalid"))
-    body = ssi.page.locator("main")
+    body = ssi.login.main
     for detail in filter(None, [actor.persona.email, "locked", "does not exist", "unknown", "attempt"]):
         expect(body).not_to_contain_text(detail, ignore_case=True)
 
@@ -118,7 +107,7 @@ def replay_code(ssi: SSI, actor: Actor) -> None:
 def fail_until_locked(ssi: SSI, actor: Actor, uept_target: TargetSession) -> None:
     threshold = uept_target.profile.session.lockout_threshold
     for attempt in range(1, threshold + 1):
-        ssi.login.sign_in(actor.user_name, Secret(fake.password(length=16), "a wrong password"))
+        ssi.login.sign_in(actor.user_name, data.wrong_password())
         if attempt < threshold:  # the account is not locked before the threshold
             expect(ssi.login.alert).to_have_text(ssi.profile.label("login.invalid"))
 

@@ -2,69 +2,33 @@
 
 Catalogue items are named by position ("the first CH variant") and resolved from
 the target profile, so the feature reads the same whatever DCC calls them. Values a
-scenario needs later (months, quantities, numbers, device IDs) go into `oms_notes`,
+scenario needs later (months, quantities, numbers, device IDs) go into `oms_case` (fixtures/state.py),
 which survives switching persona within a scenario.
 """
 
 from __future__ import annotations
 
-import math
-import random
 import re
-import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
-from faker import Faker
 from playwright.sync_api import Page, expect
 from pytest_bdd import given, parsers, then, when
 
+from fixtures import checks, data
 from fixtures.actors import Actor
-from pages import SSI
-from ssi.profile import OmsItem, Profile
-from steps.session import needs_control
+from fixtures.state import ForecastEntry, OmsCase, OrderLine
+from fixtures.target import needs_control
+from pages import SSI, journeys
+from steps import TYPES
 from uept.runtime.control import TargetControl
-
-fake = Faker("en_GB")
-
-ORDINAL = {"first": 0, "second": 1, "third": 2}
-ITEM = r"(?P<item>(?:first|second|third) (?:CH variant|auxiliary item))"
-
-
-@pytest.fixture
-def oms_notes() -> dict:
-    """What a scenario remembers between its steps."""
-    return {}
-
-
-def item_ref(profile: Profile, text: str) -> OmsItem:
-    ordinal, _, kind = text.partition(" ")
-    items = profile.oms.ch_variants if kind == "CH variant" else profile.oms.auxiliary_equipment
-    index = ORDINAL[ordinal]
-    if index >= len(items):
-        pytest.skip(f"the target profile has no {text}")
-    return items[index]
-
-
-def utc_today() -> date:
-    return datetime.now(UTC).date()
-
-
-def status(profile: Profile, kind: str, state: str) -> str:
-    return profile.oms.status(kind, state.lower())
-
-
-def new_location() -> str:
-    return f"{fake.city()} depot {random.randint(10000, 99999)}"
 
 
 # ---------------------------------------------------------------- the way in (SSI-FR-20/20a)
 @when("I open the OMS from the SSI home page")
 def open_oms_from_home(ssi: SSI) -> None:
     ssi.home.open()
-    tile = ssi.page.get_by_role("main").get_by_role("link", name=ssi.profile.label("oms.menu"), exact=True)
-    tile.click()
-    ssi.page.wait_for_load_state()
+    ssi.home.follow_tile(ssi.profile.label("oms.menu"))
 
 
 @then("the OMS home page is shown")
@@ -84,32 +48,25 @@ def catalogue_lists_everything(ssi: SSI) -> None:
     cfg, cat = ssi.profile.oms, ssi.oms_catalogue
     expect(cat.regions).to_have_text(cfg.regions)
     for table, items in ((cat.variants, cfg.ch_variants), (cat.auxiliary, cfg.auxiliary_equipment)):
-        expect(table.get_by_role("row")).to_have_count(len(items) + 1)
+        expect(cat.item_rows(table)).to_have_count(len(items) + 1)
         for item in items:
-            expect(table.get_by_role("row").filter(has_text=item.name)).to_contain_text(item.code)
+            expect(cat.item_row(table, item)).to_contain_text(item.code)
 
 
 # ---------------------------------------------------------------- forecasts
 @when(parsers.parse('I open the "{region}" forecast'))
-def open_forecast(ssi: SSI, oms_notes: dict, region: str) -> None:
+def open_forecast(ssi: SSI, oms_case: OmsCase, region: str) -> None:
     ssi.oms_forecast.open(region)
-    oms_notes["region"] = region
+    oms_case.region = region
 
 
-def open_months(ssi: SSI, region: str) -> list[str]:
-    months = [m for m, locked in ssi.oms_forecast.months(region) if not locked]
-    assert months, f"every month of the {region} forecast is locked"
-    return months
-
-
-@when(parsers.re(rf"I change the forecast of the {ITEM} for a month after the lock window"))
-def change_forecast(ssi: SSI, oms_notes: dict, item: str) -> None:
-    variant = item_ref(ssi.profile, item)
-    month = random.choice(open_months(ssi, oms_notes["region"]))
-    before = int(ssi.oms_forecast.value(variant, month) or 0)
-    quantity = random.choice([q for q in range(50, 5000, 10) if q != before])
+@when(parsers.parse("I change the forecast of the {item:Item} for a month after the lock window", extra_types=TYPES))
+def change_forecast(ssi: SSI, oms_case: OmsCase, item: str) -> None:
+    variant = data.catalogue_item(ssi.profile, item)
+    month = data.pick(ssi.oms_forecast.open_months(oms_case.region))
+    quantity = data.forecast_quantity(int(ssi.oms_forecast.value(variant, month) or 0))
     ssi.oms_forecast.enter(variant, month, str(quantity))
-    oms_notes.update(variant=variant, month=month, quantity=quantity)
+    oms_case.variant, oms_case.month, oms_case.quantity = variant, month, quantity
 
 
 @when("I submit the forecast")
@@ -118,65 +75,64 @@ def submit_forecast(ssi: SSI) -> None:
 
 
 @then("I see that a new forecast version was submitted")
-def forecast_version_submitted(ssi: SSI, oms_notes: dict) -> None:
-    expect(ssi.oms_forecast.confirmation).to_contain_text(f"for {oms_notes['region']} submitted")
-    oms_notes["version"] = ssi.oms_forecast.submitted_version()
+def forecast_version_submitted(ssi: SSI, oms_case: OmsCase) -> None:
+    expect(ssi.oms_forecast.confirmation).to_contain_text(f"for {oms_case.region} submitted")
+    oms_case.version = ssi.oms_forecast.submitted_version()
 
 
 @then("the forecast shows my quantity for that month")
-def forecast_shows_quantity(ssi: SSI, oms_notes: dict) -> None:
-    cell = ssi.oms_forecast.cell(oms_notes["variant"], oms_notes["month"])
-    expect(cell).to_have_value(str(oms_notes["quantity"]))
+def forecast_shows_quantity(ssi: SSI, oms_case: OmsCase) -> None:
+    cell = ssi.oms_forecast.cell(oms_case.variant, oms_case.month)
+    expect(cell).to_have_value(str(oms_case.quantity))
     ssi.oms_forecast.show(cell)
 
 
 @then("the version history lists my version with my quantity")
-def history_lists_version(ssi: SSI, oms_notes: dict, actor: Actor) -> None:
+def history_lists_version(ssi: SSI, oms_case: OmsCase, actor: Actor) -> None:
     f = ssi.oms_forecast
-    f.open_history(oms_notes["region"])
-    expect(f.version_row(oms_notes["version"])).to_contain_text(actor.user_name)
-    f.open_version(oms_notes["version"])
-    cell = f.version_cell(oms_notes["version"], oms_notes["variant"], oms_notes["month"])
-    expect(cell).to_have_text(str(oms_notes["quantity"]))
+    f.open_history(oms_case.region)
+    expect(f.version_row(oms_case.version)).to_contain_text(actor.user_name)
+    f.open_version(oms_case.version)
+    cell = f.version_cell(oms_case.version, oms_case.variant, oms_case.month)
+    expect(cell).to_have_text(str(oms_case.quantity))
     f.show(cell)
 
 
-@when(parsers.re(rf"I enter these forecasts of the {ITEM} for months after the lock window:"))
-def enter_bad_forecasts(ssi: SSI, oms_notes: dict, item: str, datatable: list[list[str]]) -> None:
-    variant = item_ref(ssi.profile, item)
+@when(parsers.parse("I enter these forecasts of the {item:Item} for months after the lock window:", extra_types=TYPES))
+def enter_bad_forecasts(ssi: SSI, oms_case: OmsCase, item: str, datatable: list[list[str]]) -> None:
+    variant = data.catalogue_item(ssi.profile, item)
     rows = [dict(zip(datatable[0], r, strict=True)) for r in datatable[1:]]
-    candidates = open_months(ssi, oms_notes["region"])
-    start = random.randrange(len(candidates) - len(rows) + 1)
-    months = candidates[start : start + len(rows)]  # next to each other: one screenshot shows them all
-    entries = []
+    candidates = ssi.oms_forecast.open_months(oms_case.region)
+    months = data.run_of(candidates, len(rows))  # next to each other: one screenshot shows them all
+    oms_case.variant = variant
     for row, month in zip(rows, months, strict=True):
-        entries.append({**row, "month": month, "before": ssi.oms_forecast.value(variant, month)})
+        oms_case.entries.append(ForecastEntry(month, row["quantity"], row["message"],
+                                              ssi.oms_forecast.value(variant, month)))
         ssi.oms_forecast.enter(variant, month, row["quantity"])
-    oms_notes.update(variant=variant, entries=entries)
 
 
 @then("each of those months shows its message")
-def months_show_messages(ssi: SSI, oms_notes: dict) -> None:
+def months_show_messages(ssi: SSI, oms_case: OmsCase) -> None:
     expect(ssi.oms_forecast.alert).to_contain_text("Nothing has been saved")
-    for e in oms_notes["entries"]:
+    for e in oms_case.entries:
         ssi.oms_forecast.expect_field_error(
-            ssi.oms_forecast.cell(oms_notes["variant"], e["month"]), e["message"]
+            ssi.oms_forecast.cell(oms_case.variant, e.month), e.message
         )
-    ssi.oms_forecast.show(ssi.oms_forecast.cell(oms_notes["variant"], oms_notes["entries"][0]["month"]))
+    ssi.oms_forecast.show(ssi.oms_forecast.cell(oms_case.variant, oms_case.entries[0].month))
 
 
 @then("none of those forecasts has changed")
-def forecasts_unchanged(ssi: SSI, oms_notes: dict) -> None:
-    ssi.oms_forecast.open(oms_notes["region"])  # what the server holds now, not what the form kept
-    for e in oms_notes["entries"]:
-        expect(ssi.oms_forecast.cell(oms_notes["variant"], e["month"])).to_have_value(e["before"])
-    ssi.oms_forecast.show(ssi.oms_forecast.cell(oms_notes["variant"], oms_notes["entries"][0]["month"]))
+def forecasts_unchanged(ssi: SSI, oms_case: OmsCase) -> None:
+    ssi.oms_forecast.open(oms_case.region)  # what the server holds now, not what the form kept
+    for e in oms_case.entries:
+        expect(ssi.oms_forecast.cell(oms_case.variant, e.month)).to_have_value(e.before)
+    ssi.oms_forecast.show(ssi.oms_forecast.cell(oms_case.variant, oms_case.entries[0].month))
 
 
 @then("every month inside the lock window is marked locked and cannot be changed")
-def locked_months(ssi: SSI, oms_notes: dict) -> None:
+def locked_months(ssi: SSI, oms_case: OmsCase) -> None:
     cfg = ssi.profile.oms
-    months = ssi.oms_forecast.months(oms_notes["region"])
+    months = ssi.oms_forecast.months(oms_case.region)
     assert months and len(months) == cfg.horizon_months, (
         f"the forecast shows {len(months)} months, not the {cfg.horizon_months}-month horizon"
     )
@@ -192,65 +148,50 @@ def locked_months(ssi: SSI, oms_notes: dict) -> None:
 
 
 @then("the first month after the lock window can be changed")
-def first_open_month_editable(ssi: SSI, oms_notes: dict) -> None:
-    month = open_months(ssi, oms_notes["region"])[0]
+def first_open_month_editable(ssi: SSI, oms_case: OmsCase) -> None:
+    month = ssi.oms_forecast.open_months(oms_case.region)[0]
     for variant in ssi.profile.oms.ch_variants:
         expect(ssi.oms_forecast.cell(variant, month)).to_be_editable()
 
 
-@given(
-    parsers.re(
-        rf'our "(?P<region>[^"]+)" forecast of the {ITEM} for a month after the lock window is '
-        r"(?P<quantity>\d+)"
-    )
-)
-def forecast_is(ssi: SSI, oms_notes: dict, region: str, item: str, quantity: str) -> None:
-    variant = item_ref(ssi.profile, item)
+@given(parsers.parse('our "{region}" forecast of the {item:Item} for a month after the lock window '
+                     "is {quantity:Digits}", extra_types=TYPES))
+def forecast_is(ssi: SSI, oms_case: OmsCase, region: str, item: str, quantity: str) -> None:
+    variant = data.catalogue_item(ssi.profile, item)
     ssi.oms_forecast.open(region)
-    month = random.choice(open_months(ssi, region))
+    month = data.pick(ssi.oms_forecast.open_months(region))
     if ssi.oms_forecast.value(variant, month) != quantity:
         ssi.oms_forecast.enter(variant, month, quantity)
         ssi.oms_forecast.submit()
         expect(ssi.oms_forecast.confirmation).to_be_visible()
     expect(ssi.oms_forecast.cell(variant, month)).to_have_value(quantity)
-    oms_notes.update(region=region, variant=variant, month=month, forecast=int(quantity))
+    oms_case.region, oms_case.variant, oms_case.month, oms_case.forecast = region, variant, month, int(quantity)
 
 
 # ---------------------------------------------------------------- orders
-def tolerance_quantity(profile: Profile, forecast: int, how: str) -> int:
-    tol = profile.oms.tolerance_percent / 100
-    if how == "within":  # half the tolerance above the forecast
-        return max(1, math.floor(forecast * (1 + tol / 2)))
-    return math.ceil(forecast * (1 + 2 * tol)) + 1  # twice the tolerance above it
-
-
-@when(
-    parsers.re(
-        rf'I order the {ITEM} for "(?P<region>[^"]+)" in that month, (?P<how>within|beyond) the '
-        r"forecast tolerance"
-    )
-)
-def order_against_forecast(ssi: SSI, oms_notes: dict, item: str, region: str, how: str) -> None:
-    variant = item_ref(ssi.profile, item)
-    quantity = tolerance_quantity(ssi.profile, oms_notes["forecast"], how)
+@when(parsers.parse('I order the {item:Item} for "{region}" in that month, {how:WithinOrBeyond} the forecast tolerance',
+                    extra_types=TYPES))
+def order_against_forecast(ssi: SSI, oms_case: OmsCase, item: str, region: str, how: str) -> None:
+    variant = data.catalogue_item(ssi.profile, item)
+    quantity = checks.tolerance_quantity(ssi.profile.oms.tolerance_percent, oms_case.forecast, how)
     form = ssi.oms_order_form
     form.open_new()
     form.fill(
         region=region,
-        location=new_location(),
-        delivery_date=f"{oms_notes['month']}-15",
+        location=data.new_location(),
+        delivery_date=f"{oms_case.month}-15",
         quantities={variant.code: str(quantity)},
     )
     form.save_draft()
-    oms_notes.update(order_quantity=quantity)
+    oms_case.order_quantity = quantity
 
 
 @then("the order is saved as a Draft with a ServiceNow-style order number")
-def order_saved_as_draft(ssi: SSI, oms_notes: dict) -> None:
+def order_saved_as_draft(ssi: SSI) -> None:
     prefix = ssi.profile.oms.numbers.order
     expect(ssi.oms_order.number).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
     expect(ssi.oms_order.status).to_contain_text(f"{ssi.oms_order.number.inner_text()} saved as a draft")
-    expect(ssi.oms_order.state).to_have_text(status(ssi.profile, "order", "draft"))
+    expect(ssi.oms_order.state).to_have_text(ssi.oms_order.status_name("order", "draft"))
 
 
 @when("I submit the order")
@@ -258,26 +199,29 @@ def submit_order(ssi: SSI) -> None:
     ssi.oms_order.submit()
 
 
-@then(parsers.re(r"the order is (?P<state>\w+)"))
+@then(parsers.parse("the order is {state:w}"))
 def order_is(ssi: SSI, state: str) -> None:
-    expect(ssi.oms_order.state).to_have_text(status(ssi.profile, "order", state))
+    expect(ssi.oms_order.state).to_have_text(ssi.oms_order.status_name("order", state))
 
 
-@then(parsers.re(r"the order line is (?P<where>within|outside) the forecast tolerance"))
-def order_line_tolerance(ssi: SSI, oms_notes: dict, where: str) -> None:
-    line = ssi.oms_order.line(oms_notes["variant"])
-    expect(line).to_contain_text(str(oms_notes["forecast"]))
+@then(parsers.parse("the order line is {where:WithinOrOutside} the forecast tolerance", extra_types=TYPES))
+def order_line_tolerance(ssi: SSI, oms_case: OmsCase, where: str) -> None:
+    line = ssi.oms_order.line(oms_case.variant)
+    expect(line).to_contain_text(str(oms_case.forecast))
     expect(line).to_contain_text(f"{where.capitalize()} tolerance")
     expect(ssi.oms_order.fact("Tolerance exception")).to_have_text("Yes" if where == "outside" else "No")
 
 
-@when(parsers.re(r"I confirm the order(?P<how>| without a justification| with a justification)"))
-def confirm_order(ssi: SSI, oms_notes: dict, how: str) -> None:
-    if how == " with a justification":
-        oms_notes["justification"] = f"Bulk installation programme: {fake.sentence(nb_words=6)}"
-        ssi.oms_order.confirm(oms_notes["justification"])
-    else:
-        ssi.oms_order.confirm()
+@when("I confirm the order")
+@when("I confirm the order without a justification")
+def confirm_order(ssi: SSI) -> None:
+    ssi.oms_order.confirm()
+
+
+@when("I confirm the order with a justification")
+def confirm_order_justified(ssi: SSI, oms_case: OmsCase) -> None:
+    oms_case.justification = data.justification()
+    ssi.oms_order.confirm(oms_case.justification)
 
 
 @then("I am asked for a tolerance-exception justification")
@@ -286,104 +230,82 @@ def asked_for_justification(ssi: SSI) -> None:
 
 
 @then("the order shows the tolerance exception and my justification")
-def order_shows_justification(ssi: SSI, oms_notes: dict) -> None:
+def order_shows_justification(ssi: SSI, oms_case: OmsCase) -> None:
     expect(ssi.oms_order.fact("Tolerance exception")).to_have_text("Yes")
     expect(ssi.oms_order.fact(ssi.profile.label("oms.justification"))).to_have_text(
-        oms_notes["justification"]
+        oms_case.justification
     )
 
 
 @then("its consignments are Scheduled")
-def consignments_scheduled(ssi: SSI, oms_notes: dict) -> None:
-    expected = math.ceil(oms_notes["order_quantity"] / ssi.profile.oms.consignment_max_quantity)
-    rows = ssi.oms_order.consignments.get_by_role("row").filter(has=ssi.page.get_by_role("rowheader"))
-    expect(rows).to_have_count(expected)
+def consignments_scheduled(ssi: SSI, oms_case: OmsCase) -> None:
+    expected = checks.consignments_for(oms_case.order_quantity, ssi.profile.oms.consignment_max_quantity)
+    expect(ssi.oms_order.consignment_rows).to_have_count(expected)
+    scheduled = ssi.oms_order.status_name("consignment", "scheduled")
     for i in range(expected):
-        expect(rows.nth(i).get_by_role("cell").last).to_have_text(
-            status(ssi.profile, "consignment", "scheduled")
-        )
+        expect(ssi.oms_order.consignment_state(i)).to_have_text(scheduled)
 
 
-def place_confirmed_order(ssi: SSI, oms_notes: dict, item: OmsItem, quantity: int, region: str) -> None:
-    """Through the UI: draft, submit, confirm (with a justification if the order is a tolerance exception)."""
-    form, order = ssi.oms_order_form, ssi.oms_order
-    form.open_new()
-    when_ = utc_today() + timedelta(days=ssi.profile.oms.lead_time_days + 14)
-    form.fill(
-        region=region,
-        location=new_location(),
-        delivery_date=when_.isoformat(),
-        quantities={item.code: str(quantity)},
-    )
-    form.save_draft()
-    order.submit()
-    expect(order.state).to_have_text(status(ssi.profile, "order", "submitted"))
-    order.confirm("Order for a UEPT delivery scenario" if order.justification.count() else None)
-    expect(order.state).to_have_text(status(ssi.profile, "order", "confirmed"))
-    oms_notes.update(order_url=ssi.page.url, item=item, order_quantity=quantity)
-
-
-@given(
-    parsers.re(
-        rf'we have a confirmed order of (?P<quantity>\d+) of the {ITEM} for the "(?P<region>[^"]+)" '
-        r"region"
-    )
-)
-def confirmed_order(ssi: SSI, oms_notes: dict, quantity: str, item: str, region: str) -> None:
-    place_confirmed_order(ssi, oms_notes, item_ref(ssi.profile, item), int(quantity), region)
+@given(parsers.parse('we have a confirmed order of {quantity:Digits} of the {item:Item} for the "{region}" region',
+                     extra_types=TYPES))
+def confirmed_order(ssi: SSI, oms_case: OmsCase, quantity: str, item: str, region: str) -> None:
+    oms_case.order_quantity = int(quantity)
+    oms_case.order_url = journeys.place_confirmed_order(ssi, data.catalogue_item(ssi.profile, item), int(quantity),
+                                                        region, data.new_location(), data.deliverable_date(ssi.profile))
 
 
 @when("I open its first consignment")
-def open_first_consignment(ssi: SSI, oms_notes: dict) -> None:
-    oms_notes["consignment"] = ssi.oms_order.open_consignment(0)
+def open_first_consignment(ssi: SSI, oms_case: OmsCase) -> None:
+    oms_case.consignment = ssi.oms_order.open_consignment(0)
 
 
 @when("I amend the delivery date to a week later")
-def amend_week_later(ssi: SSI, oms_notes: dict) -> None:
+def amend_week_later(ssi: SSI, oms_case: OmsCase) -> None:
     current = date.fromisoformat(ssi.oms_consignment.delivery_date.inner_text().strip())
-    oms_notes["new_date"] = (current + timedelta(days=7)).isoformat()
-    ssi.oms_consignment.amend(oms_notes["new_date"])
+    oms_case.new_date = (current + timedelta(days=7)).isoformat()
+    ssi.oms_consignment.amend(oms_case.new_date)
 
 
 @then("the consignment shows the new delivery date")
-def shows_new_date(ssi: SSI, oms_notes: dict) -> None:
-    expect(ssi.oms_consignment.status).to_contain_text(f"amended to {oms_notes['new_date']}")
-    expect(ssi.oms_consignment.delivery_date).to_have_text(oms_notes["new_date"])
+def shows_new_date(ssi: SSI, oms_case: OmsCase) -> None:
+    expect(ssi.oms_consignment.status).to_contain_text(f"amended to {oms_case.new_date}")
+    expect(ssi.oms_consignment.delivery_date).to_have_text(oms_case.new_date)
 
 
-@then(parsers.re(r"the consignment is (?P<state>\w+)"))
+@then(parsers.parse("the consignment is {state:w}"))
 def consignment_is(ssi: SSI, state: str) -> None:
-    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", state))
+    expect(ssi.oms_consignment.state).to_have_text(ssi.oms_consignment.status_name("consignment", state))
 
 
-@when(parsers.re(r"the carrier (?P<action>dispatches|delivers) the consignment"))
-def carrier_moves_consignment(ssi: SSI, target_control: TargetControl, oms_notes: dict, action: str) -> None:
+@when(parsers.parse("the carrier {action:DispatchesOrDelivers} the consignment", extra_types=TYPES))
+def carrier_moves_consignment(ssi: SSI, target_control: TargetControl, oms_case: OmsCase, action: str) -> None:
     control = needs_control(target_control, "a carrier dispatching or delivering a consignment")
     control.oms_consignment(
-        oms_notes["consignment"], {"dispatches": "dispatched", "delivers": "delivered"}[action]
+        oms_case.consignment, action
     )
     ssi.oms_consignment.reload()
 
 
 @then("the delivery date can no longer be amended")
 def cannot_amend(ssi: SSI) -> None:
-    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "dispatched"))
+    expect(ssi.oms_consignment.state).to_have_text(ssi.oms_consignment.status_name("consignment", "dispatched"))
     expect(ssi.oms_consignment.new_delivery_date).to_have_count(0)
     expect(ssi.oms_consignment.amend_button).to_have_count(0)
 
 
 @then("the consignment is Dispatched with a tracking reference")
 def dispatched_with_tracking(ssi: SSI) -> None:
-    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "dispatched"))
+    expect(ssi.oms_consignment.state).to_have_text(ssi.oms_consignment.status_name("consignment", "dispatched"))
     expect(ssi.oms_consignment.tracking).to_have_text(re.compile(r"^\s*[A-Z0-9-]{6,}\s*$"))
 
 
-@then(parsers.re(r"the consignment is Delivered with the device ID of each of the (?P<n>\d+) CHs"))
+@then(parsers.parse("the consignment is Delivered with the device ID of each of the {n:Digits} CHs",
+                     extra_types=TYPES))
 def delivered_with_devices(ssi: SSI, n: str) -> None:
-    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "delivered"))
+    expect(ssi.oms_consignment.state).to_have_text(ssi.oms_consignment.status_name("consignment", "delivered"))
     expect(ssi.oms_consignment.devices).to_have_count(int(n))
     pattern = re.compile(ssi.profile.oms.device_id_pattern)
-    ids = [c.inner_text().strip() for c in ssi.oms_consignment.devices.locator("td:first-child").all()]
+    ids = ssi.oms_consignment.device_ids()
     assert len(set(ids)) == int(n) and all(pattern.match(i) for i in ids), f"device IDs shown: {ids}"
 
 
@@ -392,19 +314,20 @@ def accept_delivery(ssi: SSI) -> None:
     ssi.oms_consignment.accept()
 
 
-@given(parsers.re(rf"we have a delivered consignment of (?P<quantity>\d+) of the {ITEM}"))
+@given(parsers.parse("we have a delivered consignment of {quantity:Digits} of the {item:Item}", extra_types=TYPES))
 def delivered_consignment(
-    ssi: SSI, target_control: TargetControl, oms_notes: dict, quantity: str, item: str
+    ssi: SSI, target_control: TargetControl, oms_case: OmsCase, quantity: str, item: str
 ) -> None:
     control = needs_control(target_control, "a carrier delivering a consignment")
-    place_confirmed_order(
-        ssi, oms_notes, item_ref(ssi.profile, item), int(quantity), ssi.profile.oms.regions[0]
-    )
-    oms_notes["consignment"] = ssi.oms_order.open_consignment(0)
-    control.oms_consignment(oms_notes["consignment"], "dispatched")
-    control.oms_consignment(oms_notes["consignment"], "delivered")
+    oms_case.order_quantity = int(quantity)
+    oms_case.order_url = journeys.place_confirmed_order(ssi, data.catalogue_item(ssi.profile, item), int(quantity),
+                                                        ssi.profile.oms.regions[0], data.new_location(),
+                                                        data.deliverable_date(ssi.profile))
+    oms_case.consignment = ssi.oms_order.open_consignment(0)
+    control.oms_consignment(oms_case.consignment, "dispatched")
+    control.oms_consignment(oms_case.consignment, "delivered")
     ssi.oms_consignment.reload()
-    expect(ssi.oms_consignment.state).to_have_text(status(ssi.profile, "consignment", "delivered"))
+    expect(ssi.oms_consignment.state).to_have_text(ssi.oms_consignment.status_name("consignment", "delivered"))
 
 
 @when(parsers.parse('I reject {quantity:d} of the delivered units because "{reason}"'))
@@ -429,137 +352,120 @@ def records_rejection(ssi: SSI, quantity: int, reason: str) -> None:
 
 # ---------------------------------------------------------------- returns (SSI-FR-82..85)
 @given(parsers.parse("our organisation holds {count:d} CHs that are not under return"))
-def devices_held(target_control: TargetControl, actor: Actor, oms_notes: dict, count: int) -> None:
+def devices_held(target_control: TargetControl, actor: Actor, oms_case: OmsCase, count: int) -> None:
     control = needs_control(target_control, "giving the organisation Communications Hubs to return")
-    oms_notes["serials"] = control.oms_devices(actor.persona.organisation or "NPS", count)
-
-
-def raise_return(ssi: SSI, serials: list[str], reason: str) -> None:
-    ssi.profile.oms.choice(ssi.profile.oms.return_reasons, reason)
-    ssi.oms_return_form.open()
-    ssi.oms_return_form.raise_return(serials, reason)
+    oms_case.serials = control.oms_devices(actor.persona.organisation or "NPS", count)
 
 
 @when(parsers.parse('I raise a return for both of them because "{reason}"'))
-def raise_return_both(ssi: SSI, oms_notes: dict, reason: str) -> None:
-    raise_return(ssi, oms_notes["serials"], reason)
+def raise_return_both(ssi: SSI, oms_case: OmsCase, reason: str) -> None:
+    journeys.raise_return(ssi, oms_case.serials, reason)
     expect(ssi.oms_return.status).to_contain_text("raised")
-    oms_notes["return"] = ssi.oms_return.number.inner_text().strip()
+    oms_case.return_number = ssi.oms_return.number.inner_text().strip()
 
 
 @then("the return is Requested and both devices are awaiting triage")
-def return_requested(ssi: SSI, oms_notes: dict) -> None:
+def return_requested(ssi: SSI, oms_case: OmsCase) -> None:
     prefix = ssi.profile.oms.numbers.returns
     expect(ssi.oms_return.number).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
-    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", "requested"))
-    for serial in oms_notes["serials"]:
+    expect(ssi.oms_return.state).to_have_text(ssi.oms_return.status_name("returns", "requested"))
+    for serial in oms_case.serials:
         expect(ssi.oms_return.outcome(serial)).to_have_text("Awaiting triage")
 
 
-RETURN_ACTIONS = {
-    "authorises": "authorised",
-    "collects": "collected",
-    "receives": "received",
-    "closes": "closed",
-}
-
-
-@when(parsers.re(r"(?P<who>DCC|the carrier) (?P<action>authorises|collects|receives|closes) the return"))
-def progress_return(ssi: SSI, target_control: TargetControl, oms_notes: dict, who: str, action: str) -> None:
+@when(parsers.parse("{who:DccOrCarrier} {action:ReturnAction} the return", extra_types=TYPES))
+def progress_return(ssi: SSI, target_control: TargetControl, oms_case: OmsCase, who: str, action: str) -> None:
     control = needs_control(target_control, f"{who} acting on a return")
-    control.oms_return(oms_notes["return"], RETURN_ACTIONS[action])
+    control.oms_return(oms_case.return_number, action)
     ssi.oms_return.reload()
 
 
 @then("the return is Authorised with an RMA number")
 def return_authorised(ssi: SSI) -> None:
     prefix = ssi.profile.oms.numbers.rma
-    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", "authorised"))
+    expect(ssi.oms_return.state).to_have_text(ssi.oms_return.status_name("returns", "authorised"))
     expect(ssi.oms_return.rma).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
 
 
-@then(parsers.re(r"the return is (?P<state>\w+)"))
+@then(parsers.parse("the return is {state:w}"))
 def return_is(ssi: SSI, state: str) -> None:
-    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", state))
+    expect(ssi.oms_return.state).to_have_text(ssi.oms_return.status_name("returns", state))
 
 
 @when(parsers.parse('DCC triages the first device as "{first}" and the second as "{second}"'))
-def triage(ssi: SSI, target_control: TargetControl, oms_notes: dict, first: str, second: str) -> None:
+def triage(ssi: SSI, target_control: TargetControl, oms_case: OmsCase, first: str, second: str) -> None:
     control = needs_control(target_control, "DCC triaging returned Communications Hubs")
-    outcomes = dict(zip(oms_notes["serials"], [first, second], strict=True))
-    control.oms_return(oms_notes["return"], "triage", outcomes)
-    oms_notes["outcomes"] = outcomes
+    outcomes = dict(zip(oms_case.serials, [first, second], strict=True))
+    control.oms_return(oms_case.return_number, "triage", outcomes)
+    oms_case.outcomes = outcomes
     ssi.oms_return.reload()
 
 
 @then("the return is Triage and shows the outcome of each device")
-def triage_outcomes(ssi: SSI, oms_notes: dict) -> None:
-    expect(ssi.oms_return.state).to_have_text(status(ssi.profile, "returns", "triage"))
-    for serial, outcome in oms_notes["outcomes"].items():
+def triage_outcomes(ssi: SSI, oms_case: OmsCase) -> None:
+    expect(ssi.oms_return.state).to_have_text(ssi.oms_return.status_name("returns", "triage"))
+    for serial, outcome in oms_case.outcomes.items():
         expect(ssi.oms_return.outcome(serial)).to_have_text(outcome)
 
 
 @given("I have raised a return for the first of them")
-def raised_return_for_first(ssi: SSI, oms_notes: dict) -> None:
-    raise_return(ssi, oms_notes["serials"][:1], ssi.profile.oms.return_reasons[0].label)
+def raised_return_for_first(ssi: SSI, oms_case: OmsCase) -> None:
+    journeys.raise_return(ssi, oms_case.serials[:1], ssi.profile.oms.return_reasons[0].label)
     expect(ssi.oms_return.status).to_contain_text("raised")
-    oms_notes["return"] = ssi.oms_return.number.inner_text().strip()
+    oms_case.return_number = ssi.oms_return.number.inner_text().strip()
 
 
 @when("I raise a return for both of them and for a device ID that is not ours")
-def raise_return_with_unknown(ssi: SSI, oms_notes: dict) -> None:
-    oms_notes["unknown"] = "00-DB-12-" + "-".join(f"{b:02X}" for b in secrets.token_bytes(5))
-    raise_return(ssi, [*oms_notes["serials"], oms_notes["unknown"]], ssi.profile.oms.return_reasons[0].label)
+def raise_return_with_unknown(ssi: SSI, oms_case: OmsCase) -> None:
+    oms_case.unknown = data.unknown_device_id()
+    journeys.raise_return(ssi, [*oms_case.serials, oms_case.unknown], ssi.profile.oms.return_reasons[0].label)
 
 
 @then("the device IDs field says the first device is already under return")
-def says_already_under_return(ssi: SSI, oms_notes: dict) -> None:
+def says_already_under_return(ssi: SSI, oms_case: OmsCase) -> None:
     f = ssi.oms_return_form
     f.expect_field_error(
-        f.serials, f"{oms_notes['serials'][0]} is already under return {oms_notes['return']}"
+        f.serials, f"{oms_case.serials[0]} is already under return {oms_case.return_number}"
     )
 
 
 @then("the device IDs field says the unknown device is not a CH of our organisation")
-def says_unknown_device(ssi: SSI, oms_notes: dict) -> None:
+def says_unknown_device(ssi: SSI, oms_case: OmsCase) -> None:
     f = ssi.oms_return_form
     f.expect_field_error(
-        f.serials, f"{oms_notes['unknown']} is not a Communications Hub of your organisation"
+        f.serials, f"{oms_case.unknown} is not a Communications Hub of your organisation"
     )
 
 
 @then("no return holds the second device")
-def no_return_for_second(ssi: SSI, oms_notes: dict) -> None:
+def no_return_for_second(ssi: SSI, oms_case: OmsCase) -> None:
     ssi.oms_returns.open()
-    ssi.oms_returns.search(oms_notes["serials"][1])
-    expect(ssi.oms_returns.table("Returns")).to_be_visible()
+    ssi.oms_returns.search(oms_case.serials[1])
+    expect(ssi.oms_returns.table_).to_be_visible()
     expect(ssi.oms_returns.rows).to_have_count(0)
-    ssi.oms_returns.search(oms_notes["serials"][0])  # and the search does find a device that is under return
+    ssi.oms_returns.search(oms_case.serials[0])  # and the search does find a device that is under return
     expect(ssi.oms_returns.rows).to_have_count(1)
 
 
 # ---------------------------------------------------------------- bad order input
 @when(parsers.parse('I start a new order for the "{region}" region to a new delivery location'))
-def start_order(ssi: SSI, oms_notes: dict, region: str) -> None:
-    oms_notes["location"] = new_location()
+def start_order(ssi: SSI, oms_case: OmsCase, region: str) -> None:
+    oms_case.location = data.new_location()
     ssi.oms_order_form.open_new()
-    ssi.oms_order_form.fill(region=region, location=oms_notes["location"])
+    ssi.oms_order_form.fill(region=region, location=oms_case.location)
 
 
 @when("I enter a delivery date in the past and these quantities:")
-def enter_bad_order(ssi: SSI, oms_notes: dict, datatable: list[list[str]]) -> None:
+def enter_bad_order(ssi: SSI, oms_case: OmsCase, datatable: list[list[str]]) -> None:
     rows = [dict(zip(datatable[0], r, strict=True)) for r in datatable[1:]]
     maximum = str(ssi.profile.oms.max_quantity + 1)
-    quantities = {}
-    for row in rows:
-        row["item_"] = item_ref(ssi.profile, row["item"])
-        quantities[row["item_"].code] = (
-            maximum if row["quantity"] == "more than the maximum" else row["quantity"]
-        )
+    oms_case.bad_lines = [OrderLine(data.catalogue_item(ssi.profile, row["item"]), row["quantity"], row["message"])
+                          for row in rows]
+    quantities = {line.item.code: maximum if line.quantity == "more than the maximum" else line.quantity
+                  for line in oms_case.bad_lines}
     ssi.oms_order_form.fill(
-        delivery_date=(utc_today() - timedelta(days=1)).isoformat(), quantities=quantities
+        delivery_date=(data.utc_today() - timedelta(days=1)).isoformat(), quantities=quantities
     )
-    oms_notes["bad"] = rows
 
 
 @when("I save the order as a draft")
@@ -568,11 +474,11 @@ def save_draft(ssi: SSI) -> None:
 
 
 @then("each of those quantities shows its message")
-def quantities_show_messages(ssi: SSI, oms_notes: dict) -> None:
+def quantities_show_messages(ssi: SSI, oms_case: OmsCase) -> None:
     expect(ssi.oms_order_form.alert).to_contain_text("Nothing has been saved")
-    for row in oms_notes["bad"]:
-        ssi.oms_order_form.expect_field_error(ssi.oms_order_form.quantity(row["item_"]), row["message"])
-    ssi.oms_order_form.show(ssi.oms_order_form.quantity(oms_notes["bad"][-1]["item_"]))
+    for line in oms_case.bad_lines:
+        ssi.oms_order_form.expect_field_error(ssi.oms_order_form.quantity(line.item), line.message)
+    ssi.oms_order_form.show(ssi.oms_order_form.quantity(oms_case.bad_lines[-1].item))
 
 
 @then("the delivery date says it is in the past")
@@ -581,13 +487,13 @@ def date_in_past(ssi: SSI) -> None:
 
 
 @when("I correct the quantities and enter a delivery date inside the lead time")
-def correct_quantities(ssi: SSI, oms_notes: dict) -> None:
+def correct_quantities(ssi: SSI, oms_case: OmsCase) -> None:
     lead = ssi.profile.oms.lead_time_days
     if lead < 2:
         pytest.skip(f"the profile's lead time ({lead} days) leaves no date inside it after today")
     ssi.oms_order_form.fill(
-        delivery_date=(utc_today() + timedelta(days=1)).isoformat(),
-        quantities={row["item_"].code: "5" for row in oms_notes["bad"]},
+        delivery_date=(data.utc_today() + timedelta(days=1)).isoformat(),
+        quantities={line.item.code: "5" for line in oms_case.bad_lines},
     )
 
 
@@ -602,10 +508,10 @@ def date_inside_lead_time(ssi: SSI) -> None:
 
 
 @then("no order to that delivery location exists")
-def no_order_saved(ssi: SSI, oms_notes: dict) -> None:
-    ssi.oms_orders.open(q=oms_notes["location"])
+def no_order_saved(ssi: SSI, oms_case: OmsCase) -> None:
+    ssi.oms_orders.open(q=oms_case.location)
     expect(ssi.oms_orders.table_).to_be_visible()
-    expect(ssi.oms_orders.rows_with(oms_notes["location"])).to_have_count(0)
+    expect(ssi.oms_orders.rows_with(oms_case.location)).to_have_count(0)
 
 
 # ---------------------------------------------------------------- access and scoping
@@ -615,7 +521,7 @@ def no_way_in(ssi: SSI) -> None:
     ssi.home.open()
     expect(ssi.home.main_menu).to_be_visible()
     expect(ssi.home.menu_item(label)).to_have_count(0)
-    expect(ssi.page.get_by_role("link", name=label)).to_have_count(0)
+    expect(ssi.home.links_named(label)).to_have_count(0)
 
 
 @when("I open the OMS by its address")
@@ -631,33 +537,33 @@ def no_access(ssi: SSI) -> None:
 
 
 @given(parsers.parse('we have a draft order for the "{region}" region'))
-def draft_order(ssi: SSI, oms_notes: dict, region: str) -> None:
+def draft_order(ssi: SSI, oms_case: OmsCase, region: str) -> None:
     form = ssi.oms_order_form
     form.open_new()
     form.fill(
         region=region,
-        location=new_location(),
-        delivery_date=(utc_today() + timedelta(days=ssi.profile.oms.lead_time_days + 14)).isoformat(),
+        location=data.new_location(),
+        delivery_date=data.deliverable_date(ssi.profile),
         quantities={ssi.profile.oms.auxiliary_equipment[0].code: "1"},
     )
     form.save_draft()
-    expect(ssi.oms_order.state).to_have_text(status(ssi.profile, "order", "draft"))
-    oms_notes.update(order_url=ssi.page.url, order_number=ssi.oms_order.number.inner_text().strip())
+    expect(ssi.oms_order.state).to_have_text(ssi.oms_order.status_name("order", "draft"))
+    oms_case.order_url, oms_case.order_number = ssi.oms_order.url, ssi.oms_order.number.inner_text().strip()
 
 
 @when("I open that order by its address")
-def open_order_by_address(ssi: SSI, oms_notes: dict) -> None:
-    ssi.page.goto(oms_notes["order_url"])
+def open_order_by_address(ssi: SSI, oms_case: OmsCase) -> None:
+    ssi.oms_order.goto(oms_case.order_url)
 
 
 @then("I am told I am not authorized or the record is not valid")
-def not_authorized(ssi: SSI, oms_notes: dict) -> None:
+def not_authorized(ssi: SSI, oms_case: OmsCase) -> None:
     expect(ssi.message.message).to_have_text(ssi.profile.label("errors.not_authorized"))
-    expect(ssi.page.get_by_text(oms_notes["order_number"])).to_have_count(0)
+    expect(ssi.message.mentions(oms_case.order_number)).to_have_count(0)
 
 
 @then("that order is not in my list of orders")
-def not_in_my_orders(ssi: SSI, oms_notes: dict) -> None:
-    ssi.oms_orders.open(q=oms_notes["order_number"])
+def not_in_my_orders(ssi: SSI, oms_case: OmsCase) -> None:
+    ssi.oms_orders.open(q=oms_case.order_number)
     expect(ssi.oms_orders.table_).to_be_visible()
-    expect(ssi.oms_orders.rows_with(oms_notes["order_number"])).to_have_count(0)
+    expect(ssi.oms_orders.rows_with(oms_case.order_number)).to_have_count(0)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
-import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 from pytest_bdd import given, parsers, then, when
 
 from fixtures.actors import Actor, SignedInSessions
-from pages import SSI
-from uept.runtime.control import TargetControl
+from pages import SSI, journeys
 from uept.runtime.target import TargetSession
 
 
@@ -22,7 +18,7 @@ def i_am(persona: str, uept_target: TargetSession) -> Actor:
 @given("I am signed in")
 def i_am_signed_in(ssi: SSI, actor: Actor) -> None:
     """A real login in this scenario's own browser: password and verification code."""
-    ssi.sign_in(actor.user_name, actor.password, actor.otp, actor.persona.identity)
+    journeys.sign_in(ssi, actor.user_name, actor.password, actor.otp, actor.persona.identity)
 
 
 @given(parsers.parse('I am signed in as the "{persona}"'), target_fixture="actor")
@@ -60,10 +56,15 @@ def log_in(ssi: SSI, actor: Actor) -> None:
     ssi.login.sign_in(actor.user_name, actor.password)
 
 
-@when(parsers.re(r"I enter the code (?P<source>from my authenticator app|emailed to me)"))
-def enter_code(ssi: SSI, actor: Actor, source: str) -> None:
-    expected = "totp" if source.startswith("from") else "email"
-    assert actor.persona.otp in (expected, "prompt"), f'persona "{actor.key}" does not use {source}'
+@when("I enter the code from my authenticator app")
+def enter_authenticator_code(ssi: SSI, actor: Actor) -> None:
+    assert actor.persona.otp in ("totp", "prompt"), f'persona "{actor.key}" does not use from my authenticator app'
+    ssi.mfa.submit_code(actor.otp.code())
+
+
+@when("I enter the code emailed to me")
+def enter_emailed_code(ssi: SSI, actor: Actor) -> None:
+    assert actor.persona.otp in ("email", "prompt"), f'persona "{actor.key}" does not use emailed to me'
     ssi.mfa.submit_code(actor.otp.code())
 
 
@@ -85,59 +86,8 @@ def asked_to_log_in(ssi: SSI) -> None:
 
 
 @then("I am not signed in")
-def not_signed_in(ssi: SSI, page: Page, uept_target: TargetSession) -> None:
+def not_signed_in(ssi: SSI) -> None:
     expect(ssi.home.sign_out_button).to_have_count(0)
     # and the server agrees: the home page answers with a redirect, not the page
-    home = page.request.get(ssi.home.portal_path(uept_target.profile.portal.home_page), max_redirects=0)
+    home = ssi.home.fetch_home()
     assert home.status in (302, 303), f"the portal home answered {home.status} instead of asking to log in"
-
-
-def expect_function_offered(ssi: SSI, key: str) -> None:
-    """The function (role-matrix component) is in the menu and its page opens (HTTP 200)."""
-    expect(ssi.functions.main_menu).to_be_visible()
-    entry = ssi.functions.menu_entry(key)
-    if entry is not None:  # the profile may say a function has no menu entry (reached from another page)
-        expect(entry).to_have_count(1)
-        expect(entry).to_have_attribute("href", ssi.functions.path(key))
-    response = ssi.functions.open(key)
-    assert response.status == 200, f"{ssi.functions.path(key)} answered HTTP {response.status}, not 200"
-    expect(ssi.page).to_have_url(re.compile(re.escape(ssi.functions.path(key)) + "$"))
-    expect(ssi.functions.access_denied).to_have_count(0)
-    heading = ssi.functions.heading_of(key)
-    if heading is not None:
-        expect(heading).to_be_visible()
-    expect(ssi.home.sign_out_button).to_be_visible()
-
-
-def expect_function_not_in_menu(ssi: SSI, key: str) -> None:
-    # the menu is there and lists functions, so an absent entry means something
-    expect(ssi.functions.main_menu.get_by_role("link").first).to_be_visible()
-    entry = ssi.functions.menu_entry(key)
-    if entry is not None:
-        expect(entry).to_have_count(0)
-    expect(ssi.functions.menu_links_to(key)).to_have_count(0)
-
-
-def expect_refused_page(ssi: SSI, response_status: int, what: str) -> None:
-    """The readable 403 page (SSI-NFR-22)."""
-    assert response_status == 403, f"{what} answered HTTP {response_status}, not 403"
-    expect(ssi.functions.access_denied).to_be_visible()
-    expect(ssi.message.message).to_contain_text(ssi.profile.label("errors.forbidden"))
-
-
-def expect_function_withheld(ssi: SSI, key: str) -> None:
-    """The function is absent from the menu, and its address answers 403 with a readable page."""
-    expect_function_not_in_menu(ssi, key)
-    response = ssi.functions.open(key)
-    expect_refused_page(ssi, response.status, ssi.functions.path(key))
-    heading = ssi.functions.heading_of(key)
-    if heading is not None:
-        expect(heading).to_have_count(0)
-
-
-def needs_control(control: TargetControl, what: str) -> TargetControl:
-    if not control.available:
-        pytest.skip(f"{what} needs an operator control that this target does not offer "
-                    "(only the reference SSI has one); run this scenario by hand on the real SSI")
-    return control
-

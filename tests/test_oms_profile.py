@@ -48,3 +48,29 @@ def test_a_wrong_oms_value_is_one_clear_line(tmp_path, change, expected):
 def test_an_unknown_catalogue_item_names_the_known_ones():
     with pytest.raises(UsageError, match='"4G CH single band", "4G CH dual band"'):
         load_profile("reference").oms.item("5G hub")
+
+
+def _without_oms_page_labels(tmp_path, **restated):
+    from ssi.profile import OMS_LABEL_DEFAULTS
+
+    data = yaml.safe_load((PROFILES_DIR / "reference.yaml").read_text())
+    data["labels"]["oms"] = {k: v for k, v in data["labels"]["oms"].items() if k not in OMS_LABEL_DEFAULTS}
+    data["labels"]["oms"].update(restated)
+    data["role_matrix"] = str(PROFILES_DIR / "role_matrix.yaml")
+    path = tmp_path / "dcc.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_profile(str(path))
+
+
+def test_the_oms_page_labels_default_to_the_reference_ssis_wording(tmp_path):
+    profile = _without_oms_page_labels(tmp_path)
+    assert profile.label("oms.menu_region") == "OMS menu"
+    assert profile.label("oms.forecast_table").format(region="North") == "Forecast for North"
+    assert profile.label("oms.menu") == "Order Management"  # the labels the profile states are kept
+    assert profile.labels["oms"] == load_profile("reference").labels["oms"]  # which restates the defaults
+
+
+def test_a_profile_may_word_an_oms_page_label_its_own_way(tmp_path):
+    profile = _without_oms_page_labels(tmp_path, orders_table="Your orders")
+    assert profile.label("oms.orders_table") == "Your orders"
+    assert profile.label("oms.returns_table") == "Returns"

@@ -210,10 +210,10 @@ def test_the_two_sign_in_ui_generations(ui):
 
 
 def test_the_whole_ceremony_in_a_browser_as_fixtures_sign_personas_in(reference_ssi):
-    """SSI.sign_in(identity='entra'): what 'Given I am signed in as ...' does for a federated persona."""
+    """journeys.sign_in(identity='entra'): what 'Given I am signed in as ...' does for a federated persona."""
     from playwright.sync_api import expect, sync_playwright
 
-    from pages import SSI
+    from pages import SSI, journeys
     from uept.runtime import browser
     from uept.runtime.secrets import Secret
 
@@ -223,7 +223,7 @@ def test_the_whole_ceremony_in_a_browser_as_fixtures_sign_personas_in(reference_
         b = pw.chromium.launch(**browser.resolve().launch_args())
         try:
             ssi = SSI(b.new_page(base_url=reference_ssi.url), PROFILE)
-            ssi.sign_in(UPN, Secret(secrets["password"], "password of the Entra test user"), otp, "entra")
+            journeys.sign_in(ssi, UPN, Secret(secrets["password"], "password of the Entra test user"), otp, "entra")
             expect(ssi.home.login_confirmation).to_be_visible()
             assert urlparse(ssi.page.url).hostname == "127.0.0.1"  # back at the SSI, signed in
         finally:

@@ -1,0 +1,35 @@
+"""A pytest plugin for a `--collect-only` pass over the features (tests/test_step_bindings.py): for every
+step of every collected scenario (outline rows filled in), the step definitions that match it, looked up
+as pytest-bdd looks them up when the scenario runs. Written as JSON to $UEPT_STEP_BINDINGS:
+{"<type>|<step text>": ["<module>.<function>", ...]}."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from pytest_bdd.scenario import (
+        find_fixturedefs_for_step,
+        scenario_wrapper_template_registry,
+        step_function_context_registry,
+    )
+
+    out: dict[str, list[str]] = {}
+    for item in session.items:
+        template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+        if template is None:
+            continue
+        example = item.callspec.params.get("_pytest_bdd_example", {}) if hasattr(item, "callspec") else {}
+        for step in template.render(example).steps:
+            key = f"{step.type}|{step.name}"
+            if key not in out:
+                funcs = (step_function_context_registry[fd.func].step_func
+                         for fd in find_fixturedefs_for_step(step, session._fixturemanager, item))
+                out[key] = [f"{f.__module__}.{f.__name__}" for f in funcs]
+    with open(os.environ["UEPT_STEP_BINDINGS"], "w", encoding="utf-8") as f:
+        json.dump(out, f, indent=1)
