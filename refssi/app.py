@@ -18,6 +18,7 @@ from ssi.seed import Seed, load_seed
 from . import auth, batch_api, components, incidents, mail, oms, oms_api, operator, pages, sso, table_api, useradmin  # noqa: F401 - modules register their pages
 from .db import Database, glide_time, new_sys_id
 from .entra import HostDispatch, create_entra_app
+from .faults import switched_on
 from .security import hash_password
 from .settings import Settings
 
@@ -108,7 +109,7 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
         msg = settings.profile.label("errors.not_authorized") if exc.status_code == 404 else str(exc.detail)
         html = pages.TEMPLATES_ENV.get_template("message.html").render(
             title=title, message=msg, profile=settings.profile, L=settings.profile.labels, user=None, menu=[],
-            csrf="", flashes=[], unsafe=sorted(settings.unsafe), portal=settings.profile.portal.suffix)
+            csrf="", flashes=[], unsafe=switched_on(settings), portal=settings.profile.portal.suffix)
         return HTMLResponse(html, status_code=exc.status_code)
 
     return HostDispatch(app, create_entra_app(settings, db), settings.entra_host)

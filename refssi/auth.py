@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from . import passwords, security
 from .db import glide_time, now
 from .deps import get_ctx
+from .faults import fault
 from .web import STAGE_PAGES, Ctx, portal_page, safe_goto
 
 router = APIRouter()
@@ -45,7 +46,7 @@ def locked_message(ctx: Ctx) -> str:
 
 
 def is_locked(ctx: Ctx, user: dict[str, Any]) -> bool:
-    if "no_lockout" in ctx.settings.unsafe:
+    if fault(ctx.settings, "no_lockout"):
         return False
     if user["locked_out"] and user["locked_until"] and user["locked_until"] <= now():
         # the lockout ran out: unlock automatically (glide.user.unlock_timeout_in_mins)
@@ -57,7 +58,7 @@ def is_locked(ctx: Ctx, user: dict[str, Any]) -> bool:
 
 def register_failure(ctx: Ctx, user: dict[str, Any]) -> bool:
     """Count a failed password or code; True when this failure locked the account."""
-    if "no_lockout" in ctx.settings.unsafe:
+    if fault(ctx.settings, "no_lockout"):
         return False
     n = user["failed_attempts"] + 1
     if n >= ctx.settings.lockout_threshold:
@@ -99,9 +100,9 @@ def authenticate(ctx: Ctx, user_name: str, password: str) -> tuple[str, str]:
     if user and is_locked(ctx, user):
         return "error", locked_message(ctx)
     ok = ctx.passwords.verify(user["user_password"] if user else None, password)
-    if "skip_password_check" in ctx.settings.unsafe and user:
+    if fault(ctx.settings, "skip_password_check") and user:
         ok = True
-    active = bool(user and (user["active"] or "deactivate_keeps_access" in ctx.settings.unsafe))
+    active = bool(user and (user["active"] or fault(ctx.settings, "deactivate_keeps_access")))
     if not user or not active or not ok:
         if user and active and register_failure(ctx, user):
             return "error", locked_message(ctx)
@@ -258,7 +259,7 @@ def check_code(ctx: Ctx, user: dict[str, Any], code: str) -> tuple[bool, str, di
         seed = setup_seed or user["totp_seed"]
         step = security.totp_match(seed, code, at=now(), window=cfg.totp.valid_window,
                                    interval=cfg.totp.interval, digits=cfg.totp.digits)
-        if "skip_code_check" in s.unsafe:
+        if fault(s, "skip_code_check"):
             step = step if step is not None else int(now() // cfg.totp.interval)
         if step is None:
             return False, f"{invalid}. Enter the current code from your authenticator app.", {}
@@ -266,7 +267,7 @@ def check_code(ctx: Ctx, user: dict[str, Any], code: str) -> tuple[bool, str, di
         # an unused code of an earlier step within the window is not, whatever was used since.
         used = [u for u in json.loads(user["used_totp_steps"]) if u >= int(now() // cfg.totp.interval)
                 - cfg.totp.valid_window - 1]
-        if step in used and "allow_replay" not in s.unsafe:
+        if step in used and not fault(s, "allow_replay"):
             return False, "This code has already been used. Wait for your authenticator app to show a new code.", {}
         store = {"last_totp_timecode": max(step, user["last_totp_timecode"]),
                  "used_totp_steps": json.dumps(sorted({*used, step}))}
@@ -276,7 +277,7 @@ def check_code(ctx: Ctx, user: dict[str, Any], code: str) -> tuple[bool, str, di
     row = ctx.db.execute("SELECT * FROM mfa_email_code WHERE user=?", (user["sys_id"],)).fetchone()
     expected = security.code_hash(s.server_key, user["sys_id"], code)
     matches = row is not None and security.same(row["code_hash"], expected)
-    if "skip_code_check" in s.unsafe:
+    if fault(s, "skip_code_check"):
         matches, row = True, row or {"expires_at": now() + 1}
     if not matches:
         resend = ctx.profile.label("mfa.resend")

@@ -32,6 +32,7 @@ from fastapi.staticfiles import StaticFiles
 
 from . import passwords, security
 from .db import Database, now
+from .faults import fault, switched_on
 from .settings import Settings
 from .sso import ACS_PATH, request_key, response_key
 from .web import TEMPLATES
@@ -70,7 +71,7 @@ def create_entra_app(settings: Settings, db: Database) -> FastAPI:
     L = profile.labels["entra"]
 
     def page(request: Request, template: str, status: int = 200, form_targets: str = "", **context: Any) -> Response:
-        base = {"L": L, "ui": settings.entra_ui, "tenant": cfg.tenant, "unsafe": sorted(settings.unsafe)}
+        base = {"L": L, "ui": settings.entra_ui, "tenant": cfg.tenant, "unsafe": switched_on(settings)}
         resp = TEMPLATES.TemplateResponse(request, f"entra/{template}", {**base, **context}, status_code=status)
         resp.headers.update(_headers(form_targets))
         return resp
@@ -100,7 +101,7 @@ def create_entra_app(settings: Settings, db: Database) -> FastAPI:
         code = code.strip().replace(" ", "")
         step = security.totp_match(user["totp_seed"] or "", code, at=now(), window=1, interval=totp.interval,
                                    digits=totp.digits) if user["totp_seed"] else None
-        if "entra_skip_code_check" in settings.unsafe:
+        if fault(settings, "entra_skip_code_check"):
             step = step if step is not None else int(now() // totp.interval)
         if step is None:
             return False
@@ -170,7 +171,7 @@ def create_entra_app(settings: Settings, db: Database) -> FastAPI:
             return page(request, "password.html", flow=token, upn=user["upn"], error=locked_text())
         if flow.stage == "password":
             ok = work.verify(user["password"], form.get("passwd", ""))
-            if not ok and "entra_skip_password_check" not in settings.unsafe:
+            if not ok and not fault(settings, "entra_skip_password_check"):
                 register_failure(conn, user)
                 return page(request, "password.html", flow=token, upn=user["upn"], error=L["wrong_password"])
             go("code")

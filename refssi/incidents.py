@@ -32,6 +32,7 @@ from .auth import EMAIL_RX, PHONE_RX
 from .catalog import catalog_item, ticket_table
 from .db import glide_time, new_sys_id
 from .deps import get_ctx
+from .faults import fault
 from .settings import Settings
 from .table_api import (
     ADMIN,
@@ -175,7 +176,7 @@ def scope(
     settings: Settings, principal: Principal, column: str = "incident.company"
 ) -> tuple[str, list[Any]]:
     """The incidents a caller may see: their own organisation's (DCC's desk: all)."""
-    if principal.admin or "no_org_scoping" in settings.unsafe:
+    if principal.admin or fault(settings, "no_org_scoping"):
         return "", []
     return f"{column} = ?", [principal.company]
 
@@ -200,7 +201,7 @@ def _check_text(settings: Settings, values: dict[str, str], errors: dict[str, st
             continue
         if CONTROL_RX.search(value):
             errors[name] = f"{label(settings, name)} contains control characters; remove them."
-        elif name in LIMIT_KEYS and "no_length_check" not in settings.unsafe:
+        elif name in LIMIT_KEYS and not fault(settings, "no_length_check"):
             limit = getattr(limits, LIMIT_KEYS[name])
             if len(value) > limit:
                 errors[name] = (
@@ -265,7 +266,7 @@ def validate_new(settings: Settings, raw: dict[str, Any]) -> tuple[dict[str, str
         )
     if not v["short_description"]:
         errors["short_description"] = f"{label(settings, 'short_description')} is required."
-    if "no_contact_check" not in settings.unsafe:
+    if not fault(settings, "no_contact_check"):
         for name in ("u_contact_first_name", "u_contact_last_name", "u_contact_phone"):
             if not v[name]:
                 errors[name] = f"{label(settings, name)} is required."
@@ -316,7 +317,7 @@ def next_number(conn, settings: Settings) -> str:
 
 
 def priority_of(settings: Settings, impact: int, urgency: int) -> int:
-    if "flat_priority" in settings.unsafe:
+    if fault(settings, "flat_priority"):
         return 3
     return settings.profile.incidents.priority_of(impact, urgency)
 
@@ -435,7 +436,7 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
     if old_state in INACTIVE_STATES:
         reopen_closed = (
             not desk
-            and "reopen_closed" in settings.unsafe
+            and fault(settings, "reopen_closed")
             and old_state == CLOSED
             and new_state == IN_PROGRESS
         )
@@ -457,7 +458,7 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
     stamp = glide_time()
     if new_state != old_state:
         transitions = DESK_TRANSITIONS if desk else CALLER_TRANSITIONS
-        if "reopen_closed" in settings.unsafe and not desk:
+        if fault(settings, "reopen_closed") and not desk:
             transitions = transitions | {(CLOSED, IN_PROGRESS)}
         if (old_state, new_state) not in transitions:
             if not desk and (old_state, new_state) in DESK_TRANSITIONS:
@@ -486,7 +487,7 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
             code = ch.get("close_code") or incident["close_code"]
             notes = ch.get("close_notes") or incident["close_notes"]
             missing = {}
-            if not (not desk and "no_resolution_check" in settings.unsafe):
+            if not (not desk and fault(settings, "no_resolution_check")):
                 if not code:
                     missing["close_code"] = (
                         f"{label(settings, 'close_code')} is required to resolve an incident."
@@ -535,7 +536,7 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
             and not desk
             and old_state == ON_HOLD
             and incident["hold_reason"] == AWAITING_CALLER
-            and "no_caller_resume" not in settings.unsafe
+            and not fault(settings, "no_caller_resume")
         ):
             sets.update(state=IN_PROGRESS, hold_reason=None)  # the caller answered: back to the desk
     if desk:
@@ -595,7 +596,7 @@ def attach(conn, settings: Settings, principal: Principal, incident: dict, uploa
             },
             403,
         )
-    if "no_attachment_check" not in settings.unsafe:
+    if not fault(settings, "no_attachment_check"):
         allowed = ", ".join(f".{e}" for e in rules.allowed_extensions)
         if ext not in rules.allowed_extensions:
             what = f"Files of type .{ext}" if ext else "Files without an extension"
@@ -662,7 +663,7 @@ def ago(stamp: str) -> str:
 
 def text_renderer(settings: Settings):
     """User-entered text is escaped by the templates; the test-only switch renders it as HTML."""
-    if "no_escaping" in settings.unsafe:
+    if fault(settings, "no_escaping"):
         return lambda s: Markup(s or "")
     return lambda s: s or ""
 
@@ -703,7 +704,7 @@ def _create_options(cfg) -> dict[str, list[tuple[str, str]]]:
 
 
 @catalog_item(
-    lambda p: p.incidents.record_producer_sys_id, component="incident_raise", unsafe_bypass="no_raise_check"
+    lambda p: p.incidents.record_producer_sys_id, component="incident_raise", bypass_fault="no_raise_check"
 )
 def create_incident_page(ctx: Ctx) -> Response:
     values: dict[str, str] = {k: "" for k in FORM_FIELDS}
@@ -874,7 +875,7 @@ def render_ticket(
         ("close_notes", inc["close_notes"]),
         ("reopen_count", str(inc["reopen_count"]) if inc["reopen_count"] else ""),
     ]
-    entries = comments_for(ctx.db, s, [inc["sys_id"]], work_notes="show_work_notes" in s.unsafe)
+    entries = comments_for(ctx.db, s, [inc["sys_id"]], work_notes=fault(s, "show_work_notes"))
     attachments = [
         dict(r)
         for r in ctx.db.execute(
@@ -926,7 +927,7 @@ async def download(ctx: Ctx = Depends(get_ctx)) -> Response:
     ):
         return ctx.not_valid()
     data = bytes(att["data"])
-    if "attachment_truncated" in ctx.settings.unsafe:
+    if fault(ctx.settings, "attachment_truncated"):
         data = data[:-1]
     return ctx.finish(
         Response(
@@ -1079,7 +1080,7 @@ def journal_text(element: str):
 
 
 def _desk_only(call: Call) -> bool:
-    return call.principal.admin or "show_work_notes" in call.unsafe
+    return call.principal.admin or fault(call.settings, "show_work_notes")
 
 
 def _choices(getter):
@@ -1254,7 +1255,7 @@ def _content_disposition(name: str) -> str:
 
 def _attachment_limit(settings: Settings) -> int | None:
     """An upload is read up to the profile's size limit and no further (any size with the test-only switch)."""
-    return None if "no_attachment_check" in settings.unsafe else settings.profile.incidents.attachments.max_bytes
+    return None if fault(settings, "no_attachment_check") else settings.profile.incidents.attachments.max_bytes
 
 
 def _attachment_too_large(settings: Settings, request: Request, size: int | None) -> ApiError:
@@ -1324,7 +1325,7 @@ for _prefix in ("/api/now/attachment", "/api/now/v1/attachment"):
                     "SELECT data FROM sys_attachment_doc WHERE sys_attachment = ?", (sys_id,)
                 ).fetchone()[0]
             )
-            if "attachment_truncated" in call.unsafe:
+            if fault(call.settings, "attachment_truncated"):
                 data = data[:-1]
             return Response(
                 data,

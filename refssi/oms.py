@@ -25,6 +25,7 @@ from ssi.profile import Oms, OmsChoice
 
 from . import oms_store as store
 from .db import glide_time
+from .faults import fault
 from .operator import require_operator
 from .web import Ctx, portal_page
 
@@ -40,10 +41,6 @@ def oms(ctx: Ctx) -> Oms:
 
 def company(ctx: Ctx) -> str:
     return ctx.user["company"]
-
-
-def unsafe(ctx: Ctx, switch: str) -> bool:
-    return switch in ctx.settings.unsafe
 
 
 def is_post(ctx: Ctx) -> bool:
@@ -75,7 +72,7 @@ def check_quantity(ctx: Ctx, raw: str, *, minimum: int) -> tuple[int | None, str
     if not WHOLE.match(s):
         return None, f"“{s[:20]}” is not a number: enter a whole number of units, e.g. 250."
     n = int(s)
-    if unsafe(ctx, "oms_no_quantity_check"):
+    if fault(ctx.settings, "oms_no_quantity_check"):
         return n, None
     if n < minimum:
         if minimum == 0:
@@ -107,7 +104,7 @@ def check_delivery_date(ctx: Ctx, raw: str) -> tuple[str | None, str | None]:
             None,
             f"“{s[:20]}” is not a date: enter it as YYYY-MM-DD, e.g. {earliest_delivery(ctx).isoformat()}.",
         )
-    if unsafe(ctx, "oms_no_date_check"):
+    if fault(ctx.settings, "oms_no_date_check"):
         return d.isoformat(), None
     cfg, first = oms(ctx), earliest_delivery(ctx)
     if d < store.today():
@@ -191,7 +188,7 @@ def oms_forecast(ctx: Ctx) -> Response:
         return ctx.not_valid()
     cfg, c, org = oms(ctx), ctx.db, company(ctx)
     months = store.horizon(cfg.horizon_months)
-    locked = set() if unsafe(ctx, "oms_no_lock_window") else set(months[: cfg.lock_months])
+    locked = set() if fault(ctx.settings, "oms_no_lock_window") else set(months[: cfg.lock_months])
     latest, current = store.latest_forecast(c, org, region)
     errors: dict[str, str] = {}
     entered: dict[str, str] = {}
@@ -432,7 +429,7 @@ def assess_lines(ctx: Ctx, order: dict, lines: list[dict]) -> list[dict]:
             else:
                 line["variance_percent"] = None
                 line["outside_tolerance"] = True
-            if unsafe(ctx, "oms_no_tolerance_check"):
+            if fault(ctx.settings, "oms_no_tolerance_check"):
                 line["outside_tolerance"] = False
         else:
             line.update(forecast_quantity=None, variance_percent=None, outside_tolerance=False)
@@ -485,7 +482,7 @@ def oms_order(ctx: Ctx) -> Response:
             justification, err = check_text(
                 ctx.form.get("justification", ""), "justification", required=False, limit=MAX_NOTES
             )
-            if order["tolerance_exception"] and not unsafe(ctx, "oms_no_tolerance_check"):
+            if order["tolerance_exception"] and not fault(ctx.settings, "oms_no_tolerance_check"):
                 if err is None and len(justification) < 10:
                     err = (
                         f"This order differs from the forecast by more than ±{cfg.tolerance_percent:g}%: "
@@ -615,7 +612,7 @@ def oms_consignment(ctx: Ctx) -> Response:
                 qty, err = check_quantity(ctx, ctx.form.get("rejected_quantity", ""), minimum=1)
                 if err is None and qty is None:
                     err = f"Enter how many of the {k['quantity']} units you reject."
-                if err is None and qty > k["quantity"] and not unsafe(ctx, "oms_no_quantity_check"):
+                if err is None and qty > k["quantity"] and not fault(ctx.settings, "oms_no_quantity_check"):
                     err = f"You can reject at most the {k['quantity']} units delivered."
                 if err:
                     errors["rejected_quantity"] = err
@@ -689,7 +686,7 @@ def validate_return_form(ctx: Ctx) -> tuple[dict, dict[str, str]]:
             problems.append(f"{s[:30]} is not a CH device ID (like {cfg.device_id_example}).")
             continue
         dev, ret = store.device_for_return(c, org, s)
-        if unsafe(ctx, "oms_no_device_check"):  # test-only: any well-formed ID, returned any number of times
+        if fault(ctx.settings, "oms_no_device_check"):  # test-only: any well-formed ID, returned any number of times
             dev, ret = dev or store.add_device(c, org, cfg.ch_variants[0].code, s), None
         if dev is None:
             problems.append(f"{s} is not a Communications Hub of your organisation.")

@@ -24,6 +24,7 @@ from ssi.seed import new_password
 from . import passwords
 from .auth import EMAIL_RX, PHONE_RX
 from .db import glide_time, new_sys_id, now
+from .faults import fault
 from .web import Ctx, portal_page
 
 LIST_PAGE = "user_admin"
@@ -49,7 +50,7 @@ LIST_FIELDS = ("user_ids", "roles")
 # ---------------------------------------------------------------- helpers
 def org_scope(ctx: Ctx) -> tuple[str, dict[str, Any]]:
     """SQL condition (on alias u) restricting accounts to the administrator's organisation."""
-    if "no_org_scope" in ctx.settings.unsafe:
+    if fault(ctx.settings, "no_org_scope"):
         return "1=1", {}
     return "u.company = :company", {"company": ctx.user["company"]}
 
@@ -376,7 +377,7 @@ def reset_password(ctx: Ctx, account: dict[str, Any]) -> Response:
 
 
 def reset_mfa(ctx: Ctx, account: dict[str, Any]) -> Response:
-    if "keep_mfa_on_reset" not in ctx.settings.unsafe:
+    if not fault(ctx.settings, "keep_mfa_on_reset"):
         ctx.db.execute("UPDATE sys_user SET mfa_method=NULL, totp_seed=NULL, last_totp_timecode=-1, "
                        "used_totp_steps='[]', sys_updated_on=? WHERE sys_id=?", (glide_time(), account["sys_id"]))
         ctx.db.execute("DELETE FROM mfa_email_code WHERE user=?", (account["sys_id"],))
@@ -396,7 +397,7 @@ def deactivate_user(ctx: Ctx, account: dict[str, Any]) -> Response:
     if ctx.form.get("confirmed") != "yes":  # the confirmation page sends it; a bare POST does not
         return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"], confirm="deactivate"))
     ctx.db.execute("UPDATE sys_user SET active=0, sys_updated_on=? WHERE sys_id=?", (glide_time(), account["sys_id"]))
-    if "deactivate_keeps_access" not in ctx.settings.unsafe:
+    if not fault(ctx.settings, "deactivate_keeps_access"):
         end_sessions(ctx, account["sys_id"])
     log(ctx, account["sys_id"], "deactivated")
     ctx.flash("success", f"User {account['user_name']} deactivated: they can no longer log in.")

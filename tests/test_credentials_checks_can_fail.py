@@ -1,6 +1,6 @@
 """Each check of the access-control and credentials features fails against an SSI that lacks it.
 
-The reference SSI is started with test-only switches (refssi.settings.UNSAFE_SWITCHES) that
+The reference SSI is started with test-only switches (refssi.faults.FAULTS) that
 each disable one server rule; the scenarios that prove that rule must then fail, for that
 reason. Runs real scenarios in Chromium, so it is marked slow.
 """
@@ -26,7 +26,8 @@ CELL_WITHHELD = ("features/access_control.feature::test_a_role_is_not_offered_a_
                  "and_its_address_is_refused[CC user-Reporting-Call Centre User]")
 CELL_GRANTED = ("features/access_control.feature::test_a_role_is_offered_each_function_the_role_matrix_grants_it_"
                 "and_its_page_opens[CC user-Meter Read Transactions-Call Centre User]")
-ISOLATION = "features/credentials.feature::test_an_administrator_can_neither_see_nor_open_another_organisations_accounts"
+ISOLATION = ("features/credentials.feature::"
+             "test_an_administrator_can_neither_see_nor_open_another_organisations_accounts")
 DEACTIVATE = "features/credentials.feature::test_a_deactivated_user_cannot_log_in_and_can_again_once_reinstated"
 RESET_MFA = "features/credentials.feature::test_resetting_a_users_multifactor_authentication_makes_them_set_it_up_again"
 
