@@ -15,12 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ssi.seed import Seed, load_seed
 
-from . import auth, batch_api, components, incidents, mail, oms, oms_api, operator, pages, sso, table_api, useradmin  # noqa: F401 - modules register their pages
+from . import auth, components, incidents, mail, oms, oms_api, operator, pages, sso, useradmin  # noqa: F401 - modules register their pages
 from .db import Database, glide_time, new_sys_id
 from .entra import HostDispatch, create_entra_app
 from .faults import switched_on
 from .security import hash_password
 from .settings import Settings
+from .tableapi import batch, users  # noqa: F401 - the tables of users and companies
+from .tableapi import routes as table_api
 
 
 def seed_database(db: Database, settings: Settings, seed: Seed | None = None) -> None:
@@ -94,7 +96,7 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     assert oms_api  # registers the OMS tables on the Table API
     for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms.operator_router,
-                   incidents.router, table_api.router, batch_api.router):
+                   incidents.router, table_api.router, batch.router):
         app.include_router(router)
     components.register_component_pages(settings.profile)  # after every module registered its pages
 

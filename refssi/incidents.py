@@ -34,23 +34,9 @@ from .db import glide_time, new_sys_id
 from .deps import get_ctx
 from .faults import fault
 from .settings import Settings
-from .table_api import (
-    ADMIN,
-    API_HEADERS,
-    TABLES,
-    ApiError,
-    Call,
-    Field,
-    Principal,
-    TableDef,
-    fetch_one,
-    handle,
-    not_found,
-    read_options,
-    register,
-    run_call,
-    serialize,
-)
+from .tableapi.model import ADMIN, TABLES, ApiError, Call, Field, Principal, TableDef, not_found, register
+from .tableapi.routes import API_HEADERS, handle, run_call
+from .tableapi.rows import fetch_one, read_options, serialize
 from .web import Ctx, menu_link, portal_page
 
 router = APIRouter()

@@ -16,7 +16,7 @@ from typing import Any
 from .db import SCHEMA
 from .oms import COMPONENT
 from .oms_store import OMS_TABLES
-from .table_api import ANY, Call, Field, TableDef, register
+from .tableapi.model import ANY, Call, Field, TableDef, register
 
 _REFERENCE = re.compile(r"REFERENCES\s+(\w+)\s*\(", re.I)
 

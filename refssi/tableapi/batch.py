@@ -30,19 +30,19 @@ from urllib.parse import quote, unquote, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from .table_api import (
+from .model import ApiError
+from .routes import (
     API_HEADERS,
-    ApiError,
     _check_accept,
     _check_content_type,
     authenticate,
     declared_length,
     error_response,
     json_too_large,
-    parse_json,
     principal_for,
     read_body,
 )
+from .rows import parse_json
 
 router = APIRouter()
 
