@@ -15,9 +15,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ssi.seed import Seed, load_seed
 
-from . import auth, components, incidents, mail, oms, oms_api, operator, pages, sso, useradmin  # noqa: F401 - modules register their pages
+from . import components, incidents, mail, oms, oms_api, operator, pages, useradmin  # noqa: F401 - modules register their pages
+from .auth import portal as auth
+from .auth import sso
+from .auth.entra import HostDispatch, create_entra_app
 from .db import Database, glide_time, new_sys_id
-from .entra import HostDispatch, create_entra_app
 from .faults import switched_on
 from .security import hash_password
 from .settings import Settings

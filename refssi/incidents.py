@@ -28,7 +28,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from markupsafe import Markup
 
-from .auth import EMAIL_RX, PHONE_RX
+from .auth.rules import EMAIL_RX, PHONE_RX
 from .catalog import catalog_item, ticket_table
 from .db import glide_time, new_sys_id
 from .deps import get_ctx

@@ -26,7 +26,7 @@ async def service_portal(ctx: Ctx = Depends(get_ctx)) -> Response:
     if page is None:
         return ctx.not_valid() if ctx.signed_in else ctx.login_redirect()
     if ctx.request.method == "POST" and not page.public and not ctx.csrf_ok():
-        from .auth import csrf_failure
+        from .auth.portal import csrf_failure
 
         return csrf_failure(ctx)
     if page.public:

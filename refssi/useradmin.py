@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from ssi.seed import new_password
 
 from . import passwords
-from .auth import EMAIL_RX, PHONE_RX
+from .auth.rules import EMAIL_RX, PHONE_RX
 from .db import glide_time, new_sys_id, now
 from .faults import fault
 from .web import Ctx, portal_page

@@ -97,7 +97,7 @@ async def authenticate(request: Request, settings: Settings, db: Any) -> tuple[s
 def principal_for(
     request: Request, conn: sqlite3.Connection, settings: Settings, how: str, info: Any
 ) -> Principal:
-    from .. import auth  # lockout rules shared with the login pages
+    from ..auth.rules import is_locked, register_failure  # lockout rules shared with the login pages
     from ..web import Ctx
 
     if how == "admin":
@@ -114,11 +114,11 @@ def principal_for(
     user = dict(row) if row else None
     if user is None or not user["active"]:
         raise ApiError(401, "User Not Authenticated", "Required to provide Auth information")
-    if auth.is_locked(ctx, user):
+    if is_locked(ctx, user):
         raise ApiError(401, "User Not Authenticated", "The account is locked out.")
     if verified_hash is None or verified_hash != user["user_password"]:
         _AUTH_CACHE.pop(key, None)
-        auth.register_failure(ctx, user)
+        register_failure(ctx, user)
         raise ApiError(401, "User Not Authenticated", "Required to provide Auth information")
     if len(_AUTH_CACHE) > 1000:
         _AUTH_CACHE.clear()

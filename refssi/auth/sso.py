@@ -23,13 +23,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from . import security
-from .auth import advance, may_log_in
-from .db import now
-from .deps import get_ctx
-from .faults import fault
-from .settings import Settings
-from .web import Ctx, safe_goto
+from .. import security
+from ..db import now
+from ..deps import get_ctx
+from ..faults import fault
+from ..settings import Settings
+from ..web import Ctx, safe_goto
+from .rules import advance, may_log_in
 
 router = APIRouter()
 

@@ -30,12 +30,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from . import passwords, security
-from .db import Database, now
-from .faults import fault, switched_on
-from .settings import Settings
+from .. import passwords, security
+from ..db import Database, now
+from ..faults import fault, switched_on
+from ..settings import Settings
+from ..web import TEMPLATES
 from .sso import ACS_PATH, request_key, response_key
-from .web import TEMPLATES
 
 FLOW_LIFETIME = 900  # seconds a sign-in may take
 ASSERTION_LIFETIME = 300  # seconds the SSI may take to consume a response
@@ -65,7 +65,7 @@ class Flow:
 
 def create_entra_app(settings: Settings, db: Database) -> FastAPI:
     app = FastAPI(title="Microsoft Entra ID (imitated)", docs_url=None, redoc_url=None, openapi_url=None)
-    app.mount("/shared", StaticFiles(directory=str(Path(__file__).parent / "static" / "entra")), name="shared")
+    app.mount("/shared", StaticFiles(directory=str(Path(__file__).parent.parent / "static" / "entra")), name="shared")
     profile = settings.profile
     cfg = profile.sso
     L = profile.labels["entra"]
