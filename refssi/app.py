@@ -15,12 +15,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ssi.seed import Seed, load_seed
 
-from . import components, incidents, mail, oms, oms_api, operator, pages, useradmin  # noqa: F401 - modules register their pages
+from . import components, mail, oms, oms_api, operator, pages, useradmin  # noqa: F401 - modules register their pages
 from .auth import portal as auth
 from .auth import sso
 from .auth.entra import HostDispatch, create_entra_app
 from .db import Database, glide_time, new_sys_id
 from .faults import switched_on
+from .incidents import api as incidents_api
+from .incidents import operator as incidents_operator
+from .incidents import portal as incidents
 from .security import hash_password
 from .settings import Settings
 from .tableapi import batch, users  # noqa: F401 - the tables of users and companies
@@ -98,7 +101,7 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     assert oms_api  # registers the OMS tables on the Table API
     for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms.operator_router,
-                   incidents.router, table_api.router, batch.router):
+                   incidents.router, incidents_api.router, incidents_operator.router, table_api.router, batch.router):
         app.include_router(router)
     components.register_component_pages(settings.profile)  # after every module registered its pages
 
