@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ssi.seed import Seed, load_seed
 
-from . import components, mail, oms, oms_api, operator, pages, useradmin  # noqa: F401 - modules register their pages
+from . import components, mail, operator, pages, useradmin  # noqa: F401 - modules register their pages
 from .auth import portal as auth
 from .auth import sso
 from .auth.entra import HostDispatch, create_entra_app
@@ -24,6 +24,9 @@ from .faults import switched_on
 from .incidents import api as incidents_api
 from .incidents import operator as incidents_operator
 from .incidents import portal as incidents
+from .oms import api as oms_api
+from .oms import operator as oms_operator
+from .oms import portal as oms  # noqa: F401 - the OMS pages
 from .security import hash_password
 from .settings import Settings
 from .tableapi import batch, users  # noqa: F401 - the tables of users and companies
@@ -100,7 +103,7 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
     app.state.db = db
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     assert oms_api  # registers the OMS tables on the Table API
-    for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms.operator_router,
+    for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms_operator.router,
                    incidents.router, incidents_api.router, incidents_operator.router, table_api.router, batch.router):
         app.include_router(router)
     components.register_component_pages(settings.profile)  # after every module registered its pages

@@ -18,7 +18,7 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from .db import glide_time, new_sys_id
+from ..db import glide_time, new_sys_id
 
 # table -> (label, organisation column or None, the reference to the parent record)
 OMS_TABLES: dict[str, dict[str, Any]] = {
