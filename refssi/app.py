@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ssi.seed import Seed, load_seed
 
-from . import components, mail, operator, pages, useradmin  # noqa: F401 - modules register their pages
+from . import components, mail, operator, pages
 from .auth import portal as auth
 from .auth import sso
 from .auth.entra import HostDispatch, create_entra_app
@@ -29,8 +29,10 @@ from .oms import operator as oms_operator
 from .oms import portal as oms  # noqa: F401 - the OMS pages
 from .security import hash_password
 from .settings import Settings
-from .tableapi import batch, users  # noqa: F401 - the tables of users and companies
+from .tableapi import batch
 from .tableapi import routes as table_api
+from .useradmin import api as useradmin_api  # noqa: F401 - the tables of users and companies
+from .useradmin import portal as useradmin  # noqa: F401 - the user administration pages
 
 
 def seed_database(db: Database, settings: Settings, seed: Seed | None = None) -> None:

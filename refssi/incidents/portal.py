@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from ..catalog import catalog_item, ticket_table
+from ..catalog.portal import catalog_item, ticket_table
 from ..deps import get_ctx
 from ..faults import fault
 from ..settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .model import ANY, Call, Field, TableDef, register
+from ..tableapi.model import ANY, Call, Field, TableDef, register
 
 
 # ---------------------------------------------------------------- core tables

@@ -16,8 +16,8 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from .faults import declared, fault
-from .web import Ctx, portal_page
+from ..faults import declared, fault
+from ..web import Ctx, portal_page
 
 
 @dataclass(frozen=True)
