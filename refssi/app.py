@@ -82,7 +82,7 @@ def seed_database(db: Database, settings: Settings, seed: Seed | None = None) ->
 
 
 def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
-    """The SSI, and Microsoft Entra ID under its own host name (refssi/entra.py)."""
+    """The SSI, and Microsoft Entra ID under its own host name (refssi/auth/entra.py)."""
     db = Database(settings.db_path)
     sink = mail.MailSink(db)
     settings = replace(settings, smtp_port=sink.start())

@@ -11,7 +11,7 @@ names public automation relies on (../shared/reference/servicenow-conventions.md
                  error #idSpan_SAOTCC_Error_OTC
   Stay signed in? Don't show this again (#KmsiCheckboxField), Yes (#idSIButton9), No (#idBtn_Back)
 
-then posts the signed response to the SSI (refssi/sso.py). With REFSSI_ENTRA_UI=new the pages carry
+then posts the signed response to the SSI (refssi/auth/sso.py). With REFSSI_ENTRA_UI=new the pages carry
 the newer sign-in UI's data-testid hooks (primaryButton, error) instead of the legacy ids, so that page
 objects are tested against both. Every rule is checked here: the password (argon2id), the
 authenticator code (RFC 6238, one step of tolerance, a code used once only), smart lockout after

@@ -11,7 +11,7 @@ account whose user name is the assertion's NameID, which must be active and allo
 
 Imitation: the messages are signed JSON (HMAC-SHA256 with a key the two sides share, as a SAML
 service provider holds the identity provider's certificate), not XML-DSig; the checks are a SAML
-service provider's. The identity provider is refssi/entra.py.
+service provider's. The identity provider is refssi/auth/entra.py.
 """
 
 from __future__ import annotations

@@ -36,7 +36,6 @@ from .store import Upload, attach, comments_for, content_disposition, create, hu
 router = APIRouter()
 
 
-
 def ago(stamp: str) -> str:
     """ServiceNow's 'x minutes ago' rendering of a UTC glide time."""
     if not stamp:
