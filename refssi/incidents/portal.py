@@ -24,7 +24,7 @@ from .rules import (
     ON_HOLD,
     RESOLVED,
     IncidentError,
-    _clean,
+    clean,
     epoch,
     scope,
     state_label,
@@ -167,7 +167,7 @@ def _apply_action(ctx: Ctx, principal: Principal, inc: dict, action: str) -> str
         row = attach(ctx.db, s, principal, inc, Upload(upload[0], upload[2]))
         return f"{L('incident.attached')}: {row['file_name']}"
     if action == "comment":
-        text = _clean(f.get("comments"))
+        text = clean(f.get("comments"))
         errors = {}
         if not text:
             errors["comments"] = f"{L('incident.comment')} is required."
@@ -193,7 +193,7 @@ def _apply_action(ctx: Ctx, principal: Principal, inc: dict, action: str) -> str
     if action == "close":
         update(ctx.db, s, principal, inc, {"state": str(CLOSED)})
         return f"{inc['number']} is {state_label(s, CLOSED).lower()}"
-    reason = _clean(f.get("reason"))
+    reason = clean(f.get("reason"))
     if not reason and inc["state"] == RESOLVED:
         raise IncidentError({"reason": f"{L('incident.reopen_reason')} is required."})
     update(ctx.db, s, principal, inc, {"state": str(IN_PROGRESS), "comments": reason})

@@ -161,7 +161,7 @@ def visible(conn, settings: Settings, principal: Principal, sys_id: str) -> dict
 
 
 # ---------------------------------------------------------------- validation
-def _clean(value: Any) -> str:
+def clean(value: Any) -> str:
     return "" if value is None else str(value).replace("\r\n", "\n").strip()
 
 
@@ -200,7 +200,7 @@ def split_mpxns(value: str) -> list[str]:
 def validate_new(settings: Settings, raw: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     """Record-producer variables -> (clean values, field errors). Nothing is stored here."""
     cfg = settings.profile.incidents
-    v = {k: _clean(raw.get(k)) for k in FORM_FIELDS}
+    v = {k: clean(raw.get(k)) for k in FORM_FIELDS}
     v["impact"] = v["impact"] or "3"
     v["urgency"] = v["urgency"] or "3"
     v["u_device_id"] = v["u_device_id"].upper()
@@ -288,7 +288,7 @@ def target_resolution(settings: Settings, priority: int, opened: float) -> tuple
     return sec.value, glide_time(opened + sec.target_resolution_hours * 3600)
 
 
-def _checked_values(settings: Settings, incident: dict, ch: dict[str, str]) -> tuple[int, int | None]:
+def checked_values(settings: Settings, incident: dict, ch: dict[str, str]) -> tuple[int, int | None]:
     """The new state and on hold reason of the changes, every value checked (IncidentError 400)."""
     cfg = settings.profile.incidents
     errors: dict[str, str] = {}
@@ -334,7 +334,7 @@ def _checked_values(settings: Settings, incident: dict, ch: dict[str, str]) -> t
     return new_state, hold
 
 
-def _refuse_inactive(settings: Settings, desk: bool, incident: dict, new_state: int) -> None:
+def refuse_inactive(settings: Settings, desk: bool, incident: dict, new_state: int) -> None:
     """A closed or cancelled incident can no longer be updated (IncidentError 403)."""
     number = incident["number"]
     old_state = incident["state"]
@@ -360,8 +360,8 @@ def _refuse_inactive(settings: Settings, desk: bool, incident: dict, new_state: 
             )
 
 
-def _state_change(settings: Settings, principal: Principal, incident: dict, ch: dict[str, str], new_state: int,
-                  hold: int | None, comment: str, stamp: str) -> dict[str, Any]:
+def state_change(settings: Settings, principal: Principal, incident: dict, ch: dict[str, str], new_state: int,
+                 hold: int | None, comment: str, stamp: str) -> dict[str, Any]:
     """The columns a change of state sets, every transition rule enforced (IncidentError 403)."""
     desk = principal.admin
     old_state = incident["state"]
@@ -429,8 +429,8 @@ def _state_change(settings: Settings, principal: Principal, incident: dict, ch: 
     return sets
 
 
-def _same_state_change(settings: Settings, desk: bool, incident: dict, ch: dict[str, str], hold: int | None,
-                       comment: str) -> dict[str, Any]:
+def same_state_change(settings: Settings, desk: bool, incident: dict, ch: dict[str, str], hold: int | None,
+                      comment: str) -> dict[str, Any]:
     """The columns an update that keeps the state sets (an on hold reason, resolution, the caller's answer)."""
     old_state = incident["state"]
     sets: dict[str, Any] = {}
@@ -458,7 +458,7 @@ def _same_state_change(settings: Settings, desk: bool, incident: dict, ch: dict[
     return sets
 
 
-def _desk_changes(settings: Settings, incident: dict, ch: dict[str, str]) -> dict[str, Any]:
+def desk_changes(settings: Settings, incident: dict, ch: dict[str, str]) -> dict[str, Any]:
     """The columns only DCC's desk changes: texts, category, and impact and urgency (so priority and target)."""
     sets: dict[str, Any] = {}
     for name in ("short_description", "description", "category", "subcategory"):

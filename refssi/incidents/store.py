@@ -21,13 +21,13 @@ from .rules import (
     INACTIVE_STATES,
     NEW,
     IncidentError,
-    _checked_values,
-    _clean,
-    _desk_changes,
-    _refuse_inactive,
-    _same_state_change,
-    _state_change,
+    checked_values,
+    clean,
+    desk_changes,
     priority_of,
+    refuse_inactive,
+    same_state_change,
+    state_change,
     state_label,
     target_resolution,
 )
@@ -105,17 +105,17 @@ def update(conn, settings: Settings, principal: Principal, incident: dict, chang
     """Apply changes as the caller's organisation or DCC's desk, enforcing every rule; returns the new row."""
     desk = principal.admin
     allowed = DESK_FIELDS if desk else CALLER_FIELDS
-    ch = {k: _clean(v) for k, v in changes.items() if k in allowed}
-    new_state, hold = _checked_values(settings, incident, ch)
-    _refuse_inactive(settings, desk, incident, new_state)
+    ch = {k: clean(v) for k, v in changes.items() if k in allowed}
+    new_state, hold = checked_values(settings, incident, ch)
+    refuse_inactive(settings, desk, incident, new_state)
     comment = ch.get("comments", "")
     stamp = glide_time()
     if new_state != incident["state"]:
-        sets = _state_change(settings, principal, incident, ch, new_state, hold, comment, stamp)
+        sets = state_change(settings, principal, incident, ch, new_state, hold, comment, stamp)
     else:
-        sets = _same_state_change(settings, desk, incident, ch, hold, comment)
+        sets = same_state_change(settings, desk, incident, ch, hold, comment)
     if desk:
-        sets.update(_desk_changes(settings, incident, ch))
+        sets.update(desk_changes(settings, incident, ch))
     if comment:
         journal(conn, principal, incident, "comments", comment, ch.get("u_update_type", ""))
     if desk and ch.get("work_notes"):

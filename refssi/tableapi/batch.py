@@ -33,9 +33,9 @@ from fastapi.responses import JSONResponse, Response
 from .model import ApiError
 from .routes import (
     API_HEADERS,
-    _check_accept,
-    _check_content_type,
     authenticate,
+    check_accept,
+    check_content_type,
     declared_length,
     error_response,
     json_too_large,
@@ -192,8 +192,8 @@ async def batch(request: Request) -> Response:
     try:
         if not settings.profile.table_api.enabled:
             raise ApiError(404, "Not Found", "The REST API is not enabled on this instance.")
-        _check_accept(request)
-        _check_content_type(request)
+        check_accept(request)
+        check_content_type(request)
         size = declared_length(request)
         if size is not None and size > settings.max_json_bytes:
             raise json_too_large(settings)(size)

@@ -49,7 +49,7 @@ from ..faults import fault
 from ..settings import Settings
 from .model import DEFAULT_LIMIT, MAX_LIMIT, MIB, ApiError, Call, Principal, TableDef, not_found, table_or_400
 from .query import QueryError, parse_query
-from .rows import _bool_param, _int_param, body_values, fetch_one, query_rows, read_options, serialize
+from .rows import body_values, bool_param, fetch_one, int_param, query_rows, read_options, serialize
 
 # ---------------------------------------------------------------- authentication
 _AUTH_CACHE: dict[str, tuple[str, str, float]] = {}  # hmac(header) -> (sys_id, password hash, expiry)
@@ -144,7 +144,7 @@ def error_response(err: ApiError) -> JSONResponse:
     )
 
 
-def _check_accept(request: Request) -> None:
+def check_accept(request: Request) -> None:
     accept = request.headers.get("accept", "")
     if accept and not any(
         a.split(";")[0].strip() in ("application/json", "*/*", "application/*") for a in accept.split(",")
@@ -152,7 +152,7 @@ def _check_accept(request: Request) -> None:
         raise ApiError(406, "Not Acceptable", "This reference SSI answers application/json only.")
 
 
-def _check_content_type(request: Request) -> None:
+def check_content_type(request: Request) -> None:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise ApiError(415, "Unsupported Media Type", "Send the body as application/json.")
@@ -221,13 +221,13 @@ async def run_call(
         if not settings.profile.table_api.enabled:
             raise ApiError(404, "Not Found", "The REST API is not enabled on this instance.")
         if accept_json:
-            _check_accept(request)
+            check_accept(request)
         has_body = request.method in ("POST", "PUT", "PATCH")
         limit = body_limit(settings) if body_limit else settings.max_json_bytes
         refuse = partial(too_large, settings, request) if too_large else json_too_large(settings)
         if has_body:
             if json_body:
-                _check_content_type(request)
+                check_content_type(request)
             declared = declared_length(request)
             if limit is not None and declared is not None and declared > limit:
                 raise refuse(declared)  # before authenticating, and before a byte of it is read
@@ -278,7 +278,7 @@ def _dispatch(request: Request, call: Call, t: TableDef, sys_id: str | None, bod
             raise ApiError(
                 403, "User Not Authorized", f"records of the {t.name} table cannot be created here."
             )
-        values = body_values(call, t, body, _bool_param(params, "sysparm_input_display_value"))
+        values = body_values(call, t, body, bool_param(params, "sysparm_input_display_value"))
         new_id = t.insert_hook(call, values)
         row = fetch_one(call, t, new_id)
         location = f"{call.base_url}/api/now/table/{t.name}/{new_id}"
@@ -303,7 +303,7 @@ def _dispatch(request: Request, call: Call, t: TableDef, sys_id: str | None, bod
         return Response(status_code=204, headers=API_HEADERS)
     if t.update_hook is None:
         raise ApiError(403, "User Not Authorized", f"records of the {t.name} table cannot be changed.")
-    values = body_values(call, t, body, _bool_param(params, "sysparm_input_display_value"))
+    values = body_values(call, t, body, bool_param(params, "sysparm_input_display_value"))
     t.update_hook(call, dict(row), values)
     row = fetch_one(call, t, sys_id)
     if row is None:  # the update moved it out of the caller's scope
@@ -314,8 +314,8 @@ def _dispatch(request: Request, call: Call, t: TableDef, sys_id: str | None, bod
 def _list(request: Request, call: Call, t: TableDef) -> Response:
     params = request.query_params
     opts = read_options(params)
-    limit = min(_int_param(params, "sysparm_limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
-    offset = _int_param(params, "sysparm_offset", 0, 0)
+    limit = min(int_param(params, "sysparm_limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
+    offset = int_param(params, "sysparm_offset", 0, 0)
     encoded = params.get("sysparm_query") or ""
     # ServiceNow's name-value shortcut (&active=true&state=2), mutually exclusive with sysparm_query
     shortcut = [f"{k}={v}" for k, v in params.multi_items() if not k.startswith("sysparm_") and t.field(k)]
@@ -335,12 +335,12 @@ def _list(request: Request, call: Call, t: TableDef) -> Response:
         q = parse_query(call, t, encoded or "^".join(shortcut))
     except QueryError as err:
         raise ApiError(400, "Invalid query", str(err)) from None
-    no_count = _bool_param(params, "sysparm_no_count")
+    no_count = bool_param(params, "sysparm_no_count")
     rows, total = query_rows(call, t, q, limit, offset, count=not no_count)
     headers = dict(API_HEADERS)
     if total is not None:
         headers["X-Total-Count"] = str(total)
-        if not _bool_param(params, "sysparm_suppress_pagination_header"):
+        if not bool_param(params, "sysparm_suppress_pagination_header"):
             headers["Link"] = _links(call, t, params, limit, offset, total)
     return JSONResponse({"result": serialize(call, t, rows, opts)}, headers=headers)
 

@@ -20,7 +20,7 @@ class ReadOptions:
     fields: list[str] | None = None
 
 
-def _bool_param(params: Any, name: str, default: bool = False) -> bool:
+def bool_param(params: Any, name: str, default: bool = False) -> bool:
     raw = params.get(name)
     if raw is None or raw == "":
         return default
@@ -30,7 +30,7 @@ def _bool_param(params: Any, name: str, default: bool = False) -> bool:
     return v == "true"
 
 
-def _int_param(params: Any, name: str, default: int, minimum: int) -> int:
+def int_param(params: Any, name: str, default: int, minimum: int) -> int:
     raw = params.get(name)
     if raw is None or raw == "":
         return default
@@ -55,7 +55,7 @@ def read_options(params: Any) -> ReadOptions:
         )
     raw_fields = params.get("sysparm_fields")
     fields = [f.strip() for f in raw_fields.split(",") if f.strip()] if raw_fields else None
-    return ReadOptions(display, _bool_param(params, "sysparm_exclude_reference_link"), fields)
+    return ReadOptions(display, bool_param(params, "sysparm_exclude_reference_link"), fields)
 
 
 def _select_fields(call: Call, t: TableDef, opts: ReadOptions) -> list[Field]:
