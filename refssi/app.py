@@ -15,11 +15,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ssi.seed import Seed, load_seed
 
-from . import auth, batch_api, components, incidents, mail, oms, oms_api, operator, pages, sso, table_api, useradmin  # noqa: F401 - modules register their pages
+from . import components, mail, operator, pages
+from .auth import portal as auth
+from .auth import sso
+from .auth.entra import HostDispatch, create_entra_app
 from .db import Database, glide_time, new_sys_id
-from .entra import HostDispatch, create_entra_app
+from .faults import switched_on
+from .incidents import api as incidents_api
+from .incidents import operator as incidents_operator
+from .incidents import portal as incidents
+from .oms import api as oms_api
+from .oms import operator as oms_operator
+from .oms import portal as oms  # noqa: F401 - the OMS pages
 from .security import hash_password
 from .settings import Settings
+from .tableapi import batch
+from .tableapi import routes as table_api
+from .useradmin import api as useradmin_api  # noqa: F401 - the tables of users and companies
+from .useradmin import portal as useradmin  # noqa: F401 - the user administration pages
 
 
 def seed_database(db: Database, settings: Settings, seed: Seed | None = None) -> None:
@@ -69,7 +82,7 @@ def seed_database(db: Database, settings: Settings, seed: Seed | None = None) ->
 
 
 def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
-    """The SSI, and Microsoft Entra ID under its own host name (refssi/entra.py)."""
+    """The SSI, and Microsoft Entra ID under its own host name (refssi/auth/entra.py)."""
     db = Database(settings.db_path)
     sink = mail.MailSink(db)
     settings = replace(settings, smtp_port=sink.start())
@@ -92,8 +105,8 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
     app.state.db = db
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     assert oms_api  # registers the OMS tables on the Table API
-    for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms.operator_router,
-                   incidents.router, table_api.router, batch_api.router):
+    for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms_operator.router,
+                   incidents.router, incidents_api.router, incidents_operator.router, table_api.router, batch.router):
         app.include_router(router)
     components.register_component_pages(settings.profile)  # after every module registered its pages
 
@@ -108,7 +121,7 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
         msg = settings.profile.label("errors.not_authorized") if exc.status_code == 404 else str(exc.detail)
         html = pages.TEMPLATES_ENV.get_template("message.html").render(
             title=title, message=msg, profile=settings.profile, L=settings.profile.labels, user=None, menu=[],
-            csrf="", flashes=[], unsafe=sorted(settings.unsafe), portal=settings.profile.portal.suffix)
+            csrf="", flashes=[], unsafe=switched_on(settings), portal=settings.profile.portal.suffix)
         return HTMLResponse(html, status_code=exc.status_code)
 
     return HostDispatch(app, create_entra_app(settings, db), settings.entra_host)

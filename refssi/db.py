@@ -57,10 +57,10 @@ CREATE TABLE IF NOT EXISTS sys_email (
     subject TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sys_email_created ON sys_email(created_at);
--- single sign-on (refssi/sso.py): the SAML requests the SSI sent and the assertions it accepted
+-- single sign-on (refssi/auth/sso.py): the SAML requests the SSI sent and the assertions it accepted
 CREATE TABLE IF NOT EXISTS sso_request (id TEXT PRIMARY KEY, created_at REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sso_assertion (id TEXT PRIMARY KEY, accepted_at REAL NOT NULL);
--- Microsoft Entra ID imitated (refssi/entra.py): the directory and sign-ins in progress
+-- Microsoft Entra ID imitated (refssi/auth/entra.py): the directory and sign-ins in progress
 CREATE TABLE IF NOT EXISTS entra_user (
     upn TEXT PRIMARY KEY COLLATE NOCASE, display_name TEXT NOT NULL, password TEXT NOT NULL, totp_seed TEXT,
     used_totp_steps TEXT NOT NULL DEFAULT '[]', failed INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0
@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS entra_flow (             -- one sign-in, identified b
     token_hash TEXT PRIMARY KEY, request TEXT NOT NULL, relay_state TEXT NOT NULL, upn TEXT,
     stage TEXT NOT NULL, created_at REAL NOT NULL
 );
--- incidents (refssi/incidents.py): ServiceNow's incident table, its journal and attachments
+-- incidents (refssi/incidents/): ServiceNow's incident table, its journal and attachments
 CREATE TABLE IF NOT EXISTS sys_number_counter (tbl TEXT PRIMARY KEY, next INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS incident (
     sys_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE,
@@ -116,7 +116,7 @@ CREATE TABLE IF NOT EXISTS sys_attachment_doc (
 );
 
 -- OMS (BFD13): forecasts, orders, consignments, devices and returns of Communications Hubs.
--- All reads and writes go through refssi/oms_store.py (OMS_TABLES lists them for the Table API).
+-- All reads and writes go through refssi/oms/store.py (OMS_TABLES lists them for the Table API).
 CREATE TABLE IF NOT EXISTS x_dcc_oms_forecast (     -- one submitted version of a Region's forecast
     sys_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, company TEXT NOT NULL REFERENCES core_company(sys_id),
     region TEXT NOT NULL, version INTEGER NOT NULL, changes INTEGER NOT NULL,

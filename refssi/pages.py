@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from .deps import get_ctx
+from .faults import fault
 from .web import PAGES, STAGE_PAGES, TEMPLATES, Ctx, portal_page
 
 TEMPLATES_ENV = TEMPLATES.env
@@ -25,7 +26,7 @@ async def service_portal(ctx: Ctx = Depends(get_ctx)) -> Response:
     if page is None:
         return ctx.not_valid() if ctx.signed_in else ctx.login_redirect()
     if ctx.request.method == "POST" and not page.public and not ctx.csrf_ok():
-        from .auth import csrf_failure
+        from .auth.portal import csrf_failure
 
         return csrf_failure(ctx)
     if page.public:
@@ -38,7 +39,7 @@ async def service_portal(ctx: Ctx = Depends(get_ctx)) -> Response:
         if ctx.session and ctx.user and ctx.session["stage"] in STAGE_PAGES:
             return ctx.redirect(STAGE_PAGES[ctx.session["stage"]])
         return ctx.login_redirect()
-    if page.component and page.component not in ctx.components and "no_component_check" not in ctx.settings.unsafe:
+    if page.component and page.component not in ctx.components and not fault(ctx.settings, "no_component_check"):
         return ctx.forbidden()
     return page.handler(ctx)
 

@@ -8,45 +8,7 @@ from pathlib import Path
 
 from ssi.profile import Profile, load_profile
 
-# Test-only switches that disable one server-side check each. They exist so the
-# harness's own tests can prove that every UEPT check fails against a broken SSI.
-# A server started with any of them says so on every page.
-UNSAFE_SWITCHES = frozenset(
-    {
-        "skip_code_check",  # any verification code is accepted
-        "allow_replay",  # a TOTP code may be used twice
-        "no_lockout",  # failed logins never lock the account
-        "no_idle_timeout",  # sessions never expire
-        "skip_password_check",  # any password is accepted
-        "no_org_scoping",  # incidents of every organisation are visible (portal and Table API)
-        "no_raise_check",  # raising an incident needs no role on the server (the menu still hides it)
-        "no_contact_check",  # the incident contact block is not validated
-        "no_length_check",  # over-long incident fields are accepted
-        "no_resolution_check",  # resolving needs no resolution code or notes
-        "reopen_closed",  # closed incidents can be reopened
-        "no_attachment_check",  # attachments of any size and type are stored
-        "attachment_truncated",  # downloads lose their last byte
-        "no_escaping",  # incident text is rendered as HTML
-        "show_work_notes",  # work notes are shown to portal users
-        "flat_priority",  # priority is always 3, whatever impact and urgency
-        "no_caller_resume",  # a caller's comment leaves an Awaiting Caller incident on hold
-
-        "oms_no_quantity_check",  # OMS: negative, zero and too-large quantities are accepted
-        "oms_no_date_check",  # OMS: delivery dates in the past or inside the lead time are accepted
-        "oms_no_lock_window",  # OMS: forecast months inside the lock window can be changed
-        "oms_no_tolerance_check",  # OMS: orders never need a tolerance-exception justification
-        "oms_no_device_check",  # OMS: returns accept unknown device IDs and devices already under return
-        "menu_shows_all",  # the menu lists functions the user's roles do not grant
-        "no_component_check",  # the portal's page guard lets pages of functions not granted open (no 403)
-        "no_org_scope",  # administrators see and manage other organisations' accounts
-        "deactivate_keeps_access",  # a deactivated account can still sign in and keep its sessions
-        "keep_mfa_on_reset",  # 'reset multi-factor authentication' changes nothing
-        "entra_skip_code_check",  # Entra: any authenticator code is accepted
-        "entra_skip_password_check",  # Entra: any password is accepted
-        "sso_skip_signature_check",  # the SSI accepts a SAML response whatever signed it
-        "sso_allow_replay",  # the SSI accepts the same SAML response more than once
-    }
-)
+from .faults import undeclared
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str:
@@ -64,7 +26,7 @@ class Settings:
     operator_token: str
     server_key: bytes  # HMAC key for emailed codes and session ids
     smtp_port: int = 0  # filled in when the mail sink starts
-    unsafe: frozenset[str] = frozenset()
+    unsafe: frozenset[str] = frozenset()  # the faults switched on (refssi/faults.py), from REFSSI_UNSAFE
     idle_timeout_seconds: int = 900
     lockout_threshold: int = 5
     lockout_seconds: int = 900
@@ -88,9 +50,9 @@ class Settings:
         """Profile values, with REFSSI_* environment overrides (tests use seconds, not minutes)."""
         prof = load_profile(profile)
         unsafe = frozenset(s for s in os.environ.get("REFSSI_UNSAFE", "").split(",") if s)
-        unknown = unsafe - UNSAFE_SWITCHES
+        unknown = undeclared(unsafe)
         if unknown:
-            raise ValueError(f"unknown REFSSI_UNSAFE switch(es): {', '.join(sorted(unknown))}")
+            raise ValueError(f"unknown REFSSI_UNSAFE switch(es): {', '.join(unknown)}")
 
         def num(name: str, default: int) -> int:
             return int(os.environ.get(name, default))

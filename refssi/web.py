@@ -26,6 +26,7 @@ from fastapi.templating import Jinja2Templates
 
 from . import security
 from .db import now
+from .faults import fault, switched_on
 from .passwords import PasswordWork
 from .settings import Settings
 
@@ -163,7 +164,7 @@ class Ctx:
             return
         sess = dict(row)
         idle = now() - sess["last_activity"]
-        if sess["user"] and idle > self.settings.idle_timeout_seconds and "no_idle_timeout" not in self.settings.unsafe:
+        if sess["user"] and idle > self.settings.idle_timeout_seconds and not fault(self.settings, "no_idle_timeout"):
             self.db.execute("DELETE FROM sys_session WHERE id_hash=?", (sess["id_hash"],))
             self.new_session(flash=[("warning", self.profile.label("login.expired") + ". Please log in again.")])
             return
@@ -174,7 +175,7 @@ class Ctx:
 
     def _load_user(self, sys_id: str) -> None:
         row = self.db.execute("SELECT * FROM sys_user WHERE sys_id=?", (sys_id,)).fetchone()
-        if row is None or not (row["active"] or "deactivate_keeps_access" in self.settings.unsafe):
+        if row is None or not (row["active"] or fault(self.settings, "deactivate_keeps_access")):
             self.db.execute("DELETE FROM sys_session WHERE id_hash=?", (self.session["id_hash"],))
             self.session, self.user = None, None
             return
@@ -263,7 +264,7 @@ class Ctx:
     def menu(self) -> list[tuple[str, str]]:
         if not self.signed_in:
             return []
-        everything = "menu_shows_all" in self.settings.unsafe  # test-only: a menu that ignores the roles
+        everything = fault(self.settings, "menu_shows_all")  # test-only: a menu that ignores the roles
 
         def shown(component: str | None) -> bool:
             return component is None or component in self.components or everything
@@ -292,7 +293,7 @@ class Ctx:
             "menu": self.menu(),
             "csrf": sess["csrf"],
             "flashes": self.take_flash(),
-            "unsafe": sorted(self.settings.unsafe),
+            "unsafe": switched_on(self.settings),
             "portal": self.profile.portal.suffix,
         }
         resp = TEMPLATES.TemplateResponse(self.request, template, {**base, **context}, status_code=status)

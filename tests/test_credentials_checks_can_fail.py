@@ -1,6 +1,6 @@
 """Each check of the access-control and credentials features fails against an SSI that lacks it.
 
-The reference SSI is started with test-only switches (refssi.settings.UNSAFE_SWITCHES) that
+The reference SSI is started with test-only switches (refssi.faults.FAULTS) that
 each disable one server rule; the scenarios that prove that rule must then fail, for that
 reason. Runs real scenarios in Chromium, so it is marked slow.
 """

@@ -1,5 +1,5 @@
 """Single sign-on through the imitated Microsoft Entra ID, checked over plain HTTP (no browser):
-the SSI's side (refssi/sso.py) and Entra's (refssi/entra.py)."""
+the SSI's side (refssi/auth/sso.py) and Entra's (refssi/auth/entra.py)."""
 
 from __future__ import annotations
 

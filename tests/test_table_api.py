@@ -487,7 +487,7 @@ def test_attachment_api_round_trip_and_limits(reference_ssi, sm):
 
 # ---------------------------------------------------------------- other modules' tables (OMS, read-only)
 def test_oms_tables_are_served_read_only_and_scoped(reference_ssi, sm):
-    from refssi.oms_store import OMS_TABLES
+    from refssi.oms.store import OMS_TABLES
 
     aa = api(reference_ssi, "AA user")  # All Access holds the OMS component; the SM user does not
     for table in OMS_TABLES:

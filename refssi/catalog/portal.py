@@ -16,7 +16,8 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from .web import Ctx, portal_page
+from ..faults import declared, fault
+from ..web import Ctx, portal_page
 
 
 @dataclass(frozen=True)
@@ -24,16 +25,16 @@ class CatalogItem:
     sys_id: Callable[[Any], str]  # profile -> sys_id (DCC may configure it)
     handler: Callable[[Ctx], Response]
     component: str | None
-    unsafe_bypass: str | None = None  # test-only switch that skips the component check
+    bypass_fault: str | None = None  # the fault (refssi/faults.py) that skips the component check
 
 
 CATALOG_ITEMS: list[CatalogItem] = []
 TICKET_TABLES: dict[str, Callable[[Ctx, str], Response]] = {}
 
 
-def catalog_item(sys_id: Callable[[Any], str], *, component: str | None, unsafe_bypass: str | None = None):
+def catalog_item(sys_id: Callable[[Any], str], *, component: str | None, bypass_fault: str | None = None):
     def register(fn: Callable[[Ctx], Response]) -> Callable[[Ctx], Response]:
-        CATALOG_ITEMS.append(CatalogItem(sys_id, fn, component, unsafe_bypass))
+        CATALOG_ITEMS.append(CatalogItem(sys_id, fn, component, bypass_fault and declared(bypass_fault)))
         return fn
 
     return register
@@ -60,7 +61,7 @@ def sc_cat_item(ctx: Ctx) -> Response:
     if (
         item.component
         and item.component not in ctx.components
-        and item.unsafe_bypass not in ctx.settings.unsafe
+        and not (item.bypass_fault and fault(ctx.settings, item.bypass_fault))
     ):
         return ctx.forbidden()
     return item.handler(ctx)

@@ -11,7 +11,7 @@ account whose user name is the assertion's NameID, which must be active and allo
 
 Imitation: the messages are signed JSON (HMAC-SHA256 with a key the two sides share, as a SAML
 service provider holds the identity provider's certificate), not XML-DSig; the checks are a SAML
-service provider's. The identity provider is refssi/entra.py.
+service provider's. The identity provider is refssi/auth/entra.py.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from . import security
-from .auth import advance, may_log_in
-from .db import now
-from .deps import get_ctx
-from .settings import Settings
-from .web import Ctx, safe_goto
+from .. import security
+from ..db import now
+from ..deps import get_ctx
+from ..faults import fault
+from ..settings import Settings
+from ..web import Ctx, safe_goto
+from .rules import advance, may_log_in
 
 router = APIRouter()
 
@@ -78,8 +79,7 @@ async def login_with_sso(ctx: Ctx = Depends(get_ctx)) -> Response:
 
 def check_response(ctx: Ctx, token: str) -> tuple[dict[str, Any] | None, str]:
     """(the accepted assertion, '') or (None, why it was refused). Marks request and assertion used."""
-    unsafe = ctx.settings.unsafe
-    key = None if "sso_skip_signature_check" in unsafe else response_key(ctx.settings)
+    key = None if fault(ctx.settings, "sso_skip_signature_check") else response_key(ctx.settings)
     data = security.open_message(key, token) if token else None
     if data is None:
         return None, "the response is missing or not signed by the identity provider"
@@ -94,7 +94,7 @@ def check_response(ctx: Ctx, token: str) -> tuple[dict[str, Any] | None, str]:
     if not valid:
         return None, "the response has expired"
     request = ctx.db.execute("SELECT * FROM sso_request WHERE id=?", (str(data.get("InResponseTo", "")),)).fetchone()
-    replay = "sso_allow_replay" in unsafe
+    replay = fault(ctx.settings, "sso_allow_replay")
     if request is None or request["created_at"] < t - REQUEST_LIFETIME or (request["used"] and not replay):
         return None, "the response answers no sign-in this SSI started, or one already completed"
     assertion = str(data.get("ID", ""))

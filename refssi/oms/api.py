@@ -1,4 +1,4 @@
-"""The OMS tables (refssi/oms_store.py OMS_TABLES) on the Table API, read-only.
+"""The OMS tables (store.py OMS_TABLES) on the Table API, read-only.
 
 Built from the table definitions the OMS module publishes: every column of the
 SQL schema becomes a field (REFERENCES -> reference field, *_on -> date-time,
@@ -13,10 +13,10 @@ import re
 import sqlite3
 from typing import Any
 
-from .db import SCHEMA
-from .oms import COMPONENT
-from .oms_store import OMS_TABLES
-from .table_api import ANY, Call, Field, TableDef, register
+from ..db import SCHEMA
+from ..tableapi.model import ANY, Call, Field, TableDef, register
+from .rules import COMPONENT
+from .store import OMS_TABLES
 
 _REFERENCE = re.compile(r"REFERENCES\s+(\w+)\s*\(", re.I)
 

@@ -3,7 +3,7 @@
 The OMS (BFD13) keeps forecasts, orders, consignments, devices and returns of
 Communications Hubs per organisation (core_company). Every function that reads
 records takes the organisation and never returns another one's: the portal pages
-(refssi/oms.py) and, after the merge, the Table API rely on that.
+(refssi/oms/portal.py) and, after the merge, the Table API rely on that.
 
 OMS_TABLES describes the tables (ServiceNow-style scoped names, x_dcc_oms_*) so a
 Table API registry can serve them: the organisation column that scopes them and the
@@ -18,7 +18,7 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from .db import glide_time, new_sys_id
+from ..db import glide_time, new_sys_id
 
 # table -> (label, organisation column or None, the reference to the parent record)
 OMS_TABLES: dict[str, dict[str, Any]] = {

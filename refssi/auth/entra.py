@@ -11,7 +11,7 @@ names public automation relies on (../shared/reference/servicenow-conventions.md
                  error #idSpan_SAOTCC_Error_OTC
   Stay signed in? Don't show this again (#KmsiCheckboxField), Yes (#idSIButton9), No (#idBtn_Back)
 
-then posts the signed response to the SSI (refssi/sso.py). With REFSSI_ENTRA_UI=new the pages carry
+then posts the signed response to the SSI (refssi/auth/sso.py). With REFSSI_ENTRA_UI=new the pages carry
 the newer sign-in UI's data-testid hooks (primaryButton, error) instead of the legacy ids, so that page
 objects are tested against both. Every rule is checked here: the password (argon2id), the
 authenticator code (RFC 6238, one step of tolerance, a code used once only), smart lockout after
@@ -30,11 +30,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from . import passwords, security
-from .db import Database, now
-from .settings import Settings
+from .. import passwords, security
+from ..db import Database, now
+from ..faults import fault, switched_on
+from ..settings import Settings
+from ..web import TEMPLATES
 from .sso import ACS_PATH, request_key, response_key
-from .web import TEMPLATES
 
 FLOW_LIFETIME = 900  # seconds a sign-in may take
 ASSERTION_LIFETIME = 300  # seconds the SSI may take to consume a response
@@ -64,13 +65,13 @@ class Flow:
 
 def create_entra_app(settings: Settings, db: Database) -> FastAPI:
     app = FastAPI(title="Microsoft Entra ID (imitated)", docs_url=None, redoc_url=None, openapi_url=None)
-    app.mount("/shared", StaticFiles(directory=str(Path(__file__).parent / "static" / "entra")), name="shared")
+    app.mount("/shared", StaticFiles(directory=str(Path(__file__).parent.parent / "static" / "entra")), name="shared")
     profile = settings.profile
     cfg = profile.sso
     L = profile.labels["entra"]
 
     def page(request: Request, template: str, status: int = 200, form_targets: str = "", **context: Any) -> Response:
-        base = {"L": L, "ui": settings.entra_ui, "tenant": cfg.tenant, "unsafe": sorted(settings.unsafe)}
+        base = {"L": L, "ui": settings.entra_ui, "tenant": cfg.tenant, "unsafe": switched_on(settings)}
         resp = TEMPLATES.TemplateResponse(request, f"entra/{template}", {**base, **context}, status_code=status)
         resp.headers.update(_headers(form_targets))
         return resp
@@ -100,7 +101,7 @@ def create_entra_app(settings: Settings, db: Database) -> FastAPI:
         code = code.strip().replace(" ", "")
         step = security.totp_match(user["totp_seed"] or "", code, at=now(), window=1, interval=totp.interval,
                                    digits=totp.digits) if user["totp_seed"] else None
-        if "entra_skip_code_check" in settings.unsafe:
+        if fault(settings, "entra_skip_code_check"):
             step = step if step is not None else int(now() // totp.interval)
         if step is None:
             return False
@@ -170,7 +171,7 @@ def create_entra_app(settings: Settings, db: Database) -> FastAPI:
             return page(request, "password.html", flow=token, upn=user["upn"], error=locked_text())
         if flow.stage == "password":
             ok = work.verify(user["password"], form.get("passwd", ""))
-            if not ok and "entra_skip_password_check" not in settings.unsafe:
+            if not ok and not fault(settings, "entra_skip_password_check"):
                 register_failure(conn, user)
                 return page(request, "password.html", flow=token, upn=user["upn"], error=L["wrong_password"])
             go("code")

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .table_api import Call, Field, TableDef
+    from .model import Call, Field, TableDef
 
 MAX_INT = 2**31 - 1  # integers in queries and paging (SQLite's own limit is 2**63)
 
@@ -373,4 +373,3 @@ def parse_query(call: Call, t: TableDef, encoded: str) -> Query:
             groups.append("(" + " AND ".join(ands) + ")")
     q.where = " OR ".join(groups)
     return q
-

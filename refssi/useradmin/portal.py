@@ -21,74 +21,25 @@ from fastapi.responses import Response
 
 from ssi.seed import new_password
 
-from . import passwords
-from .auth import EMAIL_RX, PHONE_RX
-from .db import glide_time, new_sys_id, now
-from .web import Ctx, portal_page
+from .. import passwords
+from ..db import glide_time, new_sys_id, now
+from ..faults import fault
+from ..web import Ctx, portal_page
+from .rules import LIST_FIELDS, NEW, TEXT_FIELDS, status_label, validate
+from .store import (
+    SORTS,
+    STATUS_SQL,
+    end_sessions,
+    issue_password,
+    load_account,
+    log,
+    org_scope,
+    org_user_ids,
+    save_links,
+)
 
 LIST_PAGE = "user_admin"
 USER_PAGE = "user_admin_user"
-NEW = "-1"  # ServiceNow's sys_id for a record not yet created
-
-USER_NAME_RX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
-CONTROL_RX = re.compile(r"[\x00-\x1f\x7f]")
-
-SORTS = {
-    "user_name": "u.user_name COLLATE NOCASE",
-    "name": "(u.first_name || ' ' || u.last_name) COLLATE NOCASE",
-    "status": "status",
-    "last_login": "u.last_login_time",
-}
-STATUS_SQL = ("CASE WHEN u.active=0 THEN 'inactive' "
-              "WHEN u.locked_out=1 AND (u.locked_until=0 OR u.locked_until>:now) THEN 'locked' ELSE 'active' END")
-
-TEXT_FIELDS = ("first_name", "last_name", "email", "phone")
-LIST_FIELDS = ("user_ids", "roles")
-
-
-# ---------------------------------------------------------------- helpers
-def org_scope(ctx: Ctx) -> tuple[str, dict[str, Any]]:
-    """SQL condition (on alias u) restricting accounts to the administrator's organisation."""
-    if "no_org_scope" in ctx.settings.unsafe:
-        return "1=1", {}
-    return "u.company = :company", {"company": ctx.user["company"]}
-
-
-def org_user_ids(ctx: Ctx) -> list[str]:
-    return [r[0] for r in ctx.db.execute("SELECT user_id FROM org_user_id WHERE company=? ORDER BY user_id",
-                                         (ctx.user["company"],))]
-
-
-def status_label(ctx: Ctx, status: str) -> str:
-    return ctx.profile.label(f"user_admin.{status}")
-
-
-def load_account(ctx: Ctx, sys_id: str) -> dict[str, Any] | None:
-    """The account if it belongs to the administrator's organisation, else None."""
-    cond, params = org_scope(ctx)
-    row = ctx.db.execute(f"SELECT u.*, {STATUS_SQL} AS status FROM sys_user u WHERE u.sys_id=:sys_id AND {cond}",
-                         {"sys_id": sys_id, "now": now(), **params}).fetchone()
-    if row is None:
-        return None
-    acc = dict(row)
-    acc["roles"] = [r[0] for r in ctx.db.execute("SELECT role FROM sys_user_has_role WHERE user=? ORDER BY role",
-                                                 (sys_id,))]
-    acc["user_ids"] = [r[0] for r in ctx.db.execute("SELECT user_id FROM sys_user_org WHERE user=? ORDER BY user_id",
-                                                    (sys_id,))]
-    return acc
-
-
-def log(ctx: Ctx, user: str, action: str, detail: str = "") -> None:
-    ctx.db.execute("INSERT INTO sys_user_admin_log VALUES (?,?,?,?,?,?)",
-                   (new_sys_id(), user, ctx.user["user_name"], action, detail, glide_time()))
-
-
-def end_sessions(ctx: Ctx, user: str) -> None:
-    ctx.db.execute("DELETE FROM sys_session WHERE user=?", (user,))
-
-
-def role_names(ctx: Ctx) -> dict[str, str]:
-    return {r.abbr: r.name for r in ctx.profile.role_matrix.roles}
 
 
 # ---------------------------------------------------------------- the list (SSI-FR-59)
@@ -157,86 +108,6 @@ def user_list(ctx: Ctx) -> Response:
     )
 
 
-# ---------------------------------------------------------------- validation
-def validate(ctx: Ctx, account: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, str], list[str]]:
-    """(values, errors per field, errors about the form) for a create (account None) or an update."""
-    form: dict[str, str] = ctx.form
-    lists: dict[str, list[str]] = getattr(ctx, "form_lists", {})
-    limits = ctx.profile.user_admin.max_lengths
-    names = role_names(ctx)
-    labels = ctx.profile.labels["user_admin"]
-    errors: dict[str, str] = {}
-    general: list[str] = []
-    creating = account is None
-
-    allowed = {"sysparm_ck", "action", *TEXT_FIELDS, *LIST_FIELDS} | ({"user_name"} if creating else set())
-    for key in sorted(set(form) - allowed):
-        if key == "user_name":
-            if form[key].strip().casefold() != account["user_name"].casefold():
-                errors["user_name"] = "The user name cannot be changed."
-        elif key in ("active", "status", "locked_out"):
-            general.append(f"The account status cannot be set in this form (field '{key}'): "
-                           "use Deactivate, Reinstate or Unlock.")
-        else:
-            general.append(f"The field '{key[:40]}' cannot be set in this form.")
-    for key in (*TEXT_FIELDS, "user_name"):
-        if len(lists.get(key, [])) > 1:
-            errors[key] = f"{labels.get(key, key)} was sent more than once."
-
-    values: dict[str, Any] = {k: form.get(k, "").strip() for k in TEXT_FIELDS}
-    if creating:
-        values["user_name"] = form.get("user_name", "").strip()
-    for key, value in values.items():
-        label = labels.get(key, key)
-        if key in errors:
-            continue
-        if key in ("first_name", "last_name", "email", "user_name") and not value:
-            errors[key] = f"{label} is required."
-        elif len(value) > limits.get(key, 100):
-            errors[key] = f"{label} must be at most {limits.get(key, 100)} characters (you entered {len(value)})."
-        elif CONTROL_RX.search(value):
-            errors[key] = f"{label} must not contain control characters such as line breaks or tabs."
-    if creating and "user_name" not in errors:
-        if not USER_NAME_RX.match(values["user_name"]):
-            errors["user_name"] = ("Use letters, digits and the characters . _ - @ only, "
-                                   "starting with a letter or a digit.")
-        elif ctx.db.execute("SELECT 1 FROM sys_user WHERE user_name=?", (values["user_name"],)).fetchone():
-            errors["user_name"] = (f"The user name '{values['user_name']}' {labels['duplicate_user_name']}. "
-                                   "Choose another user name.")
-    if "email" not in errors and not EMAIL_RX.match(values["email"]):
-        errors["email"] = "Enter an email address like name@example.com."
-    if "phone" not in errors and values["phone"] and not PHONE_RX.match(values["phone"]):
-        errors["phone"] = "Enter a telephone number of 10 to 15 digits, e.g. 01632 960123, or leave it empty."
-
-    own_ids = org_user_ids(ctx)
-    user_ids = list(dict.fromkeys(v.strip() for v in lists.get("user_ids", []) if v.strip()))
-    foreign = [u for u in user_ids if u not in own_ids]
-    if foreign:
-        errors["user_ids"] = (f"'{foreign[0][:40]}' is not a User ID of your organisation. "
-                              "Choose from the User IDs listed.")
-    elif not user_ids:
-        errors["user_ids"] = "Choose at least one organisation (User ID)."
-    values["user_ids"] = user_ids
-
-    roles = list(dict.fromkeys(v.strip() for v in lists.get("roles", []) if v.strip()))
-    unknown = [r for r in roles if r not in names]
-    grantable = ctx.profile.assignable_roles()
-    refused = [r for r in roles if r in names and r not in grantable]
-    if unknown:
-        errors["roles"] = f"'{unknown[0][:40]}' is not a Job Type Role. Choose from the roles listed."
-    elif refused:
-        errors["roles"] = (f"You may not grant the role {names[refused[0]]} ({refused[0]}). "
-                           f"Roles you may grant: {', '.join(names[r] for r in grantable)}.")
-    elif not roles:
-        errors["roles"] = "Choose at least one Job Type Role."
-    elif (not creating and account["sys_id"] == ctx.user["sys_id"]
-          and "user_admin" not in ctx.profile.role_matrix.components_for(roles)):
-        errors["roles"] = ("You cannot remove your own access to user administration. "
-                           "Ask another administrator of your organisation to change your roles.")
-    values["roles"] = roles
-    return values, errors, general
-
-
 def render_form(ctx: Ctx, account: dict[str, Any] | None, values: dict[str, Any], errors: dict[str, str],
                 general: list[str], status: int = 200) -> Response:
     matrix = ctx.profile.role_matrix
@@ -267,13 +138,6 @@ def show_secret(ctx: Ctx, account: dict[str, Any], heading: str, what: str, pass
                       user_url=ctx.portal_url(USER_PAGE, sys_id=account["sys_id"]), list_url=ctx.portal_url(LIST_PAGE))
 
 
-def issue_password(ctx: Ctx, sys_id: str) -> str:
-    password, hashed = ctx.passwords.new_password(new_password)
-    ctx.db.execute("UPDATE sys_user SET user_password=?, password_needs_reset=1, locked_out=0, failed_attempts=0, "
-                   "locked_until=0, sys_updated_on=? WHERE sys_id=?", (hashed, glide_time(), sys_id))
-    return password
-
-
 @passwords.prepares("page", USER_PAGE)
 def one_time_password_work(peek: passwords.Peek) -> passwords.Jobs:
     """A one-time password and its hash, made in advance for the actions that issue one."""
@@ -284,13 +148,6 @@ def one_time_password_work(peek: passwords.Peek) -> passwords.Jobs:
     if creating or peek.form.get("action") in ("reset_password", "reinstate"):
         return passwords.Jobs(generate=[new_password])
     return passwords.Jobs()
-
-
-def save_links(ctx: Ctx, sys_id: str, values: dict[str, Any]) -> None:
-    ctx.db.execute("DELETE FROM sys_user_has_role WHERE user=?", (sys_id,))
-    ctx.db.executemany("INSERT INTO sys_user_has_role VALUES (?,?)", [(sys_id, r) for r in values["roles"]])
-    ctx.db.execute("DELETE FROM sys_user_org WHERE user=?", (sys_id,))
-    ctx.db.executemany("INSERT INTO sys_user_org VALUES (?,?)", [(sys_id, u) for u in values["user_ids"]])
 
 
 # ---------------------------------------------------------------- create / manage (SSI-FR-58, 60, 61)
@@ -376,7 +233,7 @@ def reset_password(ctx: Ctx, account: dict[str, Any]) -> Response:
 
 
 def reset_mfa(ctx: Ctx, account: dict[str, Any]) -> Response:
-    if "keep_mfa_on_reset" not in ctx.settings.unsafe:
+    if not fault(ctx.settings, "keep_mfa_on_reset"):
         ctx.db.execute("UPDATE sys_user SET mfa_method=NULL, totp_seed=NULL, last_totp_timecode=-1, "
                        "used_totp_steps='[]', sys_updated_on=? WHERE sys_id=?", (glide_time(), account["sys_id"]))
         ctx.db.execute("DELETE FROM mfa_email_code WHERE user=?", (account["sys_id"],))
@@ -396,7 +253,7 @@ def deactivate_user(ctx: Ctx, account: dict[str, Any]) -> Response:
     if ctx.form.get("confirmed") != "yes":  # the confirmation page sends it; a bare POST does not
         return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"], confirm="deactivate"))
     ctx.db.execute("UPDATE sys_user SET active=0, sys_updated_on=? WHERE sys_id=?", (glide_time(), account["sys_id"]))
-    if "deactivate_keeps_access" not in ctx.settings.unsafe:
+    if not fault(ctx.settings, "deactivate_keeps_access"):
         end_sessions(ctx, account["sys_id"])
     log(ctx, account["sys_id"], "deactivated")
     ctx.flash("success", f"User {account['user_name']} deactivated: they can no longer log in.")

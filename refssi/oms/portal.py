@@ -9,41 +9,33 @@ user's organisation's records; another organisation's record answers ServiceNow'
 What DCC or a carrier does in real life (dispatch, delivery, return authorisation,
 collection, receipt, triage) is driven by the operator API at /_operator/oms/*.
 Every rule and choice list comes from the target profile (profile.oms); the data
-access is in refssi/oms_store.py.
+access is in store.py.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
-from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
 
-from ssi.profile import Oms, OmsChoice
-
-from . import oms_store as store
-from .db import glide_time
-from .operator import require_operator
-from .web import Ctx, portal_page
-
-MAX_TEXT = 120
-MAX_NOTES = 1000
-
-COMPONENT = "oms"
-
-
-def oms(ctx: Ctx) -> Oms:
-    return ctx.profile.oms
-
-
-def company(ctx: Ctx) -> str:
-    return ctx.user["company"]
-
-
-def unsafe(ctx: Ctx, switch: str) -> bool:
-    return switch in ctx.settings.unsafe
+from ..db import glide_time
+from ..faults import fault
+from ..web import Ctx, portal_page
+from . import store
+from .rules import (
+    COMPONENT,
+    MAX_NOTES,
+    assess_lines,
+    check_choice,
+    check_delivery_date,
+    check_quantity,
+    check_text,
+    choice_label,
+    company,
+    earliest_delivery,
+    latest_delivery,
+    oms,
+    validate_order_form,
+    validate_return_form,
+)
 
 
 def is_post(ctx: Ctx) -> bool:
@@ -57,93 +49,6 @@ def param(ctx: Ctx, name: str, default: str = "") -> str:
 def render(ctx: Ctx, template: str, title: str, status: int = 200, **context) -> Response:
     cfg = oms(ctx)
     return ctx.render(template, status=status, title=title, oms=cfg, store=store, **context)
-
-
-# ---------------------------------------------------------------- validation (one message per field)
-WHOLE = re.compile(r"^[+-]?\d+$")
-DECIMAL = re.compile(r"^[+-]?(\d+[.,]\d*|[.,]\d+)$")
-
-
-def check_quantity(ctx: Ctx, raw: str, *, minimum: int) -> tuple[int | None, str | None]:
-    """(quantity, None) or (None, message). Blank gives (None, None): the caller decides."""
-    s = raw.strip()
-    if s == "":
-        return None, None
-    cfg = oms(ctx)
-    if DECIMAL.match(s):
-        return None, f"{s} is not a whole number: enter a whole number of units, e.g. 250."
-    if not WHOLE.match(s):
-        return None, f"“{s[:20]}” is not a number: enter a whole number of units, e.g. 250."
-    n = int(s)
-    if unsafe(ctx, "oms_no_quantity_check"):
-        return n, None
-    if n < minimum:
-        if minimum == 0:
-            return None, "A forecast cannot be negative: enter 0 or more."
-        return None, f"Enter at least {minimum}, or leave it blank to order none."
-    if n > cfg.max_quantity:
-        return None, f"Enter at most {cfg.max_quantity:,}: that is the largest quantity one line may hold."
-    return n, None
-
-
-def earliest_delivery(ctx: Ctx) -> date:
-    return store.days_from_today(oms(ctx).lead_time_days)
-
-
-def latest_delivery(ctx: Ctx) -> date:
-    return store.last_day(store.horizon(oms(ctx).horizon_months)[-1])
-
-
-def check_delivery_date(ctx: Ctx, raw: str) -> tuple[str | None, str | None]:
-    s = raw.strip()
-    if not s:
-        return None, "Enter the requested delivery date."
-    try:
-        d = date.fromisoformat(s)
-        if len(s) != 10:
-            raise ValueError
-    except ValueError:
-        return (
-            None,
-            f"“{s[:20]}” is not a date: enter it as YYYY-MM-DD, e.g. {earliest_delivery(ctx).isoformat()}.",
-        )
-    if unsafe(ctx, "oms_no_date_check"):
-        return d.isoformat(), None
-    cfg, first = oms(ctx), earliest_delivery(ctx)
-    if d < store.today():
-        return None, f"{d.isoformat()} is in the past: choose {first.isoformat()} or later."
-    if d < first:
-        return None, (
-            f"{d.isoformat()} is inside the {cfg.lead_time_days}-day lead time: "
-            f"choose {first.isoformat()} or later."
-        )
-    last = latest_delivery(ctx)
-    if d > last:
-        return None, (
-            f"{d.isoformat()} is beyond the {cfg.horizon_months}-month forecast horizon: "
-            f"choose {last.isoformat()} or earlier."
-        )
-    return d.isoformat(), None
-
-
-def check_text(raw: str, what: str, *, required: bool, limit: int) -> tuple[str, str | None]:
-    s = raw.strip()
-    if required and not s:
-        return s, f"Enter the {what}."
-    if len(s) > limit:
-        return s, f"The {what} must be at most {limit} characters (it has {len(s)})."
-    return s, None
-
-
-def check_choice(raw: str, choices: list[OmsChoice], what: str) -> tuple[str | None, str | None]:
-    for ch in choices:
-        if raw == ch.value:
-            return ch.value, None
-    return None, f"Choose a {what} from the list."
-
-
-def choice_label(choices: list[OmsChoice], value: str) -> str:
-    return next((c.label for c in choices if c.value == value), value)
 
 
 # ---------------------------------------------------------------- home and catalogue
@@ -191,7 +96,7 @@ def oms_forecast(ctx: Ctx) -> Response:
         return ctx.not_valid()
     cfg, c, org = oms(ctx), ctx.db, company(ctx)
     months = store.horizon(cfg.horizon_months)
-    locked = set() if unsafe(ctx, "oms_no_lock_window") else set(months[: cfg.lock_months])
+    locked = set() if fault(ctx.settings, "oms_no_lock_window") else set(months[: cfg.lock_months])
     latest, current = store.latest_forecast(c, org, region)
     errors: dict[str, str] = {}
     entered: dict[str, str] = {}
@@ -324,35 +229,6 @@ def oms_orders(ctx: Ctx) -> Response:
     )
 
 
-def validate_order_form(ctx: Ctx) -> tuple[dict, dict[str, str]]:
-    cfg, f = oms(ctx), ctx.form
-    errors: dict[str, str] = {}
-    region = f.get("region", "")
-    if region not in cfg.regions:
-        errors["region"] = "Choose the Region the Communications Hubs are for."
-    location, err = check_text(
-        f.get("delivery_location", ""), "delivery location", required=True, limit=MAX_TEXT
-    )
-    if err:
-        errors["delivery_location"] = err
-    when, err = check_delivery_date(ctx, f.get("delivery_date", ""))
-    if err:
-        errors["delivery_date"] = err
-    quantities: dict[str, int] = {}
-    for item in cfg.items():
-        name = f"qty_{item.code}"
-        qty, err = check_quantity(ctx, f.get(name, ""), minimum=1)
-        if err:
-            errors[name] = err
-        elif qty is not None:
-            quantities[item.code] = qty
-    if not quantities and not any(k.startswith("qty_") for k in errors):
-        errors["quantities"] = (
-            "Enter a quantity for at least one Communications Hub variant or auxiliary item."
-        )
-    return {"region": region, "location": location, "delivery_date": when, "quantities": quantities}, errors
-
-
 @portal_page("oms_order_form", title="Order", component=COMPONENT)
 def oms_order_form(ctx: Ctx) -> Response:
     """New order (sys_id=-1) or a draft being edited."""
@@ -415,31 +291,6 @@ def oms_order_form(ctx: Ctx) -> Response:
     )
 
 
-def assess_lines(ctx: Ctx, order: dict, lines: list[dict]) -> list[dict]:
-    """Compare each CH line with the latest forecast for the Region and the delivery month."""
-    cfg = oms(ctx)
-    variants = {v.code for v in cfg.ch_variants}
-    month = order["delivery_date"][:7]
-    out = []
-    for line in lines:
-        line = dict(line)
-        if line["item"] in variants:
-            fq = store.forecast_quantity(ctx.db, order["company"], order["region"], month, line["item"])
-            line["forecast_quantity"] = fq
-            if fq:
-                line["variance_percent"] = round((line["quantity"] - fq) * 100.0 / fq, 1)
-                line["outside_tolerance"] = abs(line["variance_percent"]) > cfg.tolerance_percent
-            else:
-                line["variance_percent"] = None
-                line["outside_tolerance"] = True
-            if unsafe(ctx, "oms_no_tolerance_check"):
-                line["outside_tolerance"] = False
-        else:
-            line.update(forecast_quantity=None, variance_percent=None, outside_tolerance=False)
-        out.append(line)
-    return out
-
-
 @portal_page("oms_order", title="Order", component=COMPONENT)
 def oms_order(ctx: Ctx) -> Response:
     c, org, cfg = ctx.db, company(ctx), oms(ctx)
@@ -485,7 +336,7 @@ def oms_order(ctx: Ctx) -> Response:
             justification, err = check_text(
                 ctx.form.get("justification", ""), "justification", required=False, limit=MAX_NOTES
             )
-            if order["tolerance_exception"] and not unsafe(ctx, "oms_no_tolerance_check"):
+            if order["tolerance_exception"] and not fault(ctx.settings, "oms_no_tolerance_check"):
                 if err is None and len(justification) < 10:
                     err = (
                         f"This order differs from the forecast by more than ±{cfg.tolerance_percent:g}%: "
@@ -615,7 +466,7 @@ def oms_consignment(ctx: Ctx) -> Response:
                 qty, err = check_quantity(ctx, ctx.form.get("rejected_quantity", ""), minimum=1)
                 if err is None and qty is None:
                     err = f"Enter how many of the {k['quantity']} units you reject."
-                if err is None and qty > k["quantity"] and not unsafe(ctx, "oms_no_quantity_check"):
+                if err is None and qty > k["quantity"] and not fault(ctx.settings, "oms_no_quantity_check"):
                     err = f"You can reject at most the {k['quantity']} units delivered."
                 if err:
                     errors["rejected_quantity"] = err
@@ -671,50 +522,6 @@ def oms_returns(ctx: Ctx) -> Response:
     )
 
 
-SERIAL_SPLIT = re.compile(r"[\s,;]+")
-
-
-def validate_return_form(ctx: Ctx) -> tuple[dict, dict[str, str]]:
-    cfg, f, c, org = oms(ctx), ctx.form, ctx.db, company(ctx)
-    errors: dict[str, str] = {}
-    serials = [s.upper() for s in SERIAL_SPLIT.split(f.get("serials", "")) if s]
-    pattern = re.compile(cfg.device_id_pattern)
-    devices, problems, seen = [], [], set()
-    for s in serials:
-        if s in seen:
-            problems.append(f"{s} is listed twice.")
-            continue
-        seen.add(s)
-        if not pattern.match(s):
-            problems.append(f"{s[:30]} is not a CH device ID (like {cfg.device_id_example}).")
-            continue
-        dev, ret = store.device_for_return(c, org, s)
-        if unsafe(ctx, "oms_no_device_check"):  # test-only: any well-formed ID, returned any number of times
-            dev, ret = dev or store.add_device(c, org, cfg.ch_variants[0].code, s), None
-        if dev is None:
-            problems.append(f"{s} is not a Communications Hub of your organisation.")
-        elif ret is not None:
-            problems.append(f"{s} is already under return {ret['number']}.")
-        else:
-            devices.append(dev)
-    if not serials:
-        errors["serials"] = "Enter the device ID of each Communications Hub to return, one per line."
-    elif len(serials) > cfg.return_max_devices:
-        errors["serials"] = (
-            f"Return at most {cfg.return_max_devices} Communications Hubs at a time "
-            f"(you listed {len(serials)})."
-        )
-    elif problems:
-        errors["serials"] = " ".join(problems)
-    reason, err = check_choice(f.get("reason", ""), cfg.return_reasons, "return reason")
-    if err:
-        errors["reason"] = err
-    notes, err = check_text(f.get("notes", ""), "additional information", required=False, limit=MAX_NOTES)
-    if err:
-        errors["notes"] = err
-    return {"devices": devices, "reason": reason, "notes": notes}, errors
-
-
 @portal_page("oms_return_form", title="Raise a return", component=COMPONENT)
 def oms_return_form(ctx: Ctx) -> Response:
     c, org, cfg = ctx.db, company(ctx), oms(ctx)
@@ -768,141 +575,3 @@ def oms_return(ctx: Ctx) -> Response:
         activity=store.activity(c, ret["sys_id"]),
         opened_by=store.user_display(c, ret["opened_by"]),
     )
-
-
-# ---------------------------------------------------------------- operator controls (DCC, carriers)
-operator_router = APIRouter(prefix="/_operator/oms", dependencies=[Depends(require_operator)])
-
-CONSIGNMENT_NEXT = {"scheduled": "dispatched", "dispatched": "delivered"}
-RETURN_NEXT = {
-    "requested": "authorised",
-    "authorised": "collected",
-    "collected": "received",
-    "received": "triage",
-    "triage": "closed",
-}
-
-
-class Progress(BaseModel):
-    to: str
-    outcomes: dict[str, str] = {}  # returns at triage: device ID -> outcome (value or label)
-
-
-class Devices(BaseModel):
-    organisation: str
-    count: int = Field(1, ge=1, le=100)
-    item: str | None = None
-
-
-def _cfg(request: Request) -> Oms:
-    return request.app.state.settings.profile.oms
-
-
-@operator_router.post("/consignments/{number}")
-async def progress_consignment(number: str, body: Progress, request: Request) -> dict:
-    """A carrier dispatches (Scheduled -> Dispatched) or delivers (Dispatched -> Delivered) a consignment."""
-    cfg = _cfg(request)
-    with request.app.state.db.tx() as c:
-        k = store.consignment_by_number(c, number)
-        if k is None:
-            raise HTTPException(404, f"no consignment {number}")
-        if CONSIGNMENT_NEXT.get(k["state"]) != body.to:
-            nxt = CONSIGNMENT_NEXT.get(k["state"])
-            raise HTTPException(
-                409,
-                f"consignment {number} is {k['state']}: "
-                + (f"it can only become {nxt}" if nxt else "the carrier has nothing left to do"),
-            )
-        if body.to == "dispatched":
-            fields = {"tracking_ref": store.new_tracking_ref(), "dispatched_on": glide_time()}
-            text = f"Dispatched by the carrier, tracking reference {fields['tracking_ref']}"
-        else:
-            fields = {"delivered_on": glide_time()}
-            text = f"Delivered to {c.execute('SELECT delivery_location FROM x_dcc_oms_order WHERE sys_id=?', (k['oms_order'],)).fetchone()[0]}"  # noqa: E501
-            if k["item"] in {v.code for v in cfg.ch_variants}:
-                store.issue_devices(c, k["company"], k["item"], k["quantity"], consignment=k["sys_id"])
-        store.set_consignment_state(c, k, body.to, **fields)
-        store.log(c, "x_dcc_oms_consignment", k["sys_id"], text, "carrier")
-        k = store.consignment_by_number(c, number)
-    return {"number": number, "state": k["state"], "tracking_ref": k["tracking_ref"]}
-
-
-@operator_router.post("/returns/{number}")
-async def progress_return(number: str, body: Progress, request: Request) -> dict:
-    """DCC authorises a return (issuing the RMA number), the carrier collects it, DCC receives it,
-    triages each device and closes it."""
-    cfg = _cfg(request)
-    with request.app.state.db.tx() as c:
-        ret = store.return_by_number(c, number)
-        if ret is None:
-            raise HTTPException(404, f"no return {number}")
-        nxt = RETURN_NEXT.get(ret["state"])
-        triage_again = ret["state"] == "triage" and body.to == "triage"
-        if body.to != nxt and not triage_again:
-            raise HTTPException(
-                409,
-                f"return {number} is {ret['state']}: "
-                + (f"it can only become {nxt}" if nxt else "it is closed"),
-            )
-        items = {i["serial"]: i for i in store.return_items(c, ret["sys_id"])}
-        fields: dict = {}
-        if body.to == "authorised":
-            fields["rma_number"] = store.next_number(
-                c, "x_dcc_oms_return", cfg.numbers.rma, column="rma_number"
-            )
-            text = f"Authorised by DCC: RMA number {fields['rma_number']}"
-        elif body.to == "triage":
-            if not body.outcomes:
-                raise HTTPException(422, "give the triage outcome of at least one device")
-            for serial, outcome in body.outcomes.items():
-                if serial.upper() not in items:
-                    raise HTTPException(422, f"{serial} is not in return {number}")
-                choice = next((o for o in cfg.triage_outcomes if outcome in (o.value, o.label)), None)
-                if choice is None:
-                    raise HTTPException(422, f"unknown triage outcome {outcome!r}")
-                store.set_triage_outcome(c, items[serial.upper()]["sys_id"], choice.value)
-            text = "Triage: " + ", ".join(
-                f"{s.upper()} {choice_label(cfg.triage_outcomes, o)}" for s, o in body.outcomes.items()
-            )
-        elif body.to == "closed":
-            pending = [s for s, i in items.items() if not i["triage_outcome"]]
-            if pending:
-                raise HTTPException(
-                    409, f"return {number} still has devices without a triage outcome: " + ", ".join(pending)
-                )
-            text = "Closed by DCC"
-        else:
-            text = {
-                "collected": "Collected by the carrier",
-                "received": "Received at the DCC returns centre",
-            }[body.to]
-        store.set_return_state(c, ret, body.to, **fields)
-        store.log(c, "x_dcc_oms_return", ret["sys_id"], text, "DCC" if body.to != "collected" else "carrier")
-        ret = store.return_by_number(c, number)
-    return {"number": number, "state": ret["state"], "rma_number": ret["rma_number"]}
-
-
-@operator_router.post("/devices")
-async def give_devices(body: Devices, request: Request) -> dict:
-    """Communications Hubs an organisation holds (as if delivered earlier), for returns scenarios."""
-    cfg = _cfg(request)
-    item = body.item or cfg.ch_variants[0].code
-    code = next((v.code for v in cfg.ch_variants if item in (v.code, v.name)), None)
-    if code is None:
-        raise HTTPException(422, f"{item!r} is not a CH variant of the profile")
-    with request.app.state.db.tx() as c:
-        org = store.company_by_key(c, body.organisation)
-        if org is None:
-            raise HTTPException(404, f"no organisation {body.organisation}")
-        serials = store.issue_devices(c, org["sys_id"], code, body.count)
-    return {"serials": serials}
-
-
-@operator_router.get("/counts/{organisation}")
-async def record_counts(organisation: str, request: Request) -> dict:
-    """How many OMS records an organisation has (the harness's own tests check 'nothing saved')."""
-    with request.app.state.db.tx() as c:
-        org = store.company_by_key(c, organisation)
-        if org is None:
-            raise HTTPException(404, f"no organisation {organisation}")
-        return store.counts(c, org["sys_id"])

@@ -30,19 +30,19 @@ from urllib.parse import quote, unquote, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from .table_api import (
+from .model import ApiError
+from .routes import (
     API_HEADERS,
-    ApiError,
-    _check_accept,
-    _check_content_type,
     authenticate,
+    check_accept,
+    check_content_type,
     declared_length,
     error_response,
     json_too_large,
-    parse_json,
     principal_for,
     read_body,
 )
+from .rows import parse_json
 
 router = APIRouter()
 
@@ -192,8 +192,8 @@ async def batch(request: Request) -> Response:
     try:
         if not settings.profile.table_api.enabled:
             raise ApiError(404, "Not Found", "The REST API is not enabled on this instance.")
-        _check_accept(request)
-        _check_content_type(request)
+        check_accept(request)
+        check_content_type(request)
         size = declared_length(request)
         if size is not None and size > settings.max_json_bytes:
             raise json_too_large(settings)(size)
