@@ -218,21 +218,13 @@ def read_only_fields(ssi: SSI, people: People) -> None:
 @when(parsers.parse('I add the Job Type Role "{role}" to the {who:Who} user', extra_types=TYPES))
 @when(parsers.parse('I give the {who:Who} user the Job Type Role "{role}"', extra_types=TYPES))
 def add_role(ssi: SSI, people: People, role: str) -> None:
-    form = people.open_account(ssi)
-    form.set_role(role, True)
-    form.submit_update()
-    expect(form.status).to_contain_text(people.account.user_name)
-    expect(form.role_box(role)).to_be_checked()
+    people.open_account(ssi).change_role(role, True, people.account.user_name)
     people.account.role_set(role, held=True)
 
 
 @when(parsers.parse('I remove the Job Type Role "{role}" from the {who:Who} user', extra_types=TYPES))
 def remove_role(ssi: SSI, people: People, role: str) -> None:
-    form = people.open_account(ssi)
-    form.set_role(role, False)
-    form.submit_update()
-    expect(form.status).to_contain_text(people.account.user_name)
-    expect(form.role_box(role)).to_be_checked(checked=False)
+    people.open_account(ssi).change_role(role, False, people.account.user_name)
     people.account.role_set(role, held=False)
 
 
@@ -336,7 +328,7 @@ def nothing_saved(ssi: SSI, people: People) -> None:
     expect(ssi.user_list.user_rows()).to_have_count(0)
 
 
-@when(parsers.parse('I try to change the new user\'s email address to "{value:MaybeEmpty}" '
+@when(parsers.parse('''I try to change the new user's email address to "{value:MaybeEmpty}" '''
                       "and take away all their Job Type Roles", extra_types=TYPES))
 def try_invalid_change(ssi: SSI, people: People, value: str) -> None:
     form = people.open_account(ssi)
@@ -345,7 +337,7 @@ def try_invalid_change(ssi: SSI, people: People, value: str) -> None:
     expect(form.error_summary).to_be_visible()
 
 
-@then(parsers.parse('it still has the new user\'s email address and only the Job Type Role "{role}"'))
+@then(parsers.parse('''it still has the new user's email address and only the Job Type Role "{role}"'''))
 def account_unchanged(ssi: SSI, people: People, role: str) -> None:
     form = ssi.user_form
     expect(form.field("email")).to_have_value(people.account.email)

@@ -245,7 +245,7 @@ def stored_matches_page(
     assert shown == expected, f"the page and the stored record differ: page {shown}, stored {expected}"
 
 
-@then(parsers.parse('the incident\'s priority is "{priority}"'))
+@then(parsers.parse('''the incident's priority is "{priority}"'''))
 def priority_shown(ssi: SSI, priority: str) -> None:
     expect(ssi.ticket.value("priority")).to_have_text(priority)
 

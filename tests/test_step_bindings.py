@@ -3,28 +3,82 @@ line would leave the choice to pytest-bdd's lookup order, and the scenario would
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_every_step_line_matches_exactly_one_step_definition(tmp_path):
-    out = tmp_path / "bindings.json"
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(step line -> bound definitions, definition -> its patterns) for every feature, as pytest-bdd binds them."""
+    tmp = tmp_path_factory.mktemp("bindings")
+    out, patterns = tmp / "bindings.json", tmp / "patterns.json"
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "features", "-o", "testpaths=", "--rootdir", str(ROOT), "-c",
          str(ROOT / "pyproject.toml"), "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "tests.step_bindings",
-         "--uept-run-dir", str(tmp_path / "run")],
-        cwd=ROOT, env={**os.environ, "UEPT_STEP_BINDINGS": str(out)}, capture_output=True, text=True, timeout=300)
+         "--uept-run-dir", str(tmp / "run")],
+        cwd=ROOT, env={**os.environ, "UEPT_STEP_BINDINGS": str(out), "UEPT_STEP_PATTERNS": str(patterns)},
+        capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    bindings = json.loads(out.read_text())
+    return json.loads(out.read_text()), json.loads(patterns.read_text())
+
+
+def test_every_step_line_matches_exactly_one_step_definition(collected):
+    bindings, _ = collected
     assert len(bindings) > 300  # every feature was collected (427 distinct step lines today)
     wrong = {line: funcs for line, funcs in bindings.items() if len(funcs) != 1}
     assert not wrong, "step lines without exactly one definition: " + "; ".join(
         f"{line!r} -> {funcs or 'none'}" for line, funcs in wrong.items())
+
+
+def anchor(pattern: str) -> str:
+    """The longest run of a step pattern's literal words: what `grep -F` finds from the feature line."""
+    kind, _, text = pattern.partition(":")
+    pieces = re.split(r"\{[^}]*\}", text) if kind != "re" else re.split(r"\(\?[^)]*\)|[\\^$.|?*+()\[\]{}]", text)
+    return max((p.strip() for p in pieces), key=len)
+
+
+def test_two_hops_from_a_feature_line_to_the_page_object(collected):
+    """Hop 1: the longest literal run of the bound step's pattern stands in the feature line, and its first
+    three words verbatim in its step module, so `grep -rnF "<three words of the line>" steps/` finds the step
+    (an escaped quote in the pattern's source would hide it). Hop 2: steps/ holds only step
+    definitions (no helper functions between a step and the page object, journey or check it calls; the
+    parse types of steps/__init__.py convert words, they do not act)."""
+    bindings, patterns = collected
+    unfindable = []
+    for line, (func,) in ((line, funcs) for line, funcs in bindings.items() if len(funcs) == 1):
+        module = func.rsplit(".", 1)[0]
+        source = (ROOT / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8")
+        text = line.split("|", 1)[1]
+        found = [a for a in map(anchor, patterns[func])
+                 if len(a) >= 6 and a in text and " ".join(a.split()[:3]) in source]
+        if not found:
+            unfindable.append(f"{text!r} -> {func} {patterns[func]}")
+    assert not unfindable, "step lines grep cannot find from their own words: " + "; ".join(unfindable)
+    helpers = []
+    for path in sorted(p for p in (ROOT / "steps").glob("*.py") if p.name != "__init__.py"):  # __init__: parse types
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not any(
+                    isinstance(d, ast.Call) and getattr(d.func, "id", getattr(d.func, "attr", "")) in STEP_DECORATORS
+                    for d in node.decorator_list):
+                helpers.append(f"{path.name}:{node.lineno} {node.name}")
+    assert not helpers, "functions in steps/ that are not step definitions: " + ", ".join(helpers)
+
+
+STEP_DECORATORS = {"given", "when", "then", "step"}
+
+
+def test_the_anchor_is_the_longest_literal_run():
+    assert anchor('parse:I raise an incident about "{summary}" for {who:Who}') == "I raise an incident about \""
+    assert anchor("re:the (?:MPxN|Device ID) (?P<value>.+) is refused") == "is refused"
 
 
 def test_the_check_sees_two_definitions_of_one_line(tmp_path):

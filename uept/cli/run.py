@@ -95,7 +95,7 @@ class StepCheck:
                 why = REGISTRY.redact(errors[-1].removeprefix("E ").strip()[:300]) if errors else \
                     f"exit {self._proc.returncode}"
                 raise UsageError(f"the scenarios could not be collected ({why})",
-                                 "run pytest on the feature's step module to see why")
+                                 "run `pytest --collect-only FEATURE` to see why")
             undefined = json.loads(self._out.read_text(encoding="utf-8"))
         finally:
             self._tmp.cleanup()
@@ -104,8 +104,8 @@ class StepCheck:
             more = f" (and {len(undefined) - 1} more undefined step(s))" if len(undefined) > 1 else ""
             raise UsageError(f"{first['file']}:{first['line']}: no step definition matches "
                              f"'{first['keyword']} {first['text']}' (scenario \"{first['scenario']}\"){more}",
-                             "reword the step to match one the suite defines, or add a step definition to the "
-                             "feature's step module")
+                             "reword the step to match one the suite defines (steps/), or add a step definition "
+                             "to a step module in steps/")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
