@@ -12,24 +12,10 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import APIResponse, Download, Locator, expect
 
+from ssi.profile import incident_label_key
+
 from .base import BasePage
 
-# record-producer variable -> profile label key (incident.<key>)
-FORM_LABELS = {
-    "category": "category",
-    "subcategory": "subcategory",
-    "impact": "impact",
-    "urgency": "urgency",
-    "short_description": "short_description",
-    "description": "description",
-    "u_device_id": "device_id",
-    "u_mpxn": "mpxn",
-    "u_your_reference": "your_reference",
-    "u_contact_first_name": "contact_first_name",
-    "u_contact_last_name": "contact_last_name",
-    "u_contact_phone": "contact_phone",
-    "u_contact_email": "contact_email",
-}
 CHOICE_FIELDS = {"category", "subcategory", "impact", "urgency"}
 
 
@@ -65,7 +51,7 @@ class CreateIncidentPage(BasePage):
         return self.heading(self.label("incident.create_heading"))
 
     def field(self, name: str) -> Locator:
-        return self.page.get_by_label(self.label(f"incident.{FORM_LABELS[name]}"), exact=True)
+        return self.page.get_by_label(self.label(f"incident.{incident_label_key(name)}"), exact=True)
 
     @property
     def submit_button(self) -> Locator:
@@ -124,7 +110,7 @@ class TicketPage(BasePage):
 
     def shown(self, name: str) -> Locator:
         """The value shown for a field of the Create Incident form, by its variable name (e.g. u_mpxn)."""
-        return self.value(FORM_LABELS[name])
+        return self.value(incident_label_key(name))
 
     @property
     def state(self) -> Locator:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Locator
+from playwright.sync_api import Locator, expect
 
 from uept.runtime.secrets import Secret
 from uept.runtime.tracing import private
@@ -195,6 +195,14 @@ class UserFormPage(BasePage):
 
     def set_role(self, role_name: str, held: bool) -> None:
         self.role_box(role_name).set_checked(held)
+
+    def change_role(self, role_name: str, held: bool, user_name: str) -> None:
+        """Give or take away one Job Type Role and save: done when the page confirms the save of this user
+        and the role's box shows the change."""
+        self.set_role(role_name, held)
+        self.submit_update()
+        expect(self.status).to_contain_text(user_name)
+        expect(self.role_box(role_name)).to_be_checked(checked=held)
 
     @property
     def create_button(self) -> Locator:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -95,6 +95,18 @@ class Component(_Strict):
     allowed_roles: list[str]
 
 
+_T = TypeVar("_T", Role, Component)
+
+
+def _named(items: list[_T], wanted: str, other: str, what: str) -> _T:
+    """The item whose name (or other attribute: key, abbreviation) is wanted; a UsageError listing the names."""
+    for item in items:
+        if wanted in (item.name, getattr(item, other)):
+            return item
+    known = ", ".join(f'"{item.name}"' for item in items)
+    raise UsageError(f'the role matrix has no {what} "{wanted}"', f"use one of: {known}")
+
+
 class RoleMatrix(_Strict):
     source: str = ""
     note: str = ""
@@ -114,19 +126,11 @@ class RoleMatrix(_Strict):
 
     def component_named(self, name_or_key: str) -> Component:
         """A component by its name in the matrix (as scenarios write it) or by its key."""
-        for c in self.components:
-            if name_or_key in (c.name, c.key):
-                return c
-        known = ", ".join(f'"{c.name}"' for c in self.components)
-        raise UsageError(f'the role matrix has no function "{name_or_key}"', f"use one of: {known}")
+        return _named(self.components, name_or_key, "key", "function")
 
     def role(self, name_or_abbr: str) -> Role:
         """A Job Type Role by its name ('Lead Agent') or abbreviation ('LA')."""
-        for r in self.roles:
-            if name_or_abbr in (r.name, r.abbr):
-                return r
-        known = ", ".join(f'"{r.name}"' for r in self.roles)
-        raise UsageError(f'the role matrix has no Job Type Role "{name_or_abbr}"', f"use one of: {known}")
+        return _named(self.roles, name_or_abbr, "abbr", "Job Type Role")
 
     @model_validator(mode="after")
     def _consistent(self) -> RoleMatrix:
@@ -481,6 +485,37 @@ class Profile(_Strict):
                 f"profile '{self.name}' has no label '{dotted}'",
                 f"add labels.{group}.{key} to the profile",
             ) from None
+
+
+# Incident fields (record-producer variables and ticket fields) -> their label key under labels.incident:
+# the reference SSI labels its form with them and the page objects find the fields by them.
+INCIDENT_LABEL_KEYS = {
+    "category": "category",
+    "subcategory": "subcategory",
+    "impact": "impact",
+    "urgency": "urgency",
+    "short_description": "short_description",
+    "description": "description",
+    "u_contact_first_name": "contact_first_name",
+    "u_contact_last_name": "contact_last_name",
+    "u_contact_phone": "contact_phone",
+    "u_contact_email": "contact_email",
+    "u_device_id": "device_id",
+    "u_mpxn": "mpxn",
+    "u_your_reference": "your_reference",
+    "close_code": "close_code",
+    "close_notes": "close_notes",
+    "comments": "comment",
+    "u_update_type": "update_type",
+    "hold_reason": "hold_reason",
+    "state": "state",
+    "work_notes": "comment",
+}
+
+
+def incident_label_key(field: str) -> str:
+    """The labels.incident key of an incident field (a field without an entry is its own key)."""
+    return INCIDENT_LABEL_KEYS.get(field, field)
 
 
 @cache

@@ -157,19 +157,24 @@ def test_attachments(tls_ssi):
 
 
 # ---------------------------------------------------------------- through the Batch API
+def incidents_about(sn, words: str, query: bool = True):
+    """A GlideRecord over the incidents whose short description holds these words (queried unless told not)."""
+    gr = sn.GlideRecord("incident")
+    gr.add_query("short_description", "LIKE", words)
+    if query:
+        gr.query()
+    return gr
+
+
 def test_update_multiple_goes_through_the_batch_api(tls_ssi):
     sn = client(tls_ssi, "SM user")
     token = uuid.uuid4().hex[:8]
     made = {new_incident(sn, f"pysnc batch {token} {i}") for i in range(4)}
-    gr = sn.GlideRecord("incident")
-    gr.add_query("short_description", "LIKE", f"pysnc batch {token}")
-    gr.query()
+    gr = incidents_about(sn, f"pysnc batch {token}")
     for g in gr:
         g.comments = f"comment from update_multiple {token}"
     assert gr.update_multiple() is True
-    seen = sn.GlideRecord("incident")
-    seen.add_query("short_description", "LIKE", f"pysnc batch {token}")
-    seen.query()
+    seen = incidents_about(sn, f"pysnc batch {token}")
     assert {g.get_value("sys_id") for g in seen} == made
     journal = sn.GlideRecord("sys_journal_field")
     journal.add_query("value", f"comment from update_multiple {token}")
@@ -181,9 +186,7 @@ def test_update_multiple_reports_what_the_rules_refuse(tls_ssi):
     sn = client(tls_ssi, "SM user")
     token = uuid.uuid4().hex[:8]
     new_incident(sn, f"pysnc refused {token}")
-    gr = sn.GlideRecord("incident")
-    gr.add_query("short_description", "LIKE", f"pysnc refused {token}")
-    gr.query()
+    gr = incidents_about(sn, f"pysnc refused {token}")
     for g in gr:
         g.state = "6"  # resolving without a resolution code and notes: refused, as alone
     assert gr.update_multiple() is False
@@ -193,12 +196,8 @@ def test_delete_multiple_needs_the_administrator(tls_ssi):
     sn = client(tls_ssi, "SM user")
     token = uuid.uuid4().hex[:8]
     made = {new_incident(sn, f"pysnc delete many {token} {i}") for i in range(3)}
-    mine = sn.GlideRecord("incident")
-    mine.add_query("short_description", "LIKE", f"pysnc delete many {token}")
-    assert mine.delete_multiple() is False  # 403 for each, as alone
-    gr = admin(tls_ssi).GlideRecord("incident")
-    gr.add_query("short_description", "LIKE", f"pysnc delete many {token}")
-    assert gr.delete_multiple() is True
+    assert incidents_about(sn, f"pysnc delete many {token}", query=False).delete_multiple() is False  # 403 each
+    assert incidents_about(admin(tls_ssi), f"pysnc delete many {token}", query=False).delete_multiple() is True
     for sys_id in made:
         assert sn.GlideRecord("incident").get(sys_id) is False
 

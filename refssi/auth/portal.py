@@ -93,6 +93,16 @@ def _stage_user(ctx: Ctx, *stages: str) -> dict[str, Any] | None:
     return None
 
 
+def _stage_post(ctx: Ctx, *stages: str) -> tuple[dict[str, Any], None] | tuple[None, Response]:
+    """(the user, None) for a post at one of these sign-in stages with a good token; else (None, the answer)."""
+    user = _stage_user(ctx, *stages)
+    if not user:
+        return None, ctx.redirect(ctx.portal_url(ctx.profile.portal.login_page))
+    if not ctx.csrf_ok():
+        return None, csrf_failure(ctx)
+    return user, None
+
+
 def otpauth_qr(user: dict[str, Any], seed: str, issuer: str) -> str:
     uri = pyotp.TOTP(seed).provisioning_uri(name=user["user_name"], issuer_name=issuer)
     return segno.make(uri, error="m").svg_data_uri(scale=4)
@@ -122,11 +132,9 @@ async def mfa_page(ctx: Ctx = Depends(get_ctx)) -> Response:
 
 @router.post("/multifactor_setup.do")
 async def mfa_choose(ctx: Ctx = Depends(get_ctx)) -> Response:
-    user = _stage_user(ctx, "mfa_setup")
-    if not user:
-        return ctx.redirect(ctx.portal_url(ctx.profile.portal.login_page))
-    if not ctx.csrf_ok():
-        return csrf_failure(ctx)
+    user, refused = _stage_post(ctx, "mfa_setup")
+    if refused:
+        return refused
     method = ctx.form.get("method", "")
     if method not in ctx.profile.mfa.methods:
         return render_mfa(ctx, error="Choose how you want to receive verification codes.", status=400)
@@ -141,11 +149,9 @@ async def mfa_choose(ctx: Ctx = Depends(get_ctx)) -> Response:
 
 @router.post("/mfa_resend_code.do")
 async def mfa_resend(ctx: Ctx = Depends(get_ctx)) -> Response:
-    user = _stage_user(ctx, "mfa", "mfa_setup")
-    if not user:
-        return ctx.redirect(ctx.portal_url(ctx.profile.portal.login_page))
-    if not ctx.csrf_ok():
-        return csrf_failure(ctx)
+    user, refused = _stage_post(ctx, "mfa", "mfa_setup")
+    if refused:
+        return refused
     method = user["mfa_method"] if ctx.session["stage"] == "mfa" else ctx.session["setup_method"]
     if method == "email":
         send_email_code(ctx, user)
@@ -155,11 +161,9 @@ async def mfa_resend(ctx: Ctx = Depends(get_ctx)) -> Response:
 
 @router.post("/validate_mfa_code.do")
 async def mfa_validate(ctx: Ctx = Depends(get_ctx)) -> Response:
-    user = _stage_user(ctx, "mfa", "mfa_setup")
-    if not user:
-        return ctx.redirect(ctx.portal_url(ctx.profile.portal.login_page))
-    if not ctx.csrf_ok():
-        return csrf_failure(ctx)
+    user, refused = _stage_post(ctx, "mfa", "mfa_setup")
+    if refused:
+        return refused
     if is_locked(ctx, user):
         ctx.new_session(flash=[("danger", locked_message(ctx))])
         return ctx.redirect(ctx.portal_url(ctx.profile.portal.login_page))

@@ -20,6 +20,8 @@ import re
 import time
 from typing import Any
 
+from ssi.profile import incident_label_key
+
 from ..auth.rules import EMAIL_RX, PHONE_RX
 from ..db import glide_time
 from ..faults import fault
@@ -78,28 +80,6 @@ FORM_FIELDS = (
     "u_mpxn",
     "u_your_reference",
 )
-LABEL_KEYS = {
-    "category": "category",
-    "subcategory": "subcategory",
-    "impact": "impact",
-    "urgency": "urgency",
-    "short_description": "short_description",
-    "description": "description",
-    "u_contact_first_name": "contact_first_name",
-    "u_contact_last_name": "contact_last_name",
-    "u_contact_phone": "contact_phone",
-    "u_contact_email": "contact_email",
-    "u_device_id": "device_id",
-    "u_mpxn": "mpxn",
-    "u_your_reference": "your_reference",
-    "close_code": "close_code",
-    "close_notes": "close_notes",
-    "comments": "comment",
-    "u_update_type": "update_type",
-    "hold_reason": "hold_reason",
-    "state": "state",
-    "work_notes": "comment",
-}
 LIMIT_KEYS = {
     "short_description": "short_description",
     "description": "description",
@@ -135,7 +115,7 @@ class IncidentError(Exception):
 
 
 def label(settings: Settings, key: str) -> str:
-    return settings.profile.label(f"incident.{LABEL_KEYS.get(key, key)}")
+    return settings.profile.label(f"incident.{incident_label_key(key)}")
 
 
 def state_label(settings: Settings, state: int | None) -> str:

@@ -14,6 +14,9 @@ access is in store.py.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+
 from fastapi.responses import Response
 
 from ..db import glide_time
@@ -36,6 +39,7 @@ from .rules import (
     validate_order_form,
     validate_return_form,
 )
+from .store import Row
 
 
 def is_post(ctx: Ctx) -> bool:
@@ -219,14 +223,7 @@ def oms_forecast_history(ctx: Ctx) -> Response:
 # ---------------------------------------------------------------- orders
 @portal_page("oms_orders", title="Orders", component=COMPONENT)
 def oms_orders(ctx: Ctx) -> Response:
-    q = param(ctx, "q")
-    return render(
-        ctx,
-        "oms_orders.html",
-        ctx.profile.label("oms.orders"),
-        q=q,
-        orders=store.list_orders(ctx.db, company(ctx), q),
-    )
+    return _searched_list(ctx, "orders", store.list_orders)
 
 
 @portal_page("oms_order_form", title="Order", component=COMPONENT)
@@ -512,14 +509,14 @@ def oms_consignment(ctx: Ctx) -> Response:
 # ---------------------------------------------------------------- returns
 @portal_page("oms_returns", title="Returns", component=COMPONENT)
 def oms_returns(ctx: Ctx) -> Response:
+    return _searched_list(ctx, "returns", store.list_returns)
+
+
+def _searched_list(ctx: Ctx, kind: str, rows: Callable[[sqlite3.Connection, str, str], list[Row]]) -> Response:
+    """The organisation's orders or returns, filtered by the search box (?q=)."""
     q = param(ctx, "q")
-    return render(
-        ctx,
-        "oms_returns.html",
-        ctx.profile.label("oms.returns"),
-        q=q,
-        returns=store.list_returns(ctx.db, company(ctx), q),
-    )
+    return render(ctx, f"oms_{kind}.html", ctx.profile.label(f"oms.{kind}"), q=q,
+                  **{kind: rows(ctx.db, company(ctx), q)})
 
 
 @portal_page("oms_return_form", title="Raise a return", component=COMPONENT)

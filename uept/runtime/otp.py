@@ -98,8 +98,29 @@ class TotpSource:
         return Secret(self._totp.at(last * self.interval), f"replayed code for {self.account}")
 
 
+class _Mailbox:
+    """What the emailed-code sources share: a moment after which codes count, and waiting for the newest."""
+
+    since: float
+    timeout: float
+    every: float = 0.2
+
+    def mark(self) -> None:
+        """Only codes that arrive after this moment count (call before asking for one)."""
+        self.since = time.time() - 1
+
+    def code(self) -> Secret:
+        return poll(self._newest, timeout=self.timeout, every=self.every, what=self._missing())
+
+    def _newest(self) -> Secret | None:
+        raise NotImplementedError
+
+    def _missing(self) -> str:
+        raise NotImplementedError
+
+
 @dataclass
-class MailsinkSource:
+class MailsinkSource(_Mailbox):
     """Reads the newest code sent to `address` from a Mailpit-style API (the reference SSI's sink)."""
 
     api_url: str
@@ -117,13 +138,8 @@ class MailsinkSource:
             self._client = httpx.Client(base_url=self.api_url, headers=headers, timeout=10)
         return self._client
 
-    def mark(self) -> None:
-        """Only codes that arrive after this moment count (call before asking for one)."""
-        self.since = time.time() - 1
-
-    def code(self) -> Secret:
-        return poll(self._newest, timeout=self.timeout, every=0.2,
-                    what=f"no email with a verification code reached {self.address}")
+    def _missing(self) -> str:
+        return f"no email with a verification code reached {self.address}"
 
     def _newest(self) -> Secret | None:
         r = self._http().get("/messages", params={"to": self.address, "since": self.since})
@@ -140,7 +156,7 @@ class MailsinkSource:
 
 
 @dataclass
-class ImapSource:
+class ImapSource(_Mailbox):
     """Reads the newest code from a real mailbox over IMAP (TLS)."""
 
     host: str
@@ -152,13 +168,10 @@ class ImapSource:
     folder: str = "INBOX"
     timeout: float = 60.0
     since: float = field(default_factory=time.time)
+    every: float = 2.0
 
-    def mark(self) -> None:
-        self.since = time.time() - 1
-
-    def code(self) -> Secret:
-        return poll(self._newest, timeout=self.timeout, every=2.0,
-                    what=f"no email with a verification code arrived in {self.folder}")
+    def _missing(self) -> str:
+        return f"no email with a verification code arrived in {self.folder}"
 
     def _newest(self) -> Secret | None:
         with imaplib.IMAP4_SSL(self.host, self.port) as imap:
