@@ -61,7 +61,7 @@ def persona_has_raised(
 ) -> None:
     signed_in_sessions.apply(context, persona)
     ssi.home.open()
-    expect(ssi.home.sign_out_button).to_be_visible()
+    expect(ssi.home.signed_in).to_be_visible()
     case.given = case.raise_incident(ssi, data.service_management(ssi.profile, case.token), persona)
     case.data = None
 
