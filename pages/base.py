@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 from playwright.sync_api import APIResponse, Locator, Page, Response, expect
 
@@ -125,6 +125,19 @@ class BasePage:
 
     def get_without_redirect(self, url: str) -> APIResponse:
         return self.page.request.get(url, max_redirects=0)
+
+    def follow(self, link: Locator) -> None:
+        """Follow a link to another page: done when the address is the link's (a document load on classic
+        pages, a History-API route change on the Service Portal)."""
+        target = urljoin(self.page.url, link.get_attribute("href") or "")
+        link.click()
+        self.page.wait_for_url(target)
+
+    def search_with(self, button: Locator, **params: str) -> None:
+        """Submit a search (a GET form): done when the address carries these query parameters."""
+        button.click()
+        self.page.wait_for_url(lambda url: all(parse_qs(urlparse(url).query, keep_blank_values=True).get(k) == [v]
+                                               for k, v in params.items()))
 
     def submit_and_wait(self, button: Locator) -> None:
         """Click a button whose form loads a new document (classic pages) and wait until it has loaded."""

@@ -239,14 +239,17 @@ class MyRequestsPage(BasePage):
         return self.page.locator("#list_summary")
 
     def search(self, text: str, show: str | None = None) -> None:
+        params = {"q": text}
         if show:
-            self.page.get_by_label(self.label("incident.show"), exact=True).select_option(
-                label=self.label(f"incident.show_{show}")
-            )
-        self.page.get_by_label(self.label("incident.search"), exact=True).fill(text)
-        self.submit_and_wait(
-            self.page.get_by_role("button", name=self.label("incident.search_submit"), exact=True)
-        )
+            view = self.labelled(self.label("incident.show"))
+            self.choose(view, self.label(f"incident.show_{show}"))
+            params["view"] = view.input_value()
+        self.labelled(self.label("incident.search")).fill(text)
+        self.search_with(self.page.get_by_role("button", name=self.label("incident.search_submit"), exact=True),
+                         **params)
+
+    def open_request(self, number: str) -> None:
+        self.follow(self.link(number))
 
     @property
     def rows(self) -> Locator:

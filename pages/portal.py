@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 from playwright.sync_api import APIResponse, Locator, expect
 
 from .base import BasePage
@@ -56,10 +54,7 @@ class PortalHome(BasePage):
     def follow_tile(self, label: str) -> None:
         """Follow a home-page link: done when the address is the link's (a document load on classic pages,
         a History-API route change on the Service Portal)."""
-        tile = self.tile(label)
-        target = urljoin(self.page.url, tile.get_attribute("href") or "")
-        tile.click()
-        self.page.wait_for_url(target)
+        self.follow(self.tile(label))
 
     def links_named(self, label: str) -> Locator:
         """Links anywhere on the page whose name holds `label` (menu, tiles, text)."""

@@ -203,7 +203,7 @@ def none_listed(ssi: SSI) -> None:
 
 @when("I open it from the list")
 def open_from_list(ssi: SSI, case: IncidentCase) -> None:
-    ssi.my_requests.submit_and_wait(ssi.my_requests.link(case.the.number))
+    ssi.my_requests.open_request(case.the.number)
     expect(ssi.ticket.number).to_have_text(case.the.number)
 
 
