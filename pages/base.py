@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import re
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
-from playwright.sync_api import APIResponse, Locator, Page, Response
+from playwright.sync_api import APIResponse, Locator, Page, Response, expect
 
 from ssi.profile import Profile
 
@@ -64,20 +65,81 @@ class BasePage:
         return self.page.evaluate("(name) => window[name] !== undefined", marker)
 
     def csrf_token(self) -> str:
-        """The security token the page's forms send (sysparm_ck)."""
-        token = self.page.locator("input[name=sysparm_ck]").first.get_attribute("value")
+        """The session's security token: the hidden sysparm_ck of a classic page's forms, or the JS global
+        g_ck a Service Portal page keeps (and sends as X-UserToken)."""
+        token = self.page.evaluate(
+            "() => document.querySelector('input[name=sysparm_ck]')?.value || window.g_ck || ''")
         assert token, "no security token on the page to send with the request"
         return token
 
     def post_form(self, url: str, **form: str) -> APIResponse:
-        """POST a form to `url` as this page's forms would, with the session's security token,
-        without following a redirect: asks the server directly, without the page's help."""
-        return self.page.request.post(url, form={"sysparm_ck": self.csrf_token(), **form}, max_redirects=0)
+        """POST a form to `url` as this page's forms would, with the session's security token (as the form
+        field and as the X-UserToken header), without following a redirect: asks the server directly,
+        without the page's help."""
+        token = self.csrf_token()
+        return self.page.request.post(url, form={"sysparm_ck": token, **form}, headers={"X-UserToken": token},
+                                      max_redirects=0)
+
+    # ---- form controls as ServiceNow names them ------------------------------------
+    def labelled(self, text: str, *, variable: str | None = None, within: Locator | None = None) -> Locator:
+        """A form control by its visible label: the label alone, or the label after the mandatory prefix
+        ServiceNow puts in a mandatory field's accessible name (profile portal.mandatory_prefix); a field in
+        hint-text mode by its placeholder; a record-producer variable also by its id sp_formfield_<variable>."""
+        scope = within or self.page
+        prefix = re.escape(self.profile.portal.mandatory_prefix)
+        found = scope.get_by_label(re.compile(rf"^\s*(?:{prefix}\s*)?{re.escape(text)}\s*$"))
+        found = found.or_(scope.get_by_placeholder(text, exact=True))
+        if variable:
+            found = found.or_(scope.locator(f"#sp_formfield_{variable}"))
+        return found
+
+    def choose(self, control: Locator, label: str) -> None:
+        """Pick a choice by its visible label: on a native <select>, or through the select2 widget the
+        Service Portal draws over a hidden <select> (whose own change event its form model ignores, so a
+        select_option there would submit the old value). profile portal.choice_widget says which."""
+        widget = self.profile.portal.choice_widget
+        select2 = None
+        if widget != "native":
+            select_id = control.get_attribute("id")
+            select2 = self.page.locator(f"#s2id_{select_id}") if select_id else None
+            if widget == "auto" and (select2 is None or not select2.count()):
+                select2 = None
+        if select2 is None:
+            control.select_option(label=label)
+            return
+        select2.locator(".select2-choice").click()
+        self.page.locator(".select2-drop-active .select2-result-label").filter(
+            has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")).click()
+        expect(select2.locator(".select2-chosen")).to_have_text(label)
+
+    # ---- actions -------------------------------------------------------------------
+    def act(self, control: Locator, done: Locator | None = None) -> Response:
+        """Click a control that asks the server to change something and wait for the server's answer to that
+        request: a classic page's form post or a portal widget's XHR, whichever the page makes; then, when
+        given, for the element that proves the outcome. Never a page-load wait: a portal action loads none."""
+        with self.page.expect_response(lambda r: r.request.method in ("POST", "PUT", "PATCH", "DELETE")) as info:
+            control.click()
+        if done is not None:
+            expect(done).to_be_visible()
+        return info.value
 
     def get_without_redirect(self, url: str) -> APIResponse:
         return self.page.request.get(url, max_redirects=0)
 
+    def follow(self, link: Locator) -> None:
+        """Follow a link to another page: done when the address is the link's (a document load on classic
+        pages, a History-API route change on the Service Portal)."""
+        target = urljoin(self.page.url, link.get_attribute("href") or "")
+        link.click()
+        self.page.wait_for_url(target)
+
+    def search_with(self, button: Locator, **params: str) -> None:
+        """Submit a search (a GET form): done when the address carries these query parameters."""
+        button.click()
+        self.page.wait_for_url(lambda url: all(parse_qs(urlparse(url).query, keep_blank_values=True).get(k) == [v]
+                                               for k, v in params.items()))
+
     def submit_and_wait(self, button: Locator) -> None:
-        """Click a button that submits a form and wait until the next page has loaded."""
+        """Click a button whose form loads a new document (classic pages) and wait until it has loaded."""
         with self.page.expect_navigation(wait_until="load"):
             button.click()

@@ -74,7 +74,7 @@ class Functions(BasePage):
         heading = self.heading_of(key)
         if heading is not None:
             expect(heading).to_be_visible()
-        expect(PortalHome(self.page, self.profile).sign_out_button).to_be_visible()
+        expect(PortalHome(self.page, self.profile).signed_in).to_be_visible()
 
     def expect_not_in_menu(self, key: str) -> None:
         # the menu is there and lists functions, so an absent entry means something

@@ -51,7 +51,8 @@ class CreateIncidentPage(BasePage):
         return self.heading(self.label("incident.create_heading"))
 
     def field(self, name: str) -> Locator:
-        return self.page.get_by_label(self.label(f"incident.{incident_label_key(name)}"), exact=True)
+        """A variable of the record producer by its label (mandatory prefix or not), or its sp_formfield_ id."""
+        return self.labelled(self.label(f"incident.{incident_label_key(name)}"), variable=name)
 
     @property
     def submit_button(self) -> Locator:
@@ -61,7 +62,7 @@ class CreateIncidentPage(BasePage):
         for name, value in data.values.items():
             if name in CHOICE_FIELDS:
                 if value:
-                    self.field(name).select_option(label=value)
+                    self.choose(self.field(name), value)
             else:
                 self.field(name).fill(value)
 
@@ -72,7 +73,7 @@ class CreateIncidentPage(BasePage):
     def raise_incident(self, data: IncidentData) -> None:
         self.open()
         self.fill(data)
-        self.submit_and_wait(self.submit_button)
+        self.act(self.submit_button)  # then the ticket page, or the form with what it refused
 
 
 class TicketPage(BasePage):
@@ -136,24 +137,26 @@ class TicketPage(BasePage):
     def dialog(self) -> Locator:
         return self.page.get_by_role("dialog")
 
+    def open_dialog(self, key: str) -> None:
+        """Click a ticket action that asks for more (Resolve, Reopen): done when its dialog shows."""
+        self.action(key).click()
+        expect(self.dialog).to_be_visible()
+
     def resolve(self, code: str, notes: str) -> None:
-        self.submit_and_wait(self.action("resolve"))
+        self.open_dialog("resolve")
         if code:
-            self.dialog.get_by_label(self.label("incident.close_code"), exact=True).select_option(label=code)
-        self.dialog.get_by_label(self.label("incident.close_notes"), exact=True).fill(notes)
-        self.submit_and_wait(
-            self.dialog.get_by_role("button", name=self.label("incident.resolve_submit"), exact=True)
-        )
+            self.choose(self.labelled(self.label("incident.close_code"), variable="close_code", within=self.dialog),
+                        code)
+        self.labelled(self.label("incident.close_notes"), variable="close_notes", within=self.dialog).fill(notes)
+        self.act(self.dialog.get_by_role("button", name=self.label("incident.resolve_submit"), exact=True))
 
     def close(self) -> None:
-        self.submit_and_wait(self.action("close"))
+        self.act(self.action("close"))
 
     def reopen(self, reason: str) -> None:
-        self.submit_and_wait(self.action("reopen"))
-        self.dialog.get_by_label(self.label("incident.reopen_reason"), exact=True).fill(reason)
-        self.submit_and_wait(
-            self.dialog.get_by_role("button", name=self.label("incident.reopen_submit"), exact=True)
-        )
+        self.open_dialog("reopen")
+        self.labelled(self.label("incident.reopen_reason"), within=self.dialog).fill(reason)
+        self.act(self.dialog.get_by_role("button", name=self.label("incident.reopen_submit"), exact=True))
 
     def field_error(self, label_key: str) -> Locator:
         """A form control whose accessible description carries its error."""
@@ -173,13 +176,11 @@ class TicketPage(BasePage):
         return self.activity.get_by_label(self.label("incident.comment"), exact=True)
 
     def add_update(self, update_type: str, text: str) -> None:
-        self.activity.get_by_label(self.label("incident.update_type"), exact=True).select_option(
-            label=update_type
-        )
+        """Post an update from the conversation widget: done when the server has answered the post (the entry
+        itself is checked by the step that expects it, or its refusal by the one that expects that)."""
+        self.choose(self.labelled(self.label("incident.update_type"), within=self.activity), update_type)
         self.update_text.fill(text)
-        self.submit_and_wait(
-            self.activity.get_by_role("button", name=self.label("incident.send"), exact=True)
-        )
+        self.act(self.activity.get_by_role("button", name=self.label("incident.send"), exact=True))
 
     # ---- attachments -----------------------------------------------------------------
     @property
@@ -192,9 +193,7 @@ class TicketPage(BasePage):
 
     def attach(self, path: Path) -> None:
         self.file_input.set_input_files(str(path))
-        self.submit_and_wait(
-            self.attachments.get_by_role("button", name=self.label("incident.upload"), exact=True)
-        )
+        self.act(self.attachments.get_by_role("button", name=self.label("incident.upload"), exact=True))
 
     @property
     def attachment_links(self) -> Locator:
@@ -240,14 +239,17 @@ class MyRequestsPage(BasePage):
         return self.page.locator("#list_summary")
 
     def search(self, text: str, show: str | None = None) -> None:
+        params = {"q": text}
         if show:
-            self.page.get_by_label(self.label("incident.show"), exact=True).select_option(
-                label=self.label(f"incident.show_{show}")
-            )
-        self.page.get_by_label(self.label("incident.search"), exact=True).fill(text)
-        self.submit_and_wait(
-            self.page.get_by_role("button", name=self.label("incident.search_submit"), exact=True)
-        )
+            view = self.labelled(self.label("incident.show"))
+            self.choose(view, self.label(f"incident.show_{show}"))
+            params["view"] = view.input_value()
+        self.labelled(self.label("incident.search")).fill(text)
+        self.search_with(self.page.get_by_role("button", name=self.label("incident.search_submit"), exact=True),
+                         **params)
+
+    def open_request(self, number: str) -> None:
+        self.follow(self.link(number))
 
     @property
     def rows(self) -> Locator:

@@ -34,13 +34,13 @@ def sign_in(ssi: SSI, user_name: str, password: Secret, otp: OtpSource, identity
         ssi.login.sign_in(user_name, password)
         expect(ssi.mfa.code).to_be_visible()
         ssi.mfa.submit_code(otp.code())
-    expect(ssi.home.sign_out_button).to_be_visible()
+    expect(ssi.home.signed_in).to_be_visible()
 
 
 def sign_in_again(ssi: SSI, user_name: str, password: Secret, otp: OtpSource) -> None:
     """Sign out if signed in, then sign in with password and code."""
     ssi.home.open()
-    if ssi.home.sign_out_button.is_visible():
+    if ssi.home.signed_in.is_visible():
         ssi.home.sign_out()
     sign_in(ssi, user_name, password, otp)
 

@@ -40,8 +40,7 @@ class OmsPage(BasePage):
 
     def go(self, label_key: str) -> None:
         """Follow an OMS menu entry, e.g. go('oms.returns')."""
-        self.oms_menu.get_by_role("link", name=self.label(label_key), exact=True).click()
-        self.page.wait_for_load_state()
+        self.follow(self.oms_menu.get_by_role("link", name=self.label(label_key), exact=True))
 
     def fact(self, label: str) -> Locator:
         """A read-only value of the record shown, by its visible label (e.g. 'Status')."""
@@ -149,7 +148,7 @@ class ForecastPage(OmsPage):
         self.cell(variant, month).fill(quantity)
 
     def submit(self) -> None:
-        self.submit_and_wait(self.button("oms.submit_forecast"))
+        self.act(self.button("oms.submit_forecast"))
 
     @property
     def confirmation(self) -> Locator:
@@ -227,7 +226,7 @@ class OrderForm(OmsPage):
             self.quantity(self.oms.item(code)).fill(q)
 
     def save_draft(self) -> None:
-        self.submit_and_wait(self.button("oms.save_draft"))
+        self.act(self.button("oms.save_draft"))
 
 
 class OrderPage(OmsPage):
@@ -239,7 +238,7 @@ class OrderPage(OmsPage):
         return self.row(self.label("oms.order_lines_table"), item.name)
 
     def submit(self) -> None:
-        self.submit_and_wait(self.button("oms.submit_order"))
+        self.act(self.button("oms.submit_order"))
 
     @property
     def justification(self) -> Locator:
@@ -248,7 +247,7 @@ class OrderPage(OmsPage):
     def confirm(self, justification: str | None = None) -> None:
         if justification is not None:
             self.justification.fill(justification)
-        self.submit_and_wait(self.button("oms.confirm_order"))
+        self.act(self.button("oms.confirm_order"))
 
     @property
     def consignments(self) -> Locator:
@@ -292,10 +291,10 @@ class ConsignmentPage(OmsPage):
 
     def amend(self, new_date: str) -> None:
         self.new_delivery_date.fill(new_date)
-        self.submit_and_wait(self.amend_button)
+        self.act(self.amend_button)
 
     def accept(self) -> None:
-        self.submit_and_wait(self.button("oms.accept"))
+        self.act(self.button("oms.accept"))
 
     @property
     def rejection_reason(self) -> Locator:
@@ -308,7 +307,7 @@ class ConsignmentPage(OmsPage):
     def reject(self, reason_label: str, quantity: str) -> None:
         self.rejection_reason.select_option(label=reason_label)
         self.rejected_quantity.fill(quantity)
-        self.submit_and_wait(self.button("oms.reject"))
+        self.act(self.button("oms.reject"))
 
     @property
     def devices(self) -> Locator:
@@ -340,7 +339,7 @@ class ReturnForm(OmsPage):
     def raise_return(self, serials: list[str], reason_label: str) -> None:
         self.serials.fill("\n".join(serials))
         self.reason.select_option(label=reason_label)
-        self.submit_and_wait(self.button("oms.raise_return"))
+        self.act(self.button("oms.raise_return"))
 
 
 class ReturnPage(OmsPage):
@@ -368,10 +367,8 @@ class ReturnsList(OmsPage):
 
     def search(self, text: str) -> None:
         self.field(self.label("oms.search")).fill(text)
-        with self.page.expect_navigation():
-            self.page.get_by_role("search", name=self.label("oms.returns_search")).get_by_role(
-                "button", name=self.label("oms.search")
-            ).click()
+        self.search_with(self.page.get_by_role("search", name=self.label("oms.returns_search")).get_by_role(
+            "button", name=self.label("oms.search")), q=text)
 
     @property
     def table_(self) -> Locator:

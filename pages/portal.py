@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from playwright.sync_api import APIResponse, Locator
+from playwright.sync_api import APIResponse, Locator, expect
 
 from .base import BasePage
 
@@ -18,7 +18,27 @@ class PortalHome(BasePage):
 
     @property
     def sign_out_button(self) -> Locator:
-        return self.page.get_by_role("button", name=self.label("home.sign_out"), exact=True)
+        """Log out: a button in the classic header, a link in the Service Portal's user menu."""
+        name = self.label("home.sign_out")
+        return self.page.get_by_role("button", name=name, exact=True).or_(
+            self.page.get_by_role("link", name=name, exact=True)).or_(
+            self.page.get_by_role("menuitem", name=name, exact=True))
+
+    @property
+    def user_menu(self) -> Locator:
+        """The Service Portal header's user (avatar) menu button, which opens Profile and Log out."""
+        return self.page.get_by_role("banner").locator("[aria-haspopup]")
+
+    @property
+    def signed_in(self) -> Locator:
+        """What shows that someone is signed in on this page: a visible Log out, or the user menu that holds it."""
+        return self.sign_out_button.or_(self.user_menu).filter(visible=True).first
+
+    def open_user_menu(self) -> None:
+        """Open the user menu when Log out and Profile sit in it, closed (a no-op on classic pages)."""
+        if self.user_menu.count() and not self.sign_out_button.is_visible():
+            self.user_menu.click()
+            expect(self.sign_out_button).to_be_visible()
 
     @property
     def main_menu(self) -> Locator:
@@ -32,8 +52,9 @@ class PortalHome(BasePage):
         return self.page.get_by_role("main").get_by_role("link", name=label, exact=True)
 
     def follow_tile(self, label: str) -> None:
-        self.tile(label).click()
-        self.page.wait_for_load_state()
+        """Follow a home-page link: done when the address is the link's (a document load on classic pages,
+        a History-API route change on the Service Portal)."""
+        self.follow(self.tile(label))
 
     def links_named(self, label: str) -> Locator:
         """Links anywhere on the page whose name holds `label` (menu, tiles, text)."""
@@ -44,7 +65,8 @@ class PortalHome(BasePage):
         return self.get_without_redirect(self.portal_path(self.profile.portal.home_page))
 
     def sign_out(self) -> None:
-        self.submit_and_wait(self.sign_out_button)
+        self.open_user_menu()
+        self.submit_and_wait(self.sign_out_button)  # logout.do: a real document load on both generations
 
 
 class MessagePage(BasePage):

@@ -21,7 +21,7 @@ class CompleteProfilePage(BasePage):
         for name in self.FIELDS:
             if name in values:
                 self.field(name).fill(values[name])
-        self.submit_and_wait(self.page.get_by_role("button", name=self.label("first_login.save"), exact=True))
+        self.act(self.page.get_by_role("button", name=self.label("first_login.save"), exact=True))
 
 
 class UserProfilePage(BasePage):

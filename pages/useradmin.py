@@ -56,8 +56,7 @@ class UserListPage(BasePage):
 
     def start_new_user(self) -> None:
         """Follow "Create user" to the new account form."""
-        with self.page.expect_navigation(wait_until="load"):
-            self.create_button.click()
+        self.follow(self.create_button)
 
     @property
     def search_box(self) -> Locator:
@@ -86,21 +85,22 @@ class UserListPage(BasePage):
 
     def search(self, text: str, status: str | None = None) -> None:
         self.search_box.fill(text)
+        params = {"q": text}
         if status is not None:
             self.status_filter.select_option(label=status)
-        self.submit_and_wait(self.page.get_by_role("button", name=self.label("user_admin.search_button"), exact=True))
+            params["status"] = self.status_filter.input_value()
+        self.search_with(self.page.get_by_role("button", name=self.label("user_admin.search_button"), exact=True),
+                         **params)
 
     def sort_by(self, column: str, direction: str = "ascending") -> None:
         """Select the column's header until the list is sorted by it in that direction (aria-sort)."""
         for _ in range(2):  # the first selection may sort the other way (the list was sorted by it already)
-            with self.page.expect_navigation(wait_until="load"):
-                self.column_header(column).get_by_role("link").click()
+            self.follow(self.column_header(column).get_by_role("link"))
             if self.column_header(column).get_attribute("aria-sort") == direction:
                 return
 
     def next_page(self) -> None:
-        with self.page.expect_navigation(wait_until="load"):
-            self.next_page_link.click()
+        self.follow(self.next_page_link)
 
     def user_rows(self) -> Locator:
         """Rows of accounts (each starts with its user name as row header)."""
@@ -136,8 +136,7 @@ class UserListPage(BasePage):
 
     def open_user(self, user_name: str) -> None:
         self.find(user_name)
-        with self.page.expect_navigation(wait_until="load"):
-            self.row(user_name).get_by_role("link", name=user_name, exact=True).click()
+        self.follow(self.row(user_name).get_by_role("link", name=user_name, exact=True))
 
 
 class UserFormPage(BasePage):
@@ -151,8 +150,7 @@ class UserFormPage(BasePage):
 
     def back_to_account(self, user_name: str) -> None:
         """From the page showing a one-time password, back to the account."""
-        with self.page.expect_navigation(wait_until="load"):
-            self.page.get_by_role("link", name=f"Back to {user_name}", exact=True).click()
+        self.follow(self.page.get_by_role("link", name=f"Back to {user_name}", exact=True))
 
     def field(self, name: str) -> Locator:
         """A text field, or the fieldset of a group of checkboxes (organisations, Job Type Roles)."""
@@ -219,10 +217,17 @@ class UserFormPage(BasePage):
     def submit_create(self) -> None:
         """Create the account. The next page may show its one-time password: kept out of the trace."""
         with private(self.page):
-            self.submit_and_wait(self.create_button)
+            self.act(self.create_button, done=self.secret_or_refusal)
 
     def submit_update(self) -> None:
-        self.submit_and_wait(self.update_button)
+        self.act(self.update_button)
+
+    @property
+    def secret_or_refusal(self) -> Locator:
+        """What a post that may answer with a one-time password shows: the password, the confirmation (when
+        none was needed) or why it was refused. Waited for inside private(), so that the trace resumes only
+        once the page holding the password is there."""
+        return self.one_time_password.or_(self.alert).or_(self.status).filter(visible=True).first
 
     @property
     def error_summary(self) -> Locator:
@@ -242,9 +247,9 @@ class UserFormPage(BasePage):
         button = self.page.get_by_role("button", name=self.label(f"user_admin.{label_key}"), exact=True)
         if secret_next:
             with private(self.page):
-                self.submit_and_wait(button)
+                self.act(button, done=self.secret_or_refusal)
         else:
-            self.submit_and_wait(button)
+            self.act(button)
 
     def unlock(self) -> None:
         self._action("unlock")
@@ -260,6 +265,5 @@ class UserFormPage(BasePage):
 
     def deactivate(self) -> None:
         """Deactivate, accepting the confirmation the SSI asks for."""
-        with self.page.expect_navigation(wait_until="load"):
-            self.page.get_by_role("link", name=self.label("user_admin.deactivate"), exact=True).click()
+        self.follow(self.page.get_by_role("link", name=self.label("user_admin.deactivate"), exact=True))
         self._action("confirm_deactivate")

@@ -29,6 +29,12 @@ class Portal(_Strict):
     title: str = "Self-Service Interface"
     home_page: str = "index"
     login_page: str = "login"
+    # What a mandatory field's accessible name starts with on ServiceNow forms (before its label).
+    mandatory_prefix: str = "Mandatory - must be populated before Submit"
+    # How choice fields are drawn: 'native' <select>, 'select2' (the Service Portal's choice lists: a select2
+    # widget over a hidden <select> whose own change event the form ignores), or 'auto': select2 where the
+    # page has a select2 container for the field (s2id_<id>), native elsewhere.
+    choice_widget: Literal["auto", "native", "select2"] = "auto"
 
     @field_validator("suffix")
     @classmethod

@@ -48,4 +48,4 @@ def profile_matches_matrix(ssi: SSI, actor: Actor) -> None:
 def refused_no_log_in(ssi: SSI) -> None:
     expect(ssi.login.alert).to_be_visible()
     expect(ssi.login.user_name).to_be_visible()
-    expect(ssi.home.sign_out_button).to_have_count(0)
+    expect(ssi.home.signed_in).to_have_count(0)

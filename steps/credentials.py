@@ -139,7 +139,7 @@ def sees_confirmation(ssi: SSI, people: People) -> None:
 def sees_login_error(ssi: SSI, message: str) -> None:
     expect(ssi.login.alert).to_contain_text(message)
     expect(ssi.login.user_name).to_be_visible()
-    expect(ssi.home.sign_out_button).to_have_count(0)
+    expect(ssi.home.signed_in).to_have_count(0)
 
 
 @when(parsers.parse("the {who:Who} user mistypes their password until their account is locked", extra_types=TYPES))
@@ -159,7 +159,7 @@ def session_ended(ssi: SSI, people: People) -> None:
     people.as_account()
     ssi.home.open()
     expect(ssi.login.user_name).to_be_visible()
-    expect(ssi.home.sign_out_button).to_have_count(0)
+    expect(ssi.home.signed_in).to_have_count(0)
 
 
 # ---------------------------------------------------------------- the account's profile and functions

@@ -61,7 +61,7 @@ def persona_has_raised(
 ) -> None:
     signed_in_sessions.apply(context, persona)
     ssi.home.open()
-    expect(ssi.home.sign_out_button).to_be_visible()
+    expect(ssi.home.signed_in).to_be_visible()
     case.given = case.raise_incident(ssi, data.service_management(ssi.profile, case.token), persona)
     case.data = None
 
@@ -203,7 +203,7 @@ def none_listed(ssi: SSI) -> None:
 
 @when("I open it from the list")
 def open_from_list(ssi: SSI, case: IncidentCase) -> None:
-    ssi.my_requests.submit_and_wait(ssi.my_requests.link(case.the.number))
+    ssi.my_requests.open_request(case.the.number)
     expect(ssi.ticket.number).to_have_text(case.the.number)
 
 

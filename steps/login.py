@@ -128,7 +128,7 @@ def session_expired(ssi: SSI) -> None:
 @then("I see that I have been logged out")
 def logged_out(ssi: SSI) -> None:
     expect(ssi.login.status).to_contain_text(ssi.profile.label("home.signed_out"))
-    expect(ssi.home.sign_out_button).to_have_count(0)
+    expect(ssi.home.signed_in).to_have_count(0)
 
 
 @when("I open my profile page without being signed in")

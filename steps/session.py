@@ -29,13 +29,13 @@ def signed_in_as(persona: str, uept_target: TargetSession, signed_in_sessions: S
     A browser shared by several scenarios of one persona (the access-control cells) that still
     holds its session and shows a portal page signed in, as the previous scenario left it, is
     not sent to the home page again: the menu and the sign-out button are on every portal page."""
-    if not signed_in_sessions.apply(context, persona) and ssi.home.sign_out_button.is_visible():
+    if not signed_in_sessions.apply(context, persona) and ssi.home.signed_in.is_visible():
         return Actor(persona, uept_target)
     ssi.home.open()
-    if not ssi.home.sign_out_button.is_visible():  # the reused session ended (idle timeout): log in again
+    if not ssi.home.signed_in.is_visible():  # the reused session ended (idle timeout): log in again
         signed_in_sessions.apply(context, persona, fresh=True)
         ssi.home.open()
-    expect(ssi.home.sign_out_button).to_be_visible()
+    expect(ssi.home.signed_in).to_be_visible()
     return Actor(persona, uept_target)
 
 
@@ -82,12 +82,12 @@ def sign_out(ssi: SSI) -> None:
 def asked_to_log_in(ssi: SSI) -> None:
     expect(ssi.login.user_name).to_be_visible()
     expect(ssi.login.password).to_be_visible()
-    expect(ssi.home.sign_out_button).to_have_count(0)
+    expect(ssi.home.signed_in).to_have_count(0)
 
 
 @then("I am not signed in")
 def not_signed_in(ssi: SSI) -> None:
-    expect(ssi.home.sign_out_button).to_have_count(0)
+    expect(ssi.home.signed_in).to_have_count(0)
     # and the server agrees: the home page answers with a redirect, not the page
     home = ssi.home.fetch_home()
     assert home.status in (302, 303), f"the portal home answered {home.status} instead of asking to log in"
