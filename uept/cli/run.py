@@ -169,13 +169,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     run_dir = (reports / run_id).resolve()
     server = None
+    server_settings: dict[str, str] = {}
     try:
         if resolved.url is None:
-            from uept.runtime.reference import EmbeddedSSI, LaunchError
+            from uept.runtime.reference import EmbeddedSSI, LaunchError, chosen_settings
 
             say("uept: starting the reference SSI ...")
             try:
-                server = EmbeddedSSI(profile=resolved.target.profile).start()
+                server_settings = chosen_settings()
+                server = EmbeddedSSI(profile=resolved.target.profile, overrides=server_settings).start()
             except LaunchError as exc:
                 raise UsageError(str(exc), "run `uept serve` to see why") from None
             for k, v in server.env.items():
@@ -201,7 +203,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     with shielded("uept: writing the report and the evidence pack; please wait"):
         try:
             count = sum(e["examples"] for e in scenario_set["scenarios"] if e["selected"])  # generated rows too
-            say(f"uept {__version__}: {count} scenario(s) against {resolved.name} ({url}), "
+            chosen = "".join(f", {k.replace('_', ' ')} {v}" for k, v in server_settings.items())
+            say(f"uept {__version__}: {count} scenario(s) against {resolved.name} ({url}{chosen}), "
                 f"browser {chromium.describe()}")
             outcome = run_pytest(suite, modules, run_dir, env, args, markexpr)
         finally:

@@ -12,7 +12,7 @@ import httpx
 from ssi.errors import UsageError
 from ssi.seed import load_seed, secrets_env
 from uept.cli.common import say
-from uept.runtime.reference import EmbeddedSSI, LaunchError
+from uept.runtime.reference import EmbeddedSSI, LaunchError, chosen_settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -28,7 +28,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     state.mkdir(parents=True, exist_ok=True)
     env_file = state / "serve.env"
     ssi = EmbeddedSSI(profile=args.profile, host=args.host, port=args.port,
-                      overrides={"bulk_incidents": args.incidents} if args.incidents else {},
+                      overrides={**chosen_settings(), **({"bulk_incidents": args.incidents} if args.incidents else {})},
                       startup_timeout=30.0 + args.incidents / 2000)
     try:
         running = ssi.start()

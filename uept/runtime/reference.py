@@ -33,6 +33,17 @@ class LaunchError(RuntimeError):
     pass
 
 
+# The reference SSI's settings a user chooses for `uept run` and `uept serve` in their own environment (the
+# harness passes no other REFSSI_* variable through: tests and runs start servers with only what they ask for).
+CHOSEN_BY_USER = ("REFSSI_PORTAL_UI", "REFSSI_ENTRA_UI", "REFSSI_LATENCY_MS", "REFSSI_ENTRA_HOST")
+
+
+def chosen_settings(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """{setting: value} of the CHOSEN_BY_USER variables set in env (default: this process's environment)."""
+    env = os.environ if env is None else env
+    return {k.removeprefix("REFSSI_").lower(): env[k] for k in CHOSEN_BY_USER if env.get(k)}
+
+
 @dataclass
 class RunningSSI:
     url: str
