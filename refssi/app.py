@@ -24,6 +24,7 @@ from .faults import switched_on
 from .incidents import api as incidents_api
 from .incidents import operator as incidents_operator
 from .incidents import portal as incidents
+from .latency import Latency
 from .oms import api as oms_api
 from .oms import operator as oms_operator
 from .oms import portal as oms  # noqa: F401 - the OMS pages
@@ -124,4 +125,5 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
             csrf="", flashes=[], unsafe=switched_on(settings), portal=settings.profile.portal.suffix)
         return HTMLResponse(html, status_code=exc.status_code)
 
-    return HostDispatch(app, create_entra_app(settings, db), settings.entra_host)
+    ssi = Latency(app, settings.latency_ms) if settings.latency_ms[1] else app
+    return HostDispatch(ssi, create_entra_app(settings, db), settings.entra_host)
