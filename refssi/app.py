@@ -30,6 +30,7 @@ from .oms import operator as oms_operator
 from .oms import portal as oms  # noqa: F401 - the OMS pages
 from .security import hash_password
 from .settings import Settings
+from .sp import api as sp_api
 from .tableapi import batch
 from .tableapi import routes as table_api
 from .useradmin import api as useradmin_api  # noqa: F401 - the tables of users and companies
@@ -107,7 +108,8 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     assert oms_api  # registers the OMS tables on the Table API
     for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms_operator.router,
-                   incidents.router, incidents_api.router, incidents_operator.router, table_api.router, batch.router):
+                   incidents.router, incidents_api.router, incidents_operator.router, table_api.router, batch.router,
+                   sp_api.router):
         app.include_router(router)
     components.register_component_pages(settings.profile)  # after every module registered its pages
 
