@@ -24,6 +24,7 @@ from .faults import switched_on
 from .incidents import api as incidents_api
 from .incidents import operator as incidents_operator
 from .incidents import portal as incidents
+from .incidents import sp as incidents_sp
 from .latency import Latency
 from .oms import api as oms_api
 from .oms import operator as oms_operator
@@ -109,7 +110,7 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
     assert oms_api  # registers the OMS tables on the Table API
     for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms_operator.router,
                    incidents.router, incidents_api.router, incidents_operator.router, table_api.router, batch.router,
-                   sp_api.router):
+                   sp_api.router, incidents_sp.router):
         app.include_router(router)
     components.register_component_pages(settings.profile)  # after every module registered its pages
 

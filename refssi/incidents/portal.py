@@ -140,7 +140,7 @@ def incident_ticket(ctx: Ctx, sys_id: str) -> Response:
         if "incident_update" not in ctx.components:
             return ctx.forbidden()
         try:
-            message = _apply_action(ctx, principal, inc, action)
+            message = apply_action(ctx, principal, inc, action)
         except IncidentError as err:
             errors = err.errors
             dialog = action if action in ("resolve", "reopen") else ""
@@ -158,7 +158,7 @@ def incident_ticket(ctx: Ctx, sys_id: str) -> Response:
     )
 
 
-def _apply_action(ctx: Ctx, principal: Principal, inc: dict, action: str) -> str:
+def apply_action(ctx: Ctx, principal: Principal, inc: dict, action: str) -> str:
     s, f, L = ctx.settings, ctx.form, ctx.profile.label
     if action == "attach":
         upload = ctx.files.get("attachment")  # type: ignore[attr-defined]
@@ -200,16 +200,9 @@ def _apply_action(ctx: Ctx, principal: Principal, inc: dict, action: str) -> str
     return f"{inc['number']} is reopened and {state_label(s, IN_PROGRESS).lower()}"
 
 
-def render_ticket(
-    ctx: Ctx,
-    inc: dict,
-    *,
-    errors: dict[str, str] | None = None,
-    dialog: str = "",
-    form: dict | None = None,
-    status: int = 200,
-) -> Response:
-    s, cfg = ctx.settings, ctx.profile.incidents
+def ticket_fields(ctx: Ctx, inc: dict) -> list[tuple[str, str]]:
+    """The record values the ticket page shows (label key, display value), the empty ones left out."""
+    cfg = ctx.profile.incidents
     names = user_names(ctx.db, {inc["caller_id"], inc["opened_by"]})
     company = ctx.db.execute("SELECT name FROM core_company WHERE sys_id = ?", (inc["company"],)).fetchone()
     category = cfg.category(inc["category"])
@@ -239,8 +232,11 @@ def render_ticket(
         ("close_notes", inc["close_notes"]),
         ("reopen_count", str(inc["reopen_count"]) if inc["reopen_count"] else ""),
     ]
-    entries = comments_for(ctx.db, s, [inc["sys_id"]], work_notes=fault(s, "show_work_notes"))
-    attachments = [
+    return [(k, v) for k, v in fields if v]
+
+
+def ticket_attachments(ctx: Ctx, inc: dict) -> list[dict]:
+    return [
         dict(r)
         for r in ctx.db.execute(
             "SELECT sys_id, file_name, size_bytes, sys_created_on, sys_created_by FROM sys_attachment "
@@ -248,6 +244,20 @@ def render_ticket(
             (inc["sys_id"],),
         )
     ]
+
+
+def render_ticket(
+    ctx: Ctx,
+    inc: dict,
+    *,
+    errors: dict[str, str] | None = None,
+    dialog: str = "",
+    form: dict | None = None,
+    status: int = 200,
+) -> Response:
+    s, cfg = ctx.settings, ctx.profile.incidents
+    entries = comments_for(ctx.db, s, [inc["sys_id"]], work_notes=fault(s, "show_work_notes"))
+    attachments = ticket_attachments(ctx, inc)
     actions = allowed_actions(ctx, inc)
     return ctx.render(
         "incident_ticket.html",
@@ -256,7 +266,7 @@ def render_ticket(
         inc=inc,
         cfg=cfg,
         state=state_label(s, inc["state"]),
-        fields=[(k, v) for k, v in fields if v],
+        fields=ticket_fields(ctx, inc),
         entries=entries,
         attachments=attachments,
         actions=actions,

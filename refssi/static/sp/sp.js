@@ -47,35 +47,40 @@
     setTimeout(() => t.remove(), 5000);
   };
 
-  /* ---- confirmations and inputs (spModal): resolves to the values, or null when cancelled ---- */
-  SP.modal = function ({ title, intro, fields, submit, cancel }) {
-    return new Promise((resolve) => {
-      const opener = document.activeElement;
-      const form = el("form", { novalidate: true, class: "sp-modal-form" });
-      const id = "sp-modal-title";
-      const dialog = el("div", { class: "sp-modal", role: "dialog", "aria-modal": "true", "aria-labelledby": id },
-        el("h2", { id, text: title }), intro ? el("p", { text: intro }) : null, form);
-      const backdrop = el("div", { class: "sp-modal-backdrop" }, dialog);
-      const close = (values) => { backdrop.remove(); if (opener && opener.focus) opener.focus(); resolve(values); };
-      for (const f of fields || []) {
-        const fid = `sp-modal-${f.name}`;
-        form.append(el("label", { for: fid, text: f.label }),
-          f.kind === "textarea" ? el("textarea", { id: fid, name: f.name, rows: 4 }) : el("input", { id: fid, name: f.name, type: "text", autocomplete: "off" }),
-          f.hint ? el("p", { class: "hint", text: f.hint }) : null);
-      }
-      form.append(el("div", { class: "actions" },
-        el("button", { type: "submit", class: "btn-primary", text: submit }),
-        el("button", { type: "button", class: "btn-secondary", text: cancel || "Cancel", onclick: () => close(null) })));
-      form.addEventListener("submit", (e) => {
-        e.preventDefault();
-        const values = {};
-        for (const f of fields || []) values[f.name] = form.elements[f.name].value;
-        close(values);
-      });
-      dialog.addEventListener("keydown", (e) => { if (e.key === "Escape") close(null); });
-      body.append(backdrop);
-      (form.querySelector("input, textarea, button") || dialog).focus();
+  /* ---- confirmations and inputs (spModal). onSubmit(values) resolves to "" when done (the dialog closes)
+     or to an error message (shown in the dialog, which stays open); cancelling closes it. ---- */
+  SP.modal = function ({ title, intro, fields, submit, cancel }, onSubmit) {
+    const opener = document.activeElement;
+    const form = el("form", { novalidate: true, class: "sp-modal-form" });
+    const error = el("div", { class: "sp-modal-error" });
+    const id = "sp-modal-title";
+    const dialog = el("div", { class: "sp-modal", role: "dialog", "aria-modal": "true", "aria-labelledby": id },
+      el("h2", { id, text: title }), intro ? el("p", { text: intro }) : null, error, form);
+    const backdrop = el("div", { class: "sp-modal-backdrop" }, dialog);
+    const close = () => { backdrop.remove(); if (opener && opener.focus && opener.isConnected) opener.focus(); };
+    for (const f of fields || []) {
+      const fid = `sp-modal-${f.name}`;
+      form.append(el("div", { class: "sp-modal-field" }, el("label", { for: fid, text: f.label }),
+        f.kind === "textarea" ? el("textarea", { id: fid, name: f.name, rows: 4 }) : el("input", { id: fid, name: f.name, type: "text", autocomplete: "off" }),
+        f.hint ? el("p", { class: "hint", text: f.hint }) : null));
+    }
+    const ok = el("button", { type: "submit", class: "btn-primary", text: submit });
+    form.append(el("div", { class: "actions" }, ok,
+      el("button", { type: "button", class: "btn-secondary", text: cancel || "Cancel", onclick: close })));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const values = {};
+      for (const f of fields || []) values[f.name] = form.elements[f.name].value;
+      ok.disabled = true;
+      try {
+        const problem = await onSubmit(values);
+        if (!problem) close();
+        else error.replaceChildren(el("div", { class: "alert alert-danger", role: "alert", text: problem }));
+      } finally { ok.disabled = false; }
     });
+    dialog.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
+    body.append(backdrop);
+    (form.querySelector("input, textarea, button") || dialog).focus();
   };
 
   /* ---- routing ---- */
