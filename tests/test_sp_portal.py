@@ -207,3 +207,23 @@ def test_xhr_posts_without_the_session_token_are_refused(sp_ssi: RunningSSI, sm:
     assert [e["text"] for e in entries] == []
     accepted = portal.http.post("/api/now/sp/ticket_action", headers={"X-UserToken": token}, json=comment)
     assert accepted.status_code == 200, accepted.text
+
+
+def test_the_sp_endpoints_keep_the_role_matrix_and_organisation_rules(sp_ssi: RunningSSI, sm: Portal) -> None:
+    la = signed_in_portal(sp_ssi.url, "la.nps", sp_ssi.secrets["LA user"])  # may view incidents, not raise them
+    la_token = G_CK.search(la.http.get("/sp?id=index").text).group(1)
+    r = la.http.get(f"/api/now/sp/page?id=sc_cat_item&sys_id={PRODUCER_ID}")
+    assert r.status_code == 403 and r.json()["result"]["widgets"][0]["type"] == "message"
+    r = la.http.post(f"/api/sn_sc/v1/servicecatalog/items/{PRODUCER_ID}/submit_producer",
+                     headers={"X-UserToken": la_token}, json={"variables": {"short_description": "not mine"}})
+    assert r.status_code == 403, r.text
+    inc = raise_by_xhr(sm, G_CK.search(sm.http.get("/sp?id=index").text).group(1), "sp: seen by LA")
+    seen = la.http.get(f"/api/now/sp/page?id=ticket&table=incident&sys_id={inc['sys_id']}").json()["result"]
+    assert seen["widgets"][0]["number"] == inc["number"] and seen["widgets"][0]["actions"] == []
+    r = la.http.post("/api/now/sp/ticket_action", headers={"X-UserToken": la_token},
+                     json={"table": "incident", "sys_id": inc["sys_id"], "action": "comment", "comments": "no",
+                           "u_update_type": "Escalation"})
+    assert r.status_code == 403, r.text
+    other = signed_in_portal(sp_ssi.url, "sm.sen", sp_ssi.secrets["other organisation user"])
+    r = other.http.get(f"/api/now/sp/page?id=ticket&table=incident&sys_id={inc['sys_id']}")
+    assert r.status_code == 404 and inc["number"] not in r.text
