@@ -95,6 +95,17 @@ def test_the_widgets_come_after_the_shell_and_links_change_the_route(page: Page)
     assert page.evaluate("window.__sameDocument") is True
 
 
+def test_a_page_not_yet_drawn_as_widgets_loads_as_a_classic_document(page: Page) -> None:
+    page.goto("/sp?id=index")
+    expect(page.get_by_role("heading", name="Welcome, Sofia")).to_be_visible()
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name=L("incident.menu_my_requests")).click()
+    page.wait_for_url("**/sp?id=my_requests")
+    expect(page.get_by_role("heading", name=L("incident.list_heading"))).to_be_visible()
+    assert page.evaluate("typeof window.__sameDocument") == "undefined"  # a new document: the classic page
+    expect(page.locator("#sp-page")).to_have_count(0)
+
+
 def test_log_out_is_hidden_in_the_user_menu_until_it_opens(page: Page) -> None:
     page.goto("/sp?id=index")
     menu = page.get_by_role("button", name="Sofia Marsh")
