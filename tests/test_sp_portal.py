@@ -29,7 +29,8 @@ G_CK = re.compile(r'window\.g_ck = "([^"]+)"')
 
 @pytest.fixture(scope="module")
 def sp_ssi() -> Iterator[RunningSSI]:
-    with EmbeddedSSI(overrides={"portal_ui": "sp"}) as ssi:
+    # a little latency, as a real instance has: the tests wait on state, never on timing
+    with EmbeddedSSI(overrides={"portal_ui": "sp", "latency_ms": "20-150"}) as ssi:
         yield ssi
 
 

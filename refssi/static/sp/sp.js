@@ -86,13 +86,16 @@
   /* ---- routing ---- */
   SP.sameUrl = function (url) { return new URL(url, location.href).href === location.href; };
 
+  let latest = 0; // only the last route's widgets are drawn, however the replies arrive
   SP.load = async function (url) {
     const target = new URL(url, location.href);
+    const mine = ++latest;
     loading.hidden = false;
     root.setAttribute("aria-busy", "true");
     let reply;
     try { reply = await SP.api("GET", "/api/now/sp/page" + target.search); }
     catch (e) { return; }
+    if (mine !== latest) return;
     const result = reply.json.result;
     if (!result) { SP.toast("danger", (reply.json.error || {}).message || "The page could not be loaded."); loading.hidden = true; return; }
     if (result.document) { window.location.replace(target.href); return; }

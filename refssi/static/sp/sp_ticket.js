@@ -45,6 +45,7 @@
         el("label", { for: "sp-update-type", text: c.update_type.label }), type,
         el("label", { for: "sp-comment", text: c.comment_label }), box, send);
       const post = async () => {
+        if (send.disabled) return; // one post at a time
         send.disabled = true;
         try {
           const problem = await act(w, "comment", { comments: box.value, u_update_type: type.value });
