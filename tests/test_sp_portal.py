@@ -62,7 +62,8 @@ def test_the_page_api_needs_a_session_and_the_shell_holds_no_widgets(sp_ssi: Run
     assert G_CK.search(shell)
     home = sm.http.get("/api/now/sp/page?id=index").json()["result"]
     assert home["widgets"][0]["type"] == "tiles" and home["widgets"][0]["heading"] == "Welcome, Sofia"
-    assert sm.http.get("/api/now/sp/page?id=my_requests").json()["result"]["document"] is True  # still classic
+    placeholder = re.search(r'href="/sp\?id=([a-z_]+)">Problem management<', shell).group(1)
+    assert sm.http.get(f"/api/now/sp/page?id={placeholder}").json()["result"]["document"] is True  # still classic
     assert httpx.get(f"{sp_ssi.url}/api/now/sp/page?id=index").status_code == 401  # no session: sign in first
 
 
@@ -100,9 +101,9 @@ def test_a_page_not_yet_drawn_as_widgets_loads_as_a_classic_document(page: Page)
     page.goto("/sp?id=index")
     expect(page.get_by_role("heading", name="Welcome, Sofia")).to_be_visible()
     page.evaluate("window.__sameDocument = true")
-    page.get_by_role("navigation", name="Main menu").get_by_role("link", name=L("incident.menu_my_requests")).click()
-    page.wait_for_url("**/sp?id=my_requests")
-    expect(page.get_by_role("heading", name=L("incident.list_heading"))).to_be_visible()
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Problem management").click()
+    page.wait_for_url(re.compile(r"/sp\?id=[a-z_]+$"))
+    expect(page.get_by_role("heading", name="Problem management")).to_be_visible()
     assert page.evaluate("typeof window.__sameDocument") == "undefined"  # a new document: the classic page
     expect(page.locator("#sp-page")).to_have_count(0)
 
@@ -239,3 +240,25 @@ def test_the_sp_endpoints_keep_the_role_matrix_and_organisation_rules(sp_ssi: Ru
     other = signed_in_portal(sp_ssi.url, "sm.sen", sp_ssi.secrets["other organisation user"])
     r = other.http.get(f"/api/now/sp/page?id=ticket&table=incident&sys_id={inc['sys_id']}")
     assert r.status_code == 404 and inc["number"] not in r.text
+
+
+def test_my_requests_filters_and_searches_by_route_changes(page: Page, sm: Portal) -> None:
+    token = G_CK.search(sm.http.get("/sp?id=index").text).group(1)
+    inc = raise_by_xhr(sm, token, "sp: listed in My Requests")
+    page.goto("/sp?id=my_requests")
+    page.evaluate("window.__sameDocument = true")
+    requests = page.locator("#sp-requests")
+    expect(requests.get_by_role("link", name=inc["number"])).to_be_visible()
+    page.get_by_label(L("incident.search"), exact=True).fill(inc["number"])
+    page.get_by_role("button", name=L("incident.search_submit")).click()
+    page.wait_for_url(f"**/sp?id=my_requests&view=open&q={inc['number']}")
+    expect(requests.get_by_role("link")).to_have_count(1)
+    page.get_by_label(L("incident.show"), exact=True).select_option("closed")
+    page.wait_for_url("**/sp?id=my_requests&view=closed*")
+    expect(page.locator("#list_summary")).to_contain_text(L("incident.no_results"))
+    page.go_back()
+    expect(requests.get_by_role("link", name=inc["number"])).to_be_visible()
+    requests.get_by_role("link", name=inc["number"]).click()
+    expect(page.get_by_role("heading", name=inc["number"])).to_be_visible()
+    assert page.evaluate("window.__sameDocument") is True
+    expect(page.locator("table")).to_have_count(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -316,8 +317,8 @@ async def download(ctx: Ctx = Depends(get_ctx)) -> Response:
 NUMBER_RX = re.compile(r"^[A-Za-z]{2,6}\d{4,}$")
 
 
-@portal_page("my_requests", title="My Requests", component="incident_view")
-def my_requests(ctx: Ctx) -> Response:
+def request_list(ctx: Ctx) -> dict[str, Any]:
+    """My Requests from the query string (view=open|closed, q=number or words, page): the rows and paging."""
     cfg = ctx.profile.incidents
     qp = ctx.request.query_params
     view = qp.get("view", "open")
@@ -361,21 +362,20 @@ def my_requests(ctx: Ctx) -> Response:
             extra["q"] = q
         return ctx.portal_url("my_requests", **extra)
 
+    return {"rows": rows, "view": view, "q": q, "total": total, "page": page, "pages": pages, "size": size,
+            "prev_url": link(page - 1) if page > 1 else "", "next_url": link(page + 1) if page < pages else ""}
+
+
+@portal_page("my_requests", title="My Requests", component="incident_view")
+def my_requests(ctx: Ctx) -> Response:
+    cfg = ctx.profile.incidents
     return ctx.render(
         "incident_list.html",
         title=ctx.profile.label("incident.list_heading"),
-        rows=rows,
-        view=view,
-        q=q,
-        total=total,
-        page=page,
-        pages=pages,
-        size=size,
+        **request_list(ctx),
         cfg=cfg,
         ago=ago,
         txt=text_renderer(ctx.settings),
         states=cfg.states,
-        prev_url=link(page - 1) if page > 1 else "",
-        next_url=link(page + 1) if page < pages else "",
         ticket=lambda sid: ticket_url(ctx, sid),
     )

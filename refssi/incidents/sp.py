@@ -23,10 +23,19 @@ from fastapi.responses import Response
 from ..catalog.sp import item_allowed, sp_catalog_item, sp_ticket_table
 from ..deps import get_ctx
 from ..faults import fault
-from ..sp.widgets import Refusal, Widgets, forbidden, not_valid, pair
+from ..sp.widgets import Refusal, Widgets, forbidden, not_valid, pair, sp_page
 from ..tableapi.model import Principal
 from ..web import Ctx
-from .portal import ACTIONS, ago, allowed_actions, apply_action, ticket_attachments, ticket_fields
+from .portal import (
+    ACTIONS,
+    ago,
+    allowed_actions,
+    apply_action,
+    request_list,
+    ticket_attachments,
+    ticket_fields,
+    ticket_url,
+)
 from .rules import FORM_FIELDS, IncidentError, label, state_label, validate_new, visible
 from .store import comments_for, create, human_size
 
@@ -241,3 +250,27 @@ async def ticket_action(body: dict = Depends(json_body), ctx: Ctx = Depends(get_
     after = visible(ctx.db, ctx.settings, principal, inc["sys_id"]) or inc
     return ctx.json({"result": {"message": message, "number": inc["number"],
                                 "state": state_label(ctx.settings, after["state"])}})
+
+
+# ---------------------------------------------------------------- My Requests (my-requests-v2)
+@sp_page("my_requests")
+def my_requests_widgets(ctx: Ctx) -> Widgets:
+    L, cfg = ctx.profile.label, ctx.profile.incidents
+    found = request_list(ctx)
+    view_label = L(f"incident.show_{found['view']}").lower()
+    total, first = found["total"], (found["page"] - 1) * found["size"] + 1
+    matching = f' matching "{found["q"]}"' if found["q"] else ""
+    summary = (f"Showing {first} to {min(found['page'] * found['size'], total)} of {total} {view_label} "
+               f"incident{'s' if total != 1 else ''}{matching}") if total else f"{L('incident.no_results')}{matching}"
+    return {"title": L("incident.list_heading"), "widgets": [{
+        "type": "requests", "heading": L("incident.list_heading"), "summary": summary,
+        "view": {"label": L("incident.show"), "value": found["view"],
+                 "choices": [{"value": v, "label": L(f"incident.show_{v}")} for v in ("open", "closed")]},
+        "search": {"label": L("incident.search"), "value": found["q"], "submit": L("incident.search_submit")},
+        "rows": [{"number": r["number"], "url": ticket_url(ctx, r["sys_id"]), "title": r["short_description"],
+                  "state": cfg.states.get(r["state"], str(r["state"])),
+                  "priority": cfg.label_of(cfg.priority, r["priority"]), "updated": ago(r["sys_updated_on"])}
+                 for r in found["rows"]],
+        "pager": {"page": found["page"], "pages": found["pages"], "prev_url": found["prev_url"],
+                  "next_url": found["next_url"], "previous": L("incident.previous"), "next": L("incident.next")},
+    }]}
