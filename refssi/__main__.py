@@ -78,6 +78,11 @@ def serve(*, host: str, port: int, profile: str, secrets: dict, operator_token: 
     server.run(sockets=[sock])
 
 
+def settings_ok(profile: str) -> None:
+    """Raise ValueError when a REFSSI_* setting is bad, before anything starts."""
+    Settings.from_env(profile=profile, db_path=Path(os.devnull), secrets={}, operator_token="", server_key=b"")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m refssi")
     ap.add_argument("--host", default="127.0.0.1")
@@ -93,11 +98,16 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.secrets_file)
     data = json.loads(path.read_text())
     path.unlink()
-    db_dir = Path(args.db_dir) if args.db_dir else Path(tempfile.mkdtemp(prefix="refssi-"))
 
     def announce(url: str, s: Settings) -> None:
         print(f"REFSSI READY {url} {s.smtp_port}", flush=True)
 
+    try:
+        settings_ok(args.profile)
+    except ValueError as err:  # a bad REFSSI_* setting: one line, exit 2
+        print(f"refssi: {err}", file=sys.stderr)
+        return 2
+    db_dir = Path(args.db_dir) if args.db_dir else Path(tempfile.mkdtemp(prefix="refssi-"))
     try:
         serve(host=args.host, port=args.port, profile=args.profile, secrets=data["secrets"],
               operator_token=data["operator_token"], db_dir=db_dir, on_ready=announce,

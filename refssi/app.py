@@ -24,11 +24,14 @@ from .faults import switched_on
 from .incidents import api as incidents_api
 from .incidents import operator as incidents_operator
 from .incidents import portal as incidents
+from .incidents import sp as incidents_sp
+from .latency import Latency
 from .oms import api as oms_api
 from .oms import operator as oms_operator
 from .oms import portal as oms  # noqa: F401 - the OMS pages
 from .security import hash_password
 from .settings import Settings
+from .sp import api as sp_api
 from .tableapi import batch
 from .tableapi import routes as table_api
 from .useradmin import api as useradmin_api  # noqa: F401 - the tables of users and companies
@@ -106,7 +109,8 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     assert oms_api  # registers the OMS tables on the Table API
     for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms_operator.router,
-                   incidents.router, incidents_api.router, incidents_operator.router, table_api.router, batch.router):
+                   incidents.router, incidents_api.router, incidents_operator.router, table_api.router, batch.router,
+                   sp_api.router, incidents_sp.router):
         app.include_router(router)
     components.register_component_pages(settings.profile)  # after every module registered its pages
 
@@ -124,4 +128,5 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
             csrf="", flashes=[], unsafe=switched_on(settings), portal=settings.profile.portal.suffix)
         return HTMLResponse(html, status_code=exc.status_code)
 
-    return HostDispatch(app, create_entra_app(settings, db), settings.entra_host)
+    ssi = Latency(app, settings.latency_ms) if settings.latency_ms[1] else app
+    return HostDispatch(ssi, create_entra_app(settings, db), settings.entra_host)

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from .deps import get_ctx
-from .faults import fault
-from .web import PAGES, STAGE_PAGES, TEMPLATES, Ctx, portal_page
+from .sp.shell import sp_shell
+from .sp.widgets import pair, sp_applies, sp_page
+from .web import PAGES, STAGE_PAGES, TEMPLATES, Ctx, page_access, portal_page
 
 TEMPLATES_ENV = TEMPLATES.env
 
@@ -29,18 +30,17 @@ async def service_portal(ctx: Ctx = Depends(get_ctx)) -> Response:
         from .auth.portal import csrf_failure
 
         return csrf_failure(ctx)
-    if page.public:
-        return page.handler(ctx)
-    if page.login_stage:
-        if ctx.session and ctx.user and ctx.session["stage"] == page.login_stage:
-            return page.handler(ctx)
-        return ctx.login_redirect() if not ctx.signed_in else ctx.redirect(ctx.portal_url("index"))
-    if not ctx.signed_in:
-        if ctx.session and ctx.user and ctx.session["stage"] in STAGE_PAGES:
-            return ctx.redirect(STAGE_PAGES[ctx.session["stage"]])
+    access = page_access(ctx, page)
+    if access == "login":
         return ctx.login_redirect()
-    if page.component and page.component not in ctx.components and not fault(ctx.settings, "no_component_check"):
+    if access == "stage":
+        return ctx.redirect(STAGE_PAGES[ctx.session["stage"]])
+    if access == "home":
+        return ctx.redirect(ctx.portal_url("index"))
+    if access == "forbidden":
         return ctx.forbidden()
+    if ctx.settings.portal_ui == "sp" and ctx.request.method == "GET" and sp_applies(ctx, page.id):
+        return sp_shell(ctx, page)
     return page.handler(ctx)
 
 
@@ -77,3 +77,43 @@ def profile_facts(ctx: Ctx, user: dict) -> dict:
 @portal_page("user_profile", title="My profile", menu="My profile", menu_order=90, component="user_profile")
 def user_profile(ctx: Ctx) -> Response:
     return ctx.render("user_profile.html", title="My profile", u=ctx.user, **profile_facts(ctx, ctx.user))
+
+
+# ---------------------------------------------------------------- the same two pages as sp widgets
+@sp_page("index")
+def home_widgets(ctx: Ctx) -> dict:
+    confirmation = ""
+    if ctx.session["login_confirmation"]:
+        u, previous = ctx.user, ctx.session["previous_login"]
+        confirmation = (f"{ctx.profile.label('home.confirmation')} as {u['first_name']} {u['last_name']} "
+                        f"({u['user_name']}). " + (f"Your previous login was at {previous} UTC." if previous
+                                                  else "This is your first login."))
+        ctx.update_session(login_confirmation=0)
+    tiles = [{"label": label, "url": url} for label, url in ctx.menu() if label != "Home"]
+    return {"title": "Home", "widgets": [{
+        "type": "tiles", "heading": f"Welcome, {ctx.user['first_name']}", "confirmation": confirmation,
+        "intro": "Use the DCC Self-Service Interface to raise and follow incidents, manage your organisation's "
+                 "users and order Communications Hubs.", "tiles": tiles}]}
+
+
+@sp_page("user_profile")
+def user_profile_widgets(ctx: Ctx) -> dict:
+    u, facts = ctx.user, profile_facts(ctx, ctx.user)
+    org = facts["organisation"]
+    pairs = [
+        pair("profile_user_name", "User ID", u["user_name"]),
+        pair("profile_name", "Name", f"{u['first_name']} {u['last_name']}"),
+        pair("profile_email", "Email", u["email"]),
+        pair("profile_phone", "Contact telephone number", u["phone"]),
+        pair("profile_organisation", "Organisation", f"{org['name']} ({org['sec_party_id']})"),
+        pair("profile_user_ids", "Organisations (User IDs)", ", ".join(facts["user_ids"])),
+        pair("profile_roles", "Roles", ", ".join(f"{name} ({abbr})" for abbr, name in facts["roles"])),
+        pair("profile_mfa", "Multi-factor authentication",
+             {"totp": "Authenticator app", "email": "Email one-time code"}.get(u["mfa_method"], "Not set up")),
+    ]
+    links = [{"label": ctx.profile.label("user_admin.manage_my_users"), "url": facts["manage_users"]}] \
+        if facts["manage_users"] else []
+    table = {"label": "Functions available to me", "columns": ["Business function", "Function", "Available"],
+             "rows": [[bfd, name, "Yes" if ok else "No"] for bfd, name, ok in facts["components"]]}
+    return {"title": "My profile", "widgets": [{"type": "facts", "heading": "My profile", "pairs": pairs,
+                                                "links": links, "table": table}]}

@@ -9,6 +9,7 @@ from pathlib import Path
 from ssi.profile import Profile, load_profile
 
 from .faults import undeclared
+from .latency import parse_latency
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str:
@@ -41,6 +42,9 @@ class Settings:
     # login.microsoftonline.com is): browsers resolve every *.localhost name to this machine.
     entra_host: str = "login.microsoftonline.localhost"
     entra_ui: str = "legacy"  # 'legacy': the element ids public automation knows; 'new': data-testid hooks
+    # 'classic': server-rendered portal pages; 'sp': a single-page Service Portal (widgets as JSON by XHR)
+    portal_ui: str = "classic"
+    latency_ms: tuple[int, int] = (0, 0)  # REFSSI_LATENCY_MS: a random delay before each response (refssi/latency.py)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -55,7 +59,11 @@ class Settings:
             raise ValueError(f"unknown REFSSI_UNSAFE switch(es): {', '.join(unknown)}")
 
         def num(name: str, default: int) -> int:
-            return int(os.environ.get(name, default))
+            value = os.environ.get(name, str(default))
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError(f"{name}={value}: use a whole number") from None
 
         return cls(
             profile=prof,
@@ -71,6 +79,8 @@ class Settings:
             max_json_bytes=num("REFSSI_MAX_JSON_BYTES", 1024 * 1024),
             entra_host=os.environ.get("REFSSI_ENTRA_HOST", "login.microsoftonline.localhost").lower(),
             entra_ui=_choice("REFSSI_ENTRA_UI", ("legacy", "new")),
+            portal_ui=_choice("REFSSI_PORTAL_UI", ("classic", "sp")),
+            latency_ms=parse_latency(os.environ.get("REFSSI_LATENCY_MS", "0")),
             email_code_validity_seconds=num(
                 "REFSSI_EMAIL_CODE_VALIDITY_SECONDS", prof.mfa.email_code.validity_seconds
             ),

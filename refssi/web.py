@@ -106,6 +106,22 @@ def menu_link(label_key: str, page_id: str, *, params: Callable[[Any], dict[str,
     MENU_LINKS.append(MenuLink(label_key, page_id, params, component, order))
 
 
+def page_access(ctx: Ctx, page: PortalPage) -> str:
+    """The access rules of a portal page: 'ok', 'login' (sign in first), 'stage' (finish the login stage
+    first), 'home' (a login-stage page after signing in) or 'forbidden' (the roles do not grant it)."""
+    if page.public:
+        return "ok"
+    if page.login_stage:
+        if ctx.session and ctx.user and ctx.session["stage"] == page.login_stage:
+            return "ok"
+        return "home" if ctx.signed_in else "login"
+    if not ctx.signed_in:
+        return "stage" if ctx.session and ctx.user and ctx.session["stage"] in STAGE_PAGES else "login"
+    if page.component and page.component not in ctx.components and not fault(ctx.settings, "no_component_check"):
+        return "forbidden"
+    return "ok"
+
+
 def _same_origin_path(url: str, *, query_spaces: bool) -> bool:
     """A path on this site and nothing a browser could read as another host: one leading '/', never '//'
     or '/\\' (browsers read a backslash as a slash), no backslash, control character or whitespace (browsers

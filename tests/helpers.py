@@ -196,3 +196,20 @@ def run_feature_on_fresh_server(feature: str, reports: Path, *args: str) -> tupl
         result = run_uept("run", feature, *args, "--target", server.url, "--reports", str(reports), env=server.env)
         secrets = run_secrets(server, t0, time.time())
     return result, secrets
+
+
+# ---------------------------------------------------------------- browsers signed in without the login pages
+def signed_in_portal(url: str, user: str, secrets: dict[str, str]) -> Portal:
+    """A Portal holding the session of `user`, signed in over HTTP (password and TOTP code)."""
+    p = Portal(url)
+    r = p.login(user, secrets["password"], secrets["totp_seed"])
+    assert r.status_code == 303, r.text[:300]
+    return p
+
+
+def browser_context_for(browser, portal: Portal, **context_args):
+    """A new browser context sharing the session of a signed-in Portal (its cookies)."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, "locale": "en-GB", **context_args})
+    context.add_cookies([{"name": c.name, "value": c.value, "url": str(portal.http.base_url)}
+                         for c in portal.http.cookies.jar])
+    return context

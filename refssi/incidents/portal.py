@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -140,7 +141,7 @@ def incident_ticket(ctx: Ctx, sys_id: str) -> Response:
         if "incident_update" not in ctx.components:
             return ctx.forbidden()
         try:
-            message = _apply_action(ctx, principal, inc, action)
+            message = apply_action(ctx, principal, inc, action)
         except IncidentError as err:
             errors = err.errors
             dialog = action if action in ("resolve", "reopen") else ""
@@ -158,7 +159,7 @@ def incident_ticket(ctx: Ctx, sys_id: str) -> Response:
     )
 
 
-def _apply_action(ctx: Ctx, principal: Principal, inc: dict, action: str) -> str:
+def apply_action(ctx: Ctx, principal: Principal, inc: dict, action: str) -> str:
     s, f, L = ctx.settings, ctx.form, ctx.profile.label
     if action == "attach":
         upload = ctx.files.get("attachment")  # type: ignore[attr-defined]
@@ -200,16 +201,9 @@ def _apply_action(ctx: Ctx, principal: Principal, inc: dict, action: str) -> str
     return f"{inc['number']} is reopened and {state_label(s, IN_PROGRESS).lower()}"
 
 
-def render_ticket(
-    ctx: Ctx,
-    inc: dict,
-    *,
-    errors: dict[str, str] | None = None,
-    dialog: str = "",
-    form: dict | None = None,
-    status: int = 200,
-) -> Response:
-    s, cfg = ctx.settings, ctx.profile.incidents
+def ticket_fields(ctx: Ctx, inc: dict) -> list[tuple[str, str]]:
+    """The record values the ticket page shows (label key, display value), the empty ones left out."""
+    cfg = ctx.profile.incidents
     names = user_names(ctx.db, {inc["caller_id"], inc["opened_by"]})
     company = ctx.db.execute("SELECT name FROM core_company WHERE sys_id = ?", (inc["company"],)).fetchone()
     category = cfg.category(inc["category"])
@@ -239,8 +233,11 @@ def render_ticket(
         ("close_notes", inc["close_notes"]),
         ("reopen_count", str(inc["reopen_count"]) if inc["reopen_count"] else ""),
     ]
-    entries = comments_for(ctx.db, s, [inc["sys_id"]], work_notes=fault(s, "show_work_notes"))
-    attachments = [
+    return [(k, v) for k, v in fields if v]
+
+
+def ticket_attachments(ctx: Ctx, inc: dict) -> list[dict]:
+    return [
         dict(r)
         for r in ctx.db.execute(
             "SELECT sys_id, file_name, size_bytes, sys_created_on, sys_created_by FROM sys_attachment "
@@ -248,6 +245,20 @@ def render_ticket(
             (inc["sys_id"],),
         )
     ]
+
+
+def render_ticket(
+    ctx: Ctx,
+    inc: dict,
+    *,
+    errors: dict[str, str] | None = None,
+    dialog: str = "",
+    form: dict | None = None,
+    status: int = 200,
+) -> Response:
+    s, cfg = ctx.settings, ctx.profile.incidents
+    entries = comments_for(ctx.db, s, [inc["sys_id"]], work_notes=fault(s, "show_work_notes"))
+    attachments = ticket_attachments(ctx, inc)
     actions = allowed_actions(ctx, inc)
     return ctx.render(
         "incident_ticket.html",
@@ -256,7 +267,7 @@ def render_ticket(
         inc=inc,
         cfg=cfg,
         state=state_label(s, inc["state"]),
-        fields=[(k, v) for k, v in fields if v],
+        fields=ticket_fields(ctx, inc),
         entries=entries,
         attachments=attachments,
         actions=actions,
@@ -306,8 +317,8 @@ async def download(ctx: Ctx = Depends(get_ctx)) -> Response:
 NUMBER_RX = re.compile(r"^[A-Za-z]{2,6}\d{4,}$")
 
 
-@portal_page("my_requests", title="My Requests", component="incident_view")
-def my_requests(ctx: Ctx) -> Response:
+def request_list(ctx: Ctx) -> dict[str, Any]:
+    """My Requests from the query string (view=open|closed, q=number or words, page): the rows and paging."""
     cfg = ctx.profile.incidents
     qp = ctx.request.query_params
     view = qp.get("view", "open")
@@ -351,21 +362,20 @@ def my_requests(ctx: Ctx) -> Response:
             extra["q"] = q
         return ctx.portal_url("my_requests", **extra)
 
+    return {"rows": rows, "view": view, "q": q, "total": total, "page": page, "pages": pages, "size": size,
+            "prev_url": link(page - 1) if page > 1 else "", "next_url": link(page + 1) if page < pages else ""}
+
+
+@portal_page("my_requests", title="My Requests", component="incident_view")
+def my_requests(ctx: Ctx) -> Response:
+    cfg = ctx.profile.incidents
     return ctx.render(
         "incident_list.html",
         title=ctx.profile.label("incident.list_heading"),
-        rows=rows,
-        view=view,
-        q=q,
-        total=total,
-        page=page,
-        pages=pages,
-        size=size,
+        **request_list(ctx),
         cfg=cfg,
         ago=ago,
         txt=text_renderer(ctx.settings),
         states=cfg.states,
-        prev_url=link(page - 1) if page > 1 else "",
-        next_url=link(page + 1) if page < pages else "",
         ticket=lambda sid: ticket_url(ctx, sid),
     )
