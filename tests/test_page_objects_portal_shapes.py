@@ -28,8 +28,8 @@ SELECT2 = f"""
   <option value="pr">Premises related</option>
 </select>
 <div id="s2id_sp_formfield_category" class="select2-container">
-  <a class="select2-choice" href="#" role="combobox" aria-label="Category"><span class="select2-chosen">-- None --</span>
-  </a></div>
+  <a class="select2-choice" href="#" role="combobox" aria-label="Category">
+    <span class="select2-chosen">-- None --</span></a></div>
 </form>
 <script>
   // ServiceNow's spChoiceList: the form model changes only when select2 reports a selection
