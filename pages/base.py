@@ -98,7 +98,12 @@ class BasePage:
         Service Portal draws over a hidden <select> (whose own change event its form model ignores, so a
         select_option there would submit the old value). profile portal.choice_widget says which."""
         widget = self.profile.portal.choice_widget
-        control = control.and_(self.page.locator("select"))  # not select2's own combobox, which has the label too
+        expect(control.first).to_be_attached()
+        select = control.and_(self.page.locator("select"))  # not select2's own combobox, which has the label too
+        if not select.count():  # a choice the page asks for as text (e.g. a portal ticket action's input)
+            control.fill(label)
+            return
+        control = select
         select2 = None
         if widget != "native":
             select_id = control.get_attribute("id")

@@ -104,10 +104,13 @@ class TicketPage(BasePage):
         return self.page.get_by_role("heading", level=1)
 
     def value(self, key: str) -> Locator:
-        """The value shown for a field, by its label key (incident.<key>), e.g. 'priority'."""
-        return self.page.get_by_role("group", name=self.label(f"incident.{key}"), exact=True).get_by_role(
-            "definition"
-        )
+        """The value shown for a field, by its label key (incident.<key>), e.g. 'priority': the definition of
+        the group the label names, or (a portal's label/value pairs without dl/dd) the element right after
+        the element whose whole text is the label."""
+        label = self.label(f"incident.{key}")
+        in_group = self.page.get_by_role("group", name=label, exact=True).get_by_role("definition")
+        after_label = self.main.get_by_text(label, exact=True).locator("xpath=following-sibling::*[1]")
+        return in_group.or_(after_label)
 
     def shown(self, name: str) -> Locator:
         """The value shown for a field of the Create Incident form, by its variable name (e.g. u_mpxn)."""
@@ -151,7 +154,12 @@ class TicketPage(BasePage):
         self.act(self.dialog.get_by_role("button", name=self.label("incident.resolve_submit"), exact=True))
 
     def close(self) -> None:
-        self.act(self.action("close"))
+        """Close: a classic page posts at once; the portal asks to confirm in a dialog first."""
+        if self.action("close").get_attribute("type") == "submit":
+            self.act(self.action("close"))
+            return
+        self.open_dialog("close")
+        self.act(self.dialog.get_by_role("button", name=self.label("incident.close"), exact=True))
 
     def reopen(self, reason: str) -> None:
         self.open_dialog("reopen")
@@ -169,7 +177,9 @@ class TicketPage(BasePage):
 
     @property
     def entries(self) -> Locator:
-        return self.activity.get_by_role("article")
+        """The Activity stream's entries, newest first."""
+        stream = self.activity.get_by_role("list", name=f"{self.label('incident.activity')} entries", exact=True)
+        return stream.get_by_role("listitem")
 
     @property
     def update_text(self) -> Locator:
@@ -189,11 +199,37 @@ class TicketPage(BasePage):
 
     @property
     def file_input(self) -> Locator:
+        """The classic page's labelled file input (with an Upload button)."""
         return self.attachments.get_by_label(self.label("incident.attach_file"), exact=True)
 
+    @property
+    def paperclip(self) -> Locator:
+        """The Service Portal's "Add attachments" button: a file chooser that uploads at once."""
+        return self.attachments.get_by_role("button", name=self.label("incident.add_attachments"), exact=True)
+
+    @property
+    def upload_control(self) -> Locator:
+        """Whatever this page offers to attach a file with (none when the user may not)."""
+        return self.file_input.or_(self.paperclip)
+
     def attach(self, path: Path) -> None:
+        """Attach a file: done when the server has answered the upload (the file's link, or the refusal,
+        is checked by the step that expects it)."""
+        expect(self.upload_control).to_be_visible()
+        if self.paperclip.count():
+            with self.page.expect_file_chooser() as chooser:
+                self.paperclip.click()
+            with self.page.expect_response(lambda r: r.request.method == "POST"):
+                chooser.value.set_files(str(path))
+            return
         self.file_input.set_input_files(str(path))
         self.act(self.attachments.get_by_role("button", name=self.label("incident.upload"), exact=True))
+
+    def expect_file_refused(self, message: str) -> None:
+        """The refusal is said in an alert; a classic file input also carries it as its description."""
+        expect(self.alert.filter(has_text=message)).to_be_visible()
+        if self.file_input.count():
+            expect(self.file_input).to_have_accessible_description(re.compile(re.escape(message)))
 
     @property
     def attachment_links(self) -> Locator:

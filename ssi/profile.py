@@ -407,6 +407,11 @@ OMS_LABEL_DEFAULTS: dict[str, str] = {
     "returns_search": "Search returns",
     "orders_table": "Orders",
 }
+# Labels the page objects need that older profiles may not state, with the reference SSI's wording.
+LABEL_DEFAULTS: dict[str, dict[str, str]] = {
+    "oms": OMS_LABEL_DEFAULTS,
+    "incident": {"add_attachments": "Add attachments"},  # the Service Portal's paperclip button
+}
 
 
 class ComponentPage(_Strict):
@@ -451,12 +456,14 @@ class Profile(_Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _oms_label_defaults(cls, data: object) -> object:
-        """labels.oms gets OMS_LABEL_DEFAULTS for every key the profile does not state."""
+    def _label_defaults(cls, data: object) -> object:
+        """Each labels group of LABEL_DEFAULTS gets its defaults for every key the profile does not state."""
         if isinstance(data, dict) and isinstance(data.get("labels"), dict):
-            labels = data["labels"]
-            oms = labels.get("oms") if isinstance(labels.get("oms"), dict) else {}
-            data = {**data, "labels": {**labels, "oms": {**OMS_LABEL_DEFAULTS, **oms}}}
+            labels = dict(data["labels"])
+            for group, defaults in LABEL_DEFAULTS.items():
+                stated = labels.get(group) if isinstance(labels.get(group), dict) else {}
+                labels[group] = {**defaults, **stated}
+            data = {**data, "labels": labels}
         return data
 
     def component_page(self, key: str) -> ComponentPage:

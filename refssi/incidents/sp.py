@@ -203,8 +203,8 @@ def incident_ticket_widgets(ctx: Ctx, sys_id: str) -> Widgets:
         "type": "ticket", "table": "incident", "sys_id": inc["sys_id"], "number": inc["number"],
         "title": inc["short_description"],
         "meta": [pair("m_state", L("incident.state"), state_label(s, inc["state"])),
-                 pair("m_created", L("incident.created"), ago(inc["sys_created_on"])),
-                 pair("m_updated", L("incident.updated"), ago(inc["sys_updated_on"]))],
+                 pair("m_created", L("incident.created"), ago(inc["sys_created_on"]), inc["sys_created_on"]),
+                 pair("m_updated", L("incident.updated"), ago(inc["sys_updated_on"]), inc["sys_updated_on"])],
         "details_heading": L("incident.details"), "fields": fields,
         "actions_heading": L("incident.actions"), "actions": _actions(ctx, inc),
         "conversation": {
@@ -216,7 +216,8 @@ def incident_ticket_widgets(ctx: Ctx, sys_id: str) -> Widgets:
                          "update_type": e["u_update_type"] or "", "text": e["value"]} for e in entries],
         },
         "attachments": {
-            "heading": L("incident.attachments"), "can_add": "attach" in allowed, "add_label": "Add attachments",
+            "heading": L("incident.attachments"), "can_add": "attach" in allowed,
+            "add_label": L("incident.add_attachments"),
             "attached": L("incident.attached"), "empty": L("incident.no_attachments"),
             "hint": f"Up to {human_size(cfg.attachments.max_bytes)}; "
                     + ", ".join(f".{e}" for e in cfg.attachments.allowed_extensions),

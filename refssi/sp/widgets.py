@@ -63,6 +63,7 @@ def forbidden(ctx: Ctx) -> Refusal:
                    ctx.profile.label("errors.forbidden"))
 
 
-def pair(key: str, label: str, value: str) -> dict[str, str]:
-    """A label/value pair of a record or profile (rendered without dl/dd or table semantics)."""
-    return {"key": key, "label": label, "value": value}
+def pair(key: str, label: str, value: str, stamp: str = "") -> dict[str, str]:
+    """A label/value pair of a record or profile (rendered without dl/dd or table semantics); a time shown as
+    "time ago" keeps its stamp (UTC, glide format) as ServiceNow's sn-time-ago keeps it in a title."""
+    return {"key": key, "label": label, "value": value, **({"stamp": stamp} if stamp else {})}

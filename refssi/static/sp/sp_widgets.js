@@ -7,7 +7,9 @@
   SP.pairs = function (list) {
     return el("div", { class: "sp-fields" }, list.map((p) => el("div", { class: "sp-field" },
       el("span", { class: "sp-field-label", id: `${p.key}_label`, text: p.label }),
-      el("span", { class: "sp-field-value", id: p.key, text: p.value }))));
+      el("span", { class: "sp-field-value", id: p.key },
+        p.stamp ? el("time", { datetime: `${p.stamp}Z`, title: `${p.stamp} UTC`, text: p.value })
+          : p.value))));
   };
 
   const widgets = {
