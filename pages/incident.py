@@ -254,10 +254,7 @@ class TicketPage(BasePage):
     # ---- asking the server directly (proves a rule is enforced there, not only hidden) ----
     def post_directly(self, sys_id: str, **form: str) -> APIResponse:
         """POST the ticket page's form as a browser would, with this session's CSRF token."""
-        token = self.page.locator("input[name=sysparm_ck]").first.input_value()
-        return self.page.request.post(
-            self.url_for(sys_id), form={"sysparm_ck": token, **form}, max_redirects=0
-        )
+        return self.post_form(self.url_for(sys_id), **form)
 
 
 class MyRequestsPage(BasePage):
@@ -268,7 +265,9 @@ class MyRequestsPage(BasePage):
 
     @property
     def table(self) -> Locator:
-        return self.page.get_by_role("table", name=self.label("incident.list_heading"))
+        """The list of requests: a table on classic pages, a list of record links on the portal."""
+        name = self.label("incident.list_heading")
+        return self.page.get_by_role("table", name=name).or_(self.page.get_by_role("list", name=name, exact=True))
 
     @property
     def summary(self) -> Locator:
@@ -289,13 +288,17 @@ class MyRequestsPage(BasePage):
 
     @property
     def rows(self) -> Locator:
-        return self.table.get_by_role("row").filter(has=self.page.get_by_role("rowheader"))
+        return self.table.get_by_role("row").filter(has=self.page.get_by_role("rowheader")).or_(
+            self.table.get_by_role("listitem"))
+
+    def _named(self, number: str) -> re.Pattern[str]:
+        return re.compile(rf"^\s*{re.escape(number)}(\s|$)")  # the number alone, or the number and the summary
 
     def link(self, number: str) -> Locator:
-        return self.table.get_by_role("link", name=number, exact=True)
+        return self.table.get_by_role("link", name=self._named(number))
 
     def row(self, number: str) -> Locator:
-        return self.rows.filter(has=self.page.get_by_role("link", name=number, exact=True))
+        return self.rows.filter(has=self.page.get_by_role("link", name=self._named(number)))
 
     def summary_of(self, number: str) -> Locator:
         """The summary cell of an incident's row (the number is the row header)."""

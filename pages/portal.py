@@ -67,6 +67,9 @@ class PortalHome(BasePage):
     def sign_out(self) -> None:
         self.open_user_menu()
         self.submit_and_wait(self.sign_out_button)  # logout.do: a real document load on both generations
+        confirm = self.main.get_by_role("button", name=self.label("home.sign_out"), exact=True)
+        if confirm.count():  # the menu's link opened logout.do, which asks to confirm with a post
+            self.submit_and_wait(confirm)
 
 
 class MessagePage(BasePage):
@@ -74,4 +77,7 @@ class MessagePage(BasePage):
 
     @property
     def message(self) -> Locator:
-        return self.alert
+        """The message the page gives: an alert (classic pages), or a portal message widget's text under its
+        heading."""
+        under_heading = self.main.get_by_role("heading", level=1).locator("xpath=following-sibling::p[1]")
+        return self.alert.or_(under_heading).first
