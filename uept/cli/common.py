@@ -26,3 +26,11 @@ def shielded(message: str) -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+# The epilog of `uept run` and `uept serve` (uept/runtime/reference.py CHOSEN_BY_USER passes them on).
+REFSSI_ENV_HELP = (
+    "The embedded reference SSI takes these from your environment: REFSSI_PORTAL_UI=classic|sp (the portal "
+    "generation), REFSSI_ENTRA_UI=legacy|new, REFSSI_LATENCY_MS=N or MIN-MAX (a delay per request), "
+    "REFSSI_ENTRA_HOST."
+)

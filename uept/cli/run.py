@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ssi.errors import UsageError
 from uept import __version__
-from uept.cli.common import say, shielded
+from uept.cli.common import REFSSI_ENV_HELP, say, shielded
 from uept.cli.runner import finish_run, run_pytest
 from uept.evidence import features
 from uept.runtime import browser, config
@@ -64,7 +64,7 @@ def writable_folder(path: Path, what: str, option: str) -> Path:
 class StepCheck:
     """Refuses a run before anything starts when a selected scenario has a step no step definition matches
     (pytest-bdd would only say so per scenario, with the browser running). The check is a pytest
-    `--collect-only` pass (uept/stepcheck.py); it starts at once and runs beside the other checks."""
+    `--collect-only` pass (uept/evidence/stepcheck.py); it starts at once and runs beside the other checks."""
 
     def __init__(self, suite: Path, modules: list[str], env: dict[str, str], markexpr: str | None) -> None:
         import tempfile
@@ -172,14 +172,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     server_settings: dict[str, str] = {}
     try:
         if resolved.url is None:
-            from uept.runtime.reference import EmbeddedSSI, LaunchError, chosen_settings
+            from uept.runtime.reference import CHOSEN_BY_USER, EmbeddedSSI, LaunchError, chosen_settings
 
             say("uept: starting the reference SSI ...")
             try:
                 server_settings = chosen_settings()
                 server = EmbeddedSSI(profile=resolved.target.profile, overrides=server_settings).start()
             except LaunchError as exc:
-                raise UsageError(str(exc), "run `uept serve` to see why") from None
+                chosen = [k for k in CHOSEN_BY_USER if k in str(exc)]
+                raise UsageError(str(exc), f"correct {chosen[0]} in your environment, or unset it" if chosen
+                                 else "run `uept serve` to see why") from None
             for k, v in server.env.items():
                 if k != "UEPT_TARGET_URL":  # so that nothing printed below, nor the evidence, can show them
                     Secret(v, f"reference SSI secret {k}")
@@ -264,7 +266,8 @@ def _login_name() -> str:
 
 def add_parser(sub) -> None:
     run = sub.add_parser("run", help="run UEPT scenarios and write reports/<run-id>/",
-                         description="Run the UEPT feature files (all of features/ by default) against a target.")
+                         description="Run the UEPT feature files (all of features/ by default) against a target.",
+                         epilog=REFSSI_ENV_HELP)
     run.add_argument("features", nargs="*", help="feature files or folders (default: features/)")
     run.add_argument("--target", help="target name from the config, or a URL (default: reference)")
     run.add_argument("--tags", help="tag expression, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a', 'not @needs-operator'")

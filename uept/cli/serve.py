@@ -11,7 +11,7 @@ import httpx
 
 from ssi.errors import UsageError
 from ssi.seed import load_seed, secrets_env
-from uept.cli.common import say
+from uept.cli.common import REFSSI_ENV_HELP, say
 from uept.runtime.reference import EmbeddedSSI, LaunchError, chosen_settings
 
 
@@ -82,7 +82,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
-    serve = sub.add_parser("serve", help="run the reference SSI alone and print its URL and demo personas")
+    serve = sub.add_parser("serve", help="run the reference SSI alone and print its URL and demo personas",
+                           epilog=REFSSI_ENV_HELP)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
     serve.add_argument("--profile", default="reference", help="target profile (default: reference)")

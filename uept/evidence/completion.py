@@ -6,7 +6,7 @@ and that `uept verify` recomputes: run, party, target, counts, the exit-criteria
 verdict for the party's SEC User Role, a summary per UEPT theme, every scenario with
 its attempts, and the requirement coverage matrix.
 
-Which scenarios are mandatory for which role is data: uept/catalogue/scenarios.yaml
+Which scenarios are mandatory for which role is data: uept/evidence/catalogue/scenarios.yaml
 (see the comments in that file for the rules).
 """
 
@@ -57,7 +57,7 @@ class ScenarioCatalogue:
         where = f"scenario catalogue {path}"
         if not isinstance(data, dict) or not isinstance(data.get("roles"), dict):
             raise UsageError(f"{where} needs a 'roles:' mapping (SEC User Role -> groups)",
-                             "see uept/catalogue/scenarios.yaml for the format")
+                             "see uept/evidence/catalogue/scenarios.yaml for the format")
         groups = set((data.get("role_groups") or {}).keys())
         roles: dict[str, list[str]] = {}
         for name, spec in data["roles"].items():
