@@ -11,6 +11,7 @@ import random
 from typing import Any
 
 UNDELAYED = ("/_operator", "/_mailsink", "/static/")
+MAX_MS = 10_000  # longer, and every wait of the harness (30 s an action) would time out: a typo, not a slow instance
 
 
 def parse_latency(value: str) -> tuple[int, int]:
@@ -22,6 +23,8 @@ def parse_latency(value: str) -> tuple[int, int]:
         low, high = -1, -1
     if low < 0 or high < low:
         raise ValueError(f"REFSSI_LATENCY_MS={value}: use N or MIN-MAX in milliseconds, e.g. 300 or 50-1500")
+    if high > MAX_MS:
+        raise ValueError(f"REFSSI_LATENCY_MS={value}: at most {MAX_MS} ms a request, e.g. 50-1500")
     return low, high
 
 

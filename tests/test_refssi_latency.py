@@ -35,7 +35,8 @@ def test_a_page_waits_the_latency_and_an_operator_call_does_not() -> None:
 def test_the_latency_setting_reads_one_value_or_a_range() -> None:
     assert parse_latency("300") == (300, 300)
     assert parse_latency("50-1500") == (50, 1500)
-    for bad in ("", "fast", "-5", "1500-50", "1-2-3"):
+    assert parse_latency("0-10000") == (0, 10000)  # the longest delay allowed
+    for bad in ("", "fast", "-5", "1500-50", "1-2-3", "10001", "50-99999999"):
         with pytest.raises(ValueError, match="REFSSI_LATENCY_MS"):
             parse_latency(bad)
 
