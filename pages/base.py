@@ -103,15 +103,9 @@ class BasePage:
         if not select.count():  # a choice the page asks for as text (e.g. a portal ticket action's input)
             control.fill(label)
             return
-        control = select
-        select2 = None
-        if widget != "native":
-            select_id = control.get_attribute("id")
-            select2 = self.page.locator(f"#s2id_{select_id}") if select_id else None
-            if widget == "auto" and (select2 is None or not select2.count()):
-                select2 = None
-        if select2 is None:
-            control.select_option(label=label)
+        select2 = self.page.locator(f"#s2id_{select.get_attribute('id') or '-'}")
+        if widget == "native" or (widget == "auto" and not select2.count()):
+            select.select_option(label=label)
             return
         select2.locator(".select2-choice").click()
         self.page.locator(".select2-drop-active .select2-result-label").filter(

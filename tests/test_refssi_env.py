@@ -37,7 +37,7 @@ def test_the_chosen_settings_are_the_server_process_environment(monkeypatch):
     assert "REFSSI_LOCKOUT_SECONDS" not in environ
 
 
-def test_the_chosen_generation_reaches_the_server_and_the_run_says_so(tmp_path):
+def test_the_run_names_the_chosen_generation(tmp_path):
     run = run_uept("run", "features/mfa_login.feature", "--tags", "@UEPT-LOGIN-01", "--reports", str(tmp_path),
                    env={"REFSSI_PORTAL_UI": "sp"})
     assert run.code == 0, run.stdout[-2000:] + run.stderr[-2000:]
