@@ -22,6 +22,28 @@ class BasePage:
     def open_portal(self, page_id: str, **params: str) -> None:
         self.page.goto(self.portal_path(page_id, **params))
 
+    def visit_page(self, path: str, drawn: Locator) -> int:
+        """Go to a page by its address, as a bookmark or a typed URL would, and return the HTTP status of the
+        server's answer for that page once `drawn` (what shows the page, or a refusal, is there) is visible.
+        On classic pages the answer is the document. A Service Portal's document is the same shell for every
+        page, which then fetches the page from the profile's portal.page_api: there the answer is that
+        request's status."""
+        api = self.profile.portal.page_api
+        answers: list[Response] = []
+
+        def seen(response: Response) -> None:
+            if api and urlparse(response.url).path == api:
+                answers.append(response)
+
+        self.page.on("response", seen)
+        try:
+            document = self.page.goto(path)
+            assert document is not None, f"no response for {path}"
+            expect(drawn.first).to_be_visible()
+        finally:
+            self.page.remove_listener("response", seen)
+        return answers[-1].status if answers else document.status
+
     @property
     def alert(self) -> Locator:
         """Error and warning messages (role=alert)."""
@@ -38,6 +60,13 @@ class BasePage:
     def main(self) -> Locator:
         """The page's main content (not the header, menu or footer)."""
         return self.page.locator("main")
+
+    def value_labelled(self, label: str) -> Locator:
+        """The value a page shows under a label: the definition of the group the label names (dl/dd), or (a
+        portal's label/value pairs without dl/dd) the element right after the element whose whole text is it."""
+        in_group = self.page.get_by_role("group", name=label, exact=True).get_by_role("definition")
+        after_label = self.main.get_by_text(label, exact=True).locator("xpath=following-sibling::*[1]")
+        return in_group.or_(after_label)
 
     @property
     def body(self) -> Locator:

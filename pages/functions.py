@@ -51,6 +51,12 @@ class Functions(BasePage):
         assert response is not None, f"no response for {self.path(key)}"
         return response
 
+    def visit(self, key: str) -> int:
+        """Go to the function's page by its address; the HTTP status of the server's answer for it, once
+        the page is drawn (its heading, or a refusal)."""
+        heading = self.heading_of(key) or self.main.get_by_role("heading")
+        return self.visit_page(self.path(key), self.access_denied.or_(self.not_valid_message).or_(heading))
+
     @property
     def access_denied(self) -> Locator:
         return self.heading(self.label("errors.forbidden_heading"))
@@ -67,8 +73,8 @@ class Functions(BasePage):
         if entry is not None:  # the profile may say a function has no menu entry (reached from another page)
             expect(entry).to_have_count(1)
             expect(entry).to_have_attribute("href", self.path(key))
-        response = self.open(key)
-        assert response.status == 200, f"{self.path(key)} answered HTTP {response.status}, not 200"
+        status = self.visit(key)
+        assert status == 200, f"{self.path(key)} answered HTTP {status}, not 200"
         expect(self.page).to_have_url(re.compile(re.escape(self.path(key)) + "$"))
         expect(self.access_denied).to_have_count(0)
         heading = self.heading_of(key)
@@ -93,8 +99,7 @@ class Functions(BasePage):
     def expect_withheld(self, key: str) -> None:
         """The function is absent from the menu, and its address answers 403 with a readable page."""
         self.expect_not_in_menu(key)
-        response = self.open(key)
-        self.expect_refused_page(response.status, self.path(key))
+        self.expect_refused_page(self.visit(key), self.path(key))
         heading = self.heading_of(key)
         if heading is not None:
             expect(heading).to_have_count(0)

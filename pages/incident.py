@@ -104,13 +104,8 @@ class TicketPage(BasePage):
         return self.page.get_by_role("heading", level=1)
 
     def value(self, key: str) -> Locator:
-        """The value shown for a field, by its label key (incident.<key>), e.g. 'priority': the definition of
-        the group the label names, or (a portal's label/value pairs without dl/dd) the element right after
-        the element whose whole text is the label."""
-        label = self.label(f"incident.{key}")
-        in_group = self.page.get_by_role("group", name=label, exact=True).get_by_role("definition")
-        after_label = self.main.get_by_text(label, exact=True).locator("xpath=following-sibling::*[1]")
-        return in_group.or_(after_label)
+        """The value shown for a field, by its label key (incident.<key>), e.g. 'priority'."""
+        return self.value_labelled(self.label(f"incident.{key}"))
 
     def shown(self, name: str) -> Locator:
         """The value shown for a field of the Create Incident form, by its variable name (e.g. u_mpxn)."""
@@ -300,9 +295,15 @@ class MyRequestsPage(BasePage):
     def row(self, number: str) -> Locator:
         return self.rows.filter(has=self.page.get_by_role("link", name=self._named(number)))
 
-    def summary_of(self, number: str) -> Locator:
-        """The summary cell of an incident's row (the number is the row header)."""
-        return self.row(number).get_by_role("cell").first
+    def expect_summary(self, number: str, text: str) -> None:
+        """The incident's row shows this summary: in a table, the cell after the number (the row header); in a
+        list of record links, the link's text after the number."""
+        expect(self.row(number)).to_be_visible()
+        cell = self.row(number).get_by_role("cell")
+        if cell.count():
+            expect(cell.first).to_have_text(text)
+        else:
+            expect(self.link(number)).to_have_text(f"{number} {text}")
 
     @property
     def injected_markup(self) -> Locator:

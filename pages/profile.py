@@ -32,15 +32,15 @@ class UserProfilePage(BasePage):
 
     @property
     def user_id(self) -> Locator:
-        return self.page.locator("#profile_user_name")
+        return self.value_labelled(self.label("user_profile.user_id"))
 
     @property
     def roles(self) -> Locator:
-        return self.page.locator("#profile_roles")
+        return self.value_labelled(self.label("user_profile.roles"))
 
     @property
     def user_ids(self) -> Locator:
-        return self.page.locator("#profile_user_ids")
+        return self.value_labelled(self.label("user_profile.user_ids"))
 
     @property
     def manage_users_link(self) -> Locator:
@@ -48,12 +48,17 @@ class UserProfilePage(BasePage):
 
     @property
     def functions(self) -> Locator:
-        return self.page.get_by_role("table", name="Functions available to me")
+        return self.page.get_by_role("table", name=self.label("user_profile.functions"))
 
     def function_availability(self) -> dict[str, str]:
-        """{function: 'Yes'/'No'}: each body row's row header and its last cell (read in one round trip)."""
+        """{function: 'Yes'/'No'}: each body row's cells under the Function and Available column headers (read
+        in one round trip; the function's cell may be the row header or a plain cell)."""
         self.functions.wait_for()
         return self.functions.evaluate(
-            """t => Object.fromEntries([...t.tBodies[0].rows].map(r => [
-                   r.querySelector('th[scope=row]').innerText.trim(),
-                   r.cells[r.cells.length - 1].innerText.trim()]))""")
+            """(t, [fn, av]) => {
+                   const head = [...t.tHead.rows[0].cells].map(c => c.innerText.trim());
+                   const [f, a] = [head.indexOf(fn), head.indexOf(av)];
+                   if (f < 0 || a < 0) return {"(column missing)": `columns are ${head.join(", ")}`};
+                   return Object.fromEntries([...t.tBodies[0].rows].map(r => [
+                       r.cells[f].innerText.trim(), r.cells[a].innerText.trim()]));
+               }""", [self.label("user_profile.function"), self.label("user_profile.available")])

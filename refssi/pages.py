@@ -98,22 +98,22 @@ def home_widgets(ctx: Ctx) -> dict:
 
 @sp_page("user_profile")
 def user_profile_widgets(ctx: Ctx) -> dict:
-    u, facts = ctx.user, profile_facts(ctx, ctx.user)
+    u, facts, L = ctx.user, profile_facts(ctx, ctx.user), ctx.profile.labels["user_profile"]
     org = facts["organisation"]
     pairs = [
-        pair("profile_user_name", "User ID", u["user_name"]),
+        pair("profile_user_name", L["user_id"], u["user_name"]),
         pair("profile_name", "Name", f"{u['first_name']} {u['last_name']}"),
         pair("profile_email", "Email", u["email"]),
         pair("profile_phone", "Contact telephone number", u["phone"]),
         pair("profile_organisation", "Organisation", f"{org['name']} ({org['sec_party_id']})"),
-        pair("profile_user_ids", "Organisations (User IDs)", ", ".join(facts["user_ids"])),
-        pair("profile_roles", "Roles", ", ".join(f"{name} ({abbr})" for abbr, name in facts["roles"])),
+        pair("profile_user_ids", L["user_ids"], ", ".join(facts["user_ids"])),
+        pair("profile_roles", L["roles"], ", ".join(f"{name} ({abbr})" for abbr, name in facts["roles"])),
         pair("profile_mfa", "Multi-factor authentication",
              {"totp": "Authenticator app", "email": "Email one-time code"}.get(u["mfa_method"], "Not set up")),
     ]
     links = [{"label": ctx.profile.label("user_admin.manage_my_users"), "url": facts["manage_users"]}] \
         if facts["manage_users"] else []
-    table = {"label": "Functions available to me", "columns": ["Business function", "Function", "Available"],
+    table = {"label": L["functions"], "columns": ["Business function", L["function"], L["available"]],
              "rows": [[bfd, name, "Yes" if ok else "No"] for bfd, name, ok in facts["components"]]}
     return {"title": "My profile", "widgets": [{"type": "facts", "heading": "My profile", "pairs": pairs,
                                                 "links": links, "table": table}]}

@@ -35,6 +35,11 @@ class Portal(_Strict):
     # widget over a hidden <select> whose own change event the form ignores), or 'auto': select2 where the
     # page has a select2 container for the field (s2id_<id>), native elsewhere.
     choice_widget: Literal["auto", "native", "select2"] = "auto"
+    # Where a Service Portal page's widgets come from: the shell every portal page loads as its document asks
+    # this address for the page (GET <page_api>?id=<page>...), so the server's answer for a page by its
+    # address (200, or 403 for a page the visitor's roles withhold) is this request's status, not the
+    # shell's. Classic pages make no such request and answer in their document. null: the target has none.
+    page_api: str | None = "/api/now/sp/page"
 
     @field_validator("suffix")
     @classmethod
@@ -411,6 +416,9 @@ OMS_LABEL_DEFAULTS: dict[str, str] = {
 LABEL_DEFAULTS: dict[str, dict[str, str]] = {
     "oms": OMS_LABEL_DEFAULTS,
     "incident": {"add_attachments": "Add attachments"},  # the Service Portal's paperclip button
+    # My profile (SSI-FR-62/63): the labels of its values and of the table of functions and its columns
+    "user_profile": {"user_id": "User ID", "roles": "Roles", "user_ids": "Organisations (User IDs)",
+                     "functions": "Functions available to me", "function": "Function", "available": "Available"},
 }
 
 

@@ -407,7 +407,7 @@ def profile_no_manage_link(ssi: SSI) -> None:
 
 @when("I open the user administration page by its address")
 def open_user_admin(ssi: SSI, people: People) -> None:
-    people.response_status = ssi.functions.open("user_admin").status
+    people.response_status = ssi.functions.visit("user_admin")
 
 
 @then("I am refused with a readable 403 page")

@@ -666,5 +666,5 @@ def nothing_ran(ssi: SSI) -> None:
 
 @then("the list shows the summary exactly as I typed it")
 def list_shows_text(ssi: SSI, case: IncidentCase) -> None:
-    expect(ssi.my_requests.summary_of(case.the.number)).to_have_text(case.the.data["short_description"])
+    ssi.my_requests.expect_summary(case.the.number, case.the.data["short_description"])
     expect(ssi.my_requests.injected_markup).to_have_count(0)

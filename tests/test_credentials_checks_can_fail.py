@@ -32,9 +32,9 @@ DEACTIVATE = "features/credentials.feature::test_a_deactivated_user_cannot_log_i
 RESET_MFA = "features/credentials.feature::test_resetting_a_users_multifactor_authentication_makes_them_set_it_up_again"
 
 
-def run_scenarios(unsafe: set[str], node_ids: list[str], tmp: Path) -> dict[str, str]:
+def run_scenarios(unsafe: set[str], node_ids: list[str], tmp: Path, **overrides: str) -> dict[str, str]:
     """{test name: failure message, or '' if it passed} for these scenarios against a broken server."""
-    with EmbeddedSSI(unsafe=unsafe) as ssi:
+    with EmbeddedSSI(unsafe=unsafe, overrides=overrides) as ssi:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("UEPT_", "REFSSI_", "PYTEST_"))}
         env.update(ssi.env, UEPT_STATE_DIR=str(tmp / "state"))
         junit = tmp / "junit.xml"
@@ -64,7 +64,9 @@ def test_menus_scope_deactivation_and_mfa_reset_are_each_checked(tmp_path):
     assert results[name(RESET_MFA)], "an MFA reset that changes nothing went unnoticed"
 
 
-def test_the_403_of_a_withheld_function_is_checked(tmp_path):
-    results = run_scenarios({"no_component_check"}, [CELL_WITHHELD, CELL_GRANTED], tmp_path)
+@pytest.mark.parametrize("portal_ui", ["classic", "sp"])
+def test_the_403_of_a_withheld_function_is_checked(tmp_path, portal_ui):
+    """On sp the page's document is the shell (200 whatever the page): the 403 is the page API's answer."""
+    results = run_scenarios({"no_component_check"}, [CELL_WITHHELD, CELL_GRANTED], tmp_path, portal_ui=portal_ui)
     assert "not 403" in results[name(CELL_WITHHELD)], results
     assert results[name(CELL_GRANTED)] == "", "a granted cell must still pass: only the 403 check is broken"

@@ -14,6 +14,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from pages.functions import Functions
+from pages.profile import UserProfilePage
 from ssi.profile import load_profile
 from tests.helpers import Portal, browser_context_for, signed_in_portal
 from uept.runtime import browser
@@ -106,6 +108,23 @@ def test_a_page_not_yet_drawn_as_widgets_loads_as_a_classic_document(page: Page)
     expect(page.get_by_role("heading", name="Problem management")).to_be_visible()
     assert page.evaluate("typeof window.__sameDocument") == "undefined"  # a new document: the classic page
     expect(page.locator("#sp-page")).to_have_count(0)
+
+
+def test_a_withheld_page_is_a_200_shell_whose_page_api_answers_403(sp_ssi: RunningSSI, chromium: Browser) -> None:
+    """The naive check (the document's status) sees no refusal; the page objects read the page API's."""
+    cc = signed_in_portal(sp_ssi.url, "cc.nps", sp_ssi.secrets["CC user"])  # Call Centre: raises no incident
+    context = browser_context_for(chromium, cc, base_url=sp_ssi.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    document = page.goto(PRODUCER)
+    assert document is not None and document.status == 200
+    expect(page.get_by_role("heading", name=L("errors.forbidden_heading"))).to_be_visible()
+    expect(page.get_by_text(L("errors.forbidden"))).to_be_visible()
+    functions = Functions(page, PROFILE)
+    assert functions.visit("incident_raise") == 403
+    assert functions.visit("user_profile") == 200
+    expect(UserProfilePage(page, PROFILE).user_id).to_have_text("cc.nps")  # read by its label, not an id
+    context.close()
 
 
 def test_log_out_is_hidden_in_the_user_menu_until_it_opens(page: Page) -> None:
