@@ -185,15 +185,18 @@ def run_secrets(server, t_start: float, t_end: float) -> dict[str, str]:
 
 
 
-def run_feature_on_fresh_server(feature: str, reports: Path, *args: str) -> tuple[UeptRun, dict[str, str]]:
-    """`uept run FEATURE` against a reference SSI of its own, and every secret that run could have used."""
+def run_feature_on_fresh_server(feature: str, reports: Path, *args: str,
+                                **overrides: str) -> tuple[UeptRun, dict[str, str]]:
+    """`uept run FEATURE` against a reference SSI of its own (REFSSI_* overrides, e.g. portal_ui="sp"),
+    and every secret that run could have used."""
     import time
 
     from uept.runtime.reference import EmbeddedSSI
 
-    with EmbeddedSSI() as server:
+    with EmbeddedSSI(overrides=overrides) as server:
         t0 = time.time()
-        result = run_uept("run", feature, *args, "--target", server.url, "--reports", str(reports), env=server.env)
+        result = run_uept("run", feature, *args, "--target", server.url, "--reports", str(reports), env=server.env,
+                          timeout=1500)
         secrets = run_secrets(server, t0, time.time())
     return result, secrets
 

@@ -1,6 +1,7 @@
-"""The whole suite passes on the Service Portal generation (REFSSI_PORTAL_UI=sp), and the MFA and incident
-features on the classic one, with the same page objects and steps: uept run as a user runs it, against the
-embedded reference SSI it starts itself."""
+"""The whole suite passes on the Service Portal generation (REFSSI_PORTAL_UI=sp) with the same page objects and
+steps as on the classic one: `uept run` over every feature, as a user runs it, against a reference SSI of its own,
+and no secret in any of its artefacts. The classic generation (the default) runs the MFA and incident features
+whole in tests/test_mfa_feature.py and tests/test_incidents_feature.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_uept
+from tests.helpers import run_feature_on_fresh_server, scan_for_secrets
 
 pytestmark = pytest.mark.slow
 
@@ -24,13 +25,20 @@ def failures(run_dir: Path) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize(("portal_ui", "features"), [
-    ("sp", ["features"]),
-    ("classic", ["features/mfa_login.feature", "features/incidents.feature"]),
-], ids=["sp-every-feature", "classic-mfa-and-incidents"])
-def test_the_suite_passes_on_the_portal_generation(tmp_path: Path, portal_ui: str, features: list[str]) -> None:
-    result = run_uept("run", *features, "-n", "2", "--reports", str(tmp_path), env={"REFSSI_PORTAL_UI": portal_ui},
-                      timeout=1500)
-    assert f"portal ui {portal_ui}" in result.stdout
+@pytest.fixture(scope="module")
+def sp_run(tmp_path_factory):
+    return run_feature_on_fresh_server("features", tmp_path_factory.mktemp("reports"), "-n", "2", portal_ui="sp")
+
+
+def test_every_feature_passes_on_the_service_portal_generation(sp_run) -> None:
+    result, _ = sp_run
     assert failures(result.run_dir) == []
+    assert len(list((result.run_dir / "scenarios").glob("*/result.json"))) > 300
     assert result.code == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_no_password_seed_or_code_in_any_artefact_of_the_sp_run(sp_run) -> None:
+    result, secrets = sp_run
+    leaks = scan_for_secrets(result.run_dir, secrets)
+    assert not leaks, "\n".join(leaks[:20])
+    assert not [v for v in secrets if v in result.stdout + result.stderr]
