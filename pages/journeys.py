@@ -23,7 +23,7 @@ def sign_in(ssi: SSI, user_name: str, password: Secret, otp: OtpSource, identity
     'entra': "Use external login", then Microsoft Entra ID's sign-in, back to the portal home."""
     ssi.login.open()
     if identity == "entra":
-        ssi.login.use_external_login()
+        ssi.login.use_external_login(user_name)
         ssi.entra.enter_email(user_name)
         ssi.entra.enter_password(password)
         expect(ssi.entra.code).to_be_visible()

@@ -9,15 +9,16 @@ from .base import BasePage
 
 
 class LoginPage(BasePage):
-    """The portal login widget (/sp?id=login) or the classic /login.do page: same labels."""
+    """The portal login widget (/sp?id=login) or the classic /login.do page: same labels, shown as labels or
+    (the portal widget's hint text) as placeholders."""
 
     @property
     def user_name(self) -> Locator:
-        return self.page.get_by_label(self.label("login.username"), exact=True)
+        return self.labelled(self.label("login.username"))
 
     @property
     def password(self) -> Locator:
-        return self.page.get_by_label(self.label("login.password"), exact=True)
+        return self.labelled(self.label("login.password"))
 
     @property
     def log_in(self) -> Locator:
@@ -28,8 +29,19 @@ class LoginPage(BasePage):
         """The link to single sign-on with Microsoft Entra ID."""
         return self.page.get_by_role("link", name=self.label("login.external"), exact=True)
 
-    def use_external_login(self) -> None:
+    @property
+    def locate_heading(self) -> Locator:
+        """The page "Use external login" opens first when the profile says so (sso.locate_page)."""
+        return self.heading(self.label("login.locate_heading"))
+
+    def use_external_login(self, user_name: str) -> None:
+        """Follow "Use external login"; on the page asking for the user name (login_locate_sso.do), give it.
+        Returns on the identity provider's sign-in page. Both are document loads."""
         self.submit_and_wait(self.external_login)
+        if self.profile.sso.locate_page:
+            self.locate_heading.wait_for()
+            self.labelled(self.label("login.username")).fill(user_name)
+            self.submit_and_wait(self.page.get_by_role("button", name=self.label("login.locate_submit"), exact=True))
 
     def open(self, classic: bool = False) -> None:
         if classic:

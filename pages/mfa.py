@@ -36,9 +36,17 @@ class MfaPage(BasePage):
     def setup_key(self) -> Locator:
         return self.page.get_by_label(self.label("mfa.manual_key"), exact=True)
 
-    def submit_code(self, code: Secret) -> None:
+    @property
+    def remember_browser(self) -> Locator:
+        return self.page.get_by_role("checkbox", name=self.label("mfa.remember_browser"), exact=True)
+
+    def submit_code(self, code: Secret, *, remember_browser: bool = False) -> None:
+        """Enter the code and verify; tick "Remember this browser" only when asked to (a mandated run's
+        sign-ins each prove the second factor)."""
         with private(self.page):
             self.code.fill(code.reveal())
+            if remember_browser:
+                self.remember_browser.check()
             self.submit_and_wait(self.verify)
 
     def resend_code(self) -> None:

@@ -112,6 +112,7 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
                    incidents.router, incidents_api.router, incidents_operator.router, table_api.router, batch.router,
                    sp_api.router, incidents_sp.router):
         app.include_router(router)
+    sso.register_locate_page(app, settings.profile)
     components.register_component_pages(settings.profile)  # after every module registered its pages
 
     @app.exception_handler(StarletteHTTPException)

@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS sys_email (
     subject TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sys_email_created ON sys_email(created_at);
+-- browsers a user ticked "Remember this browser" in (refssi/auth/remember.py): the cookie's digest
+CREATE TABLE IF NOT EXISTS mfa_remembered_browser (
+    token_hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES sys_user(sys_id), expires_at REAL NOT NULL
+);
 -- single sign-on (refssi/auth/sso.py): the SAML requests the SSI sent and the assertions it accepted
 CREATE TABLE IF NOT EXISTS sso_request (id TEXT PRIMARY KEY, created_at REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sso_assertion (id TEXT PRIMARY KEY, accepted_at REAL NOT NULL);

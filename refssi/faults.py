@@ -38,6 +38,7 @@ FAULTS: dict[str, str] = {
     "no_org_scope": "administrators see and manage other organisations' accounts",
     "deactivate_keeps_access": "a deactivated account can still sign in and keep its sessions",
     "keep_mfa_on_reset": "'reset multi-factor authentication' changes nothing",
+    "remembered_for_anyone": "a remembered browser skips the code for any user who signs in in it",
     "entra_skip_code_check": "Entra: any authenticator code is accepted",
     "entra_skip_password_check": "Entra: any password is accepted",
     "sso_skip_signature_check": "the SSI accepts a SAML response whatever signed it",

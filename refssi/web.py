@@ -163,6 +163,7 @@ class Ctx:
     components: set[str] = field(default_factory=set)
     _token: str | None = None  # a new session cookie to set
     _clear_cookie: bool = False
+    cookies: dict[str, tuple[str, int]] = field(default_factory=dict)  # more cookies to set: name -> (value, max age)
     form: dict[str, str] = field(default_factory=dict)
     passwords: PasswordWork = field(default_factory=PasswordWork)  # argon2 results prepared off the loop
 
@@ -275,6 +276,9 @@ class Ctx:
                                 secure=self.request.url.scheme == "https")
         elif self._clear_cookie:
             response.delete_cookie(COOKIE, path="/")
+        for name, (value, max_age) in self.cookies.items():
+            response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", path="/",
+                                secure=self.request.url.scheme == "https")
         return response
 
     def menu(self) -> list[tuple[str, str]]:
@@ -311,6 +315,7 @@ class Ctx:
             "flashes": self.take_flash(),
             "unsafe": switched_on(self.settings),
             "portal": self.profile.portal.suffix,
+            "sp": self.settings.portal_ui == "sp",
         }
         resp = TEMPLATES.TemplateResponse(self.request, template, {**base, **context}, status_code=status)
         return self.finish(resp)

@@ -40,6 +40,9 @@ class Portal(_Strict):
     # address (200, or 403 for a page the visitor's roles withhold) is this request's status, not the
     # shell's. Classic pages make no such request and answer in their document. null: the target has none.
     page_api: str | None = "/api/now/sp/page"
+    # The portal login widget's "hint text" option: its user name and password boxes are named by their
+    # placeholders, with no label, unless the widget instance's advanced view shows labels (false).
+    login_hint_text: bool = True
 
     @field_validator("suffix")
     @classmethod
@@ -71,6 +74,9 @@ class Mfa(_Strict):
     methods: list[Literal["totp", "email"]] = ["totp", "email"]
     totp: Totp = Totp()
     email_code: EmailCode = EmailCode()
+    # "Remember this browser" on the MFA page: a later sign-in of the same user in the same browser skips
+    # the code for this many days (ServiceNow's MFA browser remembering; 0: the box is not offered).
+    remember_browser_days: int = Field(30, ge=0, le=365)
     email_subject: str = "Your verification code"
     email_code_pattern: str = r"\b(\d{6})\b"
 
@@ -84,6 +90,9 @@ class Sso(_Strict):
     glide_sso_id: str = Field("f2b2c6b0db1a3300e8a5f3a0ba9619c1", pattern=r"^[0-9a-f]{32}$")  # the IdP record
     tenant: str = "7c0d3f6e-5a24-4a8e-9f1b-2d6c8e4a9b10"  # the Entra tenant (directory) id
     idp_name: str = "Microsoft Entra ID"
+    # "Use external login" first opens this page, which asks for the user name and sends the browser on to
+    # the user's identity provider (ServiceNow's multi-provider SSO). null: the link goes to the IdP at once.
+    locate_page: str | None = Field("/login_locate_sso.do", pattern=r"^/")
     lockout_threshold: int = Field(10, gt=0)  # Entra smart lockout: failed sign-ins before a lockout
     lockout_seconds: int = Field(60, gt=0)
 
@@ -415,7 +424,9 @@ OMS_LABEL_DEFAULTS: dict[str, str] = {
 # Labels the page objects need that older profiles may not state, with the reference SSI's wording.
 LABEL_DEFAULTS: dict[str, dict[str, str]] = {
     "oms": OMS_LABEL_DEFAULTS,
-    "incident": {"add_attachments": "Add attachments"},  # the Service Portal's paperclip button
+    "incident": {"add_attachments": "Add attachments"},
+    "login": {"locate_heading": "Log in with single sign-on", "locate_submit": "Submit"},  # login_locate_sso.do
+    "mfa": {"remember_browser": "Remember this browser"},  # the Service Portal's paperclip button
     # My profile (SSI-FR-62/63): the labels of its values and of the table of functions and its columns
     "user_profile": {"user_id": "User ID", "roles": "Roles", "user_ids": "Organisations (User IDs)",
                      "functions": "Functions available to me", "function": "Function", "available": "Available"},

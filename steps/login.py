@@ -146,7 +146,7 @@ def profile_shown(ssi: SSI, actor: Actor, page: Page) -> None:
 @when("I choose to sign in with Microsoft Entra ID")
 def choose_entra(ssi: SSI, actor: Actor) -> None:
     assert actor.persona.identity == "entra", f'persona "{actor.key}" does not sign in through Microsoft Entra ID'
-    ssi.login.use_external_login()
+    ssi.login.use_external_login(actor.user_name)
 
 
 @when("I sign in to Microsoft Entra ID with my email address and password")

@@ -281,3 +281,21 @@ def test_my_requests_filters_and_searches_by_route_changes(page: Page, sm: Porta
     expect(page.get_by_role("heading", name=inc["number"])).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True
     expect(page.locator("table")).to_have_count(0)
+
+
+def test_the_login_widget_names_its_boxes_by_hint_text_only(sp_ssi: RunningSSI, chromium: Browser) -> None:
+    """Hint-text mode (profile portal.login_hint_text): the boxes have placeholders and no label, so finding
+    them by label alone finds nothing; the page object's placeholder fallback finds each once."""
+    from pages.login import LoginPage
+
+    context = chromium.new_context(base_url=sp_ssi.url)
+    try:
+        page = context.new_page()
+        login = LoginPage(page, PROFILE)
+        login.open()
+        assert page.get_by_label(L("login.username"), exact=True).count() == 0
+        assert page.get_by_label(L("login.password"), exact=True).count() == 0
+        assert login.user_name.count() == 1 and login.password.count() == 1
+        expect(login.password).to_have_attribute("placeholder", L("login.password"))
+    finally:
+        context.close()

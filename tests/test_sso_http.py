@@ -44,9 +44,11 @@ class Entra:
 def start(server: RunningSSI, portal: Portal) -> tuple[Entra, str, dict]:
     """Follow 'Use external login' to Entra's first page: (client, flowToken, the SAML request)."""
     login = portal.http.get("/sp?id=login")
-    link = re.search(r'href="(/login_with_sso\.do\?[^"]+)"', login.text)
+    link = re.search(r'href="(/login_locate_sso\.do)"', login.text)
     assert link, "the login page offers no external login"
-    r = portal.http.get(link.group(1).replace("&amp;", "&"))
+    r = portal.post(link.group(1), {"user_name": UPN})
+    assert r.status_code == 303 and r.headers["location"].startswith("/login_with_sso.do?"), r.text[:300]
+    r = portal.http.get(r.headers["location"])
     assert r.status_code == 303
     entra = Entra(server)
     page = entra.get(r.headers["location"])
@@ -78,8 +80,7 @@ def sign_in_at_entra(server: RunningSSI, portal: Portal) -> tuple[str, str, str]
 def test_the_login_page_sends_a_signed_request_to_entra(reference_ssi):
     portal = Portal(reference_ssi.url)
     login = portal.http.get("/sp?id=login").text
-    assert f'href="/login_with_sso.do?glide_sso_id={PROFILE.sso.glide_sso_id}"' in login
-    assert PROFILE.label("login.external") in login
+    assert 'href="/login_locate_sso.do"' in login and PROFILE.label("login.external") in login
     r = portal.http.get(f"/login_with_sso.do?glide_sso_id={PROFILE.sso.glide_sso_id}")
     assert r.status_code == 303
     where = urlparse(r.headers["location"])
@@ -90,6 +91,25 @@ def test_the_login_page_sends_a_signed_request_to_entra(reference_ssi):
     request = json.loads(base64.urlsafe_b64decode(body))
     assert request["AssertionConsumerServiceURL"] == f"{reference_ssi.url}/navpage.do" and len(signature) == 64
     assert portal.http.get("/login_with_sso.do?glide_sso_id=" + "0" * 32).status_code == 404
+
+
+def test_the_intermediate_page_sends_only_a_federated_user_on_to_entra(reference_ssi):
+    """login_locate_sso.do: Entra for an account federated with it; for a local account, an unknown or an
+    inactive one the same refusal (the page does not tell who has an account), and no request sent."""
+    portal = Portal(reference_ssi.url)
+    page = portal.http.get("/login_locate_sso.do")
+    assert page.status_code == 200 and PROFILE.label("login.locate_heading") in page.text
+    r = portal.post("/login_locate_sso.do", {"user_name": UPN})
+    assert (r.status_code, r.headers["location"]) == (
+        303, f"/login_with_sso.do?glide_sso_id={PROFILE.sso.glide_sso_id}")
+    refusals = set()
+    for name in ("alex.turner", "nobody.here", "", "legacy.user.nps"):
+        r = portal.post("/login_locate_sso.do", {"user_name": name})
+        assert r.status_code == 200 and "location" not in r.headers, name
+        refusals.add(re.search(r'role="alert">([^<]+)<', r.text).group(1))
+    assert len(refusals) == 1 and "not available for this user name" in refusals.pop()
+    forged = portal.http.post("/login_locate_sso.do", data={"user_name": UPN, "sysparm_ck": "forged"})
+    assert forged.status_code == 403
 
 
 def test_a_federated_user_signs_in_at_entra_once_and_only_once(reference_ssi):

@@ -20,6 +20,7 @@ from .. import passwords
 from ..db import glide_time
 from ..deps import get_ctx
 from ..web import Ctx, portal_page
+from . import remember
 from .rules import (
     advance,
     authenticate,
@@ -51,6 +52,9 @@ def login_form_post(ctx: Ctx, template: str) -> Response:
         return csrf_failure(ctx)
     outcome, value = authenticate(ctx, ctx.form.get("user_name", ""), ctx.form.get("user_password", ""))
     wants_json = "application/json" in ctx.request.headers.get("accept", "")
+    if outcome == "remembered":  # this browser was remembered at an earlier sign-in: no code asked
+        moved = advance(ctx, ctx.user)
+        return ctx.json({"status": "success", "redirect_url": moved.headers["location"]}) if wants_json else moved
     if outcome == "next":
         return ctx.json({"status": "mfa_code_required", "redirect_url": value}) if wants_json else ctx.redirect(value)
     if wants_json:
@@ -113,7 +117,8 @@ def render_mfa(ctx: Ctx, *, error: str | None = None, status: int = 200) -> Resp
     assert user is not None
     stage = ctx.session["stage"]
     method = user["mfa_method"] if stage == "mfa" else ctx.session["setup_method"]
-    info: dict[str, Any] = {"error": error, "stage": stage, "method": method, "methods": ctx.profile.mfa.methods}
+    info: dict[str, Any] = {"error": error, "stage": stage, "method": method, "methods": ctx.profile.mfa.methods,
+                            "remember_browser": remember.offered(ctx)}
     if stage == "mfa_setup" and method == "totp":
         seed = ctx.session["pending_totp_seed"]
         info.update(setup_key=" ".join(seed[i:i + 4] for i in range(0, len(seed), 4)),
@@ -181,6 +186,8 @@ async def mfa_validate(ctx: Ctx = Depends(get_ctx)) -> Response:
         ctx.db.execute(f"UPDATE sys_user SET {cols} WHERE sys_id=?", (*store.values(), user["sys_id"]))
         user.update(store)
     ctx.update_session(pending_totp_seed=None, setup_method=None)
+    if ctx.form.get("remember_browser") and remember.offered(ctx):
+        remember.remember(ctx, user)
     return advance(ctx, user)
 
 

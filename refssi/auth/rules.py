@@ -12,6 +12,7 @@ from .. import security
 from ..db import glide_time, now
 from ..faults import fault
 from ..web import STAGE_PAGES, Ctx, safe_goto
+from .remember import is_remembered
 
 EMAIL_RX = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RX = re.compile(r"^\+?[0-9][0-9 ()-]{8,18}[0-9]$")
@@ -80,7 +81,8 @@ def masked_email(email: str) -> str:
 
 # ---------------------------------------------------------------- password stage
 def authenticate(ctx: Ctx, user_name: str, password: str) -> tuple[str, str]:
-    """('error', message) or ('next', url) after checking a user name and password."""
+    """('error', message), ('next', url) or ('remembered', '') (this browser skips the code: advance())
+    after checking a user name and password."""
     invalid = ctx.profile.label("login.invalid")
     row = ctx.db.execute("SELECT * FROM sys_user WHERE user_name=?", (user_name.strip(),)).fetchone()
     user = dict(row) if row else None
@@ -99,6 +101,8 @@ def authenticate(ctx: Ctx, user_name: str, password: str) -> tuple[str, str]:
                          "Ask your organisation's administrator to assign you a role.")
     stage = "mfa" if user["mfa_method"] else "mfa_setup"
     ctx.new_session(user=user["sys_id"], stage=stage)
+    if stage == "mfa" and is_remembered(ctx, user):
+        return "remembered", ""
     if stage == "mfa" and user["mfa_method"] == "email":
         send_email_code(ctx, user)
     return "next", STAGE_PAGES[stage]

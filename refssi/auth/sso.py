@@ -28,7 +28,7 @@ from ..db import now
 from ..deps import get_ctx
 from ..faults import fault
 from ..settings import Settings
-from ..web import Ctx, safe_goto
+from ..web import SECURITY_HEADERS, Ctx, safe_goto
 from .rules import advance, may_log_in
 
 router = APIRouter()
@@ -58,8 +58,49 @@ def idp_base(ctx: Ctx) -> str:
 
 
 def external_login_url(ctx: Ctx) -> str | None:
+    """Where the login page's "Use external login" goes: the page asking for the user name, or the IdP."""
     cfg = ctx.profile.sso
-    return f"/login_with_sso.do?{urlencode({'glide_sso_id': cfg.glide_sso_id})}" if cfg.enabled else None
+    if not cfg.enabled:
+        return None
+    return cfg.locate_page or idp_login_url(ctx)
+
+
+def idp_login_url(ctx: Ctx) -> str:
+    return f"/login_with_sso.do?{urlencode({'glide_sso_id': ctx.profile.sso.glide_sso_id})}"
+
+
+async def locate_sso(ctx: Ctx = Depends(get_ctx)) -> Response:
+    """The intermediate page: which identity provider signs this user in? A user whose account is federated
+    goes on to Entra; anyone else is told to use the login page (said the same whether or not the account
+    exists, so the page does not tell who has an account)."""
+    if not ctx.profile.sso.enabled:
+        return ctx.not_valid()
+    if ctx.request.method == "GET":
+        return _locate_page(ctx)
+    if not ctx.csrf_ok():
+        return ctx.render("message.html", status=403, title="Invalid security token",
+                          message="Invalid security token: the page was open too long or came from another site. "
+                                  "Reload the page and try again.")
+    user_name = ctx.form.get("user_name", "").strip()
+    row = ctx.db.execute("SELECT source FROM sys_user WHERE user_name=? AND active=1", (user_name,)).fetchone()
+    if row is not None and row["source"] == "entra":
+        return ctx.redirect(idp_login_url(ctx))
+    return _locate_page(ctx, user_name=user_name, error="External login is not available for this user name. "
+                                                        "Log in with your user name and password on the login page.")
+
+
+def _locate_page(ctx: Ctx, **context: str) -> Response:
+    page = ctx.render("login_locate_sso.html", title=ctx.profile.label("login.locate_heading"), **context)
+    # the form's answer sends the browser on to the IdP (another origin), which form-action must allow
+    page.headers["Content-Security-Policy"] = SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "form-action 'self'", f"form-action 'self' {idp_base(ctx)}")
+    return page
+
+
+def register_locate_page(app: Any, profile: Any) -> None:
+    """Serve the intermediate page where the profile says it is (sso.locate_page)."""
+    if profile.sso.enabled and profile.sso.locate_page:
+        app.add_api_route(profile.sso.locate_page, locate_sso, methods=["GET", "POST"])
 
 
 @router.get("/login_with_sso.do")

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from ssi.seed import new_password
 
 from .. import passwords
+from ..auth.remember import forget_browsers
 from ..db import glide_time, new_sys_id, now
 from ..faults import fault
 from ..web import Ctx, portal_page
@@ -237,6 +238,7 @@ def reset_mfa(ctx: Ctx, account: dict[str, Any]) -> Response:
         ctx.db.execute("UPDATE sys_user SET mfa_method=NULL, totp_seed=NULL, last_totp_timecode=-1, "
                        "used_totp_steps='[]', sys_updated_on=? WHERE sys_id=?", (glide_time(), account["sys_id"]))
         ctx.db.execute("DELETE FROM mfa_email_code WHERE user=?", (account["sys_id"],))
+        forget_browsers(ctx, account["sys_id"])
         end_sessions(ctx, account["sys_id"])
     log(ctx, account["sys_id"], "multi-factor authentication reset")
     ctx.flash("success", f"Multi-factor authentication reset for {account['user_name']}: "
