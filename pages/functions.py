@@ -63,7 +63,10 @@ class Functions(BasePage):
 
     @property
     def not_valid_message(self) -> Locator:
-        return self.alert.filter(has_text=self.label("errors.not_authorized"))
+        """ServiceNow's "not authorized or record is not valid": an alert (classic pages) or the text of the
+        portal's message widget."""
+        text = self.label("errors.not_authorized")
+        return self.alert.filter(has_text=text).or_(self.main.get_by_text(text)).first
 
     # ---- what a person holding (or not holding) a function sees ------------------------------
     def expect_offered(self, key: str) -> None:

@@ -8,6 +8,7 @@ from uept.runtime.secrets import Secret
 from uept.runtime.tracing import private
 
 from .base import BasePage
+from .functions import Functions
 
 # How scenarios name the fields of an account, and the profile label of each.
 FIELDS = {
@@ -148,6 +149,12 @@ class UserFormPage(BasePage):
         self.open_portal(self.PAGE, sys_id="-1")
         self.field("user name").wait_for()
 
+    def visit_account(self, url: str) -> int:
+        """Open an account page by its address; the HTTP status of the server's answer for it (BasePage.visit_page)
+        once the form or a refusal is drawn."""
+        refusal = Functions(self.page, self.profile)
+        return self.visit_page(url, self.field("user name").or_(refusal.not_valid_message).or_(refusal.access_denied))
+
     def back_to_account(self, user_name: str) -> None:
         """From the page showing a one-time password, back to the account."""
         self.follow(self.page.get_by_role("link", name=f"Back to {user_name}", exact=True))
@@ -160,47 +167,103 @@ class UserFormPage(BasePage):
             return self.page.get_by_role("group", name=label, exact=True)
         return self.page.get_by_label(label, exact=True)
 
+    # ---- the User IDs and Job Type Roles: a group of checkboxes (classic) or a typeahead picker whose
+    # choices are chips (the Service Portal); the same intents on both, judged by what the page shows
+    def _chosen(self, group: str) -> Locator:
+        """The choices made in a picker: its chips (the list named "<label>: chosen")."""
+        label = self.label(f"user_admin.{field_key(group)}")
+        return self.field(group).get_by_role("list", name=f"{label}: chosen", exact=True).get_by_role("listitem")
+
+    def held(self, group: str) -> Locator:
+        """The choices a group holds: its checked boxes, or its picker's chips."""
+        return self.field(group).get_by_role("checkbox", checked=True).or_(self._chosen(group))
+
+    def holds(self, group: str, choice: str) -> Locator:
+        """The one checked box, or chip, of this choice (visible when the group holds it)."""
+        return self.field(group).get_by_role("checkbox", name=choice, exact=True, checked=True).or_(
+            self._chosen(group).and_(self.page.get_by_role("listitem", name=choice, exact=True)))
+
     @property
     def checked_roles(self) -> Locator:
-        return self.field("job type roles").get_by_role("checkbox", checked=True)
+        return self.held("job type roles")
 
-    def role_box(self, role_name: str) -> Locator:
-        return self.field("job type roles").get_by_role("checkbox", name=role_name, exact=True)
+    def holds_role(self, role_name: str) -> Locator:
+        return self.holds("job type roles", role_name)
 
-    def user_id_boxes(self) -> Locator:
-        return self.field("organisations").get_by_role("checkbox")
+    def _choice_names(self, group: str) -> list[str]:
+        """Every choice the group offers (a picker's list shows them when its box is empty and focused)."""
+        box = self.field(group)
+        boxes = box.get_by_role("checkbox")
+        if boxes.count():
+            return [self.page.locator(f'label[for="{b.get_attribute("id")}"]').inner_text().strip()
+                    for b in boxes.all()]
+        picker = box.get_by_role("combobox")
+        picker.fill("")
+        picker.press("ArrowDown")  # an empty picker lists every choice not yet made
+        options = box.get_by_role("listbox").get_by_role("option")
+        expect(box.get_by_role("listbox")).to_be_visible()
+        names = [self.attr_name(li) for li in self._chosen(group).all()]
+        names += [o.inner_text().strip() for o in options.all()]
+        picker.press("Escape")
+        return names
 
-    def user_id_box(self, user_id: str) -> Locator:
-        return self.field("organisations").get_by_role("checkbox", name=user_id, exact=True)
+    @staticmethod
+    def attr_name(item: Locator) -> str:
+        return item.get_attribute("aria-label") or item.inner_text().strip()
+
+    def set_choices(self, group: str, wanted: list[str]) -> None:
+        """Make the group hold exactly these choices (by their visible names)."""
+        box = self.field(group)
+        boxes = box.get_by_role("checkbox")
+        if boxes.count():
+            for b in boxes.all():
+                name = self.page.locator(f'label[for="{b.get_attribute("id")}"]').inner_text().strip()
+                b.set_checked(name in wanted)
+            return
+        for name in [self.attr_name(li) for li in self._chosen(group).all()]:
+            if name not in wanted:
+                box.get_by_role("button", name=f"Remove {name}", exact=True).click()
+                expect(self.holds(group, name)).to_have_count(0)
+        for name in wanted:
+            if not self.holds(group, name).count():
+                self.pick(group, name)
+
+    def pick(self, group: str, choice: str) -> None:
+        """Type a choice into a picker and select it from the list that follows the typing."""
+        box = self.field(group)
+        box.get_by_role("combobox").fill(choice)
+        box.get_by_role("listbox").get_by_role("option", name=choice, exact=True).click()
+        expect(self.holds(group, choice)).to_be_visible()
 
     def available_user_ids(self) -> list[str]:
-        return [self.page.locator(f'label[for="{b.get_attribute("id")}"]').inner_text().strip()
-                for b in self.user_id_boxes().all()]
+        return self._choice_names("organisations")
 
     def fill(self, values: dict[str, str], roles: list[str] | None = None, user_ids: list[str] | None = None) -> None:
         """Type the given text fields; set the Job Type Roles and User IDs to exactly the lists given."""
         for name, value in values.items():
             self.field(name).fill(value)
         if roles is not None:
-            wanted = set(roles)
-            for box in self.field("job type roles").get_by_role("checkbox").all():
-                name = self.page.locator(f'label[for="{box.get_attribute("id")}"]').inner_text().strip()
-                box.set_checked(name in wanted)
+            self.set_choices("job type roles", roles)
         if user_ids is not None:
-            for box in self.user_id_boxes().all():
-                uid = self.page.locator(f'label[for="{box.get_attribute("id")}"]').inner_text().strip()
-                box.set_checked(uid in user_ids)
+            self.set_choices("organisations", user_ids)
 
     def set_role(self, role_name: str, held: bool) -> None:
-        self.role_box(role_name).set_checked(held)
+        box = self.field("job type roles").get_by_role("checkbox", name=role_name, exact=True)
+        if box.count():
+            box.set_checked(held)
+        elif held and not self.holds_role(role_name).count():
+            self.pick("job type roles", role_name)
+        elif not held and self.holds_role(role_name).count():
+            self.field("job type roles").get_by_role("button", name=f"Remove {role_name}", exact=True).click()
+            expect(self.holds_role(role_name)).to_have_count(0)
 
     def change_role(self, role_name: str, held: bool, user_name: str) -> None:
         """Give or take away one Job Type Role and save: done when the page confirms the save of this user
         and the role's box shows the change."""
         self.set_role(role_name, held)
         self.submit_update()
-        expect(self.status).to_contain_text(user_name)
-        expect(self.role_box(role_name)).to_be_checked(checked=held)
+        expect(self.status.filter(has_text=user_name)).to_be_visible()
+        expect(self.holds_role(role_name)).to_have_count(1 if held else 0)
 
     @property
     def create_button(self) -> Locator:
@@ -264,6 +327,13 @@ class UserFormPage(BasePage):
         self._action("reinstate", secret_next=True)
 
     def deactivate(self) -> None:
-        """Deactivate, accepting the confirmation the SSI asks for."""
-        self.follow(self.page.get_by_role("link", name=self.label("user_admin.deactivate"), exact=True))
+        """Deactivate, accepting the confirmation the SSI asks for: a page the link opens (classic) or a
+        dialog the button opens (the Service Portal)."""
+        name = self.label("user_admin.deactivate")
+        link = self.page.get_by_role("link", name=name, exact=True)
+        if link.count():
+            self.follow(link)
+        else:
+            self.page.get_by_role("button", name=name, exact=True).click()
+            expect(self.page.get_by_role("dialog")).to_be_visible()
         self._action("confirm_deactivate")

@@ -36,6 +36,7 @@ from .tableapi import batch
 from .tableapi import routes as table_api
 from .useradmin import api as useradmin_api  # noqa: F401 - the tables of users and companies
 from .useradmin import portal as useradmin  # noqa: F401 - the user administration pages
+from .useradmin import sp as useradmin_sp  # noqa: F401 - its account page as a portal widget
 
 
 def seed_database(db: Database, settings: Settings, seed: Seed | None = None) -> None:

@@ -341,7 +341,7 @@ def try_invalid_change(ssi: SSI, people: People, value: str) -> None:
 def account_unchanged(ssi: SSI, people: People, role: str) -> None:
     form = ssi.user_form
     expect(form.field("email")).to_have_value(people.account.email)
-    expect(form.role_box(role)).to_be_checked()
+    expect(form.holds_role(role)).to_be_visible()
     expect(form.checked_roles).to_have_count(1)
 
 
@@ -450,7 +450,7 @@ def none_listed(ssi: SSI) -> None:
 
 @when("I open the noted account address directly")
 def open_noted(ssi: SSI, people: People) -> None:
-    people.response_status = ssi.user_form.goto(people.noted_url).status
+    people.response_status = ssi.user_form.visit_account(people.noted_url)
 
 
 @then("I am told the record is not valid or I am not authorised")

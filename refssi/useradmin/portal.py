@@ -109,8 +109,25 @@ def user_list(ctx: Ctx) -> Response:
     )
 
 
+def wants_json(ctx: Ctx) -> bool:
+    """A post by the Service Portal's widget (XHR, Accept: application/json): answered with JSON, not a page."""
+    return ctx.request.method == "POST" and "application/json" in ctx.request.headers.get("accept", "")
+
+
+def done(ctx: Ctx, account: dict[str, Any], kind: str, message: str) -> Response:
+    """An action that succeeded (or had nothing to do): a message on the account page, or the JSON of it."""
+    if wants_json(ctx):
+        return ctx.json({"result": {"kind": kind, "message": message, "sys_id": account["sys_id"]}})
+    ctx.flash(kind, message)
+    return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"]))
+
+
 def render_form(ctx: Ctx, account: dict[str, Any] | None, values: dict[str, Any], errors: dict[str, str],
                 general: list[str], status: int = 200) -> Response:
+    if wants_json(ctx):
+        return ctx.json({"status": "failure", "errors": errors, "general": general,
+                         "error": {"message": ctx.profile.label("user_admin.form_errors"), "detail": ""}},
+                        status if status >= 400 else 400)
     matrix = ctx.profile.role_matrix
     grantable = set(ctx.profile.assignable_roles())
     history = []
@@ -133,8 +150,24 @@ def render_form(ctx: Ctx, account: dict[str, Any] | None, values: dict[str, Any]
     )
 
 
+def secret_message(account: dict[str, Any], what: str) -> str:
+    return {"created": f"User {account['user_name']} created.",
+            "reset": f"The password of {account['user_name']} was reset."}.get(
+        what, f"User {account['user_name']} reinstated.")
+
+
+def next_steps(account: dict[str, Any]) -> str:
+    mfa = "" if account["mfa_method"] else " and set up multi-factor authentication"
+    return (f"Give this one-time password to {account['first_name']} {account['last_name']} by a secure route. "
+            f"It is shown only this once. At their next login they must change it{mfa}.")
+
+
 def show_secret(ctx: Ctx, account: dict[str, Any], heading: str, what: str, password: str) -> Response:
     """The one-time password, shown to the administrator once: the response to the POST, never stored in clear."""
+    if wants_json(ctx):
+        return ctx.json({"result": {"kind": "success", "heading": heading, "message": secret_message(account, what),
+                                    "sys_id": account["sys_id"], "user_name": account["user_name"],
+                                    "one_time_password": password, "next_steps": next_steps(account)}})
     return ctx.render("user_admin_secret.html", title=heading, account=account, what=what, password=password,
                       user_url=ctx.portal_url(USER_PAGE, sys_id=account["sys_id"]), list_url=ctx.portal_url(LIST_PAGE))
 
@@ -209,19 +242,16 @@ def update_user(ctx: Ctx, account: dict[str, Any]) -> Response:
                if account[k] != sorted(values[k])]
     changes += [k for k in TEXT_FIELDS if account[k] != values[k]]
     log(ctx, account["sys_id"], "updated", "; ".join(changes) or "no change")
-    ctx.flash("success", f"User {account['user_name']} updated.")
-    return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"]))
+    return done(ctx, account, "success", f"User {account['user_name']} updated.")
 
 
 def unlock_user(ctx: Ctx, account: dict[str, Any]) -> Response:
     if account["status"] != "locked":
-        ctx.flash("info", f"User {account['user_name']} is not locked.")
-    else:
-        ctx.db.execute("UPDATE sys_user SET locked_out=0, failed_attempts=0, locked_until=0, sys_updated_on=? "
-                       "WHERE sys_id=?", (glide_time(), account["sys_id"]))
-        log(ctx, account["sys_id"], "unlocked")
-        ctx.flash("success", f"User {account['user_name']} unlocked: they can log in again.")
-    return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"]))
+        return done(ctx, account, "info", f"User {account['user_name']} is not locked.")
+    ctx.db.execute("UPDATE sys_user SET locked_out=0, failed_attempts=0, locked_until=0, sys_updated_on=? "
+                   "WHERE sys_id=?", (glide_time(), account["sys_id"]))
+    log(ctx, account["sys_id"], "unlocked")
+    return done(ctx, account, "success", f"User {account['user_name']} unlocked: they can log in again.")
 
 
 def reset_password(ctx: Ctx, account: dict[str, Any]) -> Response:
@@ -241,31 +271,30 @@ def reset_mfa(ctx: Ctx, account: dict[str, Any]) -> Response:
         forget_browsers(ctx, account["sys_id"])
         end_sessions(ctx, account["sys_id"])
     log(ctx, account["sys_id"], "multi-factor authentication reset")
-    ctx.flash("success", f"Multi-factor authentication reset for {account['user_name']}: "
-                         "they must set it up again at their next login.")
-    return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"]))
+    return done(ctx, account, "success", f"Multi-factor authentication reset for {account['user_name']}: "
+                                         "they must set it up again at their next login.")
 
 
 def deactivate_user(ctx: Ctx, account: dict[str, Any]) -> Response:
     if account["sys_id"] == ctx.user["sys_id"]:
         return render_form(ctx, account, account, {}, ["You cannot deactivate your own account."], 400)
     if not account["active"]:
-        ctx.flash("info", f"User {account['user_name']} is already inactive.")
-        return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"]))
+        return done(ctx, account, "info", f"User {account['user_name']} is already inactive.")
     if ctx.form.get("confirmed") != "yes":  # the confirmation page sends it; a bare POST does not
+        if wants_json(ctx):  # the portal's dialog sends confirmed=yes: a post without it changes nothing
+            return ctx.json({"status": "failure", "error": {"message": "Confirm the deactivation first.",
+                                                            "detail": "confirmed=yes is missing"}}, 409)
         return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"], confirm="deactivate"))
     ctx.db.execute("UPDATE sys_user SET active=0, sys_updated_on=? WHERE sys_id=?", (glide_time(), account["sys_id"]))
     if not fault(ctx.settings, "deactivate_keeps_access"):
         end_sessions(ctx, account["sys_id"])
     log(ctx, account["sys_id"], "deactivated")
-    ctx.flash("success", f"User {account['user_name']} deactivated: they can no longer log in.")
-    return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"]))
+    return done(ctx, account, "success", f"User {account['user_name']} deactivated: they can no longer log in.")
 
 
 def reinstate_user(ctx: Ctx, account: dict[str, Any]) -> Response:
     if account["active"]:
-        ctx.flash("info", f"User {account['user_name']} is already active.")
-        return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"]))
+        return done(ctx, account, "info", f"User {account['user_name']} is already active.")
     if not account["roles"]:
         return render_form(ctx, account, account, {"roles": "Give the user at least one Job Type Role, "
                                                             "select Update User, then reinstate them."}, [], 400)
@@ -275,8 +304,7 @@ def reinstate_user(ctx: Ctx, account: dict[str, Any]) -> Response:
     if not account["last_login_time"]:  # never logged in (e.g. migrated): no usable password yet
         password = issue_password(ctx, account["sys_id"])
         return show_secret(ctx, load_account(ctx, account["sys_id"]), "User reinstated", "reinstated", password)
-    ctx.flash("success", f"User {account['user_name']} reinstated: they can log in again.")
-    return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"]))
+    return done(ctx, account, "success", f"User {account['user_name']} reinstated: they can log in again.")
 
 
 ACTIONS = {

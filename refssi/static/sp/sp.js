@@ -31,7 +31,8 @@
   SP.api = async function (method, url, data, contentType) {
     const headers = { Accept: "application/json", "X-UserToken": window.g_ck };
     let payload;
-    if (data instanceof Blob) { payload = data; headers["Content-Type"] = contentType || data.type || "application/octet-stream"; }
+    if (data instanceof URLSearchParams) { payload = data; headers["Content-Type"] = "application/x-www-form-urlencoded"; }
+    else if (data instanceof Blob) { payload = data; headers["Content-Type"] = contentType || data.type || "application/octet-stream"; }
     else if (data !== undefined) { payload = JSON.stringify(data); headers["Content-Type"] = "application/json"; }
     const r = await fetch(url, { method, headers, body: payload, credentials: "same-origin" });
     let json = {};

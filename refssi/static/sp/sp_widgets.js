@@ -38,6 +38,7 @@
     producer(w) { return SP.producer(w); }, // sp_producer.js
     ticket(w) { return SP.ticket(w); }, // sp_ticket.js
     requests(w) { return SP.requests(w); }, // sp_requests.js
+    account(w) { return SP.account(w); }, // sp_account.js
   };
 
   SP.render = function (w) {
