@@ -109,12 +109,7 @@ def secret_variants(value: str) -> set[str]:
     return out
 
 
-def _pattern(values: dict[str, str]) -> re.Pattern[str]:
-    parts = []
-    for v in sorted(values, key=len, reverse=True):
-        e = re.escape(v)
-        parts.append(rf"(?<![0-9A-Za-z]){e}(?![0-9A-Za-z])" if v.isdigit() else e)
-    return re.compile("|".join(parts))
+CODE_SHAPE = re.compile(r"(?<![0-9A-Za-z])\d{4,10}(?![0-9A-Za-z])")  # a one-time code on its own
 
 
 def iter_artefacts(folder: Path):
@@ -141,17 +136,42 @@ def iter_artefacts(folder: Path):
             yield str(path), path.read_text("utf-8", "replace")
 
 
+def iter_distinct_artefacts(folder: Path):
+    """iter_artefacts, each distinct text once (the evidence pack holds the run's files again)."""
+    import hashlib
+
+    seen: set[bytes] = set()
+    for name, text in iter_artefacts(folder):
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        if digest not in seen:
+            seen.add(digest)
+            yield name, text
+
+
 def scan_for_secrets(folder: Path, secrets: dict[str, str]) -> list[str]:
     """Every place under folder where one of the secrets (value -> label) appears."""
     expanded: dict[str, str] = {}
     for value, label in secrets.items():
         for variant in secret_variants(value):
             expanded[variant] = label
-    rx = _pattern(expanded)
+    # Numeric codes (thousands: every authenticator step of the run) are found by shape and looked up; every
+    # other secret by substring search, which is fast C however many there are (no giant alternation).
+    codes = {v for v in expanded if v.isdigit()}
+    literals = sorted((v for v in expanded if not v.isdigit()), key=len, reverse=True)
     found = []
-    for name, text in iter_artefacts(folder):
-        for m in rx.finditer(text):
-            found.append(f"{expanded[m.group(0)]} in {name}: ...{text[max(0, m.start() - 40):m.end() + 20]!r}...")
+
+    def place(name: str, text: str, start: int, end: int, value: str) -> str:
+        return f"{expanded[value]} in {name}: ...{text[max(0, start - 40):end + 20]!r}..."
+
+    for name, text in iter_distinct_artefacts(folder):
+        for m in CODE_SHAPE.finditer(text):
+            if m.group(0) in codes:
+                found.append(place(name, text, m.start(), m.end(), m.group(0)))
+        for value in literals:
+            at = text.find(value)
+            while at != -1:
+                found.append(place(name, text, at, at + len(value), value))
+                at = text.find(value, at + len(value))
     return found
 
 
