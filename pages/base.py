@@ -4,6 +4,7 @@ import re
 from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 from playwright.sync_api import APIResponse, Locator, Page, Response, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from ssi.profile import Profile
 
@@ -20,7 +21,15 @@ class BasePage:
         return f"{self.profile.portal.suffix}?{urlencode({'id': page_id, **params})}"
 
     def open_portal(self, page_id: str, **params: str) -> None:
-        self.page.goto(self.portal_path(page_id, **params))
+        """Open a portal page by its address. A Service Portal may send the browser on by itself while the
+        page loads (to the login page when the session has ended): that interrupts the load, and is an
+        answer too; the next step judges where the browser is."""
+        try:
+            self.page.goto(self.portal_path(page_id, **params))
+        except PlaywrightError as exc:
+            if "ERR_ABORTED" not in str(exc) and "interrupted by another navigation" not in str(exc):
+                raise
+            self.page.wait_for_load_state()
 
     def visit_page(self, path: str, drawn: Locator) -> int:
         """Go to a page by its address, as a bookmark or a typed URL would, and return the HTTP status of the
@@ -136,9 +145,12 @@ class BasePage:
         if widget == "native" or (widget == "auto" and not select2.count()):
             select.select_option(label=label)
             return
+        exactly = re.compile(rf"^\s*{re.escape(label)}\s*$")
+        # a dependent choice list (e.g. subcategory) is fetched by XHR after its parent changed, and select2
+        # builds its dropdown from the hidden <select> when it opens: open it once the choice is there
+        expect(select.locator("option").filter(has_text=exactly)).to_have_count(1)
         select2.locator(".select2-choice").click()
-        self.page.locator(".select2-drop-active .select2-result-label").filter(
-            has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")).click()
+        self.page.locator(".select2-drop-active .select2-result-label").filter(has_text=exactly).click()
         expect(select2.locator(".select2-chosen")).to_have_text(label)
 
     # ---- actions -------------------------------------------------------------------
