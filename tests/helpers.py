@@ -109,7 +109,9 @@ def secret_variants(value: str) -> set[str]:
     return out
 
 
-CODE_SHAPE = re.compile(r"(?<![0-9A-Za-z])\d{4,10}(?![0-9A-Za-z])")  # a one-time code on its own
+# a one-time code on its own: not part of a longer word or number, nor of a decimal (trace timestamps such as
+# "endTime":172605.737 are full of six-digit runs, which a run's thousands of possible codes would collide with)
+CODE_SHAPE = re.compile(r"(?<![0-9A-Za-z])(?<!\d\.)\d{4,10}(?![0-9A-Za-z])(?!\.\d)")
 
 
 def iter_artefacts(folder: Path):
