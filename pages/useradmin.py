@@ -136,8 +136,11 @@ class UserListPage(BasePage):
         self.open(q=text)
 
     def open_user(self, user_name: str) -> None:
+        """Open an account from the list: done once its form is drawn (on the Service Portal the route changes
+        before the account widget's reply arrives, and the form's choices are read at once after this)."""
         self.find(user_name)
         self.follow(self.row(user_name).get_by_role("link", name=user_name, exact=True))
+        UserFormPage(self.page, self.profile).field("user name").wait_for()
 
 
 class UserFormPage(BasePage):
