@@ -62,6 +62,11 @@ class BasePage:
     def status(self) -> Locator:
         return self.page.get_by_role("status")
 
+    def notice(self, text: str) -> Locator:
+        """The confirmation that holds this text (case as written): a classic page's message, or the newest of the
+        portal's toasts that holds it (toasts stack up when actions follow each other within their few seconds)."""
+        return self.status.filter(has_text=re.compile(re.escape(text))).last
+
     def heading(self, text: str) -> Locator:
         return self.page.get_by_role("heading", name=text)
 
@@ -74,8 +79,9 @@ class BasePage:
         """The value a page shows under a label: the definition of the group the label names (dl/dd), or (a
         portal's label/value pairs without dl/dd) the element right after the element whose whole text is it."""
         in_group = self.page.get_by_role("group", name=label, exact=True).get_by_role("definition")
-        after_label = self.main.get_by_text(label, exact=True).locator("xpath=following-sibling::*[1]")
-        return in_group.or_(after_label)
+        # a label of its own (dt, or a portal pair's label), never a table's header or cell of the same words
+        own = self.main.get_by_text(label, exact=True).and_(self.main.locator(":not(th):not(td)"))
+        return in_group.or_(own.locator("xpath=following-sibling::*[1]"))
 
     @property
     def body(self) -> Locator:

@@ -91,7 +91,7 @@ class TicketPage(BasePage):
         expect(self.page).to_have_url(re.compile(r"[?&]id=ticket\b"))
         expect(self.number).to_have_text(re.compile(rf"^{cfg.number_prefix}\d{{{cfg.number_digits},}}$"))
         number = self.number.inner_text().strip()
-        expect(self.status).to_contain_text(f"{self.label('incident.raised')}: {number}")
+        expect(self.notice(f"{self.label('incident.raised')}: {number}")).to_be_visible()
         return number, self.sys_id
 
     @property

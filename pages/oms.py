@@ -44,7 +44,7 @@ class OmsPage(BasePage):
 
     def fact(self, label: str) -> Locator:
         """A read-only value of the record shown, by its visible label (e.g. 'Status')."""
-        return self.page.locator("dd").and_(self.page.get_by_label(label, exact=True))
+        return self.value_labelled(label)
 
     @property
     def state(self) -> Locator:
@@ -59,7 +59,8 @@ class OmsPage(BasePage):
         locator.first.scroll_into_view_if_needed()
 
     def field(self, label: str) -> Locator:
-        return self.page.get_by_label(label, exact=True)
+        """A form field by its label, with or without the mandatory prefix (BasePage.labelled)."""
+        return self.labelled(label)
 
     def expect_field_error(self, field: Locator, message: str | re.Pattern[str]) -> None:
         pattern = message if isinstance(message, re.Pattern) else re.compile(re.escape(message))
@@ -217,7 +218,7 @@ class OrderForm(OmsPage):
         quantities: dict[str, str] | None = None,
     ) -> None:
         if region is not None:
-            self.region.select_option(label=region)
+            self.choose(self.region, region)
         if location is not None:
             self.delivery_location.fill(location)
         if delivery_date is not None:
@@ -305,7 +306,7 @@ class ConsignmentPage(OmsPage):
         return self.field(self.label("oms.rejected_quantity"))
 
     def reject(self, reason_label: str, quantity: str) -> None:
-        self.rejection_reason.select_option(label=reason_label)
+        self.choose(self.rejection_reason, reason_label)
         self.rejected_quantity.fill(quantity)
         self.act(self.button("oms.reject"))
 
@@ -338,7 +339,7 @@ class ReturnForm(OmsPage):
 
     def raise_return(self, serials: list[str], reason_label: str) -> None:
         self.serials.fill("\n".join(serials))
-        self.reason.select_option(label=reason_label)
+        self.choose(self.reason, reason_label)
         self.act(self.button("oms.raise_return"))
 
 

@@ -29,6 +29,7 @@ from .latency import Latency
 from .oms import api as oms_api
 from .oms import operator as oms_operator
 from .oms import portal as oms  # noqa: F401 - the OMS pages
+from .oms import sp as oms_sp  # noqa: F401 - their widget views on the Service Portal
 from .security import hash_password
 from .settings import Settings
 from .sp import api as sp_api

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -166,6 +166,7 @@ class Ctx:
     cookies: dict[str, tuple[str, int]] = field(default_factory=dict)  # more cookies to set: name -> (value, max age)
     form: dict[str, str] = field(default_factory=dict)
     passwords: PasswordWork = field(default_factory=PasswordWork)  # argon2 results prepared off the loop
+    as_widgets: bool = False  # the sp page API is drawing this page: a template with a widget view answers widgets
 
     # ---- session lifecycle -------------------------------------------------
     @property
@@ -254,13 +255,33 @@ class Ctx:
         items = json.loads(sess["flash"]) + [[kind, text]]
         self.update_session(flash=json.dumps(items))
 
+    def portal_page_of(self, url: str) -> str | None:
+        """The portal page an address (or the page API's request for it) shows, by its id; None elsewhere."""
+        parts = urlsplit(url)
+        if parts.path not in (self.profile.portal.suffix, "/api/now/sp/page"):
+            return None
+        return parse_qs(parts.query).get("id", [self.profile.portal.home_page])[0]
+
+    def address_flash(self, url: str) -> None:
+        """Messages waiting for the next page are for the portal page a redirect sends the browser to: a request
+        the browser made before (a page API call still on its way when a post sent the browser on) leaves them."""
+        page = self.portal_page_of(url)
+        if not self.session or page is None:
+            return
+        items = json.loads(self.session["flash"])
+        if any(len(i) == 2 for i in items):
+            self.update_session(flash=json.dumps([i if len(i) == 3 else [*i, page] for i in items]))
+
     def take_flash(self) -> list[tuple[str, str]]:
+        """The messages for this page: those addressed to it, and those addressed to no page."""
         if not self.session:
             return []
         items = json.loads(self.session["flash"])
-        if items:
-            self.update_session(flash="[]")
-        return [tuple(i) for i in items]
+        here = self.portal_page_of(str(self.request.url))
+        mine = [i for i in items if len(i) == 2 or i[2] == here]
+        if mine:
+            self.update_session(flash=json.dumps([i for i in items if i not in mine]))
+        return [(i[0], i[1]) for i in mine]
 
     # ---- CSRF ------------------------------------------------------------------
     def csrf_ok(self) -> bool:
@@ -320,7 +341,12 @@ class Ctx:
         resp = TEMPLATES.TemplateResponse(self.request, template, {**base, **context}, status_code=status)
         return self.finish(resp)
 
+    def wants_json(self) -> bool:
+        """A post by a Service Portal widget (XHR, Accept: application/json): answered with JSON, not a page."""
+        return self.request.method == "POST" and "application/json" in self.request.headers.get("accept", "")
+
     def redirect(self, url: str) -> Response:
+        self.address_flash(url)
         return self.finish(RedirectResponse(url, status_code=303))
 
     def json(self, data: Any, status: int = 200) -> Response:

@@ -231,13 +231,13 @@ def remove_role(ssi: SSI, people: People, role: str) -> None:
 @when(parsers.parse("I unlock the {who:Who} user's account", extra_types=TYPES))
 def unlock(ssi: SSI, people: People) -> None:
     people.open_account(ssi).unlock()
-    expect(ssi.user_form.status).to_contain_text(people.account.user_name)
+    expect(ssi.user_form.notice(people.account.user_name)).to_be_visible()
 
 
 @when(parsers.parse("I reset the {who:Who} user's multi-factor authentication", extra_types=TYPES))
 def reset_mfa(ssi: SSI, people: People) -> None:
     people.open_account(ssi).reset_mfa()
-    expect(ssi.user_form.status).to_contain_text(people.account.user_name)
+    expect(ssi.user_form.notice(people.account.user_name)).to_be_visible()
 
 
 @when(parsers.parse("I reset the {who:Who} user's password", extra_types=TYPES))
@@ -251,7 +251,7 @@ def reset_password(ssi: SSI, people: People) -> None:
 @when(parsers.parse("I deactivate the {who:Who} user, confirming when asked", extra_types=TYPES))
 def deactivate(ssi: SSI, people: People) -> None:
     people.open_account(ssi).deactivate()
-    expect(ssi.user_form.status).to_contain_text(people.account.user_name)
+    expect(ssi.user_form.notice(people.account.user_name)).to_be_visible()
 
 
 @when(parsers.parse("I reinstate the {who:Who} user", extra_types=TYPES))
@@ -264,7 +264,7 @@ def reinstate(ssi: SSI, people: People) -> None:
         expect(form.one_time_password).to_be_visible()
         acc.password = form.read_one_time_password(acc.user_name)
     else:
-        expect(form.status).to_contain_text(acc.user_name)
+        expect(form.notice(acc.user_name)).to_be_visible()
 
 
 @when(parsers.parse("I try to reinstate the {who:Who} user", extra_types=TYPES))

@@ -127,7 +127,7 @@ def session_expired(ssi: SSI) -> None:
 
 @then("I see that I have been logged out")
 def logged_out(ssi: SSI) -> None:
-    expect(ssi.login.status).to_contain_text(ssi.profile.label("home.signed_out"))
+    expect(ssi.login.notice(ssi.profile.label("home.signed_out"))).to_be_visible()
     expect(ssi.home.signed_in).to_have_count(0)
 
 

@@ -190,7 +190,7 @@ def order_against_forecast(ssi: SSI, oms_case: OmsCase, item: str, region: str, 
 def order_saved_as_draft(ssi: SSI) -> None:
     prefix = ssi.profile.oms.numbers.order
     expect(ssi.oms_order.number).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
-    expect(ssi.oms_order.status).to_contain_text(f"{ssi.oms_order.number.inner_text()} saved as a draft")
+    expect(ssi.oms_order.notice(f"{ssi.oms_order.number.inner_text()} saved as a draft")).to_be_visible()
     expect(ssi.oms_order.state).to_have_text(ssi.oms_order.status_name("order", "draft"))
 
 
@@ -268,7 +268,7 @@ def amend_week_later(ssi: SSI, oms_case: OmsCase) -> None:
 
 @then("the consignment shows the new delivery date")
 def shows_new_date(ssi: SSI, oms_case: OmsCase) -> None:
-    expect(ssi.oms_consignment.status).to_contain_text(f"amended to {oms_case.new_date}")
+    expect(ssi.oms_consignment.notice(f"amended to {oms_case.new_date}")).to_be_visible()
     expect(ssi.oms_consignment.delivery_date).to_have_text(oms_case.new_date)
 
 
@@ -360,7 +360,7 @@ def devices_held(target_control: TargetControl, actor: Actor, oms_case: OmsCase,
 @when(parsers.parse('I raise a return for both of them because "{reason}"'))
 def raise_return_both(ssi: SSI, oms_case: OmsCase, reason: str) -> None:
     journeys.raise_return(ssi, oms_case.serials, reason)
-    expect(ssi.oms_return.status).to_contain_text("raised")
+    expect(ssi.oms_return.notice("raised")).to_be_visible()
     oms_case.return_number = ssi.oms_return.number.inner_text().strip()
 
 
@@ -411,7 +411,7 @@ def triage_outcomes(ssi: SSI, oms_case: OmsCase) -> None:
 @given("I have raised a return for the first of them")
 def raised_return_for_first(ssi: SSI, oms_case: OmsCase) -> None:
     journeys.raise_return(ssi, oms_case.serials[:1], ssi.profile.oms.return_reasons[0].label)
-    expect(ssi.oms_return.status).to_contain_text("raised")
+    expect(ssi.oms_return.notice("raised")).to_be_visible()
     oms_case.return_number = ssi.oms_return.number.inner_text().strip()
 
 

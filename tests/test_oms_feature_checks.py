@@ -49,3 +49,21 @@ def test_the_scenario_fails_when_the_ssi_skips_the_rule(
     assert result["status"] == "failed"
     failed = [s for s in result["steps"] if s["status"] == "failed"]
     assert failed and failed[0]["text"] == failing_step, [(s["text"], s["status"]) for s in result["steps"]]
+
+
+SP_CASES = [c for c in CASES if c[0] in ("oms_no_device_check", "oms_no_date_check", "oms_no_tolerance_check")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("switch", "scenario", "failing_step"), SP_CASES, ids=[c[0] for c in SP_CASES])
+def test_on_the_service_portal_the_scenario_fails_at_the_same_step(
+    tmp_path, switch: str, scenario: str, failing_step: str
+) -> None:
+    """The order, consignment and return pages are widgets on sp: a rule the SSI skips is caught there too."""
+    with EmbeddedSSI(unsafe={switch}, overrides={"portal_ui": "sp"}) as ssi:
+        run = run_uept("run", "features/oms.feature", "--tags", f"@{scenario}", "--reports", str(tmp_path),
+                       env=ssi.env, timeout=300)
+    assert run.code == 1, run.stdout[-3000:]
+    result = json.loads((run.run_dir / "scenarios" / scenario / "result.json").read_text())
+    failed = [s for s in result["steps"] if s["status"] == "failed"]
+    assert failed and failed[0]["text"] == failing_step, [(s["text"], s["status"]) for s in result["steps"]]

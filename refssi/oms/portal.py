@@ -21,6 +21,7 @@ from fastapi.responses import Response
 
 from ..db import glide_time
 from ..faults import fault
+from ..sp.widgets import drawn, moved
 from ..web import Ctx, portal_page
 from . import store
 from .rules import (
@@ -51,8 +52,10 @@ def param(ctx: Ctx, name: str, default: str = "") -> str:
 
 
 def render(ctx: Ctx, template: str, title: str, status: int = 200, **context) -> Response:
+    """The page: its template, or on the Service Portal the template's widget view (oms/sp.py) of the same context."""
     cfg = oms(ctx)
-    return ctx.render(template, status=status, title=title, oms=cfg, store=store, **context)
+    context = {"oms": cfg, "store": store, **context}
+    return drawn(ctx, template, title, status, context) or ctx.render(template, status=status, title=title, **context)
 
 
 # ---------------------------------------------------------------- home and catalogue
@@ -169,7 +172,7 @@ def oms_forecast(ctx: Ctx) -> Response:
                 f"Forecast version {row['version']} ({row['number']}) for {region} submitted: "
                 f"{changed} quantit{'y' if changed == 1 else 'ies'} changed.",
             )
-            return ctx.redirect(ctx.portal_url("oms_forecast", region=region))
+            return moved(ctx, ctx.portal_url("oms_forecast", region=region))
     values = {f"q_{m}_{v.code}": str(current.get((m, v.code), 0)) for m in months for v in cfg.ch_variants}
     values.update(entered)
     status = 400 if (errors or form_error) else 200
@@ -261,7 +264,7 @@ def oms_order_form(ctx: Ctx) -> Response:
                 )
                 store.log(c, "x_dcc_oms_order", order["sys_id"], "Draft updated", ctx.user["user_name"])
             ctx.flash("success", f"Order {order['number']} saved as a draft.")
-            return ctx.redirect(ctx.portal_url("oms_order", sys_id=order["sys_id"]))
+            return moved(ctx, ctx.portal_url("oms_order", sys_id=order["sys_id"]))
         values = dict(ctx.form)
     elif order:
         values = {
@@ -328,7 +331,7 @@ def oms_order(ctx: Ctx) -> Response:
                         else ""
                     ),
                 )
-                return ctx.redirect(ctx.portal_url("oms_order", sys_id=order["sys_id"]))
+                return moved(ctx, ctx.portal_url("oms_order", sys_id=order["sys_id"]))
         elif action == "confirm" and order["state"] == "submitted":
             justification, err = check_text(
                 ctx.form.get("justification", ""), "justification", required=False, limit=MAX_NOTES
@@ -372,7 +375,7 @@ def oms_order(ctx: Ctx) -> Response:
                 ctx.flash(
                     "success", f"Order {order['number']} confirmed: {len(made)} consignment(s) scheduled."
                 )
-                return ctx.redirect(ctx.portal_url("oms_order", sys_id=order["sys_id"]))
+                return moved(ctx, ctx.portal_url("oms_order", sys_id=order["sys_id"]))
         else:
             form_error = (
                 f"Order {order['number']} is {cfg.status('order', order['state'])}: "
@@ -440,7 +443,7 @@ def oms_consignment(ctx: Ctx) -> Response:
                         who,
                     )
                     ctx.flash("success", f"Delivery date of {k['number']} amended to {new_date}.")
-                    return ctx.redirect(ctx.portal_url("oms_consignment", sys_id=k["sys_id"]))
+                    return moved(ctx, ctx.portal_url("oms_consignment", sys_id=k["sys_id"]))
         elif action in ("accept", "reject"):
             if k["state"] != "delivered":
                 form_error = (
@@ -453,7 +456,7 @@ def oms_consignment(ctx: Ctx) -> Response:
                 )
                 store.log(c, "x_dcc_oms_consignment", k["sys_id"], "Delivery accepted", who)
                 ctx.flash("success", f"Delivery {k['number']} accepted.")
-                return ctx.redirect(ctx.portal_url("oms_consignment", sys_id=k["sys_id"]))
+                return moved(ctx, ctx.portal_url("oms_consignment", sys_id=k["sys_id"]))
             else:
                 reason, err = check_choice(
                     ctx.form.get("rejection_reason", ""), cfg.rejection_reasons, "rejection reason"
@@ -486,7 +489,7 @@ def oms_consignment(ctx: Ctx) -> Response:
                         who,
                     )
                     ctx.flash("success", f"Delivery {k['number']} rejected: {qty} units, {label}.")
-                    return ctx.redirect(ctx.portal_url("oms_consignment", sys_id=k["sys_id"]))
+                    return moved(ctx, ctx.portal_url("oms_consignment", sys_id=k["sys_id"]))
         else:
             form_error = "That action is not available."
     return render(
@@ -546,7 +549,7 @@ def oms_return_form(ctx: Ctx) -> Response:
             ctx.flash(
                 "success", f"Return {ret['number']} raised for {len(data['devices'])} Communications Hub(s)."
             )
-            return ctx.redirect(ctx.portal_url("oms_return", sys_id=ret["sys_id"]))
+            return moved(ctx, ctx.portal_url("oms_return", sys_id=ret["sys_id"]))
     return render(
         ctx,
         "oms_return_form.html",

@@ -109,14 +109,9 @@ def user_list(ctx: Ctx) -> Response:
     )
 
 
-def wants_json(ctx: Ctx) -> bool:
-    """A post by the Service Portal's widget (XHR, Accept: application/json): answered with JSON, not a page."""
-    return ctx.request.method == "POST" and "application/json" in ctx.request.headers.get("accept", "")
-
-
 def done(ctx: Ctx, account: dict[str, Any], kind: str, message: str) -> Response:
     """An action that succeeded (or had nothing to do): a message on the account page, or the JSON of it."""
-    if wants_json(ctx):
+    if ctx.wants_json():
         return ctx.json({"result": {"kind": kind, "message": message, "sys_id": account["sys_id"]}})
     ctx.flash(kind, message)
     return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"]))
@@ -124,7 +119,7 @@ def done(ctx: Ctx, account: dict[str, Any], kind: str, message: str) -> Response
 
 def render_form(ctx: Ctx, account: dict[str, Any] | None, values: dict[str, Any], errors: dict[str, str],
                 general: list[str], status: int = 200) -> Response:
-    if wants_json(ctx):
+    if ctx.wants_json():
         return ctx.json({"status": "failure", "errors": errors, "general": general,
                          "error": {"message": ctx.profile.label("user_admin.form_errors"), "detail": ""}},
                         status if status >= 400 else 400)
@@ -164,7 +159,7 @@ def next_steps(account: dict[str, Any]) -> str:
 
 def show_secret(ctx: Ctx, account: dict[str, Any], heading: str, what: str, password: str) -> Response:
     """The one-time password, shown to the administrator once: the response to the POST, never stored in clear."""
-    if wants_json(ctx):
+    if ctx.wants_json():
         return ctx.json({"result": {"kind": "success", "heading": heading, "message": secret_message(account, what),
                                     "sys_id": account["sys_id"], "user_name": account["user_name"],
                                     "one_time_password": password, "next_steps": next_steps(account)}})
@@ -281,7 +276,7 @@ def deactivate_user(ctx: Ctx, account: dict[str, Any]) -> Response:
     if not account["active"]:
         return done(ctx, account, "info", f"User {account['user_name']} is already inactive.")
     if ctx.form.get("confirmed") != "yes":  # the confirmation page sends it; a bare POST does not
-        if wants_json(ctx):  # the portal's dialog sends confirmed=yes: a post without it changes nothing
+        if ctx.wants_json():  # the portal's dialog sends confirmed=yes: a post without it changes nothing
             return ctx.json({"status": "failure", "error": {"message": "Confirm the deactivation first.",
                                                             "detail": "confirmed=yes is missing"}}, 409)
         return ctx.redirect(ctx.portal_url(USER_PAGE, sys_id=account["sys_id"], confirm="deactivate"))

@@ -39,6 +39,7 @@
     ticket(w) { return SP.ticket(w); }, // sp_ticket.js
     requests(w) { return SP.requests(w); }, // sp_requests.js
     account(w) { return SP.account(w); }, // sp_account.js
+    record(w) { return SP.record(w); }, // sp_record.js
   };
 
   SP.render = function (w) {
