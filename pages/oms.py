@@ -153,7 +153,7 @@ class ForecastPage(OmsPage):
 
     @property
     def confirmation(self) -> Locator:
-        return self.status.filter(has_text=self._version_pattern)
+        return self.status.filter(has_text=self._version_pattern).last  # the newest, when toasts stack up
 
     def submitted_version(self) -> int:
         return int(self._version_pattern.search(self.confirmation.inner_text()).group(1))

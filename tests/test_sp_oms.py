@@ -77,6 +77,20 @@ def test_the_order_form_is_a_widget_of_the_page_api(sp_ssi: RunningSSI, admin: P
     assert missing.json()["result"]["widgets"][0]["type"] == "message"
 
 
+OMS_PAGES = [("oms", {}), ("oms_catalogue", {}), ("oms_forecasts", {}), ("oms_forecast", {"region": OMS.regions[0]}),
+             ("oms_forecast_history", {"region": OMS.regions[0]}), ("oms_orders", {}), ("oms_consignments", {}),
+             ("oms_returns", {}), ("oms_return_form", {}), ("oms_order_form", {"sys_id": "-1"})]
+
+
+@pytest.mark.parametrize(("page_id", "params"), OMS_PAGES, ids=[p for p, _ in OMS_PAGES])
+def test_every_oms_page_is_drawn_by_the_page_api(admin: Portal, page_id: str, params: dict[str, str]) -> None:
+    r = admin.http.get("/api/now/sp/page", params={"id": page_id, **params}, headers={"Accept": "application/json"})
+    assert r.status_code == 200
+    result = r.json()["result"]
+    assert "document" not in result, f"{page_id} still loads as a classic document"
+    assert [w["type"] for w in result["widgets"]] == ["record"]
+
+
 def test_a_native_select_of_the_region_is_not_submitted_and_the_page_object_choice_is(page: Page) -> None:
     form = OrderForm(page, PROFILE)
     form.open_new()

@@ -3,8 +3,8 @@
 The page's handler in portal.py runs as it does for the classic page (same rules, store and context); only the
 template is swapped for the view here, which draws the same content as a "record" widget (sp_record.js): the
 OMS menu, facts as label/value pairs, tables, and forms posted by XHR whose choices are select2 fields and
-whose mandatory fields carry ServiceNow's prefix. The forecast grid, its history, the lists, the home page
-and the catalogue keep their classic documents for now.
+whose mandatory fields carry ServiceNow's prefix, searches that change the route, and the forecast grid as a
+table of quantity fields.
 """
 
 from __future__ import annotations
@@ -487,5 +487,372 @@ def return_page(ctx: Ctx, *, oms, ret, items, activity: list, opened_by, **_: An
     )
 
 
-for _page in ("oms_order_form", "oms_order", "oms_consignment", "oms_return_form", "oms_return"):
+# ---------------------------------------------------------------- home, catalogue and lists
+@sp_view("oms_home.html")
+def home(ctx: Ctx, *, oms, summary, **_: Any) -> dict[str, Any]:
+    L = ctx.profile.labels["oms"]
+    glance = [
+        fact("open_orders", "Orders not yet confirmed", summary["orders"]),
+        fact("open_consignments", "Consignments awaiting your receipt", summary["consignments"]),
+        fact("open_returns", "Open returns", summary["returns"]),
+    ]
+    return record(
+        L["heading"],
+        [
+            menu(ctx),
+            {
+                "kind": "text",
+                "text": "Forecast and order 4G Communications Hubs and auxiliary equipment, follow "
+                "your consignments and return Communications Hubs.",
+            },
+            {"kind": "pairs", "pairs": glance},
+            {
+                "kind": "text",
+                "class": "small",
+                "text": f"Forecast horizon {oms.horizon_months} months, of which the first "
+                f"{oms.lock_months} are locked. Orders may differ from the forecast by "
+                f"±{oms.tolerance_percent:g}% and need {oms.lead_time_days} days' notice.",
+            },
+        ],
+    )
+
+
+@sp_view("oms_catalogue.html")
+def catalogue(ctx: Ctx, *, oms, **_: Any) -> dict[str, Any]:
+    L = ctx.profile.labels["oms"]
+    return record(
+        L["catalogue"],
+        [
+            menu(ctx),
+            {"kind": "subheading", "text": "Regions"},
+            {"kind": "list", "label": L["regions_list"], "items": list(oms.regions)},
+            {
+                "kind": "table",
+                "label": L["variants_table"],
+                "columns": ["Code", "Communications Hub variant"],
+                "rows": [{"cells": [v.code, v.name]} for v in oms.ch_variants],
+            },
+            {
+                "kind": "table",
+                "label": L["auxiliary_table"],
+                "columns": ["Code", "Auxiliary equipment"],
+                "rows": [{"cells": [v.code, v.name]} for v in oms.auxiliary_equipment],
+            },
+        ],
+    )
+
+
+def search(ctx: Ctx, page_id: str, what: str, hint: str, q: str) -> Block:
+    """The GET search form of a list: on the portal a route change to the list with ?q=."""
+    L = ctx.profile.labels["oms"]
+    return {
+        "kind": "search",
+        "label": f"Search {what}",
+        "field_label": L["search"],
+        "button": L["search"],
+        "hint": hint,
+        "value": q,
+        "url": ctx.portal_url(page_id),
+    }
+
+
+@sp_view("oms_orders.html")
+def orders(ctx: Ctx, *, oms, orders, q, **_: Any) -> dict[str, Any]:
+    L = ctx.profile.labels["oms"]
+    rows = [
+        {
+            "header": {"text": o["number"], "url": ctx.portal_url("oms_order", sys_id=o["sys_id"])},
+            "cells": [
+                o["region"],
+                o["delivery_location"],
+                o["delivery_date"],
+                str(o["units"] or 0),
+                oms.status("order", o["state"]),
+            ],
+        }
+        for o in orders
+    ]
+    return record(
+        L["orders"],
+        [
+            menu(ctx),
+            {
+                "kind": "links",
+                "links": [
+                    {
+                        "label": L["new_order"],
+                        "class": "btn-primary",
+                        "url": ctx.portal_url("oms_order_form", sys_id="-1"),
+                    }
+                ],
+            },
+            search(ctx, "oms_orders", "orders", "Order number or delivery location", q),
+            {
+                "kind": "table",
+                "label": L["orders_table"],
+                "rows": rows,
+                "empty": f"No orders match “{q}”." if q else "No orders.",
+                "columns": ["Number", L["region"], L["delivery_location"], L["delivery_date"], "Units", L["status"]],
+            },
+        ],
+    )
+
+
+@sp_view("oms_consignments.html")
+def consignments(ctx: Ctx, *, oms, consignments, **_: Any) -> dict[str, Any]:
+    L = ctx.profile.labels["oms"]
+    rows = [
+        {
+            "header": {"text": k["number"], "url": ctx.portal_url("oms_consignment", sys_id=k["sys_id"])},
+            "cells": [
+                k["order_number"],
+                oms.item(k["item"]).name,
+                str(k["quantity"]),
+                k["delivery_date"],
+                oms.status("consignment", k["state"]),
+                k["tracking_ref"] or "",
+            ],
+        }
+        for k in consignments
+    ]
+    return record(
+        L["consignments"],
+        [
+            menu(ctx),
+            {
+                "kind": "table",
+                "label": "Consignments",
+                "rows": rows,
+                "empty": "No consignments yet: they are scheduled when an order is confirmed.",
+                "columns": ["Consignment", "Order", "Item", "Quantity", L["delivery_date"], L["status"], L["tracking"]],
+            },
+        ],
+    )
+
+
+@sp_view("oms_returns.html")
+def returns(ctx: Ctx, *, oms, returns, q, **_: Any) -> dict[str, Any]:
+    L = ctx.profile.labels["oms"]
+    rows = [
+        {
+            "header": {"text": r["number"], "url": ctx.portal_url("oms_return", sys_id=r["sys_id"])},
+            "cells": [
+                r["rma_number"] or "",
+                oms.status("returns", r["state"]),
+                oms.choice(oms.return_reasons, r["reason"]).label,
+                str(r["devices"]),
+                f"{r['sys_created_on']} UTC",
+            ],
+        }
+        for r in returns
+    ]
+    return record(
+        L["returns"],
+        [
+            menu(ctx),
+            {
+                "kind": "links",
+                "links": [{"label": L["new_return"], "class": "btn-primary", "url": ctx.portal_url("oms_return_form")}],
+            },
+            search(ctx, "oms_returns", "returns", "Return number, RMA number or CH device ID", q),
+            {
+                "kind": "table",
+                "label": L["returns_table"],
+                "rows": rows,
+                "empty": f"No returns match “{q}”." if q else "No returns.",
+                "columns": ["Return", L["rma"], L["status"], L["return_reason"], "Devices", "Raised"],
+            },
+        ],
+    )
+
+
+# ---------------------------------------------------------------- forecasts
+@sp_view("oms_forecasts.html")
+def forecasts(ctx: Ctx, *, oms, rows, **_: Any) -> dict[str, Any]:
+    L = ctx.profile.labels["oms"]
+    table = [
+        {
+            "header": {"text": r["region"], "url": ctx.portal_url("oms_forecast", region=r["region"])},
+            "cells": [
+                str(r["latest"]["version"]) if r["latest"] else "None yet",
+                f"{r['latest']['sys_created_on']} UTC" if r["latest"] else "",
+                r["submitted_by_name"] or "",
+                {
+                    "text": L["forecast_history"],
+                    "sr": f" for {r['region']}",
+                    "url": ctx.portal_url("oms_forecast_history", region=r["region"]),
+                },
+            ],
+        }
+        for r in rows
+    ]
+    return record(
+        L["forecasts"],
+        [
+            menu(ctx),
+            {
+                "kind": "text",
+                "text": f"Each Region's forecast covers the next {oms.horizon_months} months; "
+                f"the first {oms.lock_months} are locked.",
+            },
+            {
+                "kind": "table",
+                "label": "Forecasts by Region",
+                "rows": table,
+                "columns": [L["region"], "Latest version", "Submitted", "By", L["forecast_history"]],
+            },
+        ],
+    )
+
+
+@sp_view("oms_forecast.html")
+def forecast(
+    ctx: Ctx,
+    *,
+    oms,
+    store,
+    region,
+    months,
+    locked,
+    latest,
+    base_version,
+    values,
+    errors,
+    form_error,
+    last_locked,
+    **_: Any,
+) -> dict[str, Any]:
+    L = ctx.profile.labels["oms"]
+    version = (
+        f"Version {latest['version']} ({latest['number']}), submitted {latest['sys_created_on']} UTC."
+        if latest
+        else f"No forecast submitted yet for {region}."
+    )
+    rows = []
+    for mo in months:
+        is_locked = mo in locked
+        cells = []
+        for v in oms.ch_variants:
+            name = f"q_{mo}_{v.code}"
+            cells.append(
+                field(
+                    name,
+                    f"{v.name}, {store.month_label(mo)}",
+                    values,
+                    errors,
+                    kind="numeric",
+                    readonly=is_locked,
+                    css="qty",
+                    described_by=["lock_note"] if is_locked else [],
+                    hidden_label=True,
+                )
+            )
+        rows.append(
+            {
+                "header": store.month_label(mo),
+                "badge": L["locked"] if is_locked else "",
+                "cells": cells,
+                "locked": is_locked,
+            }
+        )
+    grid = {
+        "kind": "grid",
+        "name": "forecast",
+        "label": L["forecast_table"].format(region=region),
+        "columns": [L["month"], *[v.name for v in oms.ch_variants]],
+        "rows": rows,
+    }
+    blocks: list[Block] = [
+        menu(ctx),
+        {
+            "kind": "text",
+            "id": "forecast_version",
+            "text": version,
+            "links": [{"label": L["forecast_history"], "url": ctx.portal_url("oms_forecast_history", region=region)}],
+        },
+        {
+            "kind": "text",
+            "text": "Quantities of Communications Hubs you expect to need delivered each month. Change the "
+            "months you need and submit: a new version is recorded.",
+        },
+    ]
+    if last_locked:
+        blocks.append(
+            {
+                "kind": "text",
+                "id": "lock_note",
+                "class": "note",
+                "text": f"{L['locked']}: months up to {store.month_label(last_locked)} are inside the "
+                f"{oms.lock_months}-month lock window and can no longer be changed.",
+            }
+        )
+    blocks += [
+        *summary(errors, form_error),
+        form(ctx, "oms_forecast", [grid], L["submit_forecast"], region=region)
+        | {"hidden": {"base_version": str(base_version)}},
+    ]
+    return record(f"{L['forecasts']}: {region}", blocks)
+
+
+@sp_view("oms_forecast_history.html")
+def forecast_history(ctx: Ctx, *, oms, store, region, versions, shown, values, months, **_: Any) -> dict[str, Any]:
+    L = ctx.profile.labels["oms"]
+    rows = [
+        {
+            "header": {
+                "text": L["version_row"].format(version=v["version"]),
+                "url": ctx.portal_url("oms_forecast_history", region=region, version=str(v["version"])),
+            },
+            "cells": [v["number"], f"{v['sys_created_on']} UTC", v["submitted_by_name"] or "", str(v["changes"])],
+        }
+        for v in versions
+    ]
+    blocks: list[Block] = [
+        menu(ctx),
+        {
+            "kind": "table",
+            "label": L["versions_table"],
+            "rows": rows,
+            "empty": "No forecast submitted yet.",
+            "columns": ["Version", "Number", "Submitted", "Submitted by", "Quantities changed"],
+        },
+    ]
+    if shown:
+        blocks += [
+            {
+                "kind": "subheading",
+                "text": f"Version {shown['version']} ({shown['number']}), submitted "
+                f"{shown['sys_created_on']} UTC by {shown['submitted_by_name']}",
+            },
+            {
+                "kind": "table",
+                "label": L["forecast_version"].format(version=shown["version"]),
+                "columns": [L["month"], *[v.name for v in oms.ch_variants]],
+                "rows": [
+                    {
+                        "header": store.month_label(mo),
+                        "cells": [str(values.get((mo, v.code), 0)) for v in oms.ch_variants],
+                    }
+                    for mo in months
+                ],
+            },
+        ]
+    return record(f"{L['forecast_history']}: {region}", blocks)
+
+
+for _page in (
+    "oms",
+    "oms_catalogue",
+    "oms_forecasts",
+    "oms_forecast",
+    "oms_forecast_history",
+    "oms_orders",
+    "oms_order_form",
+    "oms_order",
+    "oms_consignments",
+    "oms_consignment",
+    "oms_returns",
+    "oms_return_form",
+    "oms_return",
+):
     sp_page(_page)(from_handler(PAGES[_page].handler))

@@ -11,7 +11,8 @@
 
   function cell(c, tag, attrs) {
     if (c !== null && typeof c === "object") {
-      const inner = c.url ? el("a", { href: c.url, text: c.text }) : c.strong ? el("strong", { text: c.text }) : c.text;
+      const sr = c.sr ? el("span", { class: "sr-only", text: c.sr }) : null;
+      const inner = c.url ? el("a", { href: c.url }, c.text, sr) : c.strong ? el("strong", { text: c.text }) : c.text;
       return el(tag, attrs || {}, inner);
     }
     return el(tag, { ...(attrs || {}), text: c });
@@ -41,7 +42,7 @@
       control = f.kind === "textarea"
         ? el("textarea", { id, name: f.name, rows: f.rows || 4 })
         : el("input", { id, name: f.name, type: f.kind === "date" ? "date" : "text",
-          inputmode: f.kind === "numeric" ? "numeric" : null, readonly: f.readonly || null, class: f.class || null });
+          inputmode: f.kind === "numeric" ? "numeric" : null, readonly: f.readonly || null, class: f.css || null });
       control.value = f.value || "";
       const keep = () => { model[f.name] = control.value; };
       control.addEventListener("input", keep);
@@ -49,8 +50,18 @@
     }
     describedBy(control, [hint && hint.id, ...(f.described_by || []), error && error.id]);
     if (error) control.setAttribute("aria-invalid", "true");
-    wrap.append(SP.fieldLabel(f, id), hint || "", after || "", control, error || "");
+    const label = f.hidden_label ? el("label", { for: id, class: "sr-only", text: f.label }) : SP.fieldLabel(f, id);
+    wrap.append(label, hint || "", after || "", control, error || "");
     return wrap;
+  }
+
+  /* a table of fields (a forecast grid): one row per header, one field per cell */
+  function grid(g, model) {
+    return el("table", { class: "list grid", "aria-label": g.label },
+      el("thead", {}, el("tr", {}, g.columns.map((c) => el("th", { scope: "col", text: c })))),
+      el("tbody", {}, g.rows.map((r) => el("tr", { class: r.locked ? "locked" : null },
+        el("th", { scope: "row" }, r.header, r.badge ? [" ", el("span", { class: "badge", text: r.badge })] : null),
+        r.cells.map((f) => el("td", {}, field(f, model)))))));
   }
 
   function group(g, model) {
@@ -68,7 +79,7 @@
   function form(b, section) {
     const model = {};
     const submit = el("button", { type: "submit", class: b.submit.class || "btn-primary", text: b.submit.label });
-    const parts = (b.fields || []).map((f) => (f.kind === "group" ? group(f, model) : field(f, model)));
+    const parts = (b.fields || []).map((f) => (f.kind === "group" ? group(f, model) : f.kind === "grid" ? grid(f, model) : field(f, model)));
     const f = el("form", { novalidate: true, class: b.inline ? "inline" : "panel", "aria-label": b.label || null },
       (b.intro || []).map((t) => el("p", { class: t.level ? `alert alert-${t.level}` : null, text: t.text })), parts, submit);
     f.addEventListener("submit", async (e) => {
@@ -96,7 +107,23 @@
       (b.links || []).flatMap((l) => [" ", el("a", { href: l.url, text: l.label })])),
     pairs: (b) => SP.pairs(b.pairs),
     links: (b) => el("div", { class: "actions" }, b.links.map((l) => el("a", { class: l.class || "btn-secondary", href: l.url, text: l.label }))),
-    list: (b) => el("ul", { "aria-label": b.label }, b.items.map((t) => el("li", { text: t }))),
+    list: (b) => el("ul", { "aria-label": b.label, class: "chips" }, b.items.map((t) => el("li", { text: t }))),
+    subheading: (b) => el("h2", { text: b.text }),
+    /* a list's search: a route change to the list with ?q= (a GET form on classic pages) */
+    search: (b) => {
+      const input = el("input", { id: "q", name: "q", type: "search", "aria-describedby": "q_hint" });
+      input.value = b.value || "";
+      const f = el("form", { role: "search", "aria-label": b.label },
+        el("label", { for: "q", text: b.field_label }), input, el("p", { class: "hint", id: "q_hint", text: b.hint }),
+        el("button", { type: "submit", text: b.button }));
+      f.addEventListener("submit", (e) => {
+        e.preventDefault();
+        const u = new URL(b.url, location.href);
+        u.searchParams.set("q", input.value);
+        SP.route(u.href);
+      });
+      return f;
+    },
     table: (b) => el("table", { class: "list", "aria-label": b.label },
       el("thead", {}, el("tr", {}, b.columns.map((c) => el("th", { scope: "col", text: c })))),
       el("tbody", {}, b.rows.length ? b.rows.map((r) => el("tr", {},
