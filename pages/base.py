@@ -179,12 +179,21 @@ class BasePage:
         target = urljoin(self.page.url, link.get_attribute("href") or "")
         link.click()
         self.page.wait_for_url(target)
+        self.drawn()
+
+    def drawn(self) -> None:
+        """After a route change: the portal's loading indicator (profile portal.loading_indicator) is gone, so the
+        widgets on the page are the new page's, not the last one's. Classic pages have none: done at once."""
+        indicator = self.profile.portal.loading_indicator
+        if indicator:
+            expect(self.page.locator(indicator)).to_be_hidden()
 
     def search_with(self, button: Locator, **params: str) -> None:
         """Submit a search (a GET form): done when the address carries these query parameters."""
         button.click()
         self.page.wait_for_url(lambda url: all(parse_qs(urlparse(url).query, keep_blank_values=True).get(k) == [v]
                                                for k, v in params.items()))
+        self.drawn()
 
     def submit_and_wait(self, button: Locator) -> None:
         """Click a button whose form loads a new document (classic pages) and wait until it has loaded."""

@@ -65,7 +65,8 @@ class UserListPage(BasePage):
 
     @property
     def status_filter(self) -> Locator:
-        return self.page.get_by_role("combobox", name=self.label("user_admin.status_filter"), exact=True)
+        """The status filter: a native select (classic) or the select2 drawn over a hidden one (the portal)."""
+        return self.labelled(self.label("user_admin.status_filter"))
 
     @property
     def pagination(self) -> Locator:
@@ -88,8 +89,8 @@ class UserListPage(BasePage):
         self.search_box.fill(text)
         params = {"q": text}
         if status is not None:
-            self.status_filter.select_option(label=status)
-            params["status"] = self.status_filter.input_value()
+            self.choose(self.status_filter, status)
+            params["status"] = self.status_filter.and_(self.page.locator("select")).input_value()
         self.search_with(self.page.get_by_role("button", name=self.label("user_admin.search_button"), exact=True),
                          **params)
 

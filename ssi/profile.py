@@ -43,6 +43,10 @@ class Portal(_Strict):
     # The portal login widget's "hint text" option: its user name and password boxes are named by their
     # placeholders, with no label, unless the widget instance's advanced view shows labels (false).
     login_hint_text: bool = True
+    # The element a Service Portal shows while a route change fetches and draws the next page's widgets (CSS):
+    # a page followed by a link or a search is drawn once it is gone. null: the target shows none (each page
+    # object then waits only on the element that proves its outcome).
+    loading_indicator: str | None = "#sp-loading"
 
     @field_validator("suffix")
     @classmethod

@@ -119,3 +119,23 @@ def test_a_refused_save_marks_the_fields_and_keeps_what_was_typed(page: Page) ->
     page.reload()
     expect(form.field("email")).to_have_value(f"{user}@example.com")
     expect(form.holds_role("Service Management User")).to_be_visible()
+
+
+def test_the_user_list_is_a_widget_whose_status_filter_hears_only_select2(admin: Portal, page: Page) -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    from pages.useradmin import UserListPage
+
+    api = admin.http.get("/api/now/sp/page?id=user_admin", headers={"Accept": "application/json"})
+    assert api.status_code == 200 and [w["type"] for w in api.json()["result"]["widgets"]] == ["record"]
+    users = UserListPage(page, PROFILE)
+    users.open()
+    locked = L("user_admin.locked")
+    page.locator("select#status").select_option(label=locked, force=True)  # the DOM changes, the form model does not
+    users.search_box.fill("")
+    page.get_by_role("button", name=L("user_admin.search_button"), exact=True).click()
+    page.wait_for_url(lambda url: "q=" in url)
+    assert parse_qs(urlparse(page.url).query, keep_blank_values=True).get("status") == [""]
+    users.search("", status=locked)  # through select2, as a person picks it
+    assert parse_qs(urlparse(page.url).query).get("status") == ["locked"]
+    expect(users.table).to_be_visible()

@@ -548,11 +548,9 @@ def search(ctx: Ctx, page_id: str, what: str, hint: str, q: str) -> Block:
     return {
         "kind": "search",
         "label": f"Search {what}",
-        "field_label": L["search"],
         "button": L["search"],
-        "hint": hint,
-        "value": q,
         "url": ctx.portal_url(page_id),
+        "fields": [{"name": "q", "label": L["search"], "hint": hint, "value": q}],
     }
 
 

@@ -25,6 +25,7 @@ from .. import passwords
 from ..auth.remember import forget_browsers
 from ..db import glide_time, new_sys_id, now
 from ..faults import fault
+from ..sp.widgets import drawn
 from ..web import Ctx, portal_page
 from .rules import LIST_FIELDS, NEW, TEXT_FIELDS, status_label, validate
 from .store import (
@@ -99,14 +100,16 @@ def user_list(ctx: Ctx) -> Response:
         "last_login": r["last_login_time"] or ctx.profile.label("user_admin.never"),
     } for r in rows]
     first = (page - 1) * size + 1 if total else 0
-    return ctx.render(
-        "user_admin.html", title=ctx.profile.label("user_admin.heading"), users=users, columns=columns,
+    title = ctx.profile.label("user_admin.heading")
+    context = dict(
+        users=users, columns=columns,
         search=search, status_filter=status, page=page, pages=pages, total=total, first=first,
         last=first + len(users) - 1,
         prev_url=url(p=str(page - 1)) if page > 1 else None, next_url=url(p=str(page + 1)) if page < pages else None,
         new_url=ctx.portal_url(USER_PAGE, sys_id=NEW), order=order, desc=desc,
         statuses=[(s, status_label(ctx, s)) for s in ("active", "inactive", "locked")],
     )
+    return drawn(ctx, "user_admin.html", title, 200, context) or ctx.render("user_admin.html", title=title, **context)
 
 
 def done(ctx: Ctx, account: dict[str, Any], kind: str, message: str) -> Response:

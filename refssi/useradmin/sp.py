@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sp.widgets import Widgets, not_valid, sp_page
+from ..sp.widgets import Widgets, from_handler, not_valid, sp_page, sp_view
 from ..web import Ctx
-from .portal import LIST_PAGE, USER_PAGE
+from .portal import LIST_PAGE, USER_PAGE, user_list
 from .rules import NEW, status_label
 from .store import load_account, org_user_ids
 
@@ -79,3 +79,32 @@ def account_widgets(ctx: Ctx) -> Widgets:
                 "ORDER BY sys_created_on DESC, rowid DESC LIMIT 10", (account["sys_id"],))],
         }
     return {"title": widget["heading"], "widgets": [widget]}
+
+
+@sp_view("user_admin.html")
+def user_list_widget(ctx: Ctx, *, users, columns, search, status_filter, statuses, order, desc, page, pages, total,
+                     first, last, prev_url, next_url, new_url, **_: Any) -> dict[str, Any]:
+    """Manage users as a record widget (sp_record.js): search and status filter (a select2) by route change, the
+    sortable columns (aria-sort), the accounts and the pager, as the classic list shows them."""
+    L = ctx.profile.labels["user_admin"]
+    hidden = {**({"o": order} if order != "user_name" else {}), **({"d": "desc"} if desc else {})}
+    fields = [{"name": "q", "label": L["search"], "value": search, "maxlength": 100},
+              {"name": "status", "label": L["status_filter"], "kind": "choice", "value": status_filter,
+               "placeholder": L["any_status"], "choices": [{"value": k, "label": v} for k, v in statuses]}]
+    rows = [{"header": {"text": u["user_name"], "url": u["url"]}, "cells": [u["name"], u["status"], u["last_login"]]}
+            for u in users]
+    pager = {"kind": "pager", "label": L["pagination"],
+             "text": f"Page {page} of {pages}: users {first} to {last} of {total}",
+             "prev": {"url": prev_url, "label": L["previous"]} if prev_url else None,
+             "next": {"url": next_url, "label": L["next"]} if next_url else None}
+    return {"type": "record", "blocks": [
+        {"kind": "heading", "text": L["heading"]},
+        {"kind": "links", "links": [{"label": L["create"], "url": new_url, "class": "btn-primary"}]},
+        {"kind": "search", "label": L["search"], "button": L["search_button"], "url": ctx.portal_url(LIST_PAGE),
+         "fields": fields, "hidden": hidden},
+        {"kind": "table", "label": L["table"], "rows": rows, "empty": "No users match.",
+         "columns": [{"text": c["label"], "url": c["url"], "sort": c["sort"]} for c in columns]},
+        pager]}
+
+
+sp_page(LIST_PAGE)(from_handler(user_list))

@@ -109,23 +109,38 @@
     links: (b) => el("div", { class: "actions" }, b.links.map((l) => el("a", { class: l.class || "btn-secondary", href: l.url, text: l.label }))),
     list: (b) => el("ul", { "aria-label": b.label, class: "chips" }, b.items.map((t) => el("li", { text: t }))),
     subheading: (b) => el("h2", { text: b.text }),
-    /* a list's search: a route change to the list with ?q= (a GET form on classic pages) */
+    /* a list's search: a route change to the list with its fields as query parameters (a GET form on classic
+       pages); a choice field is a select2 whose value the form model takes from select2 alone */
     search: (b) => {
-      const input = el("input", { id: "q", name: "q", type: "search", "aria-describedby": "q_hint" });
-      input.value = b.value || "";
-      const f = el("form", { role: "search", "aria-label": b.label },
-        el("label", { for: "q", text: b.field_label }), input, el("p", { class: "hint", id: "q_hint", text: b.hint }),
-        el("button", { type: "submit", text: b.button }));
+      const model = {};
+      const parts = b.fields.map((f) => {
+        if (f.kind === "choice") return field(f, model);
+        const input = el("input", { id: f.name, name: f.name, type: "search", maxlength: f.maxlength || null,
+          "aria-describedby": f.hint ? `${f.name}_hint` : null });
+        input.value = f.value || "";
+        model[f.name] = input.value;
+        input.addEventListener("input", () => { model[f.name] = input.value; });
+        return el("div", {}, el("label", { for: f.name, text: f.label }), input,
+          f.hint ? el("p", { class: "hint", id: `${f.name}_hint`, text: f.hint }) : null);
+      });
+      const f = el("form", { role: "search", "aria-label": b.label, class: "toolbar" }, parts,
+        el("button", { type: "submit", class: "btn-primary", text: b.button }));
       f.addEventListener("submit", (e) => {
         e.preventDefault();
         const u = new URL(b.url, location.href);
-        u.searchParams.set("q", input.value);
+        for (const [k, v] of Object.entries({ ...model, ...(b.hidden || {}) })) u.searchParams.set(k, v);
         SP.route(u.href);
       });
       return f;
     },
+    pager: (b) => el("nav", { class: "pager", "aria-label": b.label },
+      b.prev ? el("a", { href: b.prev.url, rel: "prev", text: b.prev.label }) : null,
+      el("span", { id: "page_info", text: b.text }),
+      b.next ? el("a", { href: b.next.url, rel: "next", text: b.next.label }) : null),
     table: (b) => el("table", { class: "list", "aria-label": b.label },
-      el("thead", {}, el("tr", {}, b.columns.map((c) => el("th", { scope: "col", text: c })))),
+      el("thead", {}, el("tr", {}, b.columns.map((c) => (typeof c === "string" ? el("th", { scope: "col", text: c })
+        : el("th", { scope: "col", "aria-sort": c.sort || null }, el("a", { href: c.url, text: c.text }),
+          c.sort ? ` ${c.sort === "ascending" ? "▲" : "▼"}` : null))))),
       el("tbody", {}, b.rows.length ? b.rows.map((r) => el("tr", {},
         r.header !== undefined ? cell(r.header, "th", { scope: "row" }) : null, r.cells.map((c) => cell(c, "td"))))
         : el("tr", {}, el("td", { colspan: b.columns.length, text: b.empty || "No records." })))),
