@@ -15,7 +15,7 @@ from uept import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from uept.cli import browser, evidence, run, serve
+    from uept.cli import browser, evidence, probe, run, serve
 
     ap = argparse.ArgumentParser(
         prog="uept",
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"uept {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     run.add_parser(sub)
+    probe.add_parser(sub)
     serve.add_parser(sub)
     browser.add_parser(sub)
     evidence.add_commands(sub)
