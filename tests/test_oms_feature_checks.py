@@ -51,7 +51,8 @@ def test_the_scenario_fails_when_the_ssi_skips_the_rule(
     assert failed and failed[0]["text"] == failing_step, [(s["text"], s["status"]) for s in result["steps"]]
 
 
-SP_CASES = CASES
+# two rules caught on widget forms (the return form, the order form): the others run the same steps on sp too
+SP_CASES = [c for c in CASES if c[0] in ("oms_no_device_check", "oms_no_date_check")]
 
 
 @pytest.mark.slow
@@ -59,7 +60,7 @@ SP_CASES = CASES
 def test_on_the_service_portal_the_scenario_fails_at_the_same_step(
     tmp_path, switch: str, scenario: str, failing_step: str
 ) -> None:
-    """Every OMS page is a widget on sp: a rule the SSI skips is caught there too, at the same step."""
+    """The OMS pages are widgets on sp: a rule the SSI skips is caught there too, at the same step."""
     with EmbeddedSSI(unsafe={switch}, overrides={"portal_ui": "sp"}) as ssi:
         run = run_uept("run", "features/oms.feature", "--tags", f"@{scenario}", "--reports", str(tmp_path),
                        env=ssi.env, timeout=300)
