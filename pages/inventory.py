@@ -143,6 +143,23 @@ NEEDS = {"create_incident": "incident_raise", "my_requests": "incident_view", "u
          "oms_order_form": "oms", "oms_return_form": "oms"}
 
 
+# the pages each shipped feature's scenarios go through (a feature not named here: every page)
+FEATURE_PAGES = {
+    "mfa_login": ("login", "home", "profile"),
+    "incidents": ("login", "home", "create_incident", "my_requests"),
+    "credentials": ("login", "home", "profile", "user_admin"),
+    "oms": ("login", "home", "oms_order_form", "oms_return_form"),
+}
+
+
+def pages_for_features(stems: list[str]) -> list[str]:
+    """The probed pages the given feature files (by stem) need, in the probe's order."""
+    wanted: set[str] = set()
+    for stem in stems:
+        wanted.update(FEATURE_PAGES.get(stem, PAGE_NAMES))
+    return [p for p in PAGE_NAMES if p in wanted]
+
+
 def pages(ssi: SSI) -> list[PageProbe]:
     """Every page the probe visits, in order, with how the page objects open it."""
     return [

@@ -150,3 +150,29 @@ def test_bad_probe_input_is_one_line_and_exit_2(args: list[str], says: str) -> N
     lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and says in lines[0], run.stderr
     assert "starting the reference SSI" not in run.stdout  # refused before anything starts
+
+
+@pytest.mark.slow
+def test_preflight_lets_a_matching_target_run(tmp_path: Path) -> None:
+    run = run_uept("run", "features/mfa_login.feature", "--tags", "@UEPT-LOGIN-01", "--preflight",
+                   "--reports", str(tmp_path), timeout=600)
+    assert run.code == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "preflight passed" in run.stdout
+    probed = probe_result(tmp_path)
+    names = {r["name"] for p in probed["personas"] for r in p["pages"]} | {r["name"] for r in probed["anonymous"]}
+    assert names == {"login", "home", "profile"}  # only the pages the login scenarios use
+    runs = [d for d in tmp_path.iterdir() if d.is_dir() and not d.name.startswith("probe-")]
+    assert len(runs) == 1 and (runs[0] / "report.html").is_file()
+
+
+@pytest.mark.slow
+def test_preflight_refuses_a_run_that_would_fail_on_a_locator(tmp_path: Path) -> None:
+    with EmbeddedSSI() as ssi:
+        cfg = url_config(tmp_path, ssi.url, str(broken_profile(tmp_path)))
+        run = run_uept("run", "features/incidents.feature", "--tags", "@UEPT-INC-01", "--preflight", "--config",
+                       str(cfg), "--target", "uit", "--reports", str(tmp_path / "out"), env=ssi.env, timeout=600)
+    assert run.code == 2, run.stdout[-4000:] + run.stderr[-2000:]
+    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].count("preflight:") == 1 and "nothing was run" in lines[0], run.stderr
+    assert '"Short description" not found' in run.stdout and "Traceback" not in run.stderr
+    assert [d.name.split("-")[0] for d in (tmp_path / "out").iterdir()] == ["probe"]  # no run folder

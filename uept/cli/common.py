@@ -1,10 +1,15 @@
-"""What every command shares: saying a line, and holding off signals while evidence is written."""
+"""What every command shares: saying a line, finding the suite and a folder to write in, and holding off
+signals while evidence is written."""
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+from ssi.errors import UsageError
 
 
 def say(msg: str = "") -> None:
@@ -34,3 +39,30 @@ REFSSI_ENV_HELP = (
     "generation), REFSSI_ENTRA_UI=legacy|new, REFSSI_LATENCY_MS=N or MIN-MAX (a delay per request), "
     "REFSSI_ENTRA_HOST."
 )
+
+
+def suite_root() -> Path:
+    """The checkout holding features/, steps/, pages/, fixtures/ and conftest.py."""
+    explicit = os.environ.get("UEPT_SUITE")
+    candidates = [Path(explicit)] if explicit else [Path.cwd(), Path(__file__).resolve().parents[2]]
+    for c in candidates:
+        if (c / "features").is_dir() and (c / "conftest.py").is_file():
+            return c.resolve()
+    raise UsageError("cannot find the UEPT suite (features/ and conftest.py)",
+                     "run uept from the uept checkout, or set UEPT_SUITE to it")
+
+
+def writable_folder(path: Path, what: str, option: str) -> Path:
+    """The folder, made if needed, after proving a file can be written in it (one clear line if not)."""
+    path = Path(path).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".uept-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except FileExistsError:
+        raise UsageError(f"{what} {path} is a file, not a folder", f"give a folder with {option}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write the {what} {path} ({exc.strerror or exc.__class__.__name__})",
+                         f"give a folder you can write to with {option}") from None
+    return path

@@ -21,8 +21,7 @@ from typing import Any
 import httpx
 
 from ssi.errors import UsageError
-from uept.cli.common import REFSSI_ENV_HELP, say
-from uept.cli.run import suite_root, writable_folder
+from uept.cli.common import REFSSI_ENV_HELP, say, suite_root, writable_folder
 from uept.runtime import browser, config
 from uept.runtime.secrets import REGISTRY, Secret
 
@@ -167,6 +166,60 @@ def print_table(result: dict[str, Any]) -> None:
                 + (f"  ({r['note']})" if r.get("note") else ""))
 
 
+def expose(server_env: dict[str, str]) -> None:
+    """Register the embedded server's secrets (so nothing printed or written can show them) and make them the
+    process's, where the personas' passwords and the mail sink token are read."""
+    for k, v in server_env.items():
+        if k != "UEPT_TARGET_URL":
+            Secret(v, f"reference SSI secret {k}")
+    os.environ.update(server_env)
+
+
+def probe_target(settings, resolved, url: str, chromium, reports: Path, page_names: list[str],
+                 persona_keys: list[str] | None = None) -> tuple[Path, dict[str, Any], list[str], list]:
+    """Probe a target that answers at `url`: (the probe folder, the findings, one line per problem, leaks).
+    Writes probe.json, probe.html and pages/ into reports/probe-<target>-<time>/ and scans them for secrets."""
+    from fixtures.probe import default_personas, run_probe
+    from uept.evidence.leakscan import scan_files
+    from uept.runtime.target import TargetSession
+
+    target = TargetSession(settings, resolved, url)
+    profile = target.profile
+    suffix_problems, suffix = check_suffix(url, profile)
+    if suffix:  # probe the rest with the suffix that answers, so that the other problems show too
+        target.__dict__["profile"] = profile.model_copy(
+            update={"portal": profile.portal.model_copy(update={"suffix": suffix})})
+    personas = persona_keys or default_personas(target)
+    for key in personas:
+        target.persona(key).password()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    out = reports / f"probe-{resolved.name}-{stamp}"
+    n = 1
+    while out.exists():
+        n += 1
+        out = reports / f"probe-{resolved.name}-{stamp}-{n}"
+    out.mkdir(parents=True)
+    say(f"uept probe: {resolved.name} ({url}) as {', '.join(personas)}; pages: {', '.join(page_names)}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(**chromium.launch_args(headless=True))
+        try:
+            context_args = {"base_url": url, "viewport": {"width": 1280, "height": 800}, "locale": "en-GB",
+                            "timezone_id": "Europe/London", "service_workers": "block"}
+            result = run_probe(target, b, context_args, out, personas, page_names)
+        finally:
+            b.close()
+    result["target_problems"] = suffix_problems
+    problems = problems_of(result)
+    result["problems"] = problems
+    (out / "probe.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    write_html(out, result, problems)
+    names = [str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()]
+    leaks = list(scan_files(out, names, REGISTRY.items()))
+    return out, result, problems, leaks
+
+
 def cmd_probe(args: argparse.Namespace) -> int:
     from ssi.profile import load_profile
 
@@ -178,9 +231,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
     chromium = browser.resolve()
     chromium.check(headless=True)
     sys.path.insert(0, str(suite))
-    from fixtures.probe import default_personas, run_probe
     from pages.inventory import PAGE_NAMES
-    from uept.runtime.target import TargetSession, check_is_ssi, check_reachable
+    from uept.runtime.target import check_is_ssi, check_reachable
 
     wanted_pages = list(PAGE_NAMES) if not args.pages or args.pages == ["all"] else args.pages
     unknown = [p for p in wanted_pages if p not in PAGE_NAMES]
@@ -207,47 +259,15 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
             say("uept: starting the reference SSI ...")
             server = EmbeddedSSI(profile=resolved.target.profile, overrides=chosen_settings()).start()
-            for k, v in server.env.items():
-                if k != "UEPT_TARGET_URL":
-                    Secret(v, f"reference SSI secret {k}")
-            os.environ.update(server.env)
+            expose(server.env)
             url = server.url
         else:
             url = resolved.url
-        target = TargetSession(settings, resolved, url)
-        suffix_problems, suffix = check_suffix(url, profile)
-        if suffix:  # probe the rest with the suffix that answers, so that the other problems show too
-            target.__dict__["profile"] = profile.model_copy(
-                update={"portal": profile.portal.model_copy(update={"suffix": suffix})})
-        personas = args.persona or default_personas(target)
-        for key in personas:
-            target.persona(key).password()
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-        out = reports / f"probe-{resolved.name}-{stamp}"
-        out.mkdir(parents=True, exist_ok=True)
-        say(f"uept probe: {resolved.name} ({url}) as {', '.join(personas)}; pages: {', '.join(wanted_pages)}")
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as pw:
-            b = pw.chromium.launch(**chromium.launch_args(headless=True))
-            try:
-                context_args = {"base_url": url, "viewport": {"width": 1280, "height": 800}, "locale": "en-GB",
-                                "timezone_id": "Europe/London", "service_workers": "block"}
-                result = run_probe(target, b, context_args, out, personas, wanted_pages)
-            finally:
-                b.close()
-        result["target_problems"] = suffix_problems
+        out, result, problems, leaks = probe_target(settings, resolved, url, chromium, reports, wanted_pages,
+                                                    args.persona)
     finally:
         if server:
             server.stop()
-    problems = problems_of(result)
-    result["problems"] = problems
-    (out / "probe.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
-    write_html(out, result, problems)
-    from uept.evidence.leakscan import scan_files
-
-    names = [str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()]
-    leaks = list(scan_files(out, names, REGISTRY.items()))
     print_table(result)
     say(f"Portal generation: {result['generation']}. Clock: {result.get('clock') or 'not read'}.")
     for p in problems:

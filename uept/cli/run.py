@@ -17,22 +17,11 @@ from pathlib import Path
 
 from ssi.errors import UsageError
 from uept import __version__
-from uept.cli.common import REFSSI_ENV_HELP, say, shielded
+from uept.cli.common import REFSSI_ENV_HELP, say, shielded, suite_root, writable_folder
 from uept.cli.runner import finish_run, run_pytest
 from uept.evidence import features
 from uept.runtime import browser, config
 from uept.runtime.secrets import REGISTRY, Secret
-
-
-def suite_root() -> Path:
-    """The checkout holding features/, steps/, pages/, fixtures/ and conftest.py."""
-    explicit = os.environ.get("UEPT_SUITE")
-    candidates = [Path(explicit)] if explicit else [Path.cwd(), Path(__file__).resolve().parents[2]]
-    for c in candidates:
-        if (c / "features").is_dir() and (c / "conftest.py").is_file():
-            return c.resolve()
-    raise UsageError("cannot find the UEPT suite (features/ and conftest.py)",
-                     "run uept from the uept checkout, or set UEPT_SUITE to it")
 
 
 # ---------------------------------------------------------------- uept run
@@ -43,22 +32,6 @@ def select(scenarios: list[features.ScenarioInfo], markexpr: str | None) -> list
 
     expr = Expression.compile(markexpr)
     return [s for s in scenarios if expr.evaluate(lambda name, tags=s.tags, **kw: name in tags)]
-
-
-def writable_folder(path: Path, what: str, option: str) -> Path:
-    """The folder, made if needed, after proving a file can be written in it (one clear line if not)."""
-    path = Path(path).expanduser()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".uept-write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except FileExistsError:
-        raise UsageError(f"{what} {path} is a file, not a folder", f"give a folder with {option}") from None
-    except OSError as exc:
-        raise UsageError(f"cannot write the {what} {path} ({exc.strerror or exc.__class__.__name__})",
-                         f"give a folder you can write to with {option}") from None
-    return path
 
 
 class StepCheck:
@@ -190,6 +163,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             url = resolved.url
             env["UEPT_TARGET_URL"] = url
+        if args.preflight:
+            preflight(settings, resolved, url, chromium, reports, suite, [s.file for s in chosen],
+                      server.env if server else {})
         started = time.time()
         info = run_info(run_id, settings, resolved, url, server is not None, feature_files, suite, args, chromium,
                         started)
@@ -213,6 +189,29 @@ def cmd_run(args: argparse.Namespace) -> int:
             if server:
                 server.stop()
         return finish_run(run_dir, info, outcome, started, settings)
+
+
+def preflight(settings: config.Settings, resolved: config.ResolvedTarget, url: str, chromium: browser.Chromium,
+              reports: Path, suite: Path, files: list[Path], server_env: dict[str, str]) -> None:
+    """`uept run --preflight`: the probe's checks of the pages the chosen scenarios use, before anything is
+    recorded; a run that would fail on a locator, a choice list or a sign-in is refused (exit 2)."""
+    from uept.cli.probe import expose, probe_target
+
+    if str(suite) not in sys.path:
+        sys.path.insert(0, str(suite))
+    from pages.inventory import pages_for_features
+
+    expose(server_env)
+    page_names = pages_for_features(sorted({Path(f).stem for f in files}))
+    out, _result, problems, leaks = probe_target(settings, resolved, url, chromium, reports, page_names)
+    problems += [f"a secret in the probe's {f.name}: {f.what}" for f in leaks]
+    if problems:
+        for p in problems:
+            say(f"PROBLEM  {REGISTRY.redact(p)}")
+        more = f" (and {len(problems) - 1} more above)" if len(problems) > 1 else ""
+        raise UsageError(f"preflight: {REGISTRY.redact(problems[0])}{more}; nothing was run or recorded",
+                         f"correct the profile or the target (see {out / 'probe.html'}), then run again")
+    say(f"uept: preflight passed: every locator the scenarios need resolves exactly once ({out.name})")
 
 
 def run_info(run_id: str, settings: config.Settings, resolved: config.ResolvedTarget, url: str, embedded: bool,
@@ -275,6 +274,9 @@ def add_parser(sub) -> None:
     run.add_argument("--slowmo", type=int, default=0, metavar="MS",
                      help="slow each browser action down (with --headed)")
     run.add_argument("-n", "--workers", type=int, default=1, metavar="WORKERS", help="parallel browsers (default 1)")
+    run.add_argument("--preflight", action="store_true",
+                     help="probe the pages the scenarios use first (as `uept probe`) and refuse to start a run "
+                          "that would fail on a locator")
     run.add_argument("--config", help="config file (default: $UEPT_CONFIG or ./uept.yaml)")
     run.add_argument("--reports", help="where run folders go (default: $UEPT_REPORTS_DIR or ./reports)")
     run.set_defaults(func=cmd_run)
