@@ -30,6 +30,9 @@ from .oms import api as oms_api
 from .oms import operator as oms_operator
 from .oms import portal as oms  # noqa: F401 - the OMS pages
 from .oms import sp as oms_sp  # noqa: F401 - their widget views on the Service Portal
+from .requests import api as requests_api  # noqa: F401 - the service catalogue's tables
+from .requests import portal as requests  # noqa: F401 - the service catalogue pages
+from .requests import sp as requests_sp
 from .security import hash_password
 from .settings import Settings
 from .sp import api as sp_api
@@ -112,7 +115,7 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
     assert oms_api  # registers the OMS tables on the Table API
     for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms_operator.router,
                    incidents.router, incidents_api.router, incidents_operator.router, table_api.router, batch.router,
-                   sp_api.router, incidents_sp.router):
+                   sp_api.router, incidents_sp.router, requests_sp.router):
         app.include_router(router)
     sso.register_locate_page(app, settings.profile)
     components.register_component_pages(settings.profile)  # after every module registered its pages

@@ -174,6 +174,37 @@ CREATE TABLE IF NOT EXISTS x_dcc_oms_activity (      -- the activity stream of O
     sys_created_by TEXT NOT NULL, sys_created_on TEXT NOT NULL, seq INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS x_dcc_oms_activity_doc ON x_dcc_oms_activity(document, seq);
+-- the service catalogue (BFD09, refssi/requests/): ServiceNow's request, requested item, its variables and
+-- catalogue tasks; items (sc_cat_item) come from the profile. Comments and attachments use the incident tables.
+CREATE TABLE IF NOT EXISTS sc_request (
+    sys_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, company TEXT NOT NULL REFERENCES core_company(sys_id),
+    requested_for TEXT NOT NULL REFERENCES sys_user(sys_id), opened_by TEXT NOT NULL REFERENCES sys_user(sys_id),
+    request_state TEXT NOT NULL, stage TEXT NOT NULL, short_description TEXT NOT NULL DEFAULT '',
+    active INTEGER NOT NULL DEFAULT 1, opened_at TEXT NOT NULL, sys_created_on TEXT NOT NULL,
+    sys_updated_on TEXT NOT NULL, sys_created_by TEXT NOT NULL, sys_updated_by TEXT NOT NULL,
+    sys_mod_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sc_req_item (
+    sys_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, request TEXT NOT NULL REFERENCES sc_request(sys_id),
+    cat_item TEXT NOT NULL, company TEXT NOT NULL REFERENCES core_company(sys_id),
+    requested_for TEXT NOT NULL REFERENCES sys_user(sys_id), opened_by TEXT NOT NULL REFERENCES sys_user(sys_id),
+    short_description TEXT NOT NULL DEFAULT '', quantity INTEGER NOT NULL DEFAULT 1, stage TEXT NOT NULL,
+    state INTEGER NOT NULL DEFAULT 1, active INTEGER NOT NULL DEFAULT 1, opened_at TEXT NOT NULL,
+    sys_created_on TEXT NOT NULL, sys_updated_on TEXT NOT NULL, sys_created_by TEXT NOT NULL,
+    sys_updated_by TEXT NOT NULL, sys_mod_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS sc_req_item_company ON sc_req_item(company, active, sys_updated_on);
+CREATE TABLE IF NOT EXISTS sc_item_option (         -- a requested item's variables, in the item's order
+    sys_id TEXT PRIMARY KEY, request_item TEXT NOT NULL REFERENCES sc_req_item(sys_id), name TEXT NOT NULL,
+    value TEXT NOT NULL, ord INTEGER NOT NULL, UNIQUE (request_item, name)
+);
+CREATE TABLE IF NOT EXISTS sc_task (
+    sys_id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, request_item TEXT NOT NULL REFERENCES sc_req_item(sys_id),
+    request TEXT NOT NULL REFERENCES sc_request(sys_id), company TEXT NOT NULL REFERENCES core_company(sys_id),
+    short_description TEXT NOT NULL DEFAULT '', state INTEGER NOT NULL DEFAULT 1,
+    assignment_group TEXT NOT NULL DEFAULT 'DCC Service Desk', active INTEGER NOT NULL DEFAULT 1,
+    sys_created_on TEXT NOT NULL, sys_updated_on TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sys_user_admin_log (     -- who did what to an account (user administration)
     sys_id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES sys_user(sys_id), actor TEXT NOT NULL,
     action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', sys_created_on TEXT NOT NULL

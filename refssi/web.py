@@ -317,7 +317,10 @@ class Ctx:
         return [(label, url) for _, label, url in sorted(entries, key=lambda e: (e[0], e[1]))]
 
     def menu_label(self, menu: str) -> str:
-        """A menu text, or '@group.key': that label from the profile."""
+        """A menu text, '@group.key': that label from the profile, or 'component:<key>': the menu label the
+        profile's component_pages give that component."""
+        if menu.startswith("component:"):
+            return self.profile.component_page(menu.removeprefix("component:")).menu or ""
         return self.profile.label(menu[1:]) if menu.startswith("@") else menu
 
     def portal_url(self, page_id: str, **params: str) -> str:

@@ -283,6 +283,100 @@ class Incidents(_Strict):
         return next((c.label for c in choices if c.value == str(value)), "" if value in (None, "") else str(value))
 
 
+class CatalogVariable(_Strict):
+    """A variable of a catalogue item (rendered as sp_formfield_<name>), labelled as DCC's item labels it."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    type: Literal["text", "textarea", "choice", "email", "tel"] = "text"
+    mandatory: bool = False
+    max_length: int = Field(200, gt=0)
+    choices: list[Choice] = []
+
+    @model_validator(mode="after")
+    def _choices(self) -> CatalogVariable:
+        if (self.type == "choice") != bool(self.choices):
+            raise ValueError(f"variable {self.name}: a choice variable needs choices, and only it may have them")
+        return self
+
+
+class CatalogItemConfig(_Strict):
+    """A service catalogue item (sc_cat_item) and its variables; the variable named `summary` becomes the
+    requested item's short description."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # what steps call it: "general"
+    sys_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    name: str
+    short_description: str = ""
+    category: str = "Service management"
+    variables: list[CatalogVariable]
+
+    @model_validator(mode="after")
+    def _summary(self) -> CatalogItemConfig:
+        names = [v.name for v in self.variables]
+        if "summary" not in names or len(set(names)) != len(names):
+            raise ValueError(f"item {self.key}: variables must have distinct names, one of them 'summary'")
+        return self
+
+    def variable(self, name_or_label: str) -> CatalogVariable:
+        for v in self.variables:
+            if name_or_label in (v.name, v.label):
+                return v
+        known = ", ".join(f'"{v.label}"' for v in self.variables)
+        raise UsageError(f'catalogue item "{self.name}" has no variable "{name_or_label}"', f"use one of {known}")
+
+
+def _general_item() -> CatalogItemConfig:
+    contact = [CatalogVariable(name="contact_first_name", label="First name", mandatory=True, max_length=50),
+               CatalogVariable(name="contact_last_name", label="Last name", mandatory=True, max_length=50),
+               CatalogVariable(name="contact_phone", label="Contact telephone number", type="tel", mandatory=True,
+                               max_length=40),
+               CatalogVariable(name="contact_email", label="Email", type="email", max_length=100)]
+    kinds = [("information", "Request for information"), ("access", "Access or permissions"),
+             ("report", "Report request"), ("other", "Other service request")]
+    return CatalogItemConfig(
+        key="general", sys_id="6d4c0b5adb2a1010f0a1c2d3e4f50601", name="Service Management Service Request",
+        short_description="Ask DCC's service desk for a service that the catalogue does not list separately",
+        variables=[CatalogVariable(name="request_type", label="Request type", type="choice", mandatory=True,
+                                   choices=[Choice(value=v, label=lbl) for v, lbl in kinds]),
+                   CatalogVariable(name="summary", label="Request summary", mandatory=True, max_length=160),
+                   CatalogVariable(name="details", label="Request details", type="textarea", max_length=4000),
+                   CatalogVariable(name="your_reference", label="Your reference", max_length=40), *contact])
+
+
+class ServiceRequests(_Strict):
+    """The service catalogue (BFD09) as ServiceNow's base system keeps it: a request (sc_request, REQ...) holds
+    one requested item (sc_req_item, RITM...) of a catalogue item; DCC's work is catalogue tasks (sc_task)."""
+
+    request_prefix: str = "REQ"
+    item_prefix: str = "RITM"
+    task_prefix: str = "SCTASK"
+    # sc_request.request_state and sc_req_item.stage (the "delivery status" a user sees), base-system values
+    request_states: dict[str, str] = {"requested": "Requested", "in_process": "In process",
+                                      "closed_complete": "Closed complete", "closed_incomplete": "Closed incomplete",
+                                      "closed_cancelled": "Closed cancelled"}
+    stages: dict[str, str] = {"request_approved": "Request approved", "fulfillment": "Fulfillment",
+                              "delivery": "Delivery", "complete": "Completed", "Request Cancelled": "Request cancelled"}
+    items: list[CatalogItemConfig] = [_general_item()]
+
+    @field_validator("request_states")
+    @classmethod
+    def _request_states(cls, v: dict[str, str]) -> dict[str, str]:
+        return _require_keys("request", ("requested", "in_process", "closed_complete"))(v)
+
+    @field_validator("stages")
+    @classmethod
+    def _stages(cls, v: dict[str, str]) -> dict[str, str]:
+        return _require_keys("stage", ("request_approved", "fulfillment", "complete"))(v)
+
+    def item(self, key_or_name: str) -> CatalogItemConfig:
+        for i in self.items:
+            if key_or_name in (i.key, i.name, i.sys_id):
+                return i
+        known = ", ".join(f'"{i.name}"' for i in self.items)
+        raise UsageError(f'the service catalogue has no item "{key_or_name}"', f"use one of {known}")
+
+
 class TableApi(_Strict):
     """Whether the target offers ServiceNow's REST Table API to portal users (basic auth)."""
 
@@ -429,6 +523,15 @@ OMS_LABEL_DEFAULTS: dict[str, str] = {
 LABEL_DEFAULTS: dict[str, dict[str, str]] = {
     "oms": OMS_LABEL_DEFAULTS,
     "incident": {"add_attachments": "Add attachments"},
+    # the service catalogue (BFD09): its page, an item's form, a request's ticket page
+    "service_request": {
+        "items": "Catalogue items",
+        "request_item": "Request", "open_requests": "Open service requests", "no_requests": "No open service requests",
+        "submit": "Submit", "form_error": "The request was not submitted. Correct the fields marked below.",
+        "raised": "Request submitted", "request_number": "Request", "item": "Item", "stage": "Delivery status",
+        "request_state": "Request state", "raised_on": "Raised", "requested_for": "Requested for",
+        "organisation": "Raising organisation", "variables": "Request details", "number": "Number",
+    },
     "login": {"locate_heading": "Log in with single sign-on", "locate_submit": "Submit"},  # login_locate_sso.do
     "mfa": {"remember_browser": "Remember this browser"},  # the Service Portal's paperclip button
     # My profile (SSI-FR-62/63): the labels of its values and of the table of functions and its columns
@@ -474,6 +577,7 @@ class Profile(_Strict):
     table_api: TableApi = TableApi()
 
     oms: Oms = Oms()
+    service_requests: ServiceRequests = ServiceRequests()
     component_pages: dict[str, ComponentPage] = {}
     user_admin: UserAdmin = UserAdmin()
 

@@ -22,17 +22,26 @@ from ..web import Ctx, portal_page
 
 @dataclass(frozen=True)
 class CatalogItem:
-    sys_id: Callable[[Any], str]  # profile -> sys_id (DCC may configure it)
+    sys_id: Callable[[Any], str | tuple[str, ...]]  # profile -> sys_id, or the sys_ids of several items
     handler: Callable[[Ctx], Response]
     component: str | None
     bypass_fault: str | None = None  # the fault (refssi/faults.py) that skips the component check
+
+    def serves(self, profile: Any, wanted: str) -> bool:
+        ids = self.sys_id(profile)
+        return bool(wanted) and (wanted == ids if isinstance(ids, str) else wanted in ids)
+
+
+def item_of(profile: Any, wanted: str) -> CatalogItem | None:
+    return next((i for i in CATALOG_ITEMS if i.serves(profile, wanted)), None)
 
 
 CATALOG_ITEMS: list[CatalogItem] = []
 TICKET_TABLES: dict[str, Callable[[Ctx, str], Response]] = {}
 
 
-def catalog_item(sys_id: Callable[[Any], str], *, component: str | None, bypass_fault: str | None = None):
+def catalog_item(sys_id: Callable[[Any], str | tuple[str, ...]], *, component: str | None,
+                 bypass_fault: str | None = None):
     def register(fn: Callable[[Ctx], Response]) -> Callable[[Ctx], Response]:
         CATALOG_ITEMS.append(CatalogItem(sys_id, fn, component, bypass_fault and declared(bypass_fault)))
         return fn
@@ -55,7 +64,7 @@ def ticket_table(table: str):
 @portal_page("sc_cat_item", title="Catalog item")
 def sc_cat_item(ctx: Ctx) -> Response:
     wanted = ctx.request.query_params.get("sys_id", "")
-    item = next((i for i in CATALOG_ITEMS if i.sys_id(ctx.profile) == wanted), None) if wanted else None
+    item = item_of(ctx.profile, wanted)
     if item is None:
         return ctx.not_valid()
     if (

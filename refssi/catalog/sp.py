@@ -9,16 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from fastapi.responses import Response
+
 from ..faults import fault
 from ..sp.widgets import Widgets, forbidden, not_valid, sp_page
 from ..web import Ctx
-from .portal import CATALOG_ITEMS, CatalogItem
+from .portal import CatalogItem, item_of
 
-SP_ITEMS: list[tuple[Callable[[Any], str], Callable[[Ctx], Widgets]]] = []
+SP_ITEMS: list[tuple[Callable[[Any], str | tuple[str, ...]], Callable[[Ctx], Widgets]]] = []
 SP_TICKETS: dict[str, Callable[[Ctx, str], Widgets]] = {}
+SP_TICKET_ACTIONS: dict[str, Callable[[Ctx, dict[str, Any]], Response]] = {}  # tables other than incident
 
 
-def sp_catalog_item(sys_id: Callable[[Any], str]):
+def sp_catalog_item(sys_id: Callable[[Any], str | tuple[str, ...]]):
     """Register build(ctx) -> widgets for the catalogue item with this sys_id (profile -> sys_id)."""
 
     def register(fn: Callable[[Ctx], Widgets]) -> Callable[[Ctx], Widgets]:
@@ -38,14 +41,28 @@ def sp_ticket_table(table: str):
     return register
 
 
+def sp_ticket_action(table: str):
+    """Register act(ctx, body) -> Response for /api/now/sp/ticket_action posts about a record of this table (the
+    session and its token already checked)."""
+
+    def register(fn: Callable[[Ctx, dict[str, Any]], Response]) -> Callable[[Ctx, dict[str, Any]], Response]:
+        SP_TICKET_ACTIONS[table] = fn
+        return fn
+
+    return register
+
+
 def _item_builder(ctx: Ctx) -> Callable[[Ctx], Widgets] | None:
     wanted = ctx.request.query_params.get("sys_id", "")
-    return next((fn for sid, fn in SP_ITEMS if wanted and sid(ctx.profile) == wanted), None)
+    def serves(ids: str | tuple[str, ...]) -> bool:
+        return wanted == ids if isinstance(ids, str) else wanted in ids
+
+    return next((fn for sid, fn in SP_ITEMS if wanted and serves(sid(ctx.profile))), None)
 
 
 def item_allowed(ctx: Ctx, item_sys_id: str) -> CatalogItem:
     """The catalogue item, when this user may use it (else a Refusal: 404 unknown, 403 not granted)."""
-    item = next((i for i in CATALOG_ITEMS if i.sys_id(ctx.profile) == item_sys_id), None)
+    item = item_of(ctx.profile, item_sys_id)
     if item is None:
         raise not_valid(ctx)
     if (item.component and item.component not in ctx.components

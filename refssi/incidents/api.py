@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from ..catalog.attachable import ATTACHABLE, Attachable, attachable
 from ..faults import fault
 from ..settings import Settings
-from ..tableapi.model import ADMIN, TABLES, ApiError, Call, Field, TableDef, not_found, register
+from ..tableapi.model import ADMIN, ANY, TABLES, ApiError, Call, Field, TableDef, not_found, register
 from ..tableapi.routes import API_HEADERS, handle, run_call
 from ..tableapi.rows import fetch_one, read_options, serialize
 from .rules import IncidentError, scope, validate_new, visible
@@ -227,11 +228,25 @@ register(
 )
 
 
+attachable("incident", Attachable(view="incident_view", update="incident_update", visible=visible, attach=attach,
+                                  scope=scope))
+
+
 def _attachment_scope(call: Call) -> tuple[str, list[Any]]:
-    where, params = scope(call.settings, call.principal, "company")
-    if not where:
+    """A file is seen by whoever sees its record (each attachable table's own scope)."""
+    if call.principal.admin:
         return "", []
-    return f"sys_attachment.table_sys_id IN (SELECT sys_id FROM incident WHERE {where})", params
+    conds, params = [], []
+    for table, entry in ATTACHABLE.items():
+        if not call.principal.may(entry.view):
+            continue
+        where, more = entry.scope(call.settings, call.principal, "company")
+        if not where:
+            conds.append(f"sys_attachment.table_name = '{table}'")
+        else:
+            conds.append(f"sys_attachment.table_sys_id IN (SELECT sys_id FROM {table} WHERE {where})")
+            params += more
+    return ("(" + " OR ".join(conds) + ")") if conds else "0", params
 
 
 register(
@@ -240,7 +255,7 @@ register(
         label="Attachment",
         display_field="file_name",
         scope=_attachment_scope,
-        read="incident_view",
+        read=ANY,  # each attachable table's scope decides which files a caller sees
         fields=(
             Field("sys_id", "guid", "Sys ID", column="sys_attachment.sys_id", read_only=True),
             Field("table_name", "string", "Table name", read_only=True),
@@ -284,21 +299,20 @@ for _prefix in ("/api/now/attachment", "/api/now/v1/attachment"):
 
         def work(call: Call, body: bytes) -> Response:
             qp = request.query_params
-            if qp.get("table_name") != "incident":
-                raise ApiError(
-                    400, "Invalid parameter", "table_name: attachments can be added to incident records"
-                )
-            if not call.principal.may(TABLES["incident"].update):
-                raise ApiError(
-                    403, "User Not Authorized", f"{call.principal.user_name} may not update incidents."
-                )
-            inc = visible(call.conn, call.settings, call.principal, qp.get("table_sys_id", ""))
-            if inc is None:
+            table = qp.get("table_name", "")
+            entry = ATTACHABLE.get(table)
+            if entry is None:
+                raise ApiError(400, "Invalid parameter",
+                               f"table_name: attachments can be added to {' and '.join(ATTACHABLE)} records")
+            if not call.principal.may(entry.update):
+                raise ApiError(403, "User Not Authorized", f"{call.principal.user_name} may not update {table}.")
+            record = entry.visible(call.conn, call.settings, call.principal, qp.get("table_sys_id", ""))
+            if record is None:
                 raise not_found()
             if not qp.get("file_name"):
                 raise ApiError(400, "Invalid parameter", "file_name is required")
             try:
-                row = attach(call.conn, call.settings, call.principal, inc, Upload(qp["file_name"], body))
+                row = entry.attach(call.conn, call.settings, call.principal, record, Upload(qp["file_name"], body))
             except IncidentError as err:
                 raise err.api() from None
             t = TABLES["sys_attachment"]

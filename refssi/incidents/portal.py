@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from markupsafe import Markup
 
+from ..catalog.attachable import ATTACHABLE
 from ..catalog.portal import catalog_item, ticket_table
 from ..deps import get_ctx
 from ..faults import fault
@@ -288,17 +289,18 @@ async def download(ctx: Ctx = Depends(get_ctx)) -> Response:
     """Download an attachment (Content-Disposition: attachment, so the browser saves it: SSI-NFR-21)."""
     if not ctx.signed_in:
         return ctx.login_redirect()
-    if "incident_view" not in ctx.components:
-        return ctx.forbidden()
     att = ctx.db.execute(
         "SELECT a.*, d.data FROM sys_attachment a JOIN sys_attachment_doc d "
         "ON d.sys_attachment = a.sys_id WHERE a.sys_id = ?",
         (ctx.request.query_params.get("sys_id", ""),),
     ).fetchone()
+    entry = ATTACHABLE.get(att["table_name"]) if att else None  # a file is seen by whoever sees its record
+    if entry is not None and entry.view not in ctx.components:
+        return ctx.forbidden()
     if (
         att is None
-        or att["table_name"] != "incident"
-        or visible(ctx.db, ctx.settings, Principal.from_ctx(ctx), att["table_sys_id"]) is None
+        or entry is None
+        or entry.visible(ctx.db, ctx.settings, Principal.from_ctx(ctx), att["table_sys_id"]) is None
     ):
         return ctx.not_valid()
     data = bytes(att["data"])

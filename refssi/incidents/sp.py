@@ -14,16 +14,18 @@ POST /api/now/sp/ticket_action  {"table", "sys_id", "action": comment|resolve|cl
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from ..catalog.sp import item_allowed, sp_catalog_item, sp_ticket_table
+from ..catalog.sp import SP_TICKET_ACTIONS, item_allowed, sp_catalog_item, sp_ticket_table
 from ..deps import get_ctx
 from ..faults import fault
 from ..sp.widgets import Refusal, Widgets, forbidden, not_valid, pair, sp_page
+from ..sp.xhr import error as _error
+from ..sp.xhr import json_body
+from ..sp.xhr import refused as _refused
 from ..tableapi.model import Principal
 from ..web import Ctx
 from .portal import (
@@ -50,34 +52,6 @@ SECTIONS = (
 )
 INPUT_TYPES = {"u_contact_phone": ("tel", "tel"), "u_contact_email": ("email", "email"),
                "u_contact_first_name": ("text", "given-name"), "u_contact_last_name": ("text", "family-name")}
-
-
-def _error(ctx: Ctx, status: int, message: str, detail: str = "", errors: dict | None = None) -> Response:
-    body: dict[str, Any] = {"error": {"message": message, "detail": detail}, "status": "failure"}
-    if errors is not None:
-        body["errors"] = errors
-    return ctx.json(body, status)
-
-
-def _refused(ctx: Ctx) -> Response | None:
-    """The checks of every XHR here: signed in (401) and the session token in X-UserToken (403)."""
-    if not ctx.signed_in:
-        return _error(ctx, 401, "User Not Authenticated", "Required to provide Auth information")
-    if not ctx.csrf_ok():
-        return _error(ctx, 403, "Invalid token", "The X-UserToken header is missing or not this session's")
-    return None
-
-
-async def json_body(request: Request) -> dict[str, Any]:
-    """The JSON object a call sent (read before the transaction opens); anything else is an empty object."""
-    raw = await request.body()
-    if len(raw) > request.app.state.settings.max_json_bytes:
-        return {}
-    try:
-        data = json.loads(raw or b"{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 # ---------------------------------------------------------------- the record producer
@@ -233,6 +207,9 @@ async def ticket_action(body: dict = Depends(json_body), ctx: Ctx = Depends(get_
     refused = _refused(ctx)
     if refused:
         return refused
+    other = SP_TICKET_ACTIONS.get(str(body.get("table", "")))
+    if other is not None:  # another table's ticket page (requests/sp.py)
+        return other(ctx, body)
     if body.get("table") != "incident" or "incident_view" not in ctx.components:
         return _error(ctx, 404, "No Record found", ctx.profile.label("errors.not_authorized"))
     principal = Principal.from_ctx(ctx)

@@ -83,13 +83,15 @@ def create(
 
 
 def journal(
-    conn, principal: Principal, incident: dict, element: str, text: str, update_type: str = ""
+    conn, principal: Principal, incident: dict, element: str, text: str, update_type: str = "",
+    table: str = "incident",
 ) -> None:
+    """An entry of a record's journal (comments or work_notes): incidents, and other tasks (sc_req_item)."""
     conn.execute(
         "INSERT INTO sys_journal_field VALUES (?,?,?,?,?,?,?,?,?)",
         (
             new_sys_id(),
-            "incident",
+            table,
             element,
             incident["sys_id"],
             text,
@@ -145,9 +147,6 @@ def safe_file_name(name: str) -> str:
 
 
 def attach(conn, settings: Settings, principal: Principal, incident: dict, upload: Upload) -> dict:
-    rules = settings.profile.incidents.attachments
-    name = safe_file_name(upload.file_name)
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if incident["state"] in INACTIVE_STATES:
         raise IncidentError(
             {
@@ -157,6 +156,16 @@ def attach(conn, settings: Settings, principal: Principal, incident: dict, uploa
             },
             403,
         )
+    return store_attachment(conn, settings, principal, "incident", incident, upload)
+
+
+def store_attachment(conn, settings: Settings, principal: Principal, table: str, record: dict,
+                     upload: Upload) -> dict:
+    """Attach a file to a record of `table` within the profile's type and size rules (an IncidentError names the
+    problem), and count it as an update of the record."""
+    rules = settings.profile.incidents.attachments
+    name = safe_file_name(upload.file_name)
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if not fault(settings, "no_attachment_check"):
         allowed = ", ".join(f".{e}" for e in rules.allowed_extensions)
         if ext not in rules.allowed_extensions:
@@ -174,8 +183,8 @@ def attach(conn, settings: Settings, principal: Principal, incident: dict, uploa
     ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
     row = {
         "sys_id": new_sys_id(),
-        "table_name": "incident",
-        "table_sys_id": incident["sys_id"],
+        "table_name": table,
+        "table_sys_id": record["sys_id"],
         "file_name": name,
         "content_type": ctype,
         "size_bytes": len(upload.data),
@@ -190,9 +199,9 @@ def attach(conn, settings: Settings, principal: Principal, incident: dict, uploa
     )
     conn.execute("INSERT INTO sys_attachment_doc VALUES (?, ?)", (row["sys_id"], upload.data))
     conn.execute(
-        "UPDATE incident SET sys_updated_on = ?, sys_updated_by = ?, sys_mod_count = sys_mod_count + 1 "
+        f"UPDATE {table} SET sys_updated_on = ?, sys_updated_by = ?, sys_mod_count = sys_mod_count + 1 "
         "WHERE sys_id = ?",
-        (row["sys_created_on"], principal.user_name, incident["sys_id"]),
+        (row["sys_created_on"], principal.user_name, record["sys_id"]),
     )
     return row
 

@@ -86,7 +86,9 @@
       e.preventDefault();
       submit.disabled = true;
       try {
-        const r = await SP.api("POST", `/api/sn_sc/v1/servicecatalog/items/${encodeURIComponent(w.sys_id)}/submit_producer`,
+        /* a record producer submits; a catalogue item is ordered (order_now) */
+        const verb = w.order ? "order_now" : "submit_producer";
+        const r = await SP.api("POST", `/api/sn_sc/v1/servicecatalog/items/${encodeURIComponent(w.sys_id)}/${verb}`,
           { sysparm_quantity: "1", variables: { ...model } });
         for (const name of Object.keys(fields)) setError(name, "");
         if (r.status === 200 && r.json.result) { SP.route(r.json.result.redirect_portal_url); return; }

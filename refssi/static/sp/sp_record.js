@@ -108,7 +108,10 @@
     pairs: (b) => SP.pairs(b.pairs),
     links: (b) => el("div", { class: "actions" }, b.links.map((l) => el("a", { class: l.class || "btn-secondary", href: l.url, text: l.label }))),
     list: (b) => el("ul", { "aria-label": b.label, class: "chips" }, b.items.map((t) => el("li", { text: t }))),
-    subheading: (b) => el("h2", { text: b.text }),
+    subheading: (b) => el("h2", { id: b.id || null, text: b.text }),
+    /* catalogue tiles (ids sc_cat_item_<sys_id>, as the base catalogue widgets give them) */
+    tiles: (b) => el("ul", { class: "tiles", "aria-label": b.label }, b.items.map((t) => el("li", { class: "tile", id: t.id },
+      el("a", { href: t.url, text: t.label }), t.text ? el("p", { class: "small", text: t.text }) : null))),
     /* a list's search: a route change to the list with its fields as query parameters (a GET form on classic
        pages); a choice field is a select2 whose value the form model takes from select2 alone */
     search: (b) => {

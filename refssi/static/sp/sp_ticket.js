@@ -37,18 +37,19 @@
         el("p", { class: "multiline", text: e.text }))));
     let composer = null;
     if (c.can_post) {
-      const type = el("select", { id: "sp-update-type", name: "u_update_type" },
-        el("option", { value: "", text: "-- Choose --" }), c.update_type.choices.map((t) => el("option", { value: t, text: t })));
+      /* an update type (DCC's incidents) only where the record asks for one */
+      const type = c.update_type ? el("select", { id: "sp-update-type", name: "u_update_type" },
+        el("option", { value: "", text: "-- Choose --" }), c.update_type.choices.map((t) => el("option", { value: t, text: t }))) : null;
       const box = el("textarea", { id: "sp-comment", name: "comments", rows: 2, placeholder: c.placeholder });
       const send = el("button", { type: "submit", class: "btn-primary", text: c.send });
       composer = el("form", { class: "composer", novalidate: true },
-        el("label", { for: "sp-update-type", text: c.update_type.label }), type,
+        type ? el("label", { for: "sp-update-type", text: c.update_type.label }) : null, type,
         el("label", { for: "sp-comment", text: c.comment_label }), box, send);
       const post = async () => {
         if (send.disabled) return; // one post at a time
         send.disabled = true;
         try {
-          const problem = await act(w, "comment", { comments: box.value, u_update_type: type.value });
+          const problem = await act(w, "comment", { comments: box.value, ...(type ? { u_update_type: type.value } : {}) });
           if (problem) SP.toast("danger", problem);
         } finally { send.disabled = false; }
       };

@@ -1,0 +1,1 @@
+"""The service catalogue (BFD09): requests, requested items and catalogue tasks."""

@@ -1,0 +1,110 @@
+"""The service catalogue on the Table API: sc_request, sc_req_item (with its variables) and sc_task, each
+scoped to the caller's organisation and readable with the service_catalogue component; files attach to a
+requested item through the Attachment API as to an incident."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalog.attachable import Attachable, attachable
+from ..incidents.api import journal_text
+from ..tableapi.model import ADMIN, Call, Field, TableDef, register
+from .rules import COMPONENT, ITEM_STATES, scope, visible_item
+from .store import attach
+
+
+def _scoped(table: str):
+    def where(call: Call) -> tuple[str, list[Any]]:
+        return scope(call.settings, call.principal, f"{table}.company")
+
+    return where
+
+
+def _states(kind: str):
+    return lambda p: list(getattr(p.service_requests, kind).items())
+
+
+def _variables(call: Call, ids: list[str]) -> dict[str, str]:
+    """A requested item's variables as name=value lines (the Table API's dot-walked variables, flattened)."""
+    if not ids:
+        return {}
+    out: dict[str, list[str]] = {}
+    for r in call.conn.execute(f"SELECT request_item, name, value FROM sc_item_option WHERE request_item IN "
+                               f"({','.join('?' * len(ids))}) ORDER BY ord", ids):
+        out.setdefault(r[0], []).append(f"{r[1]}={r[2]}")
+    return {k: "\n".join(v) for k, v in out.items()}
+
+
+COMMON = (
+    Field("sys_created_on", "glide_date_time", "Created", read_only=True),
+    Field("sys_updated_on", "glide_date_time", "Updated", read_only=True),
+)
+
+register(TableDef(
+    name="sc_request", label="Request", display_field="number", scope=_scoped("sc_request"), read=COMPONENT,
+    create=ADMIN, update=ADMIN, delete=ADMIN,
+    fields=(
+        Field("sys_id", "guid", "Sys ID", column="sc_request.sys_id", read_only=True),
+        Field("number", "string", "Number", read_only=True),
+        Field("requested_for", "reference", "Requested for", reference="sys_user", read_only=True),
+        Field("opened_by", "reference", "Opened by", reference="sys_user", read_only=True),
+        Field("company", "reference", "Company", reference="core_company", column="sc_request.company",
+              read_only=True),
+        Field("request_state", "choice", "Request state", choices=_states("request_states"), read_only=True),
+        Field("stage", "string", "Stage", read_only=True),
+        Field("short_description", "string", "Short description", read_only=True),
+        Field("active", "boolean", "Active", read_only=True),
+        Field("opened_at", "glide_date_time", "Opened", read_only=True),
+        *COMMON,
+    ),
+))
+
+register(TableDef(
+    name="sc_req_item", label="Requested Item", display_field="number", scope=_scoped("sc_req_item"),
+    read=COMPONENT, create=ADMIN, update=ADMIN, delete=ADMIN,
+    fields=(
+        Field("sys_id", "guid", "Sys ID", column="sc_req_item.sys_id", read_only=True),
+        Field("number", "string", "Number", read_only=True),
+        Field("request", "reference", "Request", reference="sc_request", read_only=True),
+        Field("cat_item", "string", "Item", read_only=True),
+        Field("requested_for", "reference", "Requested for", reference="sys_user", read_only=True),
+        Field("opened_by", "reference", "Opened by", reference="sys_user", read_only=True),
+        Field("company", "reference", "Company", reference="core_company", column="sc_req_item.company",
+              read_only=True),
+        Field("short_description", "string", "Short description", read_only=True),
+        Field("quantity", "integer", "Quantity", read_only=True),
+        Field("stage", "choice", "Stage", choices=_states("stages"), read_only=True),
+        Field("state", "choice", "State", choices=lambda p: [(str(k), v) for k, v in ITEM_STATES.items()],
+              read_only=True),
+        Field("active", "boolean", "Active", read_only=True),
+        Field("opened_at", "glide_date_time", "Opened", read_only=True),
+        *COMMON,
+        Field("variables", "journal", "Variables", display=_variables),
+        Field("comments", "journal", "Additional comments", display=journal_text("comments")),
+    ),
+))
+
+register(TableDef(
+    name="sc_task", label="Catalog Task", display_field="number", scope=_scoped("sc_task"), read=COMPONENT,
+    create=ADMIN, update=ADMIN, delete=ADMIN,
+    fields=(
+        Field("sys_id", "guid", "Sys ID", column="sc_task.sys_id", read_only=True),
+        Field("number", "string", "Number", read_only=True),
+        Field("request_item", "reference", "Requested item", reference="sc_req_item", read_only=True),
+        Field("request", "reference", "Request", reference="sc_request", read_only=True),
+        Field("company", "reference", "Company", reference="core_company", column="sc_task.company", read_only=True),
+        Field("short_description", "string", "Short description", read_only=True),
+        Field("state", "integer", "State", read_only=True),
+        Field("assignment_group", "string", "Assignment group", read_only=True),
+        Field("active", "boolean", "Active", read_only=True),
+        *COMMON,
+    ),
+))
+
+
+
+
+
+
+attachable("sc_req_item",
+           Attachable(view=COMPONENT, update=COMPONENT, visible=visible_item, attach=attach, scope=scope))

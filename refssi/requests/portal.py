@@ -1,0 +1,158 @@
+"""The service catalogue pages: the catalogue (items and the organisation's open requests, SSI-FR-53), an
+item's form (/sp?id=sc_cat_item&sys_id=<item>, SSI-FR-56) and a requested item's ticket page (SSI-FR-54/55)
+with its conversation and attachments. Each draws its widgets on the Service Portal (requests/sp.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import Response
+
+from ..catalog.portal import catalog_item, ticket_table
+from ..incidents.portal import ago
+from ..incidents.rules import clean
+from ..incidents.store import Upload, comments_for, human_size, user_names
+from ..sp.widgets import drawn, moved
+from ..tableapi.model import Principal
+from ..web import Ctx, portal_page
+from .rules import CLOSED_ITEM_STATES, COMPONENT, ITEM_STATES, RequestError, display, scope, validate, visible_item
+from .store import attach, comment, open_items, submit, variables_of
+
+
+def render(ctx: Ctx, template: str, title: str, status: int = 200, **context: Any) -> Response:
+    """The page: its template, or on the Service Portal its widget view (requests/sp.py) of the same context."""
+    return drawn(ctx, template, title, status, context) or ctx.render(template, status=status, title=title,
+                                                                         **context)
+
+
+def ticket_url(ctx: Ctx, sys_id: str) -> str:
+    return ctx.portal_url("ticket", table="sc_req_item", sys_id=sys_id)
+
+
+def item_url(ctx: Ctx, item) -> str:
+    return ctx.portal_url("sc_cat_item", sys_id=item.sys_id)
+
+
+def stage_label(ctx: Ctx, stage: str) -> str:
+    return ctx.profile.service_requests.stages.get(stage, stage)
+
+
+def item_name(ctx: Ctx, sys_id: str) -> str:
+    return next((i.name for i in ctx.profile.service_requests.items if i.sys_id == sys_id), sys_id)
+
+
+# ---------------------------------------------------------------- the catalogue
+@portal_page("sc_home", title="Service catalogue", component=COMPONENT, menu=f"component:{COMPONENT}",
+             menu_order=30)
+def catalogue(ctx: Ctx) -> Response:
+    where, params = scope(ctx.settings, Principal.from_ctx(ctx), "i.company")
+    heading = ctx.profile.component_page(COMPONENT).heading or "Service catalogue"
+    return render(ctx, "sc_home.html", heading, heading=heading, items=ctx.profile.service_requests.items,
+                  rows=open_items(ctx.db, where, params), item_url=lambda i: item_url(ctx, i),
+                  ticket=lambda sid: ticket_url(ctx, sid), stage=lambda s: stage_label(ctx, s),
+                  item_name=lambda sid: item_name(ctx, sid))
+
+
+# ---------------------------------------------------------------- an item's form
+def raised_message(ctx: Ctx, ritm: dict[str, Any]) -> str:
+    return f"{ctx.profile.label('service_request.raised')}: {ritm['request_number']} ({ritm['number']})"
+
+
+@catalog_item(lambda p: tuple(i.sys_id for i in p.service_requests.items), component=COMPONENT,
+              bypass_fault="sr_no_raise_check")
+def item_form(ctx: Ctx) -> Response:
+    item = ctx.profile.service_requests.item(ctx.request.query_params.get("sys_id", ""))
+    values = {v.name: "" for v in item.variables}
+    errors: dict[str, str] = {}
+    if ctx.request.method == "POST":
+        values, errors = validate(ctx.settings, item, ctx.form)
+        if not errors:
+            ritm = submit(ctx.db, ctx.settings, Principal.from_ctx(ctx), item, values, ctx.user)
+            ctx.flash("success", raised_message(ctx, ritm))
+            return moved(ctx, ticket_url(ctx, ritm["sys_id"]))
+    return render(ctx, "sc_item.html", item.name, status=400 if errors else 200, item=item, values=values,
+                  errors=errors, action=item_url(ctx, item))
+
+
+# ---------------------------------------------------------------- a requested item's ticket page
+@ticket_table("sc_req_item")
+def request_ticket(ctx: Ctx, sys_id: str) -> Response:
+    if COMPONENT not in ctx.components:
+        return ctx.forbidden()
+    principal = Principal.from_ctx(ctx)
+    ritm = visible_item(ctx.db, ctx.settings, principal, sys_id)
+    if ritm is None:
+        return ctx.not_valid()
+    errors: dict[str, str] = {}
+    if ctx.request.method == "POST":
+        action = ctx.form.get("action", "")
+        try:
+            message = apply_action(ctx, principal, ritm, action)
+        except RequestError as err:
+            errors = err.errors
+        else:
+            if message is None:
+                return ctx.not_valid()
+            ctx.flash("success", message)
+            return moved(ctx, ticket_url(ctx, sys_id) + {"comment": "#activity", "attach": "#attachments"}[action])
+    return render_ticket(ctx, ritm, errors=errors, status=(403 if any("no longer" in e for e in errors.values())
+                                                           else 400) if errors else 200)
+
+
+def apply_action(ctx: Ctx, principal: Principal, ritm: dict[str, Any], action: str) -> str | None:
+    """A user's comment or attachment; None for anything else (not an action of this page)."""
+    L = ctx.profile.label
+    if action == "comment":
+        text = clean(ctx.form.get("comments"))
+        if not text:
+            raise RequestError({"comments": f"{L('incident.comment')} is required."})
+        if len(text) > ctx.profile.incidents.limits.comment:
+            raise RequestError({"comments": f"{L('incident.comment')} must be at most "
+                                            f"{ctx.profile.incidents.limits.comment} characters."})
+        comment(ctx.db, ctx.settings, principal, ritm, text)
+        return L("incident.update_added")
+    if action == "attach":
+        upload = ctx.files.get("attachment")  # type: ignore[attr-defined]
+        if not upload:
+            raise RequestError({"attachment": "Choose a file to attach."})
+        from ..incidents.rules import IncidentError
+
+        try:
+            row = attach(ctx.db, ctx.settings, principal, ritm, Upload(upload[0], upload[2]))
+        except IncidentError as err:
+            raise RequestError(err.errors) from None
+        return f"{L('incident.attached')}: {row['file_name']}"
+    return None
+
+
+def ticket_context(ctx: Ctx, ritm: dict[str, Any]) -> dict[str, Any]:
+    """What the ticket page shows of a requested item, for the template and the widget view alike."""
+    L, cfg = ctx.profile.label, ctx.profile.service_requests
+    item = cfg.item(ritm["cat_item"])
+    names = user_names(ctx.db, {ritm["requested_for"]})
+    company = ctx.db.execute("SELECT name FROM core_company WHERE sys_id = ?", (ritm["company"],)).fetchone()
+    meta = [("request", L("service_request.request_number"), ritm["request_number"], ""),
+            ("item", L("service_request.item"), item.name, ""),
+            ("stage", L("service_request.stage"), stage_label(ctx, ritm["stage"]), ""),
+            ("state", L("incident.state"), ITEM_STATES.get(ritm["state"], str(ritm["state"])), ""),
+            ("created", L("service_request.raised_on"), ago(ritm["sys_created_on"]), ritm["sys_created_on"]),
+            ("updated", L("incident.updated"), ago(ritm["sys_updated_on"]), ritm["sys_updated_on"])]
+    variables = variables_of(ctx.db, ritm["sys_id"])
+    fields = [(f"v_{name}", item.variable(name).label, display(item, name, value))
+              for name, value in variables.items() if value and any(v.name == name for v in item.variables)]
+    fields += [("requested_for", L("service_request.requested_for"), names.get(ritm["requested_for"], "")),
+               ("organisation", L("service_request.organisation"), company[0] if company else "")]
+    attachments = [dict(r) for r in ctx.db.execute(
+        "SELECT sys_id, file_name, size_bytes, sys_created_on, sys_created_by FROM sys_attachment "
+        "WHERE table_sys_id = ? ORDER BY sys_created_on, rowid", (ritm["sys_id"],))]
+    rules = ctx.profile.incidents.attachments
+    return {"ritm": ritm, "meta": meta, "fields": fields, "attachments": attachments,
+            "url": ticket_url(ctx, ritm["sys_id"]),
+            "entries": comments_for(ctx.db, ctx.settings, [ritm["sys_id"]], work_notes=False),
+            "can_update": ritm["state"] not in CLOSED_ITEM_STATES, "max_size": human_size(rules.max_bytes),
+            "allowed_types": ", ".join(f".{e}" for e in rules.allowed_extensions)}
+
+
+def render_ticket(ctx: Ctx, ritm: dict[str, Any], *, errors: dict[str, str], status: int = 200) -> Response:
+    return render(ctx, "sc_ticket.html", ritm["number"], status=status, errors=errors, form=dict(ctx.form),
+                  ago=ago, txt=lambda s: s or "", human_size=human_size, **ticket_context(ctx, ritm))

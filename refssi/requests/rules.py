@@ -1,0 +1,84 @@
+"""Service requests as ServiceNow's base system keeps them, and who may see them.
+
+A submitted catalogue item becomes a request (sc_request, REQ...: request_state 'requested', then DCC's
+'in_process' and a closed state) holding one requested item (sc_req_item, RITM...: the item, its variables
+(sc_item_option), its stage, the "delivery status" a user sees, and state 1 Open .. 3 Closed Complete) and a
+catalogue task for DCC's service desk (sc_task, SCTASK...). The item's variables are checked against the
+profile's item: mandatory ones given, choices from the list, lengths, e-mail and telephone shapes.
+
+Visibility (SSI-FR-52a/57): a portal user sees the requests of their own organisation only and raises them
+for themselves; another organisation's request answers ServiceNow's 'You are either not authorized or record
+is not valid'. Everything needs the role-matrix component service_catalogue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ssi.profile import CatalogItemConfig
+
+from ..auth.rules import EMAIL_RX, PHONE_RX
+from ..faults import fault
+from ..incidents.rules import CONTROL_RX, clean
+from ..settings import Settings
+from ..tableapi.model import Principal
+
+COMPONENT = "service_catalogue"
+OPEN, WORK_IN_PROGRESS, CLOSED_COMPLETE, CLOSED_INCOMPLETE, CLOSED_SKIPPED = 1, 2, 3, 4, 7
+ITEM_STATES = {-5: "Pending", OPEN: "Open", WORK_IN_PROGRESS: "Work in Progress", CLOSED_COMPLETE: "Closed Complete",
+               CLOSED_INCOMPLETE: "Closed Incomplete", CLOSED_SKIPPED: "Closed Skipped"}
+CLOSED_ITEM_STATES = (CLOSED_COMPLETE, CLOSED_INCOMPLETE, CLOSED_SKIPPED)
+
+
+class RequestError(Exception):
+    def __init__(self, errors: dict[str, str], status: int = 400) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors, self.status = errors, status
+
+
+def validate(settings: Settings, item: CatalogItemConfig, raw: dict[str, Any]) -> tuple[dict[str, str],
+                                                                                         dict[str, str]]:
+    """An item's submitted variables -> (clean values in the item's order, errors by variable)."""
+    values = {v.name: clean(raw.get(v.name)) for v in item.variables}
+    errors: dict[str, str] = {}
+    for v in item.variables:
+        value = values[v.name]
+        if not value:
+            if v.mandatory and not fault(settings, "sr_no_mandatory_check"):
+                errors[v.name] = (f"{v.label} is required: choose one from the list." if v.type == "choice"
+                                  else f"{v.label} is required.")
+            continue
+        if CONTROL_RX.search(value.replace("\n", "")):
+            errors[v.name] = f"{v.label} contains control characters; remove them."
+        elif len(value) > v.max_length:
+            errors[v.name] = f"{v.label} must be at most {v.max_length} characters (you entered {len(value)})."
+        elif v.type == "choice" and value not in [c.value for c in v.choices]:
+            errors[v.name] = f"{v.label}: '{value}' is not one of the choices."
+        elif v.type == "email" and not EMAIL_RX.match(value):
+            errors[v.name] = f"{v.label} must be a valid email address, like name@example.com."
+        elif v.type == "tel" and not PHONE_RX.match(value):
+            errors[v.name] = f"{v.label} must be a telephone number: digits, spaces and + ( ) - only."
+    return values, errors
+
+
+def display(item: CatalogItemConfig, name: str, value: str) -> str:
+    """A variable's value as the ticket page shows it (a choice by its label)."""
+    v = item.variable(name)
+    return next((c.label for c in v.choices if c.value == value), value) if v.type == "choice" else value
+
+
+def scope(settings: Settings, principal: Principal, column: str) -> tuple[str, list[Any]]:
+    """The requests a caller may see: their own organisation's (DCC's desk: all)."""
+    if principal.admin or fault(settings, "sr_no_org_scoping"):
+        return "", []
+    return f"{column} = ?", [principal.company]
+
+
+def visible_item(conn, settings: Settings, principal: Principal, sys_id: str) -> dict[str, Any] | None:
+    """The requested item, with its request's number and state, when the caller may see it."""
+    where, params = scope(settings, principal, "i.company")
+    row = conn.execute(
+        "SELECT i.*, r.number AS request_number, r.request_state FROM sc_req_item i JOIN sc_request r "
+        "ON r.sys_id = i.request WHERE i.sys_id = ?" + (f" AND {where}" if where else ""), [sys_id, *params]
+    ).fetchone()
+    return dict(row) if row else None
