@@ -38,10 +38,14 @@ class BasePage:
         page, which then fetches the page from the profile's portal.page_api: there the answer is that
         request's status."""
         api = self.profile.portal.page_api
+        wanted = parse_qs(urlparse(path).query).get("id")
         answers: list[Response] = []
 
         def seen(response: Response) -> None:
-            if api and urlparse(response.url).path == api:
+            # this page's answer, not a late one for the page the browser was on (a slow portal's answers can
+            # arrive out of order)
+            url = urlparse(response.url)
+            if api and url.path == api and parse_qs(url.query).get("id") == wanted:
                 answers.append(response)
 
         self.page.on("response", seen)
