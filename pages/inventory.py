@@ -136,11 +136,40 @@ def oms_return_items(ssi: SSI) -> list[Item]:
             _control("oms.raise_return", rf.button("oms.raise_return"))]
 
 
+def catalogue_items(ssi: SSI) -> list[Item]:
+    cat = ssi.catalogue
+    where = "component_pages.service_catalogue"
+    heading = ssi.profile.component_page("service_catalogue").heading or ""
+    items = [Item(f"{where}.heading", cat.heading(heading), label=heading),
+             Item("labels.service_request.open_requests (the table, or the words of an empty one)",
+                  cat.open_requests.or_(cat.main.get_by_text(ssi.profile.label("service_request.no_requests"))).first)]
+    items += [Item(f"service_requests.items[{i.key}].name", cat.item_link(i), label=i.name)
+              for i in ssi.profile.service_requests.items]
+    return items
+
+
+def catalog_item_items(ssi: SSI) -> list[Item]:
+    """The variables of the profile's first catalogue item (the general service request)."""
+    page, item = ssi.catalog_item, ssi.profile.service_requests.items[0]
+    out = []
+    for v in item.variables:
+        key = f"service_requests.items[{item.key}].variables[{v.name}]"
+        locator = page.field(item, v.name)
+        if v.type == "choice":
+            out.append(Item(f"{key}.label", locator.and_(ssi.page.locator("select")), label=v.label, variable=v.name,
+                            choices=[c.label for c in v.choices], choices_key=f"{key}.choices"))
+        else:
+            out.append(Item(f"{key}.label", locator, label=v.label, variable=v.name))
+    out.append(_control("service_request.submit", page.submit_button))
+    return out
+
+
 PAGE_NAMES = ("login", "home", "profile", "create_incident", "my_requests", "user_admin", "oms_order_form",
-              "oms_return_form")
+              "oms_return_form", "service_catalogue", "catalog_item")
 # the role-matrix component each page needs (the others: any signed-in user)
 NEEDS = {"create_incident": "incident_raise", "my_requests": "incident_view", "user_admin": "user_admin",
-         "oms_order_form": "oms", "oms_return_form": "oms"}
+         "oms_order_form": "oms", "oms_return_form": "oms", "service_catalogue": "service_catalogue",
+         "catalog_item": "service_catalogue"}
 
 
 # the pages each shipped feature's scenarios go through (a feature not named here: every page)
@@ -149,6 +178,7 @@ FEATURE_PAGES = {
     "incidents": ("login", "home", "create_incident", "my_requests"),
     "credentials": ("login", "home", "profile", "user_admin"),
     "oms": ("login", "home", "oms_order_form", "oms_return_form"),
+    "service_requests": ("login", "home", "service_catalogue", "catalog_item"),
 }
 
 
@@ -171,6 +201,9 @@ def pages(ssi: SSI) -> list[PageProbe]:
         PageProbe("user_admin", ssi.user_list.open, lambda: user_admin_items(ssi)),
         PageProbe("oms_order_form", ssi.oms_order_form.open_new, lambda: oms_order_items(ssi)),
         PageProbe("oms_return_form", ssi.oms_return_form.open, lambda: oms_return_items(ssi)),
+        PageProbe("service_catalogue", ssi.catalogue.open, lambda: catalogue_items(ssi)),
+        PageProbe("catalog_item", lambda: ssi.catalog_item.open(ssi.profile.service_requests.items[0]),
+                  lambda: catalog_item_items(ssi)),
     ]
 
 

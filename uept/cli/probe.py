@@ -111,7 +111,8 @@ def suggest_profile(source: str, result: dict[str, Any], dest: Path) -> int:
             if item["status"] in ("missing", "label differs") and key.startswith("labels.") and item.get("nearest"):
                 put(key, item["nearest"][0])
             elif item["status"] == "choices differ" and "." in (item["choices"]["profile_key"] or "") \
-                    and not item["choices"]["profile_key"].startswith("labels."):
+                    and not item["choices"]["profile_key"].startswith("labels.") \
+                    and "[" not in item["choices"]["profile_key"]:  # a list entry's: for the person to edit
                 ck, options = item["choices"]["profile_key"], item["choices"]["options"]
                 node = data
                 for part in ck.split("."):
