@@ -12,5 +12,6 @@ pytest_plugins = [
     "steps.incidents",
     "steps.credentials",
     "steps.oms",
+    "steps.requests",
     "steps.access",
 ]

@@ -77,13 +77,16 @@ class CreateIncidentPage(BasePage):
 
 
 class TicketPage(BasePage):
-    """/sp?id=ticket&table=incident&sys_id=...: header, details, Actions, Activity, Attachments."""
+    """/sp?id=ticket&table=incident&sys_id=...: header, details, Actions, Activity, Attachments. The
+    conversation and attachments are the same widgets on every table's ticket page (labels.incident.*)."""
+
+    table = "incident"
 
     def open(self, sys_id: str) -> None:
-        self.open_portal("ticket", table="incident", sys_id=sys_id)
+        self.open_portal("ticket", table=self.table, sys_id=sys_id)
 
     def url_for(self, sys_id: str) -> str:
-        return self.portal_path("ticket", table="incident", sys_id=sys_id)
+        return self.portal_path("ticket", table=self.table, sys_id=sys_id)
 
     def expect_new_ticket(self) -> tuple[str, str]:
         """On the ticket page of a just-raised incident, with its number and the confirmation; (number, sys_id)."""
@@ -180,10 +183,12 @@ class TicketPage(BasePage):
     def update_text(self) -> Locator:
         return self.activity.get_by_label(self.label("incident.comment"), exact=True)
 
-    def add_update(self, update_type: str, text: str) -> None:
-        """Post an update from the conversation widget: done when the server has answered the post (the entry
-        itself is checked by the step that expects it, or its refusal by the one that expects that)."""
-        self.choose(self.labelled(self.label("incident.update_type"), within=self.activity), update_type)
+    def add_update(self, update_type: str | None, text: str) -> None:
+        """Post an update from the conversation widget (with its type, where the record asks for one): done when
+        the server has answered the post (the entry itself is checked by the step that expects it, or its
+        refusal by the one that expects that)."""
+        if update_type is not None:
+            self.choose(self.labelled(self.label("incident.update_type"), within=self.activity), update_type)
         self.update_text.fill(text)
         self.act(self.activity.get_by_role("button", name=self.label("incident.send"), exact=True))
 

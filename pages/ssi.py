@@ -28,6 +28,7 @@ from .oms import (
 from .password import PasswordChangePage
 from .portal import MessagePage, PortalHome
 from .profile import CompleteProfilePage, UserProfilePage
+from .requests import CatalogItemPage, CataloguePage, RequestTicketPage
 from .useradmin import UserFormPage, UserListPage
 
 
@@ -78,6 +79,19 @@ class SSI:
     @cached_property
     def my_requests(self) -> MyRequestsPage:
         return MyRequestsPage(self.page, self.profile)
+
+    # ---- the service catalogue (BFD09)
+    @cached_property
+    def catalogue(self) -> CataloguePage:
+        return CataloguePage(self.page, self.profile)
+
+    @cached_property
+    def catalog_item(self) -> CatalogItemPage:
+        return CatalogItemPage(self.page, self.profile)
+
+    @cached_property
+    def request_ticket(self) -> RequestTicketPage:
+        return RequestTicketPage(self.page, self.profile)
 
     # ---- the OMS module (BFD13)
     @cached_property

@@ -530,7 +530,7 @@ LABEL_DEFAULTS: dict[str, dict[str, str]] = {
         "submit": "Submit", "form_error": "The request was not submitted. Correct the fields marked below.",
         "raised": "Request submitted", "request_number": "Request", "item": "Item", "stage": "Delivery status",
         "request_state": "Request state", "raised_on": "Raised", "requested_for": "Requested for",
-        "organisation": "Raising organisation", "variables": "Request details", "number": "Number",
+        "organisation": "Raising organisation", "variables": "Options", "number": "Number",
     },
     "login": {"locate_heading": "Log in with single sign-on", "locate_submit": "Submit"},  # login_locate_sso.do
     "mfa": {"remember_browser": "Remember this browser"},  # the Service Portal's paperclip button

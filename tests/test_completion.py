@@ -142,9 +142,9 @@ def test_a_broken_catalogue_is_one_clear_error(tmp_path: Path, text: str, messag
         ScenarioCatalogue.load(catalogue_file(tmp_path, text))
 
 
-def test_the_shipped_catalogue_loads_and_covers_the_four_uept_themes() -> None:
+def test_the_shipped_catalogue_loads_and_covers_the_uept_themes() -> None:
     cat = ScenarioCatalogue.load()
-    for theme in ("UEPT-LOGIN", "UEPT-INC", "UEPT-CRED", "UEPT-OMS"):
+    for theme in ("UEPT-LOGIN", "UEPT-INC", "UEPT-CRED", "UEPT-OMS", "UEPT-SR"):
         assert theme in cat.themes
     # every feature's theme tag is a theme of the catalogue (the report lists any other one as unknown)
     import re
@@ -157,6 +157,8 @@ def test_the_shipped_catalogue_loads_and_covers_the_four_uept_themes() -> None:
     assert cat.mandatory("UEPT-OMS-01", [], "Supplier")[0] is True
     assert cat.mandatory("UEPT-OMS-01", [], "Network Operator")[0] is False
     assert cat.mandatory("UEPT-LOGIN-07", ["needs-operator"], "Supplier")[0] is False
+    assert cat.mandatory("UEPT-SR-01", [], "Network Operator")[0] is True
+    assert cat.mandatory("UEPT-SR-01", ["needs-operator"], "Other User")[0] is False
     assert cat.mandatory("UEPT-ACCESS-01", [], "Supplier") == (False, "theme UEPT-ACCESS")
 
 

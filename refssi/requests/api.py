@@ -84,6 +84,24 @@ register(TableDef(
     ),
 ))
 
+def _option_scope(call: Call) -> tuple[str, list[Any]]:
+    where, params = scope(call.settings, call.principal, "company")
+    return (f"sc_item_option.request_item IN (SELECT sys_id FROM sc_req_item WHERE {where})", params) if where \
+        else ("", [])
+
+
+register(TableDef(  # ServiceNow links options to items through sc_item_option_mtom; here each names its item
+    name="sc_item_option", label="Options", display_field="value", scope=_option_scope, read=COMPONENT,
+    create=ADMIN, update=ADMIN, delete=ADMIN,
+    fields=(
+        Field("sys_id", "guid", "Sys ID", column="sc_item_option.sys_id", read_only=True),
+        Field("request_item", "reference", "Requested item", reference="sc_req_item", read_only=True),
+        Field("name", "string", "Variable", read_only=True),
+        Field("value", "string", "Value", read_only=True),
+        Field("ord", "integer", "Order", read_only=True),
+    ),
+))
+
 register(TableDef(
     name="sc_task", label="Catalog Task", display_field="number", scope=_scoped("sc_task"), read=COMPONENT,
     create=ADMIN, update=ADMIN, delete=ADMIN,

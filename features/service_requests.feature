@@ -1,0 +1,77 @@
+@UEPT-SR @BFD09
+Feature: Raise and follow service requests through the service catalogue
+  UEPT theme 5. A SEC Party user asks DCC for a service through the SSI's service
+  catalogue: they fill in a catalogue item, receive the numbers of the request and
+  its requested item, find it again among their organisation's open requests, see
+  everything they entered, and add comments and files to it. The SSI checks the
+  item's mandatory values, keeps each organisation's requests to itself, and gives
+  the catalogue only to the Job Type Roles the role matrix allows. Where the target
+  offers ServiceNow's Table API, scenarios check what the pages showed against the
+  stored request and keep that record as evidence.
+
+  @UEPT-SR-01 @SSI-FR-52 @SSI-FR-56 @PM18
+  Scenario: Raise a service request and receive its request and item numbers
+    Given I am signed in as the "LA user"
+    When I submit a "Service Management Service Request"
+    Then I see the numbers of the new request and its requested item
+    And the request's delivery status is "Request approved"
+    And the stored request matches what I entered
+
+  @UEPT-SR-02 @SSI-FR-53 @SSI-FR-54 @SSI-FR-55 @PM19 @PM20
+  Scenario: Find a service request among the open requests and see everything entered
+    Given I am signed in as the "LA user"
+    And I have submitted a "Service Management Service Request"
+    When I open it from the open service requests of the service catalogue
+    Then every value I entered in the request is shown
+    And the request shows me as the requester and my organisation
+    And the stored request matches what I entered
+
+  @UEPT-SR-03 @SSI-FR-56 @PM18
+  Scenario Outline: Each mandatory value of a service request is required
+    Given I am signed in as the "LA user"
+    When I submit a "Service Management Service Request" without its "<value>"
+    Then the request is not submitted and I am told "<message>"
+    And no service request with my details was stored
+
+    Examples:
+      | value                    | message                                             |
+      | Request type             | Request type is required: choose one from the list. |
+      | Request summary          | Request summary is required.                        |
+      | First name               | First name is required.                             |
+      | Last name                | Last name is required.                              |
+      | Contact telephone number | Contact telephone number is required.               |
+
+  @UEPT-SR-04 @SSI-FR-56 @PM18
+  Scenario: A malformed email address is refused
+    Given I am signed in as the "LA user"
+    When I submit a "Service Management Service Request" whose "Email" is "lena.abbott.example.com"
+    Then the request is not submitted and I am told "Email must be a valid email address"
+    And no service request with my details was stored
+
+  @UEPT-SR-05 @SSI-FR-52 @PM19
+  Scenario: Add a comment and a file to a service request
+    Given I am signed in as the "LA user"
+    And I have submitted a "Service Management Service Request"
+    When I add a comment to the request
+    And I attach a CSV file to the request
+    Then the request's activity shows my comment
+    And the file is listed under the request's attachments
+    And the stored request holds my comment and the file
+
+  @UEPT-SR-06 @SSI-FR-52a @SSI-FR-57 @PM20
+  Scenario: Another organisation cannot see our service requests
+    Given the "LA user" has submitted a "Service Management Service Request"
+    And I am signed in as the "other organisation admin"
+    When I open the service catalogue
+    Then that request is not among the open service requests
+    When I open that request by its direct URL
+    Then I see the message "You are either not authorized or record is not valid"
+    And nothing of that request is on the page
+    And the Table API does not give me that request
+
+  @UEPT-SR-07 @SSI-FR-52 @PM18
+  Scenario: A role without the service catalogue finds no entry and is refused
+    Given I am signed in as the "SM user"
+    Then the menu does not offer "Service catalogue publication and call off" and its address is refused with a readable 403 page
+    And the address of the "Service Management Service Request" is refused with a readable 403 page
+    And the Table API refuses me the service requests

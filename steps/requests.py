@@ -1,0 +1,250 @@
+"""UEPT theme 5: service requests through the service catalogue (features/service_requests.feature).
+
+Test data comes from faker plus a per-scenario token, so scenarios never see each other's requests. Where
+the target offers the Table API, steps cross-check the stored request and keep it as evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import BrowserContext, expect
+from pytest_bdd import given, parsers, then, when
+
+from fixtures import checks, data
+from fixtures.actors import Actor, SignedInSessions
+from fixtures.checks import keep, no_api
+from fixtures.state import RequestCase
+from pages import SSI
+from steps import TYPES
+from uept.runtime.run import Evidence
+from uept.runtime.target import TargetSession
+
+
+# ---------------------------------------------------------------- submitting
+@when(parsers.parse('I submit a "{item:Quoted}"', extra_types=TYPES))
+def submit_item(ssi: SSI, request_case: RequestCase, item: str) -> None:
+    request_case.submit(ssi, item)
+
+
+@given(parsers.parse('I have submitted a "{item:Quoted}"', extra_types=TYPES))
+def have_submitted(ssi: SSI, request_case: RequestCase, actor: Actor, item: str) -> None:
+    request_case.submit(ssi, item)
+    request_case.submitted(ssi, actor.key)
+
+
+@given(parsers.parse('the "{persona:Quoted}" has submitted a "{item:Quoted}"', extra_types=TYPES))
+def persona_has_submitted(persona: str, item: str, ssi: SSI, request_case: RequestCase, context: BrowserContext,
+                          signed_in_sessions: SignedInSessions) -> None:
+    signed_in_sessions.apply(context, persona)
+    ssi.home.open()
+    expect(ssi.home.signed_in).to_be_visible()
+    request_case.submit(ssi, item)
+    request_case.submitted(ssi, persona)
+
+
+@when(parsers.parse('I submit a "{item:Quoted}" without its "{variable:Quoted}"', extra_types=TYPES))
+def submit_without(ssi: SSI, request_case: RequestCase, item: str, variable: str) -> None:
+    name = ssi.profile.service_requests.item(item).variable(variable).name
+    request_case.submit(ssi, item, **{name: ""})
+
+
+@when(parsers.parse('I submit a "{item:Quoted}" whose "{variable:Quoted}" is "{value}"', extra_types=TYPES))
+def submit_with(ssi: SSI, request_case: RequestCase, item: str, variable: str, value: str) -> None:
+    name = ssi.profile.service_requests.item(item).variable(variable).name
+    request_case.submit(ssi, item, **{name: value})
+
+
+# ---------------------------------------------------------------- outcome of submitting
+@then("I see the numbers of the new request and its requested item")
+def see_numbers(ssi: SSI, request_case: RequestCase, actor: Actor) -> None:
+    request_case.submitted(ssi, actor.key)
+
+
+@then(parsers.parse('''the request's delivery status is "{stage}"'''))
+def delivery_status(ssi: SSI, stage: str) -> None:
+    expect(ssi.request_ticket.fact("stage")).to_have_text(stage)
+
+
+@then(parsers.parse('the request is not submitted and I am told "{message}"'))
+def not_submitted(ssi: SSI, request_case: RequestCase, message: str) -> None:
+    assert request_case.data is not None
+    expect(ssi.catalog_item.heading_(request_case.data.item)).to_be_visible()
+    expect(ssi.catalog_item.alert).to_contain_text(message)
+    field = ssi.create_incident.invalid_field_saying(message)
+    assert field, f'no form field is marked invalid with the message "{message}"'
+
+
+@then("no service request with my details was stored")
+def nothing_stored(ssi: SSI, request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                   uept_evidence: Evidence | None) -> None:
+    ssi.catalogue.open()
+    expect(ssi.catalogue.open_requests.or_(ssi.catalogue.main.get_by_text(
+        ssi.profile.label("service_request.no_requests")))).to_be_visible()
+    expect(ssi.catalogue.main).not_to_contain_text(request_case.token)
+    api = uept_target.table_api(actor.key)
+    if api is None:
+        no_api(uept_evidence, "that nothing was stored")
+        return
+    found = api.query("sc_item_option", f"valueLIKE{request_case.token}", fields="request_item,name,value")
+    keep(uept_evidence, "stored-request-values-with-my-token.json", found)
+    assert found == [], f"a request was stored although the form was refused: {found}"
+
+
+# ---------------------------------------------------------------- finding it and seeing it
+@when("I open it from the open service requests of the service catalogue")
+def open_from_catalogue(ssi: SSI, request_case: RequestCase) -> None:
+    ssi.catalogue.open()
+    ssi.catalogue.open_request(request_case.the.item)
+
+
+@then("every value I entered in the request is shown")
+def every_value_shown(ssi: SSI, request_case: RequestCase) -> None:
+    mine = request_case.the
+    expect(ssi.request_ticket.number).to_have_text(mine.item)
+    expect(ssi.request_ticket.fact("request_number")).to_have_text(mine.request)
+    expect(ssi.request_ticket.fact("item")).to_have_text(mine.data.item.name)
+    for label, value in mine.data.shown().items():
+        expect(ssi.request_ticket.variable(label)).to_have_text(value)
+
+
+@then("the request shows me as the requester and my organisation")
+def shows_requester(ssi: SSI, actor: Actor, uept_target: TargetSession, uept_evidence: Evidence | None) -> None:
+    shown = ssi.request_ticket.fact("requested_for")
+    expect(shown).to_have_text(re.compile(r"\S"))
+    expect(ssi.request_ticket.fact("organisation")).to_have_text(re.compile(r"\S"))
+    api = uept_target.table_api(actor.key)
+    if api is None:
+        no_api(uept_evidence, "the requester's name")
+        return
+    [found] = api.query("sys_user", f"user_name={actor.user_name}", fields="sys_id")
+    me = api.get("sys_user", found["sys_id"])
+    assert me is not None
+    expect(shown).to_have_text(f"{me['first_name']['value']} {me['last_name']['value']}".strip())
+    expect(ssi.request_ticket.fact("organisation")).to_have_text(me["company"]["display_value"])
+
+
+@then("the stored request matches what I entered")
+def stored_matches(request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                   uept_evidence: Evidence | None) -> None:
+    mine = request_case.the
+    api = uept_target.table_api(actor.key)
+    if api is None:
+        no_api(uept_evidence, f"request {mine.request}")
+        return
+    item = api.get("sc_req_item", mine.sys_id)
+    assert item is not None, f"the Table API does not return {mine.item} to {actor.key}"
+    request = api.get("sc_request", item["request"]["value"])
+    options = api.query("sc_item_option", f"request_item={mine.sys_id}", fields="name,value")
+    keep(uept_evidence, f"{mine.item}-stored-record.json", {"sc_req_item": item, "sc_request": request,
+                                                            "sc_item_option": options})
+    assert item["number"]["value"] == mine.item and request and request["number"]["value"] == mine.request
+    assert item["cat_item"]["value"] == mine.data.item.sys_id, "the request is stored for another item"
+    wrong = checks.request_mismatches(options, mine.data)
+    assert not wrong, "the stored request differs from what was entered: " + "; ".join(wrong)
+    who = api.get("sys_user", item["requested_for"]["value"])
+    assert who and who["user_name"]["value"] == actor.user_name, "the request is not stored as requested for me"
+
+
+# ---------------------------------------------------------------- updating it
+@when("I add a comment to the request")
+def add_comment(ssi: SSI, request_case: RequestCase) -> None:
+    request_case.comment = data.request_comment(request_case.token)
+    ssi.request_ticket.add_update(None, request_case.comment)
+
+
+@when("I attach a CSV file to the request")
+def attach_csv(ssi: SSI, request_case: RequestCase, tmp_path: Path) -> None:
+    request_case.file = tmp_path / f"scope-{request_case.token}.csv"
+    request_case.file.write_text(data.meter_reads_csv(request_case.token), encoding="utf-8")
+    ssi.request_ticket.attach(request_case.file)
+
+
+@then("the request's activity shows my comment")
+def activity_shows_comment(ssi: SSI, request_case: RequestCase) -> None:
+    expect(ssi.request_ticket.entries.first).to_contain_text(request_case.comment)
+
+
+@then("the file is listed under the request's attachments")
+def file_listed(ssi: SSI, request_case: RequestCase) -> None:
+    assert request_case.file
+    expect(ssi.request_ticket.attachment_link(request_case.file.name)).to_be_visible()
+
+
+@then("the stored request holds my comment and the file")
+def stored_comment_and_file(request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                            uept_evidence: Evidence | None) -> None:
+    mine = request_case.the
+    api = uept_target.table_api(actor.key)
+    if api is None:
+        no_api(uept_evidence, f"the updates of {mine.item}")
+        return
+    item = api.get("sc_req_item", mine.sys_id, display="true")
+    files = api.query("sys_attachment", f"table_sys_id={mine.sys_id}", fields="file_name,size_bytes,hash")
+    keep(uept_evidence, f"{mine.item}-comments-and-files.json", {"comments": item and item["comments"],
+                                                                 "attachments": files})
+    assert item and request_case.comment in item["comments"], "the stored request does not hold my comment"
+    assert request_case.file and [f["file_name"] for f in files] == [request_case.file.name], files
+    assert int(files[0]["size_bytes"]) == request_case.file.stat().st_size
+
+
+# ---------------------------------------------------------------- who may see it
+@when("I open the service catalogue")
+def open_catalogue(ssi: SSI) -> None:
+    ssi.catalogue.open()
+
+
+@then("that request is not among the open service requests")
+def not_listed(ssi: SSI, request_case: RequestCase) -> None:
+    expect(ssi.catalogue.heading(ssi.profile.component_page("service_catalogue").heading or "")).to_be_visible()
+    expect(ssi.catalogue.main).not_to_contain_text(request_case.the.item)
+    expect(ssi.catalogue.main).not_to_contain_text(request_case.token)
+
+
+@when("I open that request by its direct URL")
+def open_directly(ssi: SSI, request_case: RequestCase) -> None:
+    ssi.request_ticket.open(request_case.the.sys_id)
+
+
+@then("nothing of that request is on the page")
+def nothing_of_it(ssi: SSI, request_case: RequestCase) -> None:
+    expect(ssi.message.main).not_to_contain_text(request_case.the.item)
+    expect(ssi.message.main).not_to_contain_text(request_case.token)
+
+
+@then("the Table API does not give me that request")
+def api_hides_request(request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                      uept_evidence: Evidence | None) -> None:
+    mine = request_case.the
+    api = uept_target.table_api(actor.key)
+    if api is None:
+        no_api(uept_evidence, "organisation scoping of requests")
+        return
+    r = api.request("GET", "sc_req_item", mine.sys_id)
+    listed = api.query("sc_req_item", f"number={mine.item}", fields="number")
+    keep(uept_evidence, "other-organisation-request-via-table-api.json",
+         {"get_status": r.status_code, "query_result": listed})
+    assert r.status_code == 404, f"the Table API answered {r.status_code} for another organisation's request"
+    assert listed == [], "another organisation's request is listed by the Table API"
+
+
+@then(parsers.parse('the address of the "{item}" is refused with a readable 403 page'))
+def item_refused(ssi: SSI, item: str) -> None:
+    cfg = ssi.profile.service_requests.item(item)
+    path = ssi.catalog_item.path(cfg)
+    status = ssi.functions.visit_page(path, ssi.functions.access_denied.or_(ssi.catalog_item.heading_(cfg)))
+    ssi.functions.expect_refused_page(status, path)
+    expect(ssi.catalog_item.submit_button).to_have_count(0)
+
+
+@then("the Table API refuses me the service requests")
+def api_refuses(uept_target: TargetSession, actor: Actor, uept_evidence: Evidence | None) -> None:
+    api = uept_target.table_api(actor.key)
+    if api is None:
+        no_api(uept_evidence, "the service catalogue right")
+        return
+    answers = {t: api.request("GET", t, params={"sysparm_limit": 1}).status_code
+               for t in ("sc_request", "sc_req_item", "sc_task")}
+    keep(uept_evidence, "service-requests-via-table-api.json", answers)
+    assert all(s == 403 for s in answers.values()), f"the Table API answered {answers}, not 403 each"

@@ -1,0 +1,67 @@
+"""The service requests feature (UEPT theme 5), end to end in Chromium against a reference SSI: it passes whole
+on the classic generation (the sp run of every feature is tests/test_suite_generations.py), its stored records
+are kept as evidence, and each of its checks can fail: with one server-side rule switched off (a test-only
+REFSSI_UNSAFE switch) the scenario that shows the rule fails, at the step that checks it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_feature_on_fresh_server, run_uept, scan_for_secrets
+from uept.runtime.reference import EmbeddedSSI
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    return run_feature_on_fresh_server("features/service_requests.feature", tmp_path_factory.mktemp("reports"))
+
+
+def results(run_dir: Path) -> dict[str, dict]:
+    return {p.parent.name: json.loads(p.read_text()) for p in (run_dir / "scenarios").glob("*/result.json")}
+
+
+def test_the_feature_passes(full_run):
+    result, _ = full_run
+    assert result.code == 0, result.stdout[-3000:]
+    found = results(result.run_dir)
+    assert len(found) == 11 and {r["status"] for r in found.values()} == {"passed"}, {
+        k: r["status"] for k, r in found.items()}
+
+
+def test_stored_requests_are_kept_as_evidence_and_no_secret_leaks(full_run):
+    result, secrets = full_run
+    found = results(result.run_dir)
+    for key in ("UEPT-SR-01", "UEPT-SR-02"):
+        [name] = [a for a in found[key].get("attachments", []) if a.endswith("-stored-record.json")]
+        record = json.loads((result.run_dir / "scenarios" / key / name).read_text())
+        assert record["sc_req_item"]["number"]["value"].startswith("RITM")
+        assert record["sc_request"]["number"]["value"].startswith("REQ") and record["sc_item_option"]
+    leaks = scan_for_secrets(result.run_dir, secrets)
+    assert not leaks, "\n".join(leaks[:20])
+
+
+CASES = [
+    ("sr_no_org_scoping", "UEPT-SR-06", "that request is not among the open service requests"),
+    ("sr_no_mandatory_check", "UEPT-SR-03", 'the request is not submitted and I am told "Request summary is '
+                                            'required."'),
+    ("sr_no_raise_check", "UEPT-SR-07",
+     'the address of the "Service Management Service Request" is refused with a readable 403 page'),
+]
+
+
+@pytest.mark.parametrize(("switch", "scenario", "failing_step"), CASES, ids=[c[0] for c in CASES])
+def test_the_scenario_fails_when_the_ssi_skips_the_rule(tmp_path, switch: str, scenario: str,
+                                                         failing_step: str) -> None:
+    with EmbeddedSSI(unsafe={switch}) as ssi:
+        run = run_uept("run", "features/service_requests.feature", "--tags", f"@{scenario}", "--reports",
+                       str(tmp_path), env=ssi.env, timeout=300)
+    assert run.code == 1, run.stdout[-3000:]
+    outcomes = results(run.run_dir)
+    failed_at = {k: next((s["text"] for s in r["steps"] if s["status"] == "failed"), None)
+                 for k, r in outcomes.items() if r["status"] == "failed"}
+    assert failing_step in failed_at.values(), failed_at
