@@ -75,3 +75,45 @@ Feature: Raise and follow service requests through the service catalogue
     Then the menu does not offer "Service catalogue publication and call off" and its address is refused with a readable 403 page
     And the address of the "Service Management Service Request" is refused with a readable 403 page
     And the Table API refuses me the service requests
+
+  @UEPT-SR-08 @SSI-FR-52 @PM18 @PM19 @needs-operator
+  Scenario: An ADT file is validated and processed by DCC, with an email at each outcome
+    Given I am signed in as the "LA user"
+    When I submit an "ADT file submission" with an ADT file signed by my organisation's key
+    Then I see the numbers of the new request and its requested item
+    And the request's delivery status is "Awaiting DCC validation"
+    And I receive an email saying my request was "received"
+    And the stored request holds the ADT file I signed
+    When DCC accepts the ADT file
+    Then the request's delivery status is "Processing"
+    And I receive an email saying my request was "accepted by DCC"
+    When DCC processes the ADT file
+    Then the request's delivery status is "Completed"
+    And I receive an email saying my request was "processed by DCC"
+
+  @UEPT-SR-09 @SSI-FR-52 @PM18
+  Scenario Outline: An ADT file the SSI cannot accept is refused with the reason, and nothing is stored
+    Given I am signed in as the "LA user"
+    When I submit an "ADT file submission" with an ADT file <problem>
+    Then the request is not submitted and I am told "<message>"
+    And no service request with my details was stored
+
+    Examples:
+      | problem                              | message                                                |
+      | that is not signed                   | is refused because it is not signed                    |
+      | signed by another organisation's key | which is not registered for your organisation          |
+      | of the wrong type                    | is not a .csv file, so it cannot be submitted          |
+      | one byte over the size limit         | files larger than 1 MB cannot be submitted             |
+
+  @UEPT-SR-10 @SSI-FR-52 @PM19 @needs-operator
+  Scenario: DCC rejects an ADT file; I see the reason and submit a corrected one
+    Given I am signed in as the "LA user"
+    When I submit an "ADT file submission" with an ADT file signed by my organisation's key
+    Then I see the numbers of the new request and its requested item
+    When DCC rejects the ADT file
+    Then the request's delivery status is "Rejected"
+    And the request shows DCC's reason for rejecting the file
+    And I receive an email saying my request was "rejected by DCC"
+    When I submit a corrected ADT file in a new request
+    Then I see the numbers of the new request and its requested item
+    And the request's delivery status is "Awaiting DCC validation"

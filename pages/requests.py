@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Locator, expect
@@ -18,7 +19,8 @@ from .incident import TicketPage
 
 @dataclass
 class RequestData:
-    """What a user enters in a catalogue item's form: values by variable name, choices by their label."""
+    """What a user enters in a catalogue item's form: values by variable name, choices by their label, a file
+    by its path."""
 
     item: CatalogItemConfig
     values: dict[str, str] = field(default_factory=dict)
@@ -27,8 +29,14 @@ class RequestData:
         return self.values.get(name, "")
 
     def shown(self) -> dict[str, str]:
-        """The values by the variables' labels, as the ticket page shows them (the empty ones left out)."""
-        return {self.item.variable(k).label: v for k, v in self.values.items() if v}
+        """The values by the variables' labels, as the ticket page shows them (a file by its name; the empty
+        ones left out)."""
+        return {self.item.variable(k).label: self.typed(k) for k, v in self.values.items() if v}
+
+    def typed(self, name: str) -> str:
+        """A variable's value as the user gave it: a file by its name."""
+        v = self.values.get(name, "")
+        return Path(v).name if v and self.item.variable(name).type == "attachment" else v
 
 
 class CataloguePage(BasePage):
@@ -75,11 +83,25 @@ class CatalogItemPage(BasePage):
 
     def fill(self, data: RequestData) -> None:
         for name, value in data.values.items():
-            if data.item.variable(name).type == "choice":
+            kind = data.item.variable(name).type
+            if kind == "choice":
                 if value:
                     self.choose(self.field(data.item, name), value)
+            elif kind == "attachment":
+                if value:
+                    self.attach(self.field(data.item, name), Path(value))
             else:
                 self.field(data.item, name).fill(value)
+
+    def attach(self, control: Locator, path: Path) -> None:
+        """Choose the file for an attachment variable: a classic form sends it with the form; the portal's
+        attachment variable uploads it at once (the page marks it so), done when the server has answered."""
+        control = control.and_(self.page.locator("input[type=file]"))
+        if control.get_attribute("data-uploads-at-once"):
+            with self.page.expect_response(lambda r: r.request.method == "POST" and "/attachment/" in r.url):
+                control.set_input_files(str(path))
+            return
+        control.set_input_files(str(path))
 
     def submit(self, data: RequestData) -> None:
         """Open the item, fill it in and submit it: done when the server has answered (the ticket page or the

@@ -15,6 +15,7 @@ import socket
 import sys
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import uvicorn
@@ -59,11 +60,13 @@ def exit_with_stdin(server: uvicorn.Server, cleanup: Path | None = None) -> None
 
 
 def serve(*, host: str, port: int, profile: str, secrets: dict, operator_token: str, db_dir: Path,
-          on_ready=None, tls: tuple[str, str] | None = None, watch_stdin: bool = False) -> None:
+          on_ready=None, tls: tuple[str, str] | None = None, watch_stdin: bool = False,
+          party_keys: dict[str, list[str]] | None = None) -> None:
     sock = bind(host, port)
     url = f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}"
     settings = Settings.from_env(profile=profile, db_path=db_dir / "refssi.sqlite3", secrets=secrets,
                                  operator_token=operator_token, server_key=os.urandom(32))
+    settings = replace(settings, party_keys=party_keys or {})
 
     def ready(s: Settings) -> None:
         if on_ready:
@@ -111,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         serve(host=args.host, port=args.port, profile=args.profile, secrets=data["secrets"],
               operator_token=data["operator_token"], db_dir=db_dir, on_ready=announce,
+              party_keys=data.get("party_keys", {}),
               tls=(args.tls_cert, args.tls_key) if args.tls_cert else None, watch_stdin=args.exit_with_stdin)
     finally:
         if PARENT_GONE.is_set():  # nobody is left to remove it

@@ -31,6 +31,7 @@ from .oms import operator as oms_operator
 from .oms import portal as oms  # noqa: F401 - the OMS pages
 from .oms import sp as oms_sp  # noqa: F401 - their widget views on the Service Portal
 from .requests import api as requests_api  # noqa: F401 - the service catalogue's tables
+from .requests import operator as requests_operator
 from .requests import portal as requests  # noqa: F401 - the service catalogue pages
 from .requests import sp as requests_sp
 from .security import hash_password
@@ -76,6 +77,11 @@ def seed_database(db: Database, settings: Settings, seed: Seed | None = None) ->
             c.executemany("INSERT INTO sys_user_has_role VALUES (?,?)", [(uid, r) for r in p.roles])
             c.executemany("INSERT INTO sys_user_org VALUES (?,?)",
                           [(uid, u) for u in seed.organisation(p.organisation).user_ids])
+        for org, keys in settings.party_keys.items():  # public halves only: the Party keeps its private key
+            from ssi.signed_files import key_id
+
+            c.executemany("INSERT INTO x_dcc_party_key VALUES (?,?,?,?,1)",
+                          [(new_sys_id(), companies[org], key_id(k), k) for k in keys if org in companies])
         for m in seed.migrated_accounts:  # inactive, no usable password ('!' is no hash), no MFA
             uid = new_sys_id()
             c.execute(
@@ -115,7 +121,7 @@ def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
     assert oms_api  # registers the OMS tables on the Table API
     for router in (auth.router, sso.router, pages.router, operator.router, mail.api, oms_operator.router,
                    incidents.router, incidents_api.router, incidents_operator.router, table_api.router, batch.router,
-                   sp_api.router, incidents_sp.router, requests_sp.router):
+                   sp_api.router, incidents_sp.router, requests_sp.router, requests_operator.router):
         app.include_router(router)
     sso.register_locate_page(app, settings.profile)
     components.register_component_pages(settings.profile)  # after every module registered its pages

@@ -205,6 +205,10 @@ CREATE TABLE IF NOT EXISTS sc_task (
     assignment_group TEXT NOT NULL DEFAULT 'DCC Service Desk', active INTEGER NOT NULL DEFAULT 1,
     sys_created_on TEXT NOT NULL, sys_updated_on TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS x_dcc_party_key (       -- the file-signing keys each organisation registered with DCC
+    sys_id TEXT PRIMARY KEY, company TEXT NOT NULL REFERENCES core_company(sys_id), key_id TEXT NOT NULL,
+    public_key TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1
+);
 CREATE TABLE IF NOT EXISTS sys_user_admin_log (     -- who did what to an account (user administration)
     sys_id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES sys_user(sys_id), actor TEXT NOT NULL,
     action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', sys_created_on TEXT NOT NULL

@@ -45,6 +45,8 @@ class Settings:
     # 'classic': server-rendered portal pages; 'sp': a single-page Service Portal (widgets as JSON by XHR)
     portal_ui: str = "classic"
     latency_ms: tuple[int, int] = (0, 0)  # REFSSI_LATENCY_MS: a random delay before each response (refssi/latency.py)
+    # the public keys (raw, base64) each organisation registered for signing its files (ssi/signed_files.py)
+    party_keys: dict[str, list[str]] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     @classmethod

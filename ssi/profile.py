@@ -288,10 +288,14 @@ class CatalogVariable(_Strict):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
-    type: Literal["text", "textarea", "choice", "email", "tel"] = "text"
+    type: Literal["text", "textarea", "choice", "email", "tel", "attachment"] = "text"
     mandatory: bool = False
     max_length: int = Field(200, gt=0)
     choices: list[Choice] = []
+    # an attachment variable: one file, of these types, at most this size, signed by the organisation's key
+    extensions: list[str] = []
+    max_bytes: int = Field(1024 * 1024, gt=0)
+    signed: bool = False
 
     @model_validator(mode="after")
     def _choices(self) -> CatalogVariable:
@@ -309,6 +313,8 @@ class CatalogItemConfig(_Strict):
     name: str
     short_description: str = ""
     category: str = "Service management"
+    first_stage: str = "request_approved"  # where DCC's workflow starts (a key of service_requests.stages)
+    notify: bool = False  # email the requester when the request is received and at each of DCC's outcomes
     variables: list[CatalogVariable]
 
     @model_validator(mode="after")
@@ -344,6 +350,17 @@ def _general_item() -> CatalogItemConfig:
                    CatalogVariable(name="your_reference", label="Your reference", max_length=40), *contact])
 
 
+def _adt_item() -> CatalogItemConfig:
+    return CatalogItemConfig(
+        key="adt", sys_id="7e5d1c6beb3a2010a1b2c3d4e5f60702", name="ADT file submission",
+        short_description="Submit a signed Anomaly Detection Threshold file for DCC to validate and load",
+        category="Anomaly detection", first_stage="validation", notify=True,
+        variables=[CatalogVariable(name="summary", label="Submission title", mandatory=True, max_length=160),
+                   CatalogVariable(name="adt_file", label="ADT file", type="attachment", mandatory=True,
+                                   extensions=["csv"], max_bytes=1024 * 1024, signed=True),
+                   CatalogVariable(name="your_reference", label="Your reference", max_length=40)])
+
+
 class ServiceRequests(_Strict):
     """The service catalogue (BFD09) as ServiceNow's base system keeps it: a request (sc_request, REQ...) holds
     one requested item (sc_req_item, RITM...) of a catalogue item; DCC's work is catalogue tasks (sc_task)."""
@@ -356,8 +373,10 @@ class ServiceRequests(_Strict):
                                       "closed_complete": "Closed complete", "closed_incomplete": "Closed incomplete",
                                       "closed_cancelled": "Closed cancelled"}
     stages: dict[str, str] = {"request_approved": "Request approved", "fulfillment": "Fulfillment",
-                              "delivery": "Delivery", "complete": "Completed", "Request Cancelled": "Request cancelled"}
-    items: list[CatalogItemConfig] = [_general_item()]
+                              "delivery": "Delivery", "complete": "Completed", "Request Cancelled": "Request cancelled",
+                              "validation": "Awaiting DCC validation", "processing": "Processing",
+                              "rejected": "Rejected"}
+    items: list[CatalogItemConfig] = [_general_item(), _adt_item()]
 
     @field_validator("request_states")
     @classmethod
@@ -368,6 +387,13 @@ class ServiceRequests(_Strict):
     @classmethod
     def _stages(cls, v: dict[str, str]) -> dict[str, str]:
         return _require_keys("stage", ("request_approved", "fulfillment", "complete"))(v)
+
+    @model_validator(mode="after")
+    def _first_stages(self) -> ServiceRequests:
+        bad = [i.key for i in self.items if i.first_stage not in self.stages]
+        if bad:
+            raise ValueError(f"items {', '.join(bad)}: first_stage must be one of the stages")
+        return self
 
     def item(self, key_or_name: str) -> CatalogItemConfig:
         for i in self.items:

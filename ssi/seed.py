@@ -118,6 +118,19 @@ def generate_secrets(seed: Seed | None = None) -> dict[str, dict[str, str]]:
     return out
 
 
+def generate_party_keys(seed: Seed | None = None) -> dict[str, str]:
+    """A fresh file-signing key per organisation for one run: {organisation key: private key}; the reference
+    SSI is given only the public halves, as DCC holds only what a Party registered."""
+    from .signed_files import new_private_key
+
+    return {o.key: new_private_key() for o in (seed or load_seed()).organisations}
+
+
+def party_key_env(organisation: str) -> str:
+    """The environment variable that holds an organisation's file-signing key for the harness."""
+    return f"UEPT_ORG_{re.sub(r'[^A-Z0-9]+', '_', organisation.upper()).strip('_')}_SIGNING_KEY"
+
+
 def secrets_env(generated: dict[str, dict[str, str]]) -> dict[str, str]:
     """The same secrets as the environment variables the harness's personas name."""
     env: dict[str, str] = {}

@@ -40,6 +40,7 @@ TYPES = {
     # what DCC or a carrier does, as the operator control's action
     "DispatchesOrDelivers": _as_action({"dispatches": "dispatched", "delivers": "delivered"}),
     "DccOrCarrier": _one_of("DCC", "the carrier"),
+    "DccFileAction": _as_action({"accepts": "accept", "rejects": "reject", "processes": "process"}),
     "ReturnAction": _as_action({"authorises": "authorised", "collects": "collected", "receives": "received",
                                 "closes": "closed"}),
 }

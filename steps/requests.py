@@ -6,9 +6,11 @@ the target offers the Table API, steps cross-check the stored request and keep i
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
+from parse import with_pattern
 from playwright.sync_api import BrowserContext, expect
 from pytest_bdd import given, parsers, then, when
 
@@ -16,8 +18,11 @@ from fixtures import checks, data
 from fixtures.actors import Actor, SignedInSessions
 from fixtures.checks import keep, no_api
 from fixtures.state import RequestCase
+from fixtures.target import needs_control
 from pages import SSI
 from steps import TYPES
+from uept.runtime.control import TargetControl
+from uept.runtime.mailbox import wait_for
 from uept.runtime.run import Evidence
 from uept.runtime.target import TargetSession
 
@@ -248,3 +253,80 @@ def api_refuses(uept_target: TargetSession, actor: Actor, uept_evidence: Evidenc
                for t in ("sc_request", "sc_req_item", "sc_task")}
     keep(uept_evidence, "service-requests-via-table-api.json", answers)
     assert all(s == 403 for s in answers.values()), f"the Table API answered {answers}, not 403 each"
+
+
+# ---------------------------------------------------------------- files: ADT (and later quarantine actions)
+@when(parsers.parse('I submit an "{item:Quoted}" with an ADT file signed by my organisation\'s key',
+                    extra_types=TYPES))
+def submit_signed_adt(ssi: SSI, request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                      tmp_path: Path, item: str) -> None:
+    key = uept_target.signing_key(actor.persona.organisation or "")
+    request_case.file = data.adt_file(tmp_path, request_case.token, key)
+    request_case.submit(ssi, item, adt_file=str(request_case.file))
+
+
+ADT_PROBLEM = {"AdtProblem": with_pattern("|".join(re.escape(p) for p in data.ADT_PROBLEMS))(lambda text: text)}
+
+
+@when(parsers.parse('I submit an "{item:Quoted}" with an ADT file {problem:AdtProblem}',
+                    extra_types={**TYPES, **ADT_PROBLEM}))
+def submit_bad_adt(ssi: SSI, request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                   tmp_path: Path, item: str, problem: str) -> None:
+    mine = actor.persona.organisation or ""
+    other = next(o for o in uept_target.resolved.target.signing_keys if o != mine)
+    variable = ssi.profile.service_requests.item(item).variable("adt_file")
+    request_case.file = data.adt_file(tmp_path, request_case.token, uept_target.signing_key(mine), problem,
+                                      other_key=uept_target.signing_key(other), max_bytes=variable.max_bytes)
+    request_case.submit(ssi, item, adt_file=str(request_case.file))
+
+
+@then(parsers.parse('I receive an email saying my request was "{words:Quoted}"', extra_types=TYPES))
+def email_received(request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                   uept_evidence: Evidence | None, words: str) -> None:
+    mine = request_case.the
+    mail = wait_for(uept_target.inbox(actor.key), request_case.since, f"{mine.item} {mine.data.item.name}: {words}",
+                    timeout=30, who=actor.user_name)
+    keep(uept_evidence, f"email-{mine.item}-{words.replace(' ', '-')}.json", {"subject": mail.subject,
+                                                                            "body": mail.body})
+    assert mine.item in mail.body, f"the email does not name {mine.item}"
+    if request_case.reason and "rejected" in words:
+        assert request_case.reason in mail.body, "the rejection email does not give DCC's reason"
+
+
+@when(parsers.parse("DCC {action:DccFileAction} the ADT file", extra_types=TYPES))
+def dcc_acts(ssi: SSI, request_case: RequestCase, target_control: TargetControl, action: str) -> None:
+    """DCC validates or processes the file (an operator control); then I look at my request again."""
+    if action == "reject":
+        request_case.reason = data.rejection_reason()
+    needs_control(target_control, f"DCC's {action} of an ADT file").request_step(
+        request_case.the.item, action, request_case.reason)
+    ssi.request_ticket.open(request_case.the.sys_id)
+
+
+@then("the request shows DCC's reason for rejecting the file")
+def shows_reason(ssi: SSI, request_case: RequestCase) -> None:
+    expect(ssi.request_ticket.entries.first).to_contain_text(request_case.reason)
+
+
+@when("I submit a corrected ADT file in a new request")
+def submit_corrected(ssi: SSI, request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                     tmp_path: Path) -> None:
+    item = request_case.the.data.item
+    key = uept_target.signing_key(actor.persona.organisation or "")
+    request_case.file = data.adt_file(tmp_path, request_case.token + "b", key)
+    request_case.submit(ssi, item.key, adt_file=str(request_case.file))
+
+
+@then("the stored request holds the ADT file I signed")
+def stored_file(request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                uept_evidence: Evidence | None) -> None:
+    mine = request_case.the
+    api = uept_target.table_api(actor.key)
+    if api is None:
+        no_api(uept_evidence, f"the file of {mine.item}")
+        return
+    files = api.query("sys_attachment", f"table_sys_id={mine.sys_id}", fields="file_name,size_bytes,hash")
+    keep(uept_evidence, f"{mine.item}-stored-file.json", files)
+    assert request_case.file is not None
+    want = hashlib.sha256(request_case.file.read_bytes()).hexdigest()
+    assert [(f["file_name"], f["hash"]) for f in files] == [(request_case.file.name, want)], files

@@ -186,6 +186,8 @@ def run_secrets(server, t_start: float, t_end: float) -> dict[str, str]:
         secrets[values["password"]] = f"password of {persona}"
         if "totp_seed" in values:
             secrets[values["totp_seed"]] = f"seed of {persona}"
+    for org, key in getattr(server, "party_keys", {}).items():
+        secrets[key] = f"file-signing key of {org}"
     db = sqlite3.connect(f"file:{server.workdir / 'refssi.sqlite3'}?mode=ro", uri=True)
     try:
         rows = db.execute("SELECT user_name, totp_seed FROM sys_user WHERE totp_seed IS NOT NULL UNION ALL "

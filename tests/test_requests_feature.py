@@ -29,7 +29,7 @@ def test_the_feature_passes(full_run):
     result, _ = full_run
     assert result.code == 0, result.stdout[-3000:]
     found = results(result.run_dir)
-    assert len(found) == 11 and {r["status"] for r in found.values()} == {"passed"}, {
+    assert len(found) == 17 and {r["status"] for r in found.values()} == {"passed"}, {
         k: r["status"] for k, r in found.items()}
 
 
@@ -51,6 +51,11 @@ CASES = [
                                             'required."'),
     ("sr_no_raise_check", "UEPT-SR-07",
      'the address of the "Service Management Service Request" is refused with a readable 403 page'),
+    ("sr_no_signature_check", "UEPT-SR-09",
+     'the request is not submitted and I am told "is refused because it is not signed"'),
+    ("sr_no_size_check", "UEPT-SR-09",
+     'the request is not submitted and I am told "files larger than 1 MB cannot be submitted"'),
+    ("sr_skip_validation", "UEPT-SR-08", 'the request\'s delivery status is "Processing"'),
 ]
 
 

@@ -113,3 +113,83 @@ def test_a_comment_and_an_attachment_are_added_to_a_request(reference_ssi):
     assert la.http.get(f"/sys_attachment.do?sys_id={att}").content == b"rows 1-10"
     other = signed_in(reference_ssi, "other organisation admin")
     assert other.http.get(f"/sys_attachment.do?sys_id={att}").status_code == 404
+
+
+# ---------------------------------------------------------------- ADT files
+ADT = load_profile("reference").service_requests.item("adt")
+ADT_ORDER = f"/sp?id=sc_cat_item&sys_id={ADT.sys_id}"
+LIMIT = ADT.variable("adt_file").max_bytes
+
+
+def submit_adt(p, name: str, content: bytes) -> httpx.Response:
+    token = p.csrf(ADT_ORDER)
+    return p.http.post(ADT_ORDER, data={"sysparm_ck": token, "summary": f"Thresholds {name}"},
+                       files={"adt_file": (name, content, "text/csv")})
+
+
+def sized(key: str, size: int) -> bytes:
+    """A signed ADT file of exactly `size` bytes."""
+    from ssi.signed_files import sign
+
+    body = b"ADT,1.0\nservice_request_variant,threshold_type,threshold\n1.1,rate,10\n"
+    overhead = len(sign(body + b"#\n", key)) - len(body) - 2
+    return sign(body + b"#" + b"x" * (size - len(body) - overhead - 2) + b"\n", key)
+
+
+def file_error(r: httpx.Response) -> str:
+    found = re.search(r'id="sp_formfield_adt_file_error">([^<]+)', r.text)
+    return found.group(1) if found else ""
+
+
+def test_an_adt_file_at_the_size_limit_is_accepted_and_one_byte_more_is_refused(reference_ssi):
+    la = signed_in(reference_ssi, "LA user")
+    key = reference_ssi.party_keys["NPS"]
+    at, over = sized(key, LIMIT), sized(key, LIMIT + 1)
+    assert (len(at), len(over)) == (LIMIT, LIMIT + 1)
+    r = submit_adt(la, "over.csv", over)
+    assert r.status_code == 400 and "files larger than 1 MB cannot be submitted" in file_error(r), file_error(r)
+    r = submit_adt(la, "at.csv", at)
+    assert r.status_code == 303, file_error(r)
+
+
+def test_an_adt_file_changed_after_signing_or_signed_by_another_organisation_is_refused(reference_ssi):
+    from ssi.signed_files import sign
+
+    la = signed_in(reference_ssi, "LA user")
+    signed = sign(b"ADT,1.0\n1.1,rate,10\n", reference_ssi.party_keys["NPS"])
+    r = submit_adt(la, "changed.csv", signed.replace(b"rate,10", b"rate,99"))
+    assert r.status_code == 400 and "its signature does not match its content" in file_error(r)
+    r = submit_adt(la, "theirs.csv", sign(b"ADT,1.0\n1.1,rate,10\n", reference_ssi.party_keys["SEN"]))
+    assert r.status_code == 400 and "not registered for your organisation" in file_error(r)
+    r = submit_adt(la, "plain.csv", b"ADT,1.0\n1.1,rate,10\n")
+    assert r.status_code == 400 and "it is not signed" in file_error(r)
+    r = submit_adt(la, "thresholds.txt", signed)
+    assert r.status_code == 400 and "is not a .csv file" in file_error(r)
+
+
+def test_dcc_validates_then_processes_and_the_submitter_is_emailed_at_each_step(reference_ssi):
+    import time
+
+    from ssi.signed_files import sign
+
+    la = signed_in(reference_ssi, "LA user")
+    t0 = time.time() - 1
+    r = submit_adt(la, "ok.csv", sign(b"ADT,1.0\n1.1,rate,10\n", reference_ssi.party_keys["NPS"]))
+    assert r.status_code == 303
+    page = la.http.get(r.headers["location"]).text
+    number = re.search(r'<h1 id="ticket_number">(RITM\d{7})</h1>', page).group(1)
+    assert "Awaiting DCC validation" in page and "ok.csv" in page
+    op = httpx.Client(base_url=f"{reference_ssi.url}/_operator",
+                      headers={"Authorization": f"Bearer {reference_ssi.operator_token}"}, timeout=20)
+    assert op.post(f"/requests/{number}", json={"action": "process"}).status_code == 409  # not validated yet
+    assert op.post(f"/requests/{number}", json={"action": "reject"}).status_code == 400  # a reason is needed
+    assert op.post(f"/requests/{number}", json={"action": "accept"}).json()["stage"] == "processing"
+    assert op.post(f"/requests/{number}", json={"action": "accept"}).status_code == 409  # once
+    done = op.post(f"/requests/{number}", json={"action": "process"}).json()
+    assert (done["stage"], done["state"]) == ("complete", 3)
+    sink = httpx.Client(base_url=f"{reference_ssi.url}/_mailsink/api/v1",
+                        headers={"Authorization": f"Bearer {reference_ssi.operator_token}"}, timeout=20)
+    subjects = [m["Subject"] for m in sink.get("/messages", params={"to": "la.nps@nps.example.com",
+                                                                       "since": t0}).json()["messages"]]
+    assert sorted(s for s in subjects if number in s) == sorted(
+        f"{number} ADT file submission: {w}" for w in ("received", "accepted by DCC", "processed by DCC"))

@@ -15,6 +15,7 @@ class Attachable:
     visible: Callable[..., dict[str, Any] | None]  # (conn, settings, principal, sys_id) -> record or None
     attach: Callable[..., dict[str, Any]]  # (conn, settings, principal, record, Upload) -> sys_attachment row
     scope: Callable[..., tuple[str, list[Any]]]  # (settings, principal, column) -> SQL condition on `column`
+    listed: bool = True  # False: a form's files before it is submitted (a cart item's), seen by their uploader only
 
 
 ATTACHABLE: dict[str, Attachable] = {}

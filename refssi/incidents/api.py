@@ -240,6 +240,10 @@ def _attachment_scope(call: Call) -> tuple[str, list[Any]]:
     for table, entry in ATTACHABLE.items():
         if not call.principal.may(entry.view):
             continue
+        if not entry.listed:  # a form's files before it is submitted: only their uploader's
+            conds.append(f"(sys_attachment.table_name = '{table}' AND sys_attachment.author = ?)")
+            params.append(call.principal.sys_id)
+            continue
         where, more = entry.scope(call.settings, call.principal, "company")
         if not where:
             conds.append(f"sys_attachment.table_name = '{table}'")

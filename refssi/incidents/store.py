@@ -160,7 +160,7 @@ def attach(conn, settings: Settings, principal: Principal, incident: dict, uploa
 
 
 def store_attachment(conn, settings: Settings, principal: Principal, table: str, record: dict,
-                     upload: Upload) -> dict:
+                     upload: Upload, *, touch: bool = True) -> dict:
     """Attach a file to a record of `table` within the profile's type and size rules (an IncidentError names the
     problem), and count it as an update of the record."""
     rules = settings.profile.incidents.attachments
@@ -198,11 +198,12 @@ def store_attachment(conn, settings: Settings, principal: Principal, table: str,
         list(row.values()),
     )
     conn.execute("INSERT INTO sys_attachment_doc VALUES (?, ?)", (row["sys_id"], upload.data))
-    conn.execute(
-        f"UPDATE {table} SET sys_updated_on = ?, sys_updated_by = ?, sys_mod_count = sys_mod_count + 1 "
-        "WHERE sys_id = ?",
-        (row["sys_created_on"], principal.user_name, record["sys_id"]),
-    )
+    if touch:  # an update of the record (not when the file comes with the record being created)
+        conn.execute(
+            f"UPDATE {table} SET sys_updated_on = ?, sys_updated_by = ?, sys_mod_count = sys_mod_count + 1 "
+            "WHERE sys_id = ?",
+            (row["sys_created_on"], principal.user_name, record["sys_id"]),
+        )
     return row
 
 

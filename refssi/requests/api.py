@@ -8,6 +8,7 @@ from typing import Any
 
 from ..catalog.attachable import Attachable, attachable
 from ..incidents.api import journal_text
+from ..incidents.store import store_attachment
 from ..tableapi.model import ADMIN, Call, Field, TableDef, register
 from .rules import COMPONENT, ITEM_STATES, scope, visible_item
 from .store import attach
@@ -124,5 +125,20 @@ register(TableDef(
 
 
 
+def _cart(conn, settings, principal, sys_id: str) -> dict[str, Any] | None:
+    """A cart item (the form a user is filling in) is theirs: no one else has put a file on it."""
+    if len(sys_id) != 32 or any(c not in "0123456789abcdef" for c in sys_id):
+        return None
+    other = conn.execute("SELECT 1 FROM sys_attachment WHERE table_sys_id = ? AND author IS NOT ?",
+                         (sys_id, principal.sys_id)).fetchone()
+    return None if other else {"sys_id": sys_id}
+
+
+def _stage(conn, settings, principal, cart: dict[str, Any], upload) -> dict[str, Any]:
+    return store_attachment(conn, settings, principal, "sc_cart_item", cart, upload, touch=False)
+
+
+attachable("sc_cart_item", Attachable(view=COMPONENT, update=COMPONENT, visible=_cart, attach=_stage,
+                                      scope=scope, listed=False))
 attachable("sc_req_item",
            Attachable(view=COMPONENT, update=COMPONENT, visible=visible_item, attach=attach, scope=scope))

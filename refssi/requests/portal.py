@@ -15,8 +15,18 @@ from ..incidents.store import Upload, comments_for, human_size, user_names
 from ..sp.widgets import drawn, moved
 from ..tableapi.model import Principal
 from ..web import Ctx, portal_page
-from .rules import CLOSED_ITEM_STATES, COMPONENT, ITEM_STATES, RequestError, display, scope, validate, visible_item
-from .store import attach, comment, open_items, submit, variables_of
+from .rules import (
+    CLOSED_ITEM_STATES,
+    COMPONENT,
+    ITEM_STATES,
+    RequestError,
+    display,
+    file_errors,
+    scope,
+    validate,
+    visible_item,
+)
+from .store import attach, comment, notice, open_items, submit, variables_of
 
 
 def render(ctx: Ctx, template: str, title: str, status: int = 200, **context: Any) -> Response:
@@ -66,12 +76,33 @@ def item_form(ctx: Ctx) -> Response:
     errors: dict[str, str] = {}
     if ctx.request.method == "POST":
         values, errors = validate(ctx.settings, item, ctx.form)
+        sent = ctx.files  # type: ignore[attr-defined]
+        uploads = {v.name: Upload(sent[v.name][0], sent[v.name][2]) for v in item.variables
+                   if v.type == "attachment" and sent.get(v.name)}
+        errors |= file_errors(ctx.settings, ctx.db, item, ctx.user["company"], uploads)
         if not errors:
-            ritm = submit(ctx.db, ctx.settings, Principal.from_ctx(ctx), item, values, ctx.user)
-            ctx.flash("success", raised_message(ctx, ritm))
+            ritm = order(ctx, item, values, uploads)
             return moved(ctx, ticket_url(ctx, ritm["sys_id"]))
     return render(ctx, "sc_item.html", item.name, status=400 if errors else 200, item=item, values=values,
-                  errors=errors, action=item_url(ctx, item))
+                  errors=errors, action=item_url(ctx, item), file_hint=file_hint)
+
+
+def file_hint(v) -> str:
+    """What an attachment variable accepts, as its hint says."""
+    types = " or ".join(f".{e}" for e in v.extensions) or "any"
+    signed = ", signed with your organisation's registered key" if v.signed else ""
+    return f"One {types} file, up to {human_size(v.max_bytes)}{signed}."
+
+
+def order(ctx: Ctx, item, values: dict[str, str], uploads: dict[str, Upload]) -> dict[str, Any]:
+    """Submit a checked item: the request, its confirmation, and the email saying it was received (an item that
+    notifies). The requested item, with its request's number."""
+    ritm = submit(ctx.db, ctx.settings, Principal.from_ctx(ctx), item, values, ctx.user, uploads)
+    ctx.flash("success", raised_message(ctx, ritm))
+    mail = notice(ctx.db, ctx.settings, ritm, "received")
+    if mail:
+        ctx.outbox.append((mail["to"], mail["subject"], mail["body"]))  # type: ignore[attr-defined]
+    return ritm
 
 
 # ---------------------------------------------------------------- a requested item's ticket page

@@ -16,10 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from ssi.profile import CatalogItemConfig
+from ssi.signed_files import signer_of
 
 from ..auth.rules import EMAIL_RX, PHONE_RX
 from ..faults import fault
 from ..incidents.rules import CONTROL_RX, clean
+from ..incidents.store import Upload, human_size
 from ..settings import Settings
 from ..tableapi.model import Principal
 
@@ -39,9 +41,11 @@ class RequestError(Exception):
 def validate(settings: Settings, item: CatalogItemConfig, raw: dict[str, Any]) -> tuple[dict[str, str],
                                                                                          dict[str, str]]:
     """An item's submitted variables -> (clean values in the item's order, errors by variable)."""
-    values = {v.name: clean(raw.get(v.name)) for v in item.variables}
+    values = {v.name: clean(raw.get(v.name)) for v in item.variables if v.type != "attachment"}
     errors: dict[str, str] = {}
     for v in item.variables:
+        if v.type == "attachment":
+            continue
         value = values[v.name]
         if not value:
             if v.mandatory and not fault(settings, "sr_no_mandatory_check"):
@@ -59,6 +63,34 @@ def validate(settings: Settings, item: CatalogItemConfig, raw: dict[str, Any]) -
         elif v.type == "tel" and not PHONE_RX.match(value):
             errors[v.name] = f"{v.label} must be a telephone number: digits, spaces and + ( ) - only."
     return values, errors
+
+
+def file_errors(settings: Settings, conn, item: CatalogItemConfig, company: str,
+                uploads: dict[str, Upload | None]) -> dict[str, str]:
+    """The checks of an item's files (its attachment variables): one file each, of an allowed type, within the
+    size limit, and signed by a key the submitting organisation registered (ssi/signed_files.py)."""
+    errors: dict[str, str] = {}
+    keys = [r[0] for r in conn.execute("SELECT public_key FROM x_dcc_party_key WHERE company = ? AND active = 1",
+                                       (company,))]
+    for v in (v for v in item.variables if v.type == "attachment"):
+        upload = uploads.get(v.name)
+        if upload is None or not upload.data:
+            if v.mandatory:
+                errors[v.name] = f"{v.label} is required: attach one file."
+            continue
+        name = upload.file_name
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        allowed = ", ".join(f".{e}" for e in v.extensions)
+        if v.extensions and ext not in v.extensions:
+            errors[v.name] = f"{v.label}: {name} is not a {allowed} file, so it cannot be submitted."
+        elif len(upload.data) > v.max_bytes and not fault(settings, "sr_no_size_check"):
+            errors[v.name] = (f"{v.label}: {name} is {human_size(len(upload.data))}; files larger than "
+                              f"{human_size(v.max_bytes)} cannot be submitted.")
+        elif v.signed and not fault(settings, "sr_no_signature_check"):
+            signer, why = signer_of(upload.data, keys)
+            if signer is None:
+                errors[v.name] = f"{v.label}: {name} is refused because {why}."
+    return errors
 
 
 def display(item: CatalogItemConfig, name: str, value: str) -> str:

@@ -16,15 +16,15 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from ..catalog.sp import item_allowed, sp_catalog_item, sp_ticket_action, sp_ticket_table
+from ..db import new_sys_id
 from ..deps import get_ctx
-from ..incidents.store import human_size
+from ..incidents.store import Upload, human_size
 from ..sp.widgets import Refusal, Widgets, forbidden, from_handler, not_valid, pair, sp_page, sp_view
 from ..sp.xhr import error, json_body, refused
 from ..tableapi.model import Principal
 from ..web import Ctx
-from .portal import apply_action, catalogue, raised_message, ticket_context, ticket_url
-from .rules import COMPONENT, RequestError, validate, visible_item
-from .store import submit
+from .portal import apply_action, catalogue, file_hint, order, ticket_context, ticket_url
+from .rules import COMPONENT, RequestError, file_errors, validate, visible_item
 
 router = APIRouter()
 
@@ -50,7 +50,8 @@ def catalogue_view(ctx: Ctx, *, heading: str, items, rows, item_url, ticket, sta
 sp_page("sc_home")(from_handler(catalogue))
 
 
-KINDS = {"text": "text", "email": "text", "tel": "text", "textarea": "textarea", "choice": "choice"}
+KINDS = {"text": "text", "email": "text", "tel": "text", "textarea": "textarea", "choice": "choice",
+         "attachment": "attachment"}
 
 
 @sp_catalog_item(lambda p: tuple(i.sys_id for i in p.service_requests.items))
@@ -66,9 +67,11 @@ def item_widgets(ctx: Ctx) -> Widgets:
                                                                       for c in v.choices]
         if v.type in ("email", "tel"):
             out["input_type"] = v.type
+        if v.type == "attachment":
+            out.update(accept=",".join(f".{e}" for e in v.extensions) or None, hint=file_hint(v))
         variables.append(out)
     return {"title": item.name, "widgets": [{
-        "type": "producer", "order": True, "sys_id": item.sys_id, "heading": item.name,
+        "type": "producer", "order": True, "sys_id": item.sys_id, "heading": item.name, "cart": new_sys_id(),
         "submit": L("service_request.submit"), "form_error": L("service_request.form_error"),
         "variables": variables,
         "sections": [{"legend": L("service_request.variables"), "hint": item.short_description,
@@ -91,15 +94,28 @@ async def order_now(sys_id: str, body: dict = Depends(json_body), ctx: Ctx = Dep
     variables = body.get("variables")
     raw = {k: str(v) for k, v in variables.items()} if isinstance(variables, dict) else {}
     values, errors = validate(ctx.settings, item, raw)
+    staged = {v.name: staged_file(ctx, raw.get(v.name, "")) for v in item.variables if v.type == "attachment"}
+    uploads = {name: u for name, (u, _) in staged.items() if u is not None}
+    errors |= file_errors(ctx.settings, ctx.db, item, ctx.user["company"], uploads)
     if errors:
         return error(ctx, 400, ctx.profile.label("service_request.form_error"), "; ".join(errors.values()), errors)
-    ritm = submit(ctx.db, ctx.settings, Principal.from_ctx(ctx), item, values, ctx.user)
-    ctx.flash("success", raised_message(ctx, ritm))
+    ritm = order(ctx, item, values, uploads)
+    for _, sys_id in staged.values():  # the file now belongs to the requested item
+        ctx.db.execute("DELETE FROM sys_attachment WHERE sys_id = ?", (sys_id,))
     url = ticket_url(ctx, ritm["sys_id"])
     ctx.address_flash(url)
     return ctx.json({"result": {"sys_id": ritm["request"], "number": ritm["request_number"],
                                 "request_number": ritm["request_number"], "request_id": ritm["request"],
                                 "table": "sc_request", "redirect_portal_url": "?" + url.split("?", 1)[1]}})
+
+
+def staged_file(ctx: Ctx, sys_id: str) -> tuple[Upload | None, str]:
+    """A file this user uploaded to a cart item (an attachment variable's value), with its sys_id."""
+    row = ctx.db.execute(
+        "SELECT a.file_name, d.data FROM sys_attachment a JOIN sys_attachment_doc d ON d.sys_attachment = a.sys_id "
+        "WHERE a.sys_id = ? AND a.table_name = 'sc_cart_item' AND a.author = ?", (sys_id, ctx.user["sys_id"])
+    ).fetchone() if sys_id else None
+    return (Upload(row[0], bytes(row[1])), sys_id) if row else (None, sys_id)
 
 
 @sp_ticket_table("sc_req_item")

@@ -9,10 +9,13 @@ from typing import Any
 from ssi.profile import CatalogItemConfig
 
 from ..db import glide_time, new_sys_id
+from ..faults import fault
 from ..incidents.store import Upload, journal, store_attachment
 from ..settings import Settings
 from ..tableapi.model import Principal
-from .rules import CLOSED_ITEM_STATES, OPEN, RequestError
+from .rules import CLOSED_COMPLETE, CLOSED_INCOMPLETE, CLOSED_ITEM_STATES, OPEN, WORK_IN_PROGRESS, RequestError
+
+DESK = Principal(user=None, admin=True)  # DCC's service desk
 
 
 def next_number(conn, table: str, prefix: str) -> str:
@@ -24,9 +27,12 @@ def next_number(conn, table: str, prefix: str) -> str:
 
 
 def submit(conn, settings: Settings, principal: Principal, item: CatalogItemConfig, values: dict[str, str],
-           requested_for: dict[str, Any]) -> dict[str, Any]:
-    """Order one item for `requested_for` (a sys_user row): a request, its requested item with the variables,
-    and a catalogue task for DCC's service desk. Returns the requested item with request_number."""
+           requested_for: dict[str, Any], files: dict[str, Upload] | None = None) -> dict[str, Any]:
+    """Order one item for `requested_for` (a sys_user row): a request, its requested item with the variables
+    (an attachment variable holds its file's name; the file is attached to the requested item) and a
+    catalogue task for DCC's service desk. Returns the requested item with request_number."""
+    files = files or {}
+    values = {**values, **{name: u.file_name for name, u in files.items()}}
     cfg = settings.profile.service_requests
     stamp = glide_time(time.time())
     who = principal.user_name
@@ -38,7 +44,7 @@ def submit(conn, settings: Settings, principal: Principal, item: CatalogItemConf
     ritm = {"sys_id": new_sys_id(), "number": next_number(conn, "sc_req_item", cfg.item_prefix),
             "request": req["sys_id"], "cat_item": item.sys_id, "requested_for": req["requested_for"],
             "opened_by": req["opened_by"], "short_description": values.get("summary", "") or item.name,
-            "stage": "request_approved", "state": OPEN, "opened_at": stamp, "sys_created_by": who,
+            "stage": item.first_stage, "state": OPEN, "opened_at": stamp, "sys_created_by": who,
             "sys_updated_by": who, **base}
     task = {"sys_id": new_sys_id(), "number": next_number(conn, "sc_task", cfg.task_prefix),
             "request_item": ritm["sys_id"], "request": req["sys_id"],
@@ -46,10 +52,62 @@ def submit(conn, settings: Settings, principal: Principal, item: CatalogItemConf
     for table, row in (("sc_request", req), ("sc_req_item", ritm), ("sc_task", task)):
         conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                      list(row.values()))
+    order = [v.name for v in item.variables]
     conn.executemany("INSERT INTO sc_item_option VALUES (?,?,?,?,?)",
-                     [(new_sys_id(), ritm["sys_id"], name, value, n) for n, (name, value) in
-                      enumerate(values.items())])
+                     [(new_sys_id(), ritm["sys_id"], name, values[name], order.index(name)) for name in order
+                      if name in values])
+    for upload in files.values():  # checked by rules.file_errors before
+        store_attachment(conn, settings, principal, "sc_req_item", ritm, upload, touch=False)
     return {**ritm, "request_number": req["number"], "request_state": req["request_state"]}
+
+
+# ---------------------------------------------------------------- DCC's side of a file's workflow
+# action -> (the stage it acts on, the stage it leads to, the item state, the request state, the email's words)
+WORKFLOW = {
+    "accept": ("validation", "processing", WORK_IN_PROGRESS, "in_process", "accepted by DCC"),
+    "reject": ("validation", "rejected", CLOSED_INCOMPLETE, "closed_incomplete", "rejected by DCC"),
+    "process": ("processing", "complete", CLOSED_COMPLETE, "closed_complete", "processed by DCC"),
+}
+
+
+def advance(conn, settings: Settings, ritm: dict[str, Any], action: str, reason: str = "") -> dict[str, Any]:
+    """DCC's validation (accept, or reject with a reason the user sees) or processing of a request's file; a
+    RequestError when the request is not at that step. Returns the email to send (to, subject, body) or {}."""
+    if action not in WORKFLOW:
+        raise RequestError({"action": f"no action {action!r}: use accept, reject or process"})
+    at, to, state, request_state, words = WORKFLOW[action]
+    if ritm["stage"] != at:
+        stage = settings.profile.service_requests.stages.get(ritm["stage"], ritm["stage"])
+        raise RequestError({"action": f"{ritm['number']} is {stage.lower()}: DCC cannot {action} it now"}, 409)
+    if action == "reject" and not reason.strip():
+        raise RequestError({"reason": "a rejection needs the reason the user will see"})
+    if action == "accept" and fault(settings, "sr_skip_validation"):
+        to, state, request_state, words = "complete", CLOSED_COMPLETE, "closed_complete", "processed by DCC"
+    stamp = glide_time()
+    active = 0 if state in CLOSED_ITEM_STATES else 1
+    conn.execute("UPDATE sc_req_item SET stage=?, state=?, active=?, sys_updated_on=?, sys_updated_by=?, "
+                 "sys_mod_count=sys_mod_count+1 WHERE sys_id=?", (to, state, active, stamp, DESK.user_name,
+                                                                   ritm["sys_id"]))
+    conn.execute("UPDATE sc_request SET request_state=?, active=?, sys_updated_on=? WHERE sys_id=?",
+                 (request_state, active, stamp, ritm["request"]))
+    conn.execute("UPDATE sc_task SET state=?, active=?, sys_updated_on=? WHERE request_item=?",
+                 (3 if not active else 2, active, stamp, ritm["sys_id"]))
+    if reason:
+        journal(conn, DESK, ritm, "comments", f"Rejected by DCC: {reason.strip()}", table="sc_req_item")
+    return notice(conn, settings, ritm, words, reason)
+
+
+def notice(conn, settings: Settings, ritm: dict[str, Any], words: str, reason: str = "") -> dict[str, Any]:
+    """The email to the requester of an item that notifies (profile notify), e.g. 'received'; {} otherwise."""
+    item = settings.profile.service_requests.item(ritm["cat_item"])
+    to = conn.execute("SELECT email FROM sys_user WHERE sys_id = ?", (ritm["requested_for"],)).fetchone()
+    if not item.notify or not to or not to[0]:
+        return {}
+    subject = f"{ritm['number']} {item.name}: {words}"
+    body = f"Your request {ritm['number']} ({ritm['short_description']}) has been {words}."
+    if reason:
+        body += f"\n\nReason: {reason.strip()}"
+    return {"to": to[0], "subject": subject, "body": body + "\n\nDCC Self-Service Interface"}
 
 
 def variables_of(conn, request_item: str) -> dict[str, str]:

@@ -106,6 +106,8 @@ class Target(_Strict):
     environment: str = "UIT"
     mailbox: Mailbox | None = None
     operator_token_env: str | None = None  # reference SSI operator controls
+    # organisation -> the environment variable holding the private key it signs its ADT and action files with
+    signing_keys: dict[str, str] = {}
     personas: dict[str, Persona] = {}
 
     @field_validator("url")
@@ -148,7 +150,7 @@ def _require_env(name: str, what: str, env: Mapping[str, str] | None = None) -> 
 
 def reference_target() -> Target:
     """The built-in target: the embedded reference SSI with its seeded personas."""
-    from ssi.seed import load_seed, persona_env_names
+    from ssi.seed import load_seed, party_key_env, persona_env_names
 
     seed = load_seed()
     personas = {}
@@ -173,6 +175,7 @@ def reference_target() -> Target:
         mailbox=Mailbox(kind="mailsink", url=None, token_env="UEPT_REF_OPERATOR_TOKEN"),
         operator_token_env="UEPT_REF_OPERATOR_TOKEN",
         personas=personas,
+        signing_keys={o.key: party_key_env(o.key) for o in seed.organisations},
     )
 
 

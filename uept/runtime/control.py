@@ -54,6 +54,12 @@ class TargetControl:
         """Device IDs of Communications Hubs the organisation now holds (as if delivered earlier)."""
         raise NotImplementedError
 
+    # ---- service requests: what DCC does with a submitted file
+    def request_step(self, number: str, action: str, reason: str = "") -> dict:
+        """DCC accepts ('accept'), rejects with a reason ('reject') or processes ('process') a requested item's
+        file; the item's new stage and state."""
+        raise NotImplementedError
+
 
 class ReferenceControl(TargetControl):
     available = True
@@ -93,3 +99,10 @@ class ReferenceControl(TargetControl):
 
     def oms_devices(self, organisation: str, count: int, item: str | None = None) -> list[str]:
         return self._oms("devices", {"organisation": organisation, "count": count, "item": item})["serials"]
+
+    def request_step(self, number: str, action: str, reason: str = "") -> dict:
+        r = self._http.post(f"/requests/{number}", json={"action": action, "reason": reason})
+        if r.status_code >= 400:
+            detail = r.json().get("error", {}).get("message", r.text) if r.content else r.reason_phrase
+            raise AssertionError(f"the reference SSI refused DCC's {action} of {number}: {detail}")
+        return r.json()

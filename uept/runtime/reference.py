@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ssi.seed import generate_secrets, secrets_env
+from ssi.seed import generate_party_keys, generate_secrets, party_key_env, secrets_env
+from ssi.signed_files import public_key_of
 
 
 def new_token() -> str:
@@ -51,6 +52,7 @@ class RunningSSI:
     secrets: dict[str, dict[str, str]]
     workdir: Path
     process: subprocess.Popen | None = None
+    party_keys: dict[str, str] = field(default_factory=dict)  # organisation -> private file-signing key
     started_in: float = 0.0
 
     @property
@@ -66,6 +68,7 @@ class RunningSSI:
             "UEPT_TARGET_URL": self.url,
             "UEPT_REF_OPERATOR_TOKEN": self.operator_token,
             **secrets_env(self.secrets),
+            **{party_key_env(org): key for org, key in self.party_keys.items()},
         }
 
     def stop(self) -> None:
@@ -113,11 +116,13 @@ class EmbeddedSSI:
         t0 = time.monotonic()
         workdir = Path(tempfile.mkdtemp(prefix="uept-refssi-"))
         generated = generate_secrets()
+        keys = generate_party_keys()
         token = new_token()
         secrets_file = workdir / "secrets.json"
         fd = os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            json.dump({"secrets": generated, "operator_token": token}, f)
+            json.dump({"secrets": generated, "operator_token": token,
+                       "party_keys": {org: [public_key_of(k)] for org, k in keys.items()}}, f)
         env = {k: v for k, v in os.environ.items() if not k.startswith("REFSSI_")}
         env["REFSSI_UNSAFE"] = ",".join(sorted(self.unsafe))
         env.update({f"REFSSI_{k.upper()}": str(v) for k, v in self.overrides.items()})
@@ -131,7 +136,8 @@ class EmbeddedSSI:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, start_new_session=True,
         )
         log.close()
-        running = RunningSSI(url="", operator_token=token, secrets=generated, workdir=workdir, process=proc)
+        running = RunningSSI(url="", operator_token=token, secrets=generated, workdir=workdir, process=proc,
+                             party_keys=keys)
         try:
             line = self._wait_ready(proc)
         except BaseException:  # e.g. Ctrl-C while it starts

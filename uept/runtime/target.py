@@ -22,6 +22,7 @@ from ssi.errors import UsageError
 from ssi.profile import Profile, load_profile
 from uept.runtime.config import Persona, ResolvedTarget, Settings
 from uept.runtime.control import ReferenceControl, TargetControl
+from uept.runtime.mailbox import Inbox
 from uept.runtime.otp import ImapSource, MailsinkSource, OtpSource, PromptSource, TotpSource
 from uept.runtime.secrets import Secret
 from uept.runtime.tableapi import TableApiClient
@@ -129,6 +130,17 @@ class TargetSession:
         p = self.persona(key)
         return TableApiClient(self.url, httpx.BasicAuth(p.username, p.password().reveal()), key, cfg.path)
 
+    def signing_key(self, organisation: str) -> Secret:
+        """The private key an organisation signs its files with (targets.<name>.signing_keys names its variable)."""
+        env = self.resolved.target.signing_keys.get(organisation)
+        if not env:
+            raise UsageError(f"target {self.name} has no file-signing key for organisation {organisation}",
+                             f"add targets.{self.name}.signing_keys.{organisation}: <ENV VAR holding the key>")
+        if not os.environ.get(env):
+            raise UsageError(f"{env} is not set (the file-signing key of {organisation})",
+                             f"export {env}=<the base64 Ed25519 private key {organisation} registered with DCC>")
+        return Secret(os.environ[env], f"file-signing key of {organisation}")
+
     def otp(self, key: str) -> OtpSource:
         """The code source of a persona (one per process, so 'never reuse' holds)."""
         if key not in self._otp:
@@ -155,6 +167,22 @@ class TargetSession:
         src = self.totp_source(self.persona(key), seed)
         self._otp[key] = src
         return src
+
+    def inbox(self, key: str) -> Inbox:
+        """The mailbox where persona `key` receives the SSI's emails (the target's mailbox)."""
+        from uept.runtime.config import _require_env
+        from uept.runtime.mailbox import ImapInbox, MailsinkInbox
+
+        p = self.persona(key)
+        box = self.resolved.target.mailbox
+        if box is None:
+            raise UsageError(f"target {self.name} has no mailbox to read {p.username}'s emails from",
+                             f"add targets.{self.name}.mailbox to the config")
+        if box.kind == "mailsink":
+            token = Secret(os.environ[box.token_env], "mail sink token") if box.token_env in os.environ else None
+            return MailsinkInbox(box.url or f"{self.url}/_mailsink/api/v1", token, p.email or p.username)
+        return ImapInbox(box.host, box.port, Secret(_require_env(box.user_env, "IMAP user"), "IMAP user"),
+                         Secret(_require_env(box.password_env, "IMAP password"), "IMAP password"), box.folder)
 
     def _mail_source(self, p: Persona) -> OtpSource:
         box = self.resolved.target.mailbox

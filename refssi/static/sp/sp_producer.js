@@ -70,12 +70,36 @@
       return { input };
     }
 
+    /* an Attachment variable: the chosen file uploads at once to the cart item (as ServiceNow's attachment
+       variable does) and the variable's value is the attachment's sys_id */
+    function attachmentField(v, wrap) {
+      const id = `sp_formfield_${v.name}`;
+      const input = el("input", { id, name: v.name, type: "file", accept: v.accept || null, "data-uploads-at-once": "true",
+        "aria-describedby": `${id}_hint` });
+      const hint = el("p", { class: "hint", id: `${id}_hint`, text: v.hint || "" });
+      const chosen = el("p", { class: "small", id: `${id}_chosen`, "aria-live": "polite" });
+      model[v.name] = "";
+      input.addEventListener("change", async () => {
+        const f = input.files[0];
+        model[v.name] = "";
+        chosen.textContent = "";
+        if (!f) return;
+        const q = new URLSearchParams({ table_name: "sc_cart_item", table_sys_id: w.cart, file_name: f.name });
+        const r = await SP.api("POST", `/api/now/attachment/file?${q}`, f, f.type || "application/octet-stream");
+        if (r.status === 201 && r.json.result) { model[v.name] = r.json.result.sys_id; chosen.textContent = `${f.name} attached`; }
+        else setError(v.name, (r.json.error || {}).detail || (r.json.error || {}).message || "The file could not be attached.");
+      });
+      wrap.append(SP.fieldLabel(v, id), input, hint, chosen);
+      return { input };
+    }
+
     for (const section of w.sections) {
       const set = el("fieldset", {}, el("legend", { text: section.legend }), section.hint ? el("p", { class: "hint", text: section.hint }) : null);
       for (const name of section.variables) {
         const v = w.variables.find((x) => x.name === name);
         const wrap = el("div", { class: "sp-variable", id: `sp_variable_${v.name}` });
-        fields[v.name] = { wrap, ...(v.kind === "choice" ? choiceField(v, wrap) : textField(v, wrap)) };
+        const make = { choice: choiceField, attachment: attachmentField }[v.kind] || textField;
+        fields[v.name] = { wrap, ...make(v, wrap) };
         set.append(wrap);
       }
       form.append(set);
