@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from ssi.errors import UsageError
-from ssi.seed import load_seed, secrets_env
+from ssi.seed import load_seed
 from uept.cli.common import REFSSI_ENV_HELP, say
 from uept.runtime.reference import EmbeddedSSI, LaunchError, chosen_settings
 
@@ -39,8 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(str(exc), "see the message above, or run with UEPT_DEBUG=1") from None
     try:
         url = running.url
-        values = {"UEPT_TARGET_URL": url, "UEPT_REF_OPERATOR_TOKEN": running.operator_token,
-                  **secrets_env(running.secrets)}
+        values = dict(running.env)  # the URL, the operator token, the personas' secrets, the signing keys
         fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.writelines(f"{k}={json.dumps(v)}\n" for k, v in values.items())
