@@ -117,3 +117,15 @@ Feature: Raise and follow service requests through the service catalogue
     When I submit a corrected ADT file in a new request
     Then I see the numbers of the new request and its requested item
     And the request's delivery status is "Awaiting DCC validation"
+
+  @UEPT-SR-11 @SSI-FR-52 @PM18 @PM19 @needs-operator
+  Scenario: DCC's incident about quarantined commands is answered with an action file and resolved
+    Given I am signed in as the "LA user"
+    And DCC has raised an incident about quarantined commands from my organisation
+    When I open that incident and follow its link to answer it
+    And I submit the quarantine command action file signed by my organisation's key
+    Then I see the numbers of the new request and its requested item
+    And I receive an email saying my request was "received"
+    When DCC processes the quarantine command action file
+    Then the request's delivery status is "Completed"
+    And the incident is resolved with a note naming my request

@@ -130,6 +130,10 @@ class TicketPage(BasePage):
     def action(self, key: str) -> Locator:
         return self.page.get_by_role("button", name=self.label(f"incident.{key}"), exact=True)
 
+    def link(self, name: str) -> Locator:
+        """A link the ticket page offers by its visible name (e.g. to answer the incident with a catalogue item)."""
+        return self.page.get_by_role("link", name=name, exact=True)
+
     def button(self, name: str) -> Locator:
         """A button by its visible name, wherever it is on the ticket page."""
         return self.page.get_by_role("button", name=name, exact=True)

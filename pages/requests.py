@@ -107,6 +107,10 @@ class CatalogItemPage(BasePage):
         """Open the item, fill it in and submit it: done when the server has answered (the ticket page or the
         refusal is checked by the step that expects it)."""
         self.open(data.item)
+        self.submit_here(data)
+
+    def submit_here(self, data: RequestData) -> None:
+        """Fill in and submit the item's form the browser is on (reached from a link that filled some in)."""
         expect(self.heading_(data.item)).to_be_visible()
         self.fill(data)
         self.act(self.submit_button)

@@ -91,6 +91,7 @@ CREATE TABLE IF NOT EXISTS incident (
     u_contact_phone TEXT NOT NULL DEFAULT '', u_contact_email TEXT NOT NULL DEFAULT '',
     u_device_id TEXT NOT NULL DEFAULT '', u_mpxn TEXT NOT NULL DEFAULT '', u_your_reference TEXT NOT NULL DEFAULT '',
     u_sec_category INTEGER, u_target_resolution TEXT NOT NULL DEFAULT '',
+    u_action_item TEXT NOT NULL DEFAULT '',          -- a catalogue item DCC asks the caller to answer with
     opened_at TEXT NOT NULL, sys_created_on TEXT NOT NULL, sys_updated_on TEXT NOT NULL,
     sys_created_by TEXT NOT NULL DEFAULT '', sys_updated_by TEXT NOT NULL DEFAULT '',
     sys_mod_count INTEGER NOT NULL DEFAULT 0

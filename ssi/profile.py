@@ -315,6 +315,9 @@ class CatalogItemConfig(_Strict):
     category: str = "Service management"
     first_stage: str = "request_approved"  # where DCC's workflow starts (a key of service_requests.stages)
     notify: bool = False  # email the requester when the request is received and at each of DCC's outcomes
+    # the variable naming the incident this request answers (DCC raised it, asking for this item): the SSI checks
+    # it is the organisation's open incident that asks for it, and resolves it when DCC has processed the request
+    answers_incident: str | None = None
     variables: list[CatalogVariable]
 
     @model_validator(mode="after")
@@ -322,6 +325,8 @@ class CatalogItemConfig(_Strict):
         names = [v.name for v in self.variables]
         if "summary" not in names or len(set(names)) != len(names):
             raise ValueError(f"item {self.key}: variables must have distinct names, one of them 'summary'")
+        if self.answers_incident and self.answers_incident not in names:
+            raise ValueError(f"item {self.key}: answers_incident must name one of its variables")
         return self
 
     def variable(self, name_or_label: str) -> CatalogVariable:
@@ -361,6 +366,17 @@ def _adt_item() -> CatalogItemConfig:
                    CatalogVariable(name="your_reference", label="Your reference", max_length=40)])
 
 
+def _quarantine_item() -> CatalogItemConfig:
+    return CatalogItemConfig(
+        key="quarantine", sys_id="8f6e2d7cfc4b3020b2c3d4e5f6070803", name="Quarantine command action",
+        short_description="Answer DCC's incident about quarantined commands with a signed action file",
+        category="Anomaly detection", first_stage="processing", notify=True, answers_incident="incident",
+        variables=[CatalogVariable(name="incident", label="Incident number", mandatory=True, max_length=40),
+                   CatalogVariable(name="summary", label="Submission title", mandatory=True, max_length=160),
+                   CatalogVariable(name="action_file", label="Action file", type="attachment", mandatory=True,
+                                   extensions=["csv"], max_bytes=1024 * 1024, signed=True)])
+
+
 class ServiceRequests(_Strict):
     """The service catalogue (BFD09) as ServiceNow's base system keeps it: a request (sc_request, REQ...) holds
     one requested item (sc_req_item, RITM...) of a catalogue item; DCC's work is catalogue tasks (sc_task)."""
@@ -376,7 +392,7 @@ class ServiceRequests(_Strict):
                               "delivery": "Delivery", "complete": "Completed", "Request Cancelled": "Request cancelled",
                               "validation": "Awaiting DCC validation", "processing": "Processing",
                               "rejected": "Rejected"}
-    items: list[CatalogItemConfig] = [_general_item(), _adt_item()]
+    items: list[CatalogItemConfig] = [_general_item(), _adt_item(), _quarantine_item()]
 
     @field_validator("request_states")
     @classmethod
@@ -557,6 +573,7 @@ LABEL_DEFAULTS: dict[str, dict[str, str]] = {
         "raised": "Request submitted", "request_number": "Request", "item": "Item", "stage": "Delivery status",
         "request_state": "Request state", "raised_on": "Raised", "requested_for": "Requested for",
         "organisation": "Raising organisation", "variables": "Options", "number": "Number",
+        "respond": "Respond with",
     },
     "login": {"locate_heading": "Log in with single sign-on", "locate_submit": "Submit"},  # login_locate_sso.do
     "mfa": {"remember_browser": "Remember this browser"},  # the Service Portal's paperclip button

@@ -294,13 +294,13 @@ def email_received(request_case: RequestCase, uept_target: TargetSession, actor:
 
 
 @when(parsers.parse("DCC {action:DccFileAction} the ADT file", extra_types=TYPES))
-def dcc_acts(ssi: SSI, request_case: RequestCase, target_control: TargetControl, action: str) -> None:
-    """DCC validates or processes the file (an operator control); then I look at my request again."""
-    if action == "reject":
-        request_case.reason = data.rejection_reason()
-    needs_control(target_control, f"DCC's {action} of an ADT file").request_step(
-        request_case.the.item, action, request_case.reason)
-    ssi.request_ticket.open(request_case.the.sys_id)
+def dcc_acts_on_adt(ssi: SSI, request_case: RequestCase, target_control: TargetControl, action: str) -> None:
+    request_case.dcc(ssi, target_control, action, "ADT")
+
+
+@when("DCC processes the quarantine command action file")
+def dcc_processes_actions(ssi: SSI, request_case: RequestCase, target_control: TargetControl) -> None:
+    request_case.dcc(ssi, target_control, "process", "quarantine command action")
 
 
 @then("the request shows DCC's reason for rejecting the file")
@@ -330,3 +330,44 @@ def stored_file(request_case: RequestCase, uept_target: TargetSession, actor: Ac
     assert request_case.file is not None
     want = hashlib.sha256(request_case.file.read_bytes()).hexdigest()
     assert [(f["file_name"], f["hash"]) for f in files] == [(request_case.file.name, want)], files
+
+
+# ---------------------------------------------------------------- quarantined commands: DCC's incident, my file
+@given("DCC has raised an incident about quarantined commands from my organisation")
+def dcc_raises_quarantine(request_case: RequestCase, target_control: TargetControl, actor: Actor) -> None:
+    found = needs_control(target_control, "DCC raising an incident about quarantined commands").quarantine_incident(
+        actor.user_name)
+    request_case.incident = (found["number"], found["sys_id"])
+
+
+@when("I open that incident and follow its link to answer it")
+def follow_incident_link(ssi: SSI, request_case: RequestCase) -> None:
+    assert request_case.incident
+    number, sys_id = request_case.incident
+    ssi.ticket.open(sys_id)
+    expect(ssi.ticket.number).to_have_text(number)
+    item = next(i for i in ssi.profile.service_requests.items if i.answers_incident)
+    ssi.ticket.follow(ssi.ticket.link(f"{ssi.profile.label('service_request.respond')}: {item.name}"))
+
+
+@when("I submit the quarantine command action file signed by my organisation's key")
+def submit_action_file(ssi: SSI, request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                       tmp_path: Path) -> None:
+    assert request_case.incident
+    item = next(i for i in ssi.profile.service_requests.items if i.answers_incident)
+    assert item.answers_incident
+    expect(ssi.catalog_item.field(item, item.answers_incident)).to_have_value(request_case.incident[0])
+    key = uept_target.signing_key(actor.persona.organisation or "")
+    request_case.file = data.action_file(tmp_path, request_case.token, key)
+    files = {v.name: str(request_case.file) for v in item.variables if v.type == "attachment"}
+    request_case.submit_here(ssi, item.key, **{item.answers_incident: request_case.incident[0]}, **files)
+
+
+@then("the incident is resolved with a note naming my request")
+def incident_resolved(ssi: SSI, request_case: RequestCase) -> None:
+    assert request_case.incident
+    mine = request_case.the
+    ssi.ticket.open(request_case.incident[1])
+    expect(ssi.ticket.state).to_have_text(ssi.profile.incidents.states[6])
+    expect(ssi.ticket.value("close_notes")).to_contain_text(mine.request)
+    expect(ssi.ticket.value("close_notes")).to_contain_text(mine.item)

@@ -193,3 +193,45 @@ def test_dcc_validates_then_processes_and_the_submitter_is_emailed_at_each_step(
                                                                        "since": t0}).json()["messages"]]
     assert sorted(s for s in subjects if number in s) == sorted(
         f"{number} ADT file submission: {w}" for w in ("received", "accepted by DCC", "processed by DCC"))
+
+
+# ---------------------------------------------------------------- quarantine command actions
+QUARANTINE = load_profile("reference").service_requests.item("quarantine")
+
+
+def test_a_quarantine_incident_is_answered_with_an_action_file_and_resolved_naming_the_request(reference_ssi):
+    from ssi.signed_files import sign
+
+    op = httpx.Client(base_url=f"{reference_ssi.url}/_operator",
+                      headers={"Authorization": f"Bearer {reference_ssi.operator_token}"}, timeout=20)
+    inc = op.post("/requests/quarantine-incident", json={"user_name": "la.nps", "commands": 2}).json()
+    la = signed_in(reference_ssi, "LA user")
+    page = la.http.get(f"/sp?id=ticket&table=incident&sys_id={inc['sys_id']}").text
+    link = re.search(r'<a href="([^"]+)">Respond with: Quarantine command action</a>', page)
+    assert link, page[-3000:]
+    form_url = link.group(1).replace("&amp;", "&")
+    assert f"incident={inc['number']}" in form_url
+    form = la.http.get(form_url).text
+    assert f'value="{inc["number"]}"' in form  # the incident is filled in from the link
+    signed = sign(b"command_id,action\nQ-1,release\nQ-2,delete\n", reference_ssi.party_keys["NPS"])
+
+    def submit(number: str) -> httpx.Response:
+        token = la.csrf(form_url)
+        return la.http.post(f"/sp?id=sc_cat_item&sys_id={QUARANTINE.sys_id}",
+                            data={"sysparm_ck": token, "incident": number, "summary": "Our actions"},
+                            files={"action_file": ("actions.csv", signed, "text/csv")})
+
+    r = submit("INC9999999")
+    assert r.status_code == 400 and "is not an open incident of your organisation" in r.text
+    r = submit(inc["number"])
+    assert r.status_code == 303, re.findall(r'field-error[^>]*>([^<]+)', r.text)
+    ticket = la.http.get(r.headers["location"]).text
+    ritm = re.search(r'<h1 id="ticket_number">(RITM\d{7})</h1>', ticket).group(1)
+    req = re.search(r"Request submitted: (REQ\d{7})", ticket).group(1)
+    assert op.post(f"/requests/{ritm}", json={"action": "process"}).json()["stage"] == "complete"
+    with api(reference_ssi, "LA user") as c:
+        stored = c.get(f"/api/now/table/incident/{inc['sys_id']}").json()["result"]
+    assert stored["state"] == "6" and req in stored["close_notes"] and ritm in stored["close_notes"]
+    other = signed_in(reference_ssi, "other organisation admin")
+    r = other.post(f"/sp?id=sc_cat_item&sys_id={QUARANTINE.sys_id}", {"incident": inc["number"], "summary": "x"})
+    assert r.status_code == 400 and "is not an open incident of your organisation" in r.text

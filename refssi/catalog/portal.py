@@ -38,6 +38,22 @@ def item_of(profile: Any, wanted: str) -> CatalogItem | None:
 
 CATALOG_ITEMS: list[CatalogItem] = []
 TICKET_TABLES: dict[str, Callable[[Ctx, str], Response]] = {}
+# links another module adds to a table's ticket page: (ctx, record) -> {"label", "url"} or None
+TICKET_LINKS: dict[str, list[Callable[[Ctx, dict[str, Any]], dict[str, str] | None]]] = {}
+
+
+def ticket_link(table: str):
+    """Register link(ctx, record) -> {"label", "url"} | None, shown on the ticket page of `table`'s records."""
+
+    def register(fn):
+        TICKET_LINKS.setdefault(table, []).append(fn)
+        return fn
+
+    return register
+
+
+def links_for(ctx: Ctx, table: str, record: dict[str, Any]) -> list[dict[str, str]]:
+    return [link for fn in TICKET_LINKS.get(table, []) if (link := fn(ctx, record))]
 
 
 def catalog_item(sys_id: Callable[[Any], str | tuple[str, ...]], *, component: str | None,

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from ..catalog.attachable import ATTACHABLE
-from ..catalog.portal import catalog_item, ticket_table
+from ..catalog.portal import catalog_item, links_for, ticket_table
 from ..deps import get_ctx
 from ..faults import fault
 from ..settings import Settings
@@ -279,6 +279,7 @@ def render_ticket(
         txt=text_renderer(s),
         human_size=human_size,
         url=ticket_url(ctx, inc["sys_id"]),
+        links=links_for(ctx, "incident", inc),
         max_size=human_size(cfg.attachments.max_bytes),
         allowed_types=", ".join(f".{e}" for e in cfg.attachments.allowed_extensions),
     )

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from ..catalog.portal import links_for
 from ..catalog.sp import SP_TICKET_ACTIONS, item_allowed, sp_catalog_item, sp_ticket_table
 from ..deps import get_ctx
 from ..faults import fault
@@ -179,7 +180,7 @@ def incident_ticket_widgets(ctx: Ctx, sys_id: str) -> Widgets:
         "meta": [pair("m_state", L("incident.state"), state_label(s, inc["state"])),
                  pair("m_created", L("incident.created"), ago(inc["sys_created_on"]), inc["sys_created_on"]),
                  pair("m_updated", L("incident.updated"), ago(inc["sys_updated_on"]), inc["sys_updated_on"])],
-        "details_heading": L("incident.details"), "fields": fields,
+        "details_heading": L("incident.details"), "fields": fields, "links": links_for(ctx, "incident", inc),
         "actions_heading": L("incident.actions"), "actions": _actions(ctx, inc),
         "conversation": {
             "heading": L("incident.activity"), "can_post": "comment" in allowed, "send": L("incident.send"),

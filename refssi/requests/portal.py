@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from ..catalog.portal import catalog_item, ticket_table
+from ..catalog.portal import catalog_item, ticket_link, ticket_table
 from ..incidents.portal import ago
 from ..incidents.rules import clean
 from ..incidents.store import Upload, comments_for, human_size, user_names
@@ -22,6 +22,7 @@ from .rules import (
     RequestError,
     display,
     file_errors,
+    incident_errors,
     scope,
     validate,
     visible_item,
@@ -72,7 +73,7 @@ def raised_message(ctx: Ctx, ritm: dict[str, Any]) -> str:
               bypass_fault="sr_no_raise_check")
 def item_form(ctx: Ctx) -> Response:
     item = ctx.profile.service_requests.item(ctx.request.query_params.get("sys_id", ""))
-    values = {v.name: "" for v in item.variables}
+    values = prefilled(ctx, item)
     errors: dict[str, str] = {}
     if ctx.request.method == "POST":
         values, errors = validate(ctx.settings, item, ctx.form)
@@ -80,11 +81,32 @@ def item_form(ctx: Ctx) -> Response:
         uploads = {v.name: Upload(sent[v.name][0], sent[v.name][2]) for v in item.variables
                    if v.type == "attachment" and sent.get(v.name)}
         errors |= file_errors(ctx.settings, ctx.db, item, ctx.user["company"], uploads)
+        errors |= incident_errors(ctx.db, item, ctx.user["company"], values)
         if not errors:
             ritm = order(ctx, item, values, uploads)
             return moved(ctx, ticket_url(ctx, ritm["sys_id"]))
     return render(ctx, "sc_item.html", item.name, status=400 if errors else 200, item=item, values=values,
                   errors=errors, action=item_url(ctx, item), file_hint=file_hint)
+
+
+def prefilled(ctx: Ctx, item) -> dict[str, str]:
+    """The form's first values: empty, but for the incident an item answers, from the incident's link."""
+    values = {v.name: "" for v in item.variables}
+    if item.answers_incident:
+        values[item.answers_incident] = ctx.request.query_params.get("incident", "")[:40]
+    return values
+
+
+@ticket_link("incident")
+def respond_link(ctx: Ctx, inc: dict[str, Any]) -> dict[str, str] | None:
+    """On an open incident that asks for a catalogue item: the link to that item, naming the incident."""
+    if not inc.get("u_action_item") or not inc.get("active"):
+        return None
+    item = next((i for i in ctx.profile.service_requests.items if i.sys_id == inc["u_action_item"]), None)
+    if item is None or COMPONENT not in ctx.components:
+        return None
+    return {"label": f"{ctx.profile.label('service_request.respond')}: {item.name}",
+            "url": ctx.portal_url("sc_cat_item", sys_id=item.sys_id, incident=inc["number"])}
 
 
 def file_hint(v) -> str:

@@ -93,6 +93,30 @@ def file_errors(settings: Settings, conn, item: CatalogItemConfig, company: str,
     return errors
 
 
+def incident_errors(conn, item: CatalogItemConfig, company: str, values: dict[str, str]) -> dict[str, str]:
+    """An item that answers an incident names one of the organisation's open incidents that asks for it."""
+    name = item.answers_incident
+    if not name or not values.get(name):
+        return {}
+    row = conn.execute("SELECT 1 FROM incident WHERE number = ? AND company = ? AND active = 1 AND u_action_item = ?",
+                       (values[name].upper(), company, item.sys_id)).fetchone()
+    if row:
+        return {}
+    label = item.variable(name).label
+    return {name: f"{label}: {values[name]} is not an open incident of your organisation that asks for a "
+                  f"{item.name}."}
+
+
+def answered_incident(conn, item: CatalogItemConfig, request_item: str) -> dict[str, Any] | None:
+    """The incident a requested item answers (its incident variable's value), if the item answers one."""
+    if not item.answers_incident:
+        return None
+    value = conn.execute("SELECT value FROM sc_item_option WHERE request_item = ? AND name = ?",
+                         (request_item, item.answers_incident)).fetchone()
+    row = conn.execute("SELECT * FROM incident WHERE number = ?", ((value[0] if value else "").upper(),)).fetchone()
+    return dict(row) if row else None
+
+
 def display(item: CatalogItemConfig, name: str, value: str) -> str:
     """A variable's value as the ticket page shows it (a choice by its label)."""
     v = item.variable(name)

@@ -23,8 +23,8 @@ from ..sp.widgets import Refusal, Widgets, forbidden, from_handler, not_valid, p
 from ..sp.xhr import error, json_body, refused
 from ..tableapi.model import Principal
 from ..web import Ctx
-from .portal import apply_action, catalogue, file_hint, order, ticket_context, ticket_url
-from .rules import COMPONENT, RequestError, file_errors, validate, visible_item
+from .portal import apply_action, catalogue, file_hint, order, prefilled, ticket_context, ticket_url
+from .rules import COMPONENT, RequestError, file_errors, incident_errors, validate, visible_item
 
 router = APIRouter()
 
@@ -59,8 +59,9 @@ def item_widgets(ctx: Ctx) -> Widgets:
     item = ctx.profile.service_requests.item(ctx.request.query_params.get("sys_id", ""))
     L = ctx.profile.label
     variables = []
+    first = prefilled(ctx, item)
     for v in item.variables:
-        out: dict[str, Any] = {"name": v.name, "label": v.label, "mandatory": v.mandatory, "value": "",
+        out: dict[str, Any] = {"name": v.name, "label": v.label, "mandatory": v.mandatory, "value": first[v.name],
                                "kind": KINDS[v.type]}
         if v.type == "choice":
             out["choices"] = [{"value": "", "label": "-- None --"}] + [{"value": c.value, "label": c.label}
@@ -97,6 +98,7 @@ async def order_now(sys_id: str, body: dict = Depends(json_body), ctx: Ctx = Dep
     staged = {v.name: staged_file(ctx, raw.get(v.name, "")) for v in item.variables if v.type == "attachment"}
     uploads = {name: u for name, (u, _) in staged.items() if u is not None}
     errors |= file_errors(ctx.settings, ctx.db, item, ctx.user["company"], uploads)
+    errors |= incident_errors(ctx.db, item, ctx.user["company"], values)
     if errors:
         return error(ctx, 400, ctx.profile.label("service_request.form_error"), "; ".join(errors.values()), errors)
     ritm = order(ctx, item, values, uploads)

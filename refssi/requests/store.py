@@ -11,9 +11,18 @@ from ssi.profile import CatalogItemConfig
 from ..db import glide_time, new_sys_id
 from ..faults import fault
 from ..incidents.store import Upload, journal, store_attachment
+from ..incidents.store import update as update_incident
 from ..settings import Settings
 from ..tableapi.model import Principal
-from .rules import CLOSED_COMPLETE, CLOSED_INCOMPLETE, CLOSED_ITEM_STATES, OPEN, WORK_IN_PROGRESS, RequestError
+from .rules import (
+    CLOSED_COMPLETE,
+    CLOSED_INCOMPLETE,
+    CLOSED_ITEM_STATES,
+    OPEN,
+    WORK_IN_PROGRESS,
+    RequestError,
+    answered_incident,
+)
 
 DESK = Principal(user=None, admin=True)  # DCC's service desk
 
@@ -94,6 +103,13 @@ def advance(conn, settings: Settings, ritm: dict[str, Any], action: str, reason:
                  (3 if not active else 2, active, stamp, ritm["sys_id"]))
     if reason:
         journal(conn, DESK, ritm, "comments", f"Rejected by DCC: {reason.strip()}", table="sc_req_item")
+    item = settings.profile.service_requests.item(ritm["cat_item"])
+    incident = answered_incident(conn, item, ritm["sys_id"])
+    if incident is not None and to == "complete" and incident["active"]:
+        request = conn.execute("SELECT number FROM sc_request WHERE sys_id = ?", (ritm["request"],)).fetchone()[0]
+        update_incident(conn, settings, DESK, incident, {
+            "state": "6", "close_code": "Solution provided",
+            "close_notes": f"{item.name} received in {request} ({ritm['number']}) and processed by DCC."})
     return notice(conn, settings, ritm, words, reason)
 
 

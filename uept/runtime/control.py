@@ -55,6 +55,11 @@ class TargetControl:
         raise NotImplementedError
 
     # ---- service requests: what DCC does with a submitted file
+    def quarantine_incident(self, user_name: str, commands: int = 3) -> dict:
+        """DCC raises an incident for this user about commands held in quarantine, asking for a quarantine
+        command action file; its number and sys_id."""
+        raise NotImplementedError
+
     def request_step(self, number: str, action: str, reason: str = "") -> dict:
         """DCC accepts ('accept'), rejects with a reason ('reject') or processes ('process') a requested item's
         file; the item's new stage and state."""
@@ -99,6 +104,11 @@ class ReferenceControl(TargetControl):
 
     def oms_devices(self, organisation: str, count: int, item: str | None = None) -> list[str]:
         return self._oms("devices", {"organisation": organisation, "count": count, "item": item})["serials"]
+
+    def quarantine_incident(self, user_name: str, commands: int = 3) -> dict:
+        r = self._http.post("/requests/quarantine-incident", json={"user_name": user_name, "commands": commands})
+        r.raise_for_status()
+        return r.json()
 
     def request_step(self, number: str, action: str, reason: str = "") -> dict:
         r = self._http.post(f"/requests/{number}", json={"action": action, "reason": reason})

@@ -110,7 +110,8 @@
         SP.pairs(w.meta)),
       el("div", { class: "ticket-body" },
         el("section", { class: "panel", "aria-labelledby": "details_heading", "data-widget": "ticket-fields" },
-          el("h2", { id: "details_heading", text: w.details_heading }), SP.pairs(w.fields)),
+          el("h2", { id: "details_heading", text: w.details_heading }), SP.pairs(w.fields),
+          (w.links || []).map((l) => el("p", { class: "ticket-link" }, el("a", { href: l.url, text: l.label })))),
         actions(w), conversation(w), attachments(w)));
   };
 })();
