@@ -26,6 +26,15 @@ Feature: Raise and follow service requests through the service catalogue
     And the request shows me as the requester and my organisation
     And the stored request matches what I entered
 
+  @UEPT-SR-12 @SSI-FR-53 @SSI-FR-54 @PM20
+  Scenario: My Requests lists a service request beside my incidents, found by its request number
+    Given I am signed in as the "LA user"
+    And I have submitted a "Service Management Service Request"
+    When I search My Requests for my request's number
+    Then My Requests lists my request with its summary and delivery status
+    When I open my request from My Requests
+    Then every value I entered in the request is shown
+
   @UEPT-SR-03 @SSI-FR-56 @PM18
   Scenario Outline: Each mandatory value of a service request is required
     Given I am signed in as the "LA user"

@@ -371,3 +371,24 @@ def incident_resolved(ssi: SSI, request_case: RequestCase) -> None:
     expect(ssi.ticket.state).to_have_text(ssi.profile.incidents.states[6])
     expect(ssi.ticket.value("close_notes")).to_contain_text(mine.request)
     expect(ssi.ticket.value("close_notes")).to_contain_text(mine.item)
+
+
+# ---------------------------------------------------------------- My Requests
+@when("I search My Requests for my request's number")
+def search_my_requests(ssi: SSI, request_case: RequestCase) -> None:
+    ssi.my_requests.open()
+    ssi.my_requests.search(request_case.the.request)
+
+
+@then("My Requests lists my request with its summary and delivery status")
+def my_requests_lists_it(ssi: SSI, request_case: RequestCase) -> None:
+    mine = request_case.the
+    expect(ssi.my_requests.rows).to_have_count(1)
+    ssi.my_requests.expect_summary(mine.item, mine.data["summary"])
+    expect(ssi.my_requests.row(mine.item)).to_contain_text(
+        ssi.profile.service_requests.stages[mine.data.item.first_stage])
+
+
+@when("I open my request from My Requests")
+def open_from_my_requests(ssi: SSI, request_case: RequestCase) -> None:
+    ssi.my_requests.open_request(request_case.the.item)

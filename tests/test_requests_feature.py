@@ -29,7 +29,7 @@ def test_the_feature_passes(full_run):
     result, _ = full_run
     assert result.code == 0, result.stdout[-3000:]
     found = results(result.run_dir)
-    assert len(found) == 18 and {r["status"] for r in found.values()} == {"passed"}, {
+    assert len(found) == 19 and {r["status"] for r in found.values()} == {"passed"}, {
         k: r["status"] for k, r in found.items()}
 
 

@@ -26,6 +26,7 @@ FORM = {"request_type": "report", "summary": "Monthly report of our SMETS2 insta
 def _users(monkeypatch):
     monkeypatch.setitem(INCIDENT_USERS, "LA user", "la.nps")
     monkeypatch.setitem(INCIDENT_USERS, "other organisation admin", "oa.sen")
+    monkeypatch.setitem(INCIDENT_USERS, "OA user", "oa.nps")
 
 
 def order(p, **values: str) -> tuple[str, str]:
@@ -235,3 +236,20 @@ def test_a_quarantine_incident_is_answered_with_an_action_file_and_resolved_nami
     other = signed_in(reference_ssi, "other organisation admin")
     r = other.post(f"/sp?id=sc_cat_item&sys_id={QUARANTINE.sys_id}", {"incident": inc["number"], "summary": "x"})
     assert r.status_code == 400 and "is not an open incident of your organisation" in r.text
+
+
+def test_my_requests_lists_requested_items_beside_incidents(reference_ssi):
+    from tests.test_incident_rules import raise_incident
+
+    la = signed_in(reference_ssi, "OA user")  # raises incidents and requests alike
+    _, incident = raise_incident(la, "An incident beside a request")
+    sys_id, page = order(la, summary="A request beside an incident")
+    ritm = re.search(r'<h1 id="ticket_number">(RITM\d{7})</h1>', page).group(1)
+    req = re.search(r"Request submitted: (REQ\d{7})", page).group(1)
+    listed = la.http.get("/sp?id=my_requests").text
+    assert incident in listed and ritm in listed and re.search(r"of \d+\s+open requests", listed), listed[-2000:]
+    assert f"table=sc_req_item&amp;sys_id={sys_id}" in listed
+    found = la.http.get(f"/sp?id=my_requests&q={req}").text
+    assert ritm in found and incident not in found and "Request approved" in found
+    sm = signed_in(reference_ssi, "SM user")  # no service catalogue: incidents only, worded as before
+    assert re.search(r"open incidents?\b", sm.http.get("/sp?id=my_requests").text)

@@ -42,6 +42,23 @@ TICKET_TABLES: dict[str, Callable[[Ctx, str], Response]] = {}
 TICKET_LINKS: dict[str, list[Callable[[Ctx, dict[str, Any]], dict[str, str] | None]]] = {}
 
 
+@dataclass(frozen=True)
+class ListSource:
+    """Records of another table that My Requests lists beside incidents (the source checks who may see them).
+    rows(ctx, view, q, n): the newest n, each with sys_id, number, short_description, state_label,
+    priority_label, caller, sys_updated_on and url."""
+
+    count: Callable[[Ctx, str, str], int]  # (ctx, view 'open' | 'closed', q: a number or words)
+    rows: Callable[[Ctx, str, str, int], list[dict[str, Any]]]
+
+
+LIST_SOURCES: dict[str, ListSource] = {}
+
+
+def listed_in_my_requests(table: str, source: ListSource) -> None:
+    LIST_SOURCES[table] = source
+
+
 def ticket_link(table: str):
     """Register link(ctx, record) -> {"label", "url"} | None, shown on the ticket page of `table`'s records."""
 

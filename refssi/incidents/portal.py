@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from ..catalog.attachable import ATTACHABLE
-from ..catalog.portal import catalog_item, links_for, ticket_table
+from ..catalog.portal import LIST_SOURCES, catalog_item, links_for, ticket_table
 from ..deps import get_ctx
 from ..faults import fault
 from ..settings import Settings
@@ -320,6 +320,11 @@ async def download(ctx: Ctx = Depends(get_ctx)) -> Response:
 NUMBER_RX = re.compile(r"^[A-Za-z]{2,6}\d{4,}$")
 
 
+def like(q: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') for words a user searched for, their own % and _ taken literally."""
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def request_list(ctx: Ctx) -> dict[str, Any]:
     """My Requests from the query string (view=open|closed, q=number or words, page): the rows and paging."""
     cfg = ctx.profile.incidents
@@ -342,22 +347,32 @@ def request_list(ctx: Ctx) -> dict[str, Any]:
             params.append(q.upper())
         else:
             conds.append("i.short_description LIKE ? ESCAPE '\\'")
-            params.append("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+            params.append(like(q))
     sql_where = " AND ".join(conds)
-    total = ctx.db.execute(f"SELECT COUNT(*) FROM incident i WHERE {sql_where}", params).fetchone()[0]
+    incidents = ctx.db.execute(f"SELECT COUNT(*) FROM incident i WHERE {sql_where}", params).fetchone()[0]
+    others = {t: n for t, src in LIST_SOURCES.items() if (n := src.count(ctx, view, q))}
+    total = incidents + sum(others.values())
     size = cfg.list_page_size
     pages = max(1, (total + size - 1) // size)
     page = min(page, pages)
+    # the incidents of this page; with other records listed too, the newest page*size of each, merged
+    first, n = ((page - 1) * size, size) if not others else (0, page * size)
     rows = [
-        dict(r)
+        {**dict(r), "url": ticket_url(ctx, r["sys_id"]), "state_label": cfg.states.get(r["state"], str(r["state"])),
+         "priority_label": cfg.label_of(cfg.priority, r["priority"])}
         for r in ctx.db.execute(
             f"SELECT i.sys_id, i.number, i.short_description, i.state, i.priority, i.sys_updated_on, "
             f"trim(u.first_name || ' ' || u.last_name) AS caller FROM incident i LEFT JOIN sys_user u "
             f"ON u.sys_id = i.caller_id WHERE {sql_where} ORDER BY i.sys_updated_on DESC, i.number DESC "
             f"LIMIT ? OFFSET ?",
-            [*params, size, (page - 1) * size],
+            [*params, n, first],
         )
     ]
+    if others:
+        for table in others:
+            rows += LIST_SOURCES[table].rows(ctx, view, q, page * size)
+        rows.sort(key=lambda r: (r["sys_updated_on"], r["number"]), reverse=True)
+        rows = rows[(page - 1) * size: page * size]
 
     def link(p: int) -> str:
         extra = {"view": view, "page": str(p)}
@@ -366,6 +381,7 @@ def request_list(ctx: Ctx) -> dict[str, Any]:
         return ctx.portal_url("my_requests", **extra)
 
     return {"rows": rows, "view": view, "q": q, "total": total, "page": page, "pages": pages, "size": size,
+            "noun": "request" if others else "incident",
             "prev_url": link(page - 1) if page > 1 else "", "next_url": link(page + 1) if page < pages else ""}
 
 
@@ -379,6 +395,4 @@ def my_requests(ctx: Ctx) -> Response:
         cfg=cfg,
         ago=ago,
         txt=text_renderer(ctx.settings),
-        states=cfg.states,
-        ticket=lambda sid: ticket_url(ctx, sid),
     )

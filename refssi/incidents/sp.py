@@ -37,7 +37,6 @@ from .portal import (
     request_list,
     ticket_attachments,
     ticket_fields,
-    ticket_url,
 )
 from .rules import FORM_FIELDS, IncidentError, label, state_label, validate_new, visible
 from .store import comments_for, create, human_size
@@ -234,21 +233,21 @@ async def ticket_action(body: dict = Depends(json_body), ctx: Ctx = Depends(get_
 # ---------------------------------------------------------------- My Requests (my-requests-v2)
 @sp_page("my_requests")
 def my_requests_widgets(ctx: Ctx) -> Widgets:
-    L, cfg = ctx.profile.label, ctx.profile.incidents
+    L = ctx.profile.label
     found = request_list(ctx)
     view_label = L(f"incident.show_{found['view']}").lower()
     total, first = found["total"], (found["page"] - 1) * found["size"] + 1
     matching = f' matching "{found["q"]}"' if found["q"] else ""
+    noun = found["noun"] + ("s" if total != 1 else "")
     summary = (f"Showing {first} to {min(found['page'] * found['size'], total)} of {total} {view_label} "
-               f"incident{'s' if total != 1 else ''}{matching}") if total else f"{L('incident.no_results')}{matching}"
+               f"{noun}{matching}") if total else f"{L('incident.no_results')}{matching}"
     return {"title": L("incident.list_heading"), "widgets": [{
         "type": "requests", "heading": L("incident.list_heading"), "summary": summary,
         "view": {"label": L("incident.show"), "value": found["view"],
                  "choices": [{"value": v, "label": L(f"incident.show_{v}")} for v in ("open", "closed")]},
         "search": {"label": L("incident.search"), "value": found["q"], "submit": L("incident.search_submit")},
-        "rows": [{"number": r["number"], "url": ticket_url(ctx, r["sys_id"]), "title": r["short_description"],
-                  "state": cfg.states.get(r["state"], str(r["state"])),
-                  "priority": cfg.label_of(cfg.priority, r["priority"]), "updated": ago(r["sys_updated_on"])}
+        "rows": [{"number": r["number"], "url": r["url"], "title": r["short_description"],
+                  "state": r["state_label"], "priority": r["priority_label"], "updated": ago(r["sys_updated_on"])}
                  for r in found["rows"]],
         "pager": {"page": found["page"], "pages": found["pages"], "prev_url": found["prev_url"],
                   "next_url": found["next_url"], "previous": L("incident.previous"), "next": L("incident.next")},

@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from ..catalog.portal import catalog_item, ticket_link, ticket_table
-from ..incidents.portal import ago
+from ..catalog.portal import ListSource, catalog_item, listed_in_my_requests, ticket_link, ticket_table
+from ..incidents.portal import NUMBER_RX, ago, like
 from ..incidents.rules import clean
 from ..incidents.store import Upload, comments_for, human_size, user_names
 from ..sp.widgets import drawn, moved
@@ -62,6 +62,46 @@ def catalogue(ctx: Ctx) -> Response:
                   rows=open_items(ctx.db, where, params), item_url=lambda i: item_url(ctx, i),
                   ticket=lambda sid: ticket_url(ctx, sid), stage=lambda s: stage_label(ctx, s),
                   item_name=lambda sid: item_name(ctx, sid))
+
+
+# ---------------------------------------------------------------- My Requests lists requested items too
+def _listed(ctx: Ctx, view: str, q: str) -> tuple[str, list[Any]] | None:
+    """The requested items My Requests lists for this view and search (None: the user may see none)."""
+    if COMPONENT not in ctx.components:
+        return None
+    where, params = scope(ctx.settings, Principal.from_ctx(ctx), "r.company")
+    conds = [where] if where else []
+    conds.append("r.active = ?")
+    params.append(1 if view == "open" else 0)
+    if q and NUMBER_RX.match(q):  # the item's number, or its request's
+        conds.append("(r.number = ? OR r.request IN (SELECT sys_id FROM sc_request WHERE number = ?))")
+        params += [q.upper(), q.upper()]
+    elif q:
+        conds.append("r.short_description LIKE ? ESCAPE '\\'")
+        params.append(like(q))
+    return " AND ".join(conds), params
+
+
+def _count(ctx: Ctx, view: str, q: str) -> int:
+    found = _listed(ctx, view, q)
+    return 0 if found is None else ctx.db.execute(f"SELECT COUNT(*) FROM sc_req_item r WHERE {found[0]}",
+                                                  found[1]).fetchone()[0]
+
+
+def _rows(ctx: Ctx, view: str, q: str, n: int) -> list[dict[str, Any]]:
+    found = _listed(ctx, view, q)
+    if found is None:
+        return []
+    rows = ctx.db.execute(
+        f"SELECT r.sys_id, r.number, r.short_description, r.stage, r.sys_updated_on, "
+        f"trim(u.first_name || ' ' || u.last_name) AS caller FROM sc_req_item r LEFT JOIN sys_user u "
+        f"ON u.sys_id = r.requested_for WHERE {found[0]} ORDER BY r.sys_updated_on DESC, r.number DESC LIMIT ?",
+        [*found[1], n])
+    return [{**dict(r), "url": ticket_url(ctx, r["sys_id"]), "state_label": stage_label(ctx, r["stage"]),
+             "priority_label": ""} for r in rows]
+
+
+listed_in_my_requests("sc_req_item", ListSource(count=_count, rows=_rows))
 
 
 # ---------------------------------------------------------------- an item's form
