@@ -31,7 +31,8 @@ def trust_only_the_test_certificate(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def client(ssi: RunningSSI, persona: str):
-    user = {"SM user": "sm.nps", "other organisation user": "sm.sen", "LA user": "la.nps"}[persona]
+    user = {"SM user": "sm.nps", "other organisation user": "sm.sen", "LA user": "la.nps",
+            "other organisation admin": "oa.sen"}[persona]
     return pysnc.ServiceNowClient(ssi.url, (user, ssi.secrets[persona]["password"]), verify=str(ssi.ca_file))
 
 
@@ -218,3 +219,44 @@ def test_a_query_over_10000_characters_is_sent_as_a_batch(tls_ssi):
     gr.query()
     assert sorted(g.get_value("number") for g in gr) == sorted(numbers)
     assert len(gr) == 3  # X-Total-Count, carried in the batch's inner response headers
+
+
+def test_the_service_catalogue_tables_are_queried_and_scoped(tls_ssi):
+    """A request ordered on the portal is found with pysnc in sc_req_item, sc_request and sc_task, by its
+    requester's organisation only."""
+    import re
+    import ssl
+
+    import httpx
+
+    from ssi.profile import load_profile
+    from tests.helpers import Portal
+
+    item = load_profile("reference").service_requests.item("general")
+    p = Portal(tls_ssi.url)
+    p.http = httpx.Client(base_url=tls_ssi.url, follow_redirects=False, timeout=20,
+                          verify=ssl.create_default_context(cafile=str(tls_ssi.ca_file)))
+    sec = tls_ssi.secrets["LA user"]
+    assert p.login("la.nps", sec["password"], sec["totp_seed"]).status_code == 303
+    token = uuid.uuid4().hex[:8]
+    r = p.post(f"/sp?id=sc_cat_item&sys_id={item.sys_id}", {
+        "request_type": "report", "summary": f"pysnc request {token}", "contact_first_name": "Lena",
+        "contact_last_name": "Abbott", "contact_phone": "01632 960010"})
+    assert r.status_code == 303, r.text[:500]
+    ritm_id = re.search(r"sys_id=([0-9a-f]{32})", r.headers["location"]).group(1)
+    sn = client(tls_ssi, "LA user")
+    gr = sn.GlideRecord("sc_req_item")
+    gr.add_query("short_description", "LIKE", f"pysnc request {token}")
+    gr.query()
+    assert gr.next() and gr.get_value("sys_id") == ritm_id and gr.get_value("number").startswith("RITM")
+    assert gr.get_display_value("stage") == "Request approved"
+    request_id = gr.get_value("request")
+    req = sn.GlideRecord("sc_request")
+    assert req.get(request_id) and req.get_value("number").startswith("REQ")
+    task = sn.GlideRecord("sc_task")
+    task.add_query("request_item", ritm_id)
+    task.query()
+    assert task.next() and task.get_value("number").startswith("SCTASK")
+    assert client(tls_ssi, "other organisation admin").GlideRecord("sc_req_item").get(ritm_id) is False  # 404
+    with pytest.raises(pysnc.exceptions.RoleException):  # no service catalogue among its roles: 403
+        client(tls_ssi, "SM user").GlideRecord("sc_req_item").get(ritm_id)
