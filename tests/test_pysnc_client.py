@@ -223,7 +223,7 @@ def test_a_query_over_10000_characters_is_sent_as_a_batch(tls_ssi):
 
 def test_the_service_catalogue_tables_are_queried_and_scoped(tls_ssi):
     """A request ordered on the portal is found with pysnc in sc_req_item, sc_request and sc_task, by its
-    requester's organisation only."""
+    requester's organisation only; pysnc orders one too, through the same checks."""
     import re
     import ssl
 
@@ -258,5 +258,19 @@ def test_the_service_catalogue_tables_are_queried_and_scoped(tls_ssi):
     task.query()
     assert task.next() and task.get_value("number").startswith("SCTASK")
     assert client(tls_ssi, "other organisation admin").GlideRecord("sc_req_item").get(ritm_id) is False  # 404
+    ordered = sn.GlideRecord("sc_req_item")  # ordering through the Table API: the portal's checks
+    ordered.initialize()
+    ordered.cat_item = item.sys_id
+    ordered.variables = "\n".join(f"{k}={v}" for k, v in {
+        "request_type": "information", "summary": f"pysnc order {token}", "contact_first_name": "Lena",
+        "contact_last_name": "Abbott", "contact_phone": "01632 960010"}.items())
+    new_id = ordered.insert()
+    assert new_id and sn.GlideRecord("sc_req_item").get(new_id)
+    incomplete = sn.GlideRecord("sc_req_item")
+    incomplete.initialize()
+    incomplete.cat_item = item.sys_id
+    incomplete.variables = "summary=no contact"
+    with pytest.raises(pysnc.exceptions.RequestException, match="First name is required"):
+        incomplete.insert()
     with pytest.raises(pysnc.exceptions.RoleException):  # no service catalogue among its roles: 403
         client(tls_ssi, "SM user").GlideRecord("sc_req_item").get(ritm_id)

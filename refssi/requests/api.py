@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ssi.errors import UsageError
+
 from ..catalog.attachable import Attachable, attachable
 from ..incidents.api import journal_text
 from ..incidents.store import store_attachment
-from ..tableapi.model import ADMIN, Call, Field, TableDef, register
-from .rules import COMPONENT, ITEM_STATES, scope, visible_item
-from .store import attach
+from ..tableapi.model import ADMIN, ApiError, Call, Field, TableDef, register
+from .rules import COMPONENT, ITEM_STATES, scope, validate, visible_item
+from .store import attach, submit
 
 
 def _scoped(table: str):
@@ -60,14 +62,30 @@ register(TableDef(
     ),
 ))
 
+def _order(call: Call, values: dict[str, str]) -> str:
+    """POST sc_req_item {cat_item, variables: "name=value" lines}: the item ordered as on the portal (the same
+    checks, a request and a task); items that take a file are ordered on the portal, where the file goes."""
+    try:
+        item = call.profile.service_requests.item(values.get("cat_item", ""))
+    except UsageError:
+        raise ApiError(400, "Invalid cat_item", "give the sys_id of a catalogue item") from None
+    if any(v.type == "attachment" for v in item.variables) or call.principal.user is None:
+        raise ApiError(400, "Invalid cat_item", f"{item.name} takes a file: order it on the portal")
+    raw = dict(line.split("=", 1) for line in values.get("variables", "").splitlines() if "=" in line)
+    clean_values, errors = validate(call.settings, item, raw)
+    if errors:
+        raise ApiError(400, "Not saved", "; ".join(errors.values()))
+    return submit(call.conn, call.settings, call.principal, item, clean_values, call.principal.user)["sys_id"]
+
+
 register(TableDef(
     name="sc_req_item", label="Requested Item", display_field="number", scope=_scoped("sc_req_item"),
-    read=COMPONENT, create=ADMIN, update=ADMIN, delete=ADMIN,
+    read=COMPONENT, create=COMPONENT, update=ADMIN, delete=ADMIN, insert_hook=_order,
     fields=(
         Field("sys_id", "guid", "Sys ID", column="sc_req_item.sys_id", read_only=True),
         Field("number", "string", "Number", read_only=True),
         Field("request", "reference", "Request", reference="sc_request", read_only=True),
-        Field("cat_item", "string", "Item", read_only=True),
+        Field("cat_item", "string", "Item"),  # given when ordering (insert), never changed (update is DCC's)
         Field("requested_for", "reference", "Requested for", reference="sys_user", read_only=True),
         Field("opened_by", "reference", "Opened by", reference="sys_user", read_only=True),
         Field("company", "reference", "Company", reference="core_company", column="sc_req_item.company",
