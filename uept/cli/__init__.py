@@ -15,7 +15,7 @@ from uept import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from uept.cli import browser, evidence, probe, run, serve
+    from uept.cli import browser, check, evidence, probe, run, serve, steps
 
     ap = argparse.ArgumentParser(
         prog="uept",
@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     run.add_parser(sub)
     probe.add_parser(sub)
+    steps.add_parser(sub)
+    check.add_parser(sub)
     serve.add_parser(sub)
     browser.add_parser(sub)
     evidence.add_commands(sub)

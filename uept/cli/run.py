@@ -134,6 +134,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             check_reachable(resolved.url)
             check_is_ssi(resolved.url, profile)
             TargetSession(settings, resolved, resolved.url).check_secrets()
+        from uept.cli.check import requirement_problems, step_problems
+
+        found = requirement_problems(suite, chosen) + step_problems(
+            suite, sorted({s.file for s in chosen}), profile, sorted(resolved.target.personas))
+        if found:  # what `uept check` says, the first of it: nothing has started
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            raise UsageError(f"{found[0].line()}{more}", "correct it; `uept check` lists every problem, with the "
+                             "wording the step library has (`uept steps`)")
     except BaseException:
         steps.cancel()
         raise
