@@ -110,7 +110,8 @@ def test_steps_json_has_the_documented_shape_and_lists_allowed_values() -> None:
     schema = json.loads(run_uept("steps", "--schema", timeout=60).stdout)
     assert schema["title"] == "StepsDocument" and "steps" in schema["properties"]
     grep = run_uept("steps", "--grep", "ADT file", timeout=60).stdout
-    assert "DCC {action:DccFileAction} the ADT file" in grep and "I am signed in as" not in grep
+    assert "DCC {action} the ADT file" in grep and "I am signed in as" not in grep
+    assert "{action}: one of 'accepts', 'rejects', 'processes'" in grep
 
 
 RECOMBINED = """@UEPT-TST
@@ -162,3 +163,10 @@ def test_a_new_feature_of_existing_wording_runs_with_nothing_else_added(tmp_path
         if theme and theme != "UEPT-ACCESS":  # its rows are generated from the role matrix
             assert themes[theme]["scenarios"] == count and themes[theme]["passed"] == 0, (theme, themes[theme])
     assert themes["UEPT-TST"]["passed"] == 2 and not themes["UEPT-TST"]["in_catalogue"]
+
+
+def test_readme_lists_the_step_wording_as_the_library_has_it() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("<!-- steps:begin -->\n", 1)[1].split("<!-- steps:end -->", 1)[0]
+    r = run_uept("steps", "--markdown", timeout=120)
+    assert r.code == 0 and listed == r.stdout, "README's step list is stale: paste `uept steps --markdown` into it"

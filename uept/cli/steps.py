@@ -137,6 +137,7 @@ def bound_library(suite: Path, profile, personas: list[str]) -> list[tuple[StepE
         elif kind == "re":
             params = [Parameter(name=g, values=values.get(g, [])) for g in ctx.parser.regex.groupindex]
         phrase = ctx.parser.name if kind != "re" else re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", ctx.parser.name)
+        phrase = re.sub(r"\{(\w+):\w+\}", r"{\1}", phrase)  # as a tester reads it; the type is the parameter's
         src = Path(inspect.getsourcefile(func) or "")
         line = inspect.getsourcelines(func)[1]
         used = [where for t, text, where, _ in lines if t == ctx.type and ctx.parser.is_matching(text)]
@@ -146,6 +147,23 @@ def bound_library(suite: Path, profile, personas: list[str]) -> list[tuple[StepE
                               used_in=used), ctx.parser))
     order = {"Given": 0, "When": 1, "Then": 2}
     return sorted(out, key=lambda e: (e[0].defined_in.split(":")[0], order.get(e[0].keyword, 3), e[0].phrase))
+
+
+THEMES = {"session": "Signing in and sessions", "login": "Log in with MFA", "incidents": "Incidents",
+          "credentials": "User credentials and Job Type Roles", "oms": "OMS", "requests": "Service requests",
+          "access": "Access control"}
+
+
+def markdown(steps: list[StepEntry]) -> str:
+    """The step wording by theme (README's list, kept true by tests/test_authoring.py)."""
+    out: list[str] = []
+    for module, theme in THEMES.items():
+        mine = [s for s in steps if s.defined_in.startswith(f"steps/{module}.py:")]
+        if mine:
+            out.append(f"**{theme}** (`steps/{module}.py`)\n")
+            out += [f"- {s.keyword} {s.phrase}" for s in mine]
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
 
 
 def cmd_steps(args: argparse.Namespace) -> int:
@@ -165,6 +183,9 @@ def cmd_steps(args: argparse.Namespace) -> int:
         steps = [s for s in steps if words in s.phrase.lower() or words in s.doc.lower()]
     if args.json:
         say(StepsDocument(profile=resolved.target.profile, steps=steps).model_dump_json(indent=1))
+        return 0
+    if args.markdown:
+        print(markdown(steps), end="")
         return 0
     for s in steps:
         say(f"{s.keyword} {s.phrase}")
@@ -186,6 +207,7 @@ def add_parser(sub) -> None:
     p.add_argument("--grep", metavar="WORDS", help="only the phrases (or descriptions) holding these words")
     p.add_argument("--json", action="store_true", help=f"print the library as JSON ({FORMAT}; see --schema)")
     p.add_argument("--schema", action="store_true", help="print the JSON Schema of the --json document")
+    p.add_argument("--markdown", action="store_true", help="print the wording by theme, as README lists it")
     p.add_argument("--target", help="target whose personas and profile give the allowed values (default: reference)")
     p.add_argument("--config", help="config file (default: $UEPT_CONFIG or ./uept.yaml)")
     p.set_defaults(func=cmd_steps)
