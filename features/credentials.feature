@@ -199,3 +199,20 @@ Feature: Managing user credentials: administration users, Job Type Roles and the
     And the "Job Type Roles" field says "Choose at least one Job Type Role"
     When I open the new user's account
     Then it still has the new user's email address and only the Job Type Role "Call Centre User"
+
+  @UEPT-CRED-14 @SSI-FR-61 @SSI-NFR-11 @PM21
+  Scenario Outline: A new password that is weak, the one-time password kept, or not confirmed is refused
+    Given I am signed in as the "OA user"
+    When I create a user with the Job Type Roles "Service Management User"
+    And the new user logs in with the one-time password
+    And the new user sets up an authenticator app with the setup key shown
+    Then the new user is asked to change their password
+    When <attempt>
+    Then the password change is refused with "<message>"
+
+    Examples:
+      | attempt                                                           | message                                   |
+      | the new user tries to change their password to "Short1"           | Use at least 12 characters                |
+      | the new user tries to change their password to "alllowercase12"   | upper- and lower-case letters and a digit |
+      | the new user tries to keep their one-time password as their password | different from the one you were given  |
+      | the new user confirms a new password with a different one         | The two passwords do not match.           |

@@ -23,9 +23,10 @@ class PasswordChangePage(BasePage):
     def confirm_password(self) -> Locator:
         return self.page.get_by_label(self.label("password_change.confirm"), exact=True)
 
-    def change(self, new: Secret) -> None:
+    def change(self, new: Secret, confirm: Secret | None = None) -> None:
+        """Type the new password, and again to confirm it (or `confirm`, to try a mismatch), and save."""
         with private(self.page):
             self.new_password.fill(new.reveal())
-            self.confirm_password.fill(new.reveal())
+            self.confirm_password.fill((confirm or new).reveal())
             self.submit_and_wait(
                 self.page.get_by_role("button", name=self.label("password_change.save"), exact=True))

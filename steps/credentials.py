@@ -12,6 +12,7 @@ from fixtures.actors import Actor
 from fixtures.state import Account, People
 from pages import SSI, journeys
 from steps import TYPES
+from uept.runtime.secrets import Secret
 from uept.runtime.target import TargetSession
 
 
@@ -116,6 +117,28 @@ def changes_password(ssi: SSI, people: People) -> None:
     new = data.new_password()
     journeys.change_password(ssi, new)
     people.account.new_password_set(new)
+
+
+@when(parsers.parse('the {who:Who} user tries to change their password to "{password:Quoted}"', extra_types=TYPES))
+def tries_password(ssi: SSI, password: str) -> None:
+    ssi.password_change.change(Secret(password, "a password the scenario types"))
+
+
+@when(parsers.parse("the {who:Who} user tries to keep their one-time password as their password", extra_types=TYPES))
+def tries_one_time_password(ssi: SSI, people: People) -> None:
+    assert people.account and people.account.password
+    ssi.password_change.change(people.account.password)
+
+
+@when(parsers.parse("the {who:Who} user confirms a new password with a different one", extra_types=TYPES))
+def tries_mismatch(ssi: SSI) -> None:
+    ssi.password_change.change(data.new_password(), confirm=data.new_password())
+
+
+@then(parsers.parse('the password change is refused with "{message}"'))
+def password_refused(ssi: SSI, message: str) -> None:
+    expect(ssi.password_change.heading_).to_be_visible()
+    expect(ssi.password_change.alert.filter(has_text=message)).to_be_visible()
 
 
 @then(parsers.parse("the {who:Who} user is asked to complete their profile", extra_types=TYPES))

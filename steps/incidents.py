@@ -461,6 +461,12 @@ def resolve(ssi: SSI, case: IncidentCase, code: str) -> None:
     ssi.ticket.resolve(*case.resolution)
 
 
+@when(parsers.parse('I resolve it with the resolution code "{code}" and the notes "{notes}"'))
+def resolve_with_notes(ssi: SSI, case: IncidentCase, code: str, notes: str) -> None:
+    case.resolution = (code, notes)
+    ssi.ticket.resolve(code, notes)
+
+
 @when("I try to resolve it without a resolution code or notes")
 def resolve_without(ssi: SSI) -> None:
     ssi.ticket.resolve("", "")

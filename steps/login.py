@@ -92,6 +92,13 @@ def enter_expired_code(ssi: SSI, actor: Actor) -> None:
     ssi.mfa.submit_code(actor.otp.expired_code(steps_ago=4))
 
 
+@when(parsers.parse("I enter the code my authenticator app showed {steps:d} time steps ago"))
+def enter_code_steps_ago(ssi: SSI, actor: Actor, steps: int) -> None:
+    """A code from that many time steps (the profile's mfa.totp.interval, 30 s) before now: within the
+    profile's valid_window it is still accepted, beyond it refused."""
+    ssi.mfa.submit_code(actor.otp.expired_code(steps_ago=steps))
+
+
 @when("the emailed code is older than its validity period")
 def email_code_expires(target_control: TargetControl, actor: Actor, uept_target: TargetSession) -> None:
     control = needs_control(target_control, "letting an emailed code expire")
