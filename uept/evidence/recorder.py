@@ -30,6 +30,7 @@ REQUIREMENT = re.compile(r"^(SSI-(?:FR|NFR)-\d+[a-z]?|BFD\d{2}|PM\d+)$")
 # attributes an earlier screenshot leaves on inputs; viewport, scroll,
 # focus, hover, selection), so that two steps with the same text and look get the same pixels.
 _PAGE_VIEW_JS = """(selectors) => {
+  if (!document.body) return null;  // a document still arriving (a step's post redirected the browser)
   const masked = (el) => selectors.some((s) => el.closest(s));
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -165,6 +166,11 @@ class ScenarioRecorder:
         """A masked JPEG and the visible text beside it; refused if a secret shows outside the masks."""
         try:
             view = page.evaluate(_PAGE_VIEW_JS, self.mask_selectors)
+            if view is None:  # the next document has no body yet: the screenshot is of it, once it has
+                page.wait_for_load_state("domcontentloaded")
+                view = page.evaluate(_PAGE_VIEW_JS, self.mask_selectors)
+            if view is None:
+                return {"screenshot": None, "screenshot_error": "the page had no document body to show"}
             text, url = view["text"], page.url
         except Error as exc:
             return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0]}
