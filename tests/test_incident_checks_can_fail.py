@@ -30,7 +30,7 @@ CASES = [
     ),
     (
         "no_attachment_check",
-        "UEPT-INC-11-a-program-file-named-tool-exe-Files-of-t",
+        "UEPT-INC-11-a-program-file-named-tool-exe-Fil",  # and a digest of the row's values
         'the file is refused with a message saying "Files of type .exe cannot be attached"',
     ),
     ("no_resolution_check", "UEPT-INC-13", 'I am told "Resolution code is required to resolve an incident."'),
@@ -40,7 +40,7 @@ CASES = [
     ("no_escaping", "UEPT-INC-20", "the incident shows exactly the text I typed"),
     (
         "no_length_check",
-        "UEPT-INC-21-incident-summary-Incident-summary-must-b",
+        "UEPT-INC-21-incident-summary-Incident-summary",
         'the incident is not raised and I am told "Incident summary must be at most 160 characters"',
     ),
 ]
@@ -71,7 +71,8 @@ def broken_run(tmp_path_factory):
 
 @pytest.mark.parametrize(("switch", "key", "catching_step"), CASES, ids=[c[0] for c in CASES])
 def test_scenario_fails_when_the_server_check_is_off(broken_run, switch, key, catching_step):
-    outcome = json.loads((broken_run / "scenarios" / key / "result.json").read_text())
+    [folder] = [d for d in (broken_run / "scenarios").iterdir() if d.name == key or d.name.startswith(key + "-")]
+    outcome = json.loads((folder / "result.json").read_text())
     assert outcome["status"] == "failed", f"{key} did not fail with {switch} off"
     failed = [s for s in outcome["steps"] if s["status"] == "failed"]
     assert [s["text"] for s in failed] == [catching_step], failed

@@ -339,3 +339,16 @@ def test_an_outline_whose_examples_a_tester_left_empty_still_blocks(tmp_path: Pa
     shutil.copy(make_run(tmp_path, name="ref") / "run.json", run_dir / "run.json")
     s = assess(run_dir, ScenarioCatalogue.load(catalogue_file(tmp_path)))
     assert [(b["id"], b["status"]) for b in s["verdict"]["blocking"]] == [("UEPT-DEMO-01", "not run")]
+
+
+def test_two_outline_rows_that_begin_alike_keep_evidence_of_their_own() -> None:
+    """Row values too long to show whole keep a digest of all of them: two rows whose first 40 characters are
+    the same never share a folder, where the second would pass for a retry of the first."""
+    from uept.evidence.plugin import scenario_key
+
+    row = "features/credentials.feature::test_x[the new user tries to change their password to \"{}\"-{}]"
+    a = scenario_key({"UEPT-CRED-14"}, row.format("Short1", "Use at least 12 characters"))
+    b = scenario_key({"UEPT-CRED-14"}, row.format("alllowercase12", "upper- and lower-case letters"))
+    assert a != b and a.startswith("UEPT-CRED-14-the-new-user-tries-to-change") and len(a) <= len("UEPT-CRED-14-") + 40
+    short = scenario_key({"UEPT-INC-02"}, "x::t[first name-First name is required.]")
+    assert short == "UEPT-INC-02-first-name-First-name-is-required"  # short rows keep their readable names

@@ -7,6 +7,7 @@ parts free of secrets. Requirement tags become Allure requirement links.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -121,10 +122,16 @@ def feature_file(filename: str, config: pytest.Config) -> str:
 
 
 def scenario_key(tags: set[str], nodeid: str) -> str:
+    """The folder name of a scenario's evidence: its @UEPT- ID, and for an outline row the row's values. A row
+    whose values are too long to show whole keeps a digest of all of them, so two rows that begin alike never
+    share a folder (one would pass for a second attempt of the other)."""
     base = uept_id(tags) or re.sub(r"[^A-Za-z0-9]+", "-", nodeid.split("::")[-1]).strip("-")[:60]
     param = re.search(r"\[(.+)\](?:@[^\[\]]*)?$", nodeid)  # '@group' is pytest-xdist's loadgroup suffix
     if param:
-        base += "-" + re.sub(r"[^A-Za-z0-9]+", "-", param.group(1)).strip("-")[:40]
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", param.group(1)).strip("-")
+        if len(slug) > 40:
+            slug = f"{slug[:33].rstrip('-')}-{hashlib.sha256(param.group(1).encode()).hexdigest()[:6]}"
+        base += "-" + slug
     return base
 
 
