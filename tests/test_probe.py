@@ -62,9 +62,9 @@ def broken_profile(tmp_path: Path) -> Path:
     return path
 
 
-def url_config(tmp_path: Path, url: str, profile: str) -> Path:
+def url_config(tmp_path: Path, url: str, profile: str, personas: dict | None = None) -> Path:
     lines = [f"targets:\n  uit:\n    url: {url}\n    profile: {profile}\n    personas:\n"]
-    for key, (user, persona) in PERSONAS.items():
+    for key, (user, persona) in (personas or PERSONAS).items():
         names = persona_env_names(persona)
         lines.append(f"      {key}: {{username: {user}, password_env: {names['password']}, "
                      f"totp_seed_env: {names['totp_seed']}, roles: [OA]}}\n")
@@ -168,7 +168,7 @@ def test_preflight_lets_a_matching_target_run(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_preflight_refuses_a_run_that_would_fail_on_a_locator(tmp_path: Path) -> None:
     with EmbeddedSSI() as ssi:
-        cfg = url_config(tmp_path, ssi.url, str(broken_profile(tmp_path)))
+        cfg = url_config(tmp_path, ssi.url, str(broken_profile(tmp_path)), {"SM user": ("sm.nps", "SM user")})
         run = run_uept("run", "features/incidents.feature", "--tags", "@UEPT-INC-01", "--preflight", "--config",
                        str(cfg), "--target", "uit", "--reports", str(tmp_path / "out"), env=ssi.env, timeout=600)
     assert run.code == 2, run.stdout[-4000:] + run.stderr[-2000:]

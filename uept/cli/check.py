@@ -53,12 +53,16 @@ def _nearest(text: str, phrases: list[str]) -> list[str]:
     return [plain[p] for p in difflib.get_close_matches(text, list(plain), n=3, cutoff=0.45)]
 
 
-def step_problems(suite: Path, files: list[Path], profile, personas: list[str]) -> list[Problem]:
+def step_problems(suite: Path, chosen: list[features.ScenarioInfo], profile, personas: list[str]) -> list[Problem]:
+    """The steps of the chosen scenarios no definition matches, or two do, and the personas they name that the
+    target does not have."""
     from uept.cli.steps import bound_library, step_lines
 
     lib = bound_library(suite, profile, personas)
     out: list[Problem] = []
-    for kind, text, where, keyword in step_lines(suite, files):
+    files = sorted({s.file for s in chosen})
+    only = {(s.file.resolve(), s.line) for s in chosen}
+    for kind, text, where, keyword in step_lines(suite, files, only):
         same = [(e, p) for e, p in lib if e.keyword.lower() == kind]
         matches = [(e, p) for e, p in same if p.is_matching(text)]
         if not matches:
@@ -98,9 +102,7 @@ def problems_of(suite: Path, feature_files: list[Path], markexpr: str | None, ta
             where = re.search(r"(\S+\.feature:\d+)", exc.problem)
             out.append(Problem(where.group(1) if where else str(f), exc.problem.split(": ", 1)[-1]
                                + (f"; {exc.fix}" if exc.fix else "")))
-    from uept.cli.run import select
-
-    chosen = select(scenarios, markexpr)
+    chosen = features.select(scenarios, markexpr)
     if tags and not chosen and scenarios:
         out.append(Problem("--tags", f"no scenario matches '{tags}'; check the tag names in the feature files"))
     suite_files = [f for f in parsed if f.resolve().is_relative_to(suite)]
@@ -115,8 +117,7 @@ def problems_of(suite: Path, feature_files: list[Path], markexpr: str | None, ta
         out.append(Problem(at[-1] if at else "scenario set", fault + "; give every scenario one "
                            "@UEPT-<THEME>-NN tag of its own"))
     out += requirement_problems(suite, chosen)
-    files = sorted({s.file for s in chosen})
-    out += step_problems(suite, files, profile, sorted(resolved.target.personas))
+    out += step_problems(suite, chosen, profile, sorted(resolved.target.personas))
     return list({p.line(): p for p in out}.values())
 
 

@@ -25,15 +25,6 @@ from uept.runtime.secrets import REGISTRY, Secret
 
 
 # ---------------------------------------------------------------- uept run
-def select(scenarios: list[features.ScenarioInfo], markexpr: str | None) -> list[features.ScenarioInfo]:
-    if not markexpr:
-        return scenarios
-    from _pytest.mark.expression import Expression
-
-    expr = Expression.compile(markexpr)
-    return [s for s in scenarios if expr.evaluate(lambda name, tags=s.tags, **kw: name in tags)]
-
-
 class StepCheck:
     """Refuses a run before anything starts when a selected scenario has a step no step definition matches
     (pytest-bdd would only say so per scenario, with the browser running). The check is a pytest
@@ -103,7 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for f in feature_files:
         scenarios.extend(features.parse_feature(f))
     markexpr = features.tags_to_markexpr(args.tags) if args.tags else None
-    chosen = select(scenarios, markexpr)
+    chosen = features.select(scenarios, markexpr)
     if not chosen:
         raise UsageError(f"no scenario matches --tags '{args.tags}'", "check the tag names in the feature files")
     outside = [f for f in feature_files if not f.resolve().is_relative_to(suite)]
@@ -137,7 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from uept.cli.check import requirement_problems, step_problems
 
         found = requirement_problems(suite, chosen) + step_problems(
-            suite, sorted({s.file for s in chosen}), profile, sorted(resolved.target.personas))
+            suite, chosen, profile, sorted(resolved.target.personas))
         if found:  # what `uept check` says, the first of it: nothing has started
             more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
             raise UsageError(f"{found[0].line()}{more}", "correct it; `uept check` lists every problem, with the "

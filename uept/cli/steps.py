@@ -90,7 +90,8 @@ def library(suite: Path, profile, personas: list[str]) -> list[StepEntry]:
     return [entry for entry, _ in bound_library(suite, profile, personas)]
 
 
-def step_lines(suite: Path, files: list[Path] | None = None) -> list[tuple[str, str, str, str]]:
+def step_lines(suite: Path, files: list[Path] | None = None,
+               only: set[tuple[Path, int]] | None = None) -> list[tuple[str, str, str, str]]:
     """(type, text, file:line, keyword as written) of every step of these feature files (default: all of
     features/), outline rows filled in, background steps included, each once."""
     from pytest_bdd.parser import FeatureParser
@@ -100,6 +101,8 @@ def step_lines(suite: Path, files: list[Path] | None = None) -> list[tuple[str, 
         feature = FeatureParser(str(path.parent), path.name).parse()
         rel = path.resolve().relative_to(suite) if path.resolve().is_relative_to(suite) else path
         for template in feature.scenarios.values():
+            if only is not None and (path.resolve(), template.line_number) not in only:
+                continue  # a scenario the run does not select (--tags)
             contexts = [c for ex in template.examples for c in ex.as_contexts()] or [{}]
             for context in contexts:  # an outline's rows filled in (a generated table: its raw lines); background too
                 for step in template.render(context).steps:

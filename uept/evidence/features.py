@@ -107,3 +107,12 @@ def tags_to_markexpr(expr: str) -> str:
         raise UsageError(f"--tags '{expr}' is not a valid tag expression ({why})",
                          "use tags joined by and / or / not, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a'") from None
     return out
+
+
+def select(scenarios: list[ScenarioInfo], markexpr: str | None) -> list[ScenarioInfo]:
+    if not markexpr:
+        return scenarios
+    from _pytest.mark.expression import Expression
+
+    expr = Expression.compile(markexpr)
+    return [s for s in scenarios if expr.evaluate(lambda name, tags=s.tags, **kw: name in tags)]
