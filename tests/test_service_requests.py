@@ -253,3 +253,23 @@ def test_my_requests_lists_requested_items_beside_incidents(reference_ssi):
     assert ritm in found and incident not in found and "Request approved" in found
     sm = signed_in(reference_ssi, "SM user")  # no service catalogue: incidents only, worded as before
     assert re.search(r"open incidents?\b", sm.http.get("/sp?id=my_requests").text)
+
+
+def test_markup_typed_into_a_request_is_shown_as_text(reference_ssi):
+    la = signed_in(reference_ssi, "LA user")
+    typed = '<script>window.__ueptXss=1</script><img src=x onerror=alert(1)>'
+    sys_id, page = order(la, summary=f"Markup {typed}", details=typed)
+    listed = la.http.get("/sp?id=sc_home").text
+    for html in (page, listed):
+        assert "<script>window.__ueptXss" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;window.__ueptXss=1&lt;/script&gt;" in html
+
+
+def test_an_adt_file_whose_signature_line_is_cut_short_is_refused(reference_ssi):
+    from ssi.signed_files import sign
+
+    la = signed_in(reference_ssi, "LA user")
+    signed = sign(b"ADT,1.0\n1.1,rate,10\n", reference_ssi.party_keys["NPS"])
+    for damaged in (signed[:-10], signed[:-1].rstrip(b"=") + b"\n", signed.replace(b"ed25519", b"ed25518")):
+        r = submit_adt(la, "damaged.csv", damaged)
+        assert r.status_code == 400 and "ADT file: damaged.csv is refused because" in file_error(r), damaged[-60:]

@@ -58,7 +58,7 @@ def step_problems(suite: Path, chosen: list[features.ScenarioInfo], profile, per
     target does not have."""
     from uept.cli.steps import bound_library, step_lines
 
-    lib = bound_library(suite, profile, personas)
+    lib = bound_library(suite, profile, personas, usage=False)
     out: list[Problem] = []
     files = sorted({s.file for s in chosen})
     only = {(s.file.resolve(), s.line) for s in chosen}

@@ -110,7 +110,8 @@ def step_lines(suite: Path, files: list[Path] | None = None,
     return list(dict.fromkeys(lines))
 
 
-def bound_library(suite: Path, profile, personas: list[str]) -> list[tuple[StepEntry, object]]:
+def bound_library(suite: Path, profile, personas: list[str],
+                  usage: bool = True) -> list[tuple[StepEntry, object]]:
     """The library as (entry, pytest-bdd parser) pairs: the parser matches a step line exactly as a run does."""
     from pytest_bdd.scenario import step_function_context_registry
 
@@ -120,7 +121,7 @@ def bound_library(suite: Path, profile, personas: list[str]) -> list[tuple[StepE
         importlib.import_module(name)
     types = dict(importlib.import_module("steps").TYPES)
     values = known_values(profile, personas)
-    lines = step_lines(suite)
+    lines = step_lines(suite) if usage else []  # where each phrase is used: `uept steps`, not a check
     out: list[tuple[StepEntry, object]] = []
     seen: set[tuple[str, str, str]] = set()
     for ctx in step_function_context_registry.values():
