@@ -278,12 +278,15 @@ class MyRequestsPage(BasePage):
         return self.page.locator("#list_summary")
 
     def search(self, text: str, show: str | None = None) -> None:
+        # the text first: on the portal, choosing a view is itself a route change carrying the search bar's
+        # text, and it redraws the widget; text typed after it could land in the bar being replaced
         params = {"q": text}
+        self.labelled(self.label("incident.search")).fill(text)
         if show:
             view = self.labelled(self.label("incident.show"))
             self.choose(view, self.label(f"incident.show_{show}"))
+            self.drawn()  # the portal's route for the view, if it made one
             params["view"] = view.input_value()
-        self.labelled(self.label("incident.search")).fill(text)
         self.search_with(self.page.get_by_role("button", name=self.label("incident.search_submit"), exact=True),
                          **params)
 
