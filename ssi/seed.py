@@ -44,8 +44,10 @@ class SeedPersona(BaseModel):
         if self.email is None:
             object.__setattr__(self, "email", f"{self.user_name}@{self.organisation.lower()}.example.com")
         if self.phone is None:
-            digits = "".join(str(ord(c) % 10) for c in self.user_name)[:6].ljust(6, "0")
-            object.__setattr__(self, "phone", f"01632 {digits}")
+            # Ofcom's drama range, spaced so that no six-digit run stands alone: the tests' secret scan finds
+            # one-time codes by shape, and a persona's phone number on every profile page would collide with one
+            digits = "".join(str(ord(c) % 10) for c in self.user_name)[:3].ljust(3, "0")
+            object.__setattr__(self, "phone", f"01632 960 {digits}")
 
 
 class MigratedAccount(BaseModel):

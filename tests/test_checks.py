@@ -184,3 +184,19 @@ def test_round_trip_evidence():
     assert kept == {"file": "reads.csv", "attached_bytes": 3, "attached_sha256": checks.sha256(b"abc"),
                     "downloaded_bytes": 3, "downloaded_sha256": checks.sha256(b"abd")}
     assert kept["attached_sha256"] != kept["downloaded_sha256"]
+
+
+# ---------------------------------------------------------------- test data never looks like a one-time code
+def test_no_phone_number_of_the_seed_or_the_data_builders_holds_a_code_shaped_run():
+    """The secret scan finds one-time codes by shape (a lone run of digits) and looks each up among the run's
+    thousands of possible codes; a persona's phone number on every profile page once collided with one
+    (cc.nps's '01632 775691')."""
+    from fixtures import data
+    from ssi.seed import load_seed
+    from tests.helpers import CODE_SHAPE
+
+    phones = [p.phone for p in load_seed().personas if p.phone]
+    phones += [data.drama_phone() for _ in range(50)] + [data.my_profile_details(None)["phone"]]
+    assert len(phones) > 60
+    assert [p for p in phones if any(len(m.group(0)) >= 6 for m in CODE_SHAPE.finditer(p))] == []
+    assert CODE_SHAPE.search("01632 775691")  # the shape that collided is still found as one
