@@ -139,7 +139,7 @@ class BasePage:
         found = found.or_(scope.get_by_placeholder(text, exact=True))
         if variable:
             found = found.or_(scope.locator(f"#sp_formfield_{variable}"))
-        return found
+        return found.describe(f'the field "{text}"')  # how a failed step names it in the report
 
     def choose(self, control: Locator, label: str) -> None:
         """Pick a choice by its visible label: on a native <select>, or through the select2 widget the

@@ -64,8 +64,9 @@ class OmsPage(BasePage):
 
     def expect_field_error(self, field: Locator, message: str | re.Pattern[str]) -> None:
         pattern = message if isinstance(message, re.Pattern) else re.compile(re.escape(message))
-        expect(field).to_have_attribute("aria-invalid", "true")
-        expect(field).to_have_accessible_description(pattern)
+        expect(field, "to be marked as in error").to_have_attribute("aria-invalid", "true")
+        shown = f'"{message}"' if isinstance(message, str) else f"/{message.pattern}/"
+        expect(field, f"to show the message {shown}").to_have_accessible_description(pattern)
 
     @property
     def error_summary(self) -> Locator:

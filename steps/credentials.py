@@ -38,7 +38,7 @@ def created_user_logged_in(ssi: SSI, people: People, actor: Actor, role: str) ->
 def shown_password_once(ssi: SSI, people: People) -> None:
     acc = people.account
     expect(ssi.user_form.one_time_password).to_be_visible()
-    assert acc.password is not None
+    assert acc.password is not None, "the one-time password was not read from the page when it was shown"
     ssi.user_form.back_to_account(acc.user_name)  # the password is not shown again
     expect(ssi.user_form.field("user name")).to_have_value(acc.user_name)
     expect(ssi.user_form.one_time_password).to_have_count(0)
@@ -126,7 +126,8 @@ def tries_password(ssi: SSI, password: str) -> None:
 
 @when(parsers.parse("the {who:Who} user tries to keep their one-time password as their password", extra_types=TYPES))
 def tries_one_time_password(ssi: SSI, people: People) -> None:
-    assert people.account and people.account.password
+    assert people.account and people.account.password, \
+        "this step needs an account created or reinstated earlier in the scenario, with its one-time password"
     ssi.password_change.change(people.account.password)
 
 

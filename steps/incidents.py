@@ -17,7 +17,7 @@ from pytest_bdd import given, parsers, then, when
 from fixtures import checks, data
 from fixtures.actors import Actor, SignedInSessions
 from fixtures.checks import keep, no_api, page_values_of, stored_mismatches
-from fixtures.state import IncidentCase, Raised
+from fixtures.state import IncidentCase, Raised, needed
 from fixtures.target import needs_control
 from pages import SSI
 from steps import TYPES
@@ -112,8 +112,7 @@ def raise_with_markup(ssi: SSI, case: IncidentCase, actor: Actor) -> None:
 # ---------------------------------------------------------------- outcome of raising
 @then("I see the number of the new incident")
 def see_number(ssi: SSI, case: IncidentCase, actor: Actor) -> None:
-    assert case.data is not None
-    case.mine = Raised(*ssi.ticket.expect_new_ticket(), case.data, actor.key)
+    case.mine = Raised(*ssi.ticket.expect_new_ticket(), case.typed, actor.key)
 
 
 @then(parsers.parse('the incident is "{state:Quoted}"', extra_types=TYPES))  # not the on-hold line below
@@ -184,9 +183,9 @@ def search_my_number(ssi: SSI, case: IncidentCase) -> None:
 
 @when("I search My Requests for that incident's number")
 def search_that_number(ssi: SSI, case: IncidentCase) -> None:
-    assert case.given
+    theirs = case.theirs
     ssi.my_requests.open()
-    ssi.my_requests.search(case.given.number)
+    ssi.my_requests.search(theirs.number)
 
 
 @then("exactly that incident is listed")
@@ -267,15 +266,14 @@ def open_incident(ssi: SSI, case: IncidentCase) -> None:
 
 @when("I open that incident by its direct URL")
 def open_that_incident(ssi: SSI, case: IncidentCase) -> None:
-    assert case.given
-    ssi.ticket.open(case.given.sys_id)
+    ssi.ticket.open(case.theirs.sys_id)
 
 
 @then("I see that incident")
 def see_that_incident(ssi: SSI, case: IncidentCase) -> None:
-    assert case.given
-    expect(ssi.ticket.number).to_have_text(case.given.number)
-    expect(ssi.ticket.value("short_description")).to_have_text(case.given.data["short_description"])
+    theirs = case.theirs
+    expect(ssi.ticket.number).to_have_text(theirs.number)
+    expect(ssi.ticket.value("short_description")).to_have_text(theirs.data["short_description"])
 
 
 @then(parsers.parse('I see the message "{message}"'))
@@ -325,7 +323,8 @@ def stored_comments(
     journal = record["comments"]["display_value"]
     problem = checks.newest_first_problem(journal, [text for _, text in case.updates])
     assert problem is None, problem
-    assert "(Additional comments)" in journal
+    assert "(Additional comments)" in journal, \
+        "expected the stored journal to name each update's type, e.g. (Additional comments); it names none"
 
 
 # ---------------------------------------------------------------- DCC's service desk (reference SSI only)
@@ -394,15 +393,15 @@ def attach_too_big(ssi: SSI, case: IncidentCase, tmp_path: Path) -> None:
 
 @then("the file is listed under Attachments")
 def file_listed(ssi: SSI, case: IncidentCase) -> None:
-    assert case.file
-    expect(ssi.ticket.attachment_link(case.file.name)).to_be_visible()
+    expect(ssi.ticket.attachment_link(case.attached.name)).to_be_visible()
 
 
 @when("I download the file")
 def download_file(ssi: SSI, case: IncidentCase, tmp_path: Path) -> None:
-    assert case.file
-    download = ssi.ticket.download(case.file.name)
-    assert download.suggested_filename == case.file.name, f"saved as {download.suggested_filename}"
+    download = ssi.ticket.download(case.attached.name)
+    assert download.suggested_filename == case.attached.name, \
+        f'expected the browser to save the file as "{case.attached.name}"; it saved it as ' \
+        f'"{download.suggested_filename}"'
     target = tmp_path / "downloaded" / download.suggested_filename
     download.save_as(target)
     case.downloaded = target.read_bytes()
@@ -410,11 +409,11 @@ def download_file(ssi: SSI, case: IncidentCase, tmp_path: Path) -> None:
 
 @then("the browser saves it with the same bytes as the file I attached")
 def same_bytes(case: IncidentCase, uept_evidence: Evidence | None) -> None:
-    assert case.file and case.downloaded is not None
-    sent = case.file.read_bytes()
-    keep(uept_evidence, "attachment-round-trip.json", checks.round_trip(case.file.name, sent, case.downloaded))
-    assert case.downloaded == sent, (
-        f"the download differs from the file attached ({len(case.downloaded)} bytes "
+    back = needed(case.downloaded, "the file downloaded ('When I download the file')")
+    sent = case.attached.read_bytes()
+    keep(uept_evidence, "attachment-round-trip.json", checks.round_trip(case.attached.name, sent, back))
+    assert back == sent, (
+        f"the download differs from the file attached ({len(back)} bytes "
         f"back for {len(sent)} sent)"
     )
 
@@ -427,10 +426,9 @@ def stored_attachment(
     if api is None:
         no_api(uept_evidence, "the stored attachment")
         return
-    assert case.file
     rows = api.query("sys_attachment", f"table_sys_id={case.the.sys_id}")
     keep(uept_evidence, f"{case.the.number}-stored-attachments.json", rows)
-    problems = checks.attachment_problems(rows, case.file.name, case.file.read_bytes())
+    problems = checks.attachment_problems(rows, case.attached.name, case.attached.read_bytes())
     assert not problems, "; ".join(problems)
 
 
@@ -479,9 +477,9 @@ def told(ssi: SSI, message: str) -> None:
 
 @then("the incident shows the resolution code and notes")
 def shows_resolution(ssi: SSI, case: IncidentCase) -> None:
-    assert case.resolution
-    expect(ssi.ticket.value("close_code")).to_have_text(case.resolution[0])
-    expect(ssi.ticket.value("close_notes")).to_have_text(case.resolution[1])
+    code, notes = case.resolved_as
+    expect(ssi.ticket.value("close_code")).to_have_text(code)
+    expect(ssi.ticket.value("close_notes")).to_have_text(notes)
 
 
 @then("the stored incident is resolved with that code and those notes")
@@ -491,12 +489,15 @@ def stored_resolved(
     record = checks.stored_record(uept_target.table_api(actor.key), uept_evidence, case.the, actor.key)
     if record is None:
         return
-    assert case.resolution
-    assert record["state"]["value"] == "6", f"stored state {record['state']['value']}"
-    assert record["close_code"]["value"] == case.resolution[0]
-    assert record["close_notes"]["value"] == case.resolution[1]
+    code, notes = case.resolved_as
+    assert record["state"]["value"] == "6", f"expected the stored state 6 (Resolved); it is {record['state']['value']}"
+    assert record["close_code"]["value"] == code, \
+        f'expected the stored resolution code "{code}"; it is "{record["close_code"]["value"]}"'
+    assert record["close_notes"]["value"] == notes, \
+        f'expected the stored resolution notes "{notes}"; they are "{record["close_notes"]["value"]}"'
     assert record["resolved_at"]["value"], "no resolved_at timestamp stored"
-    assert record["active"]["value"] == "true"
+    assert record["active"]["value"] == "true", \
+        f'expected the resolved incident to stay active until it is closed; active is "{record["active"]["value"]}"'
 
 
 @when("I reopen it giving a reason")
@@ -578,13 +579,13 @@ def listed_under(ssi: SSI, case: IncidentCase, listed: str, absent: str) -> None
 def api_hides_incident(
     case: IncidentCase, uept_target: TargetSession, actor: Actor, uept_evidence: Evidence | None
 ) -> None:
-    assert case.given
+    theirs = case.theirs
     api = uept_target.table_api(actor.key)
     if api is None:
         no_api(uept_evidence, "organisation scoping")
         return
-    r = api.request("GET", "incident", case.given.sys_id)
-    listed = api.query("incident", f"number={case.given.number}", fields="number")
+    r = api.request("GET", "incident", theirs.sys_id)
+    listed = api.query("incident", f"number={theirs.number}", fields="number")
     keep(
         uept_evidence,
         "other-organisation-incident-via-table-api.json",
@@ -636,22 +637,22 @@ def no_actions(ssi: SSI) -> None:
 def refuses_update(
     ssi: SSI, case: IncidentCase, uept_target: TargetSession, actor: Actor, uept_evidence: Evidence | None
 ) -> None:
-    assert case.given
+    theirs = case.theirs
     checked = []
     if uept_target.resolved.is_reference:
-        r = ssi.ticket.post_directly(case.given.sys_id, action="comment", u_update_type="Additional information",
+        r = ssi.ticket.post_directly(theirs.sys_id, action="comment", u_update_type="Additional information",
                                      comments=f"Forced update [{case.token}]")
         assert r.status == 403, f"a forced update answered {r.status}, not 403"
         checked.append("portal form")
     api = uept_target.table_api(actor.key)
     if api is not None:
-        status = checks.patch_incident(api, uept_evidence, case.given.sys_id, {"comments": f"Forced [{case.token}]"},
+        status = checks.patch_incident(api, uept_evidence, theirs.sys_id, {"comments": f"Forced [{case.token}]"},
                                        "update-through-table-api.json")
         assert status == 403, f"the Table API answered {status} to an update by {actor.key}"
         checked.append("Table API")
     if not checked:
         pytest.skip("this target offers no way to ask its server directly; check by hand")
-    ssi.ticket.open(case.given.sys_id)
+    ssi.ticket.open(theirs.sys_id)
     expect(ssi.ticket.entries.filter(has_text=case.token)).to_have_count(0)
 
 

@@ -74,8 +74,7 @@ def delivery_status(ssi: SSI, stage: str) -> None:
 
 @then(parsers.parse('the request is not submitted and I am told "{message}"'))
 def not_submitted(ssi: SSI, request_case: RequestCase, message: str) -> None:
-    assert request_case.data is not None
-    expect(ssi.catalog_item.heading_(request_case.data.item)).to_be_visible()
+    expect(ssi.catalog_item.heading_(request_case.typed.item)).to_be_visible()
     expect(ssi.catalog_item.alert).to_contain_text(message)
     field = ssi.create_incident.invalid_field_saying(message)
     assert field, f'no form field is marked invalid with the message "{message}"'
@@ -125,7 +124,7 @@ def shows_requester(ssi: SSI, actor: Actor, uept_target: TargetSession, uept_evi
         return
     [found] = api.query("sys_user", f"user_name={actor.user_name}", fields="sys_id")
     me = api.get("sys_user", found["sys_id"])
-    assert me is not None
+    assert me is not None, f"the Table API does not give {actor.user_name} their own user record"
     expect(shown).to_have_text(f"{me['first_name']['value']} {me['last_name']['value']}".strip())
     expect(ssi.request_ticket.fact("organisation")).to_have_text(me["company"]["display_value"])
 
@@ -144,7 +143,9 @@ def stored_matches(request_case: RequestCase, uept_target: TargetSession, actor:
     options = api.query("sc_item_option", f"request_item={mine.sys_id}", fields="name,value")
     keep(uept_evidence, f"{mine.item}-stored-record.json", {"sc_req_item": item, "sc_request": request,
                                                             "sc_item_option": options})
-    assert item["number"]["value"] == mine.item and request and request["number"]["value"] == mine.request
+    assert item["number"]["value"] == mine.item and request and request["number"]["value"] == mine.request, \
+        f"expected the stored item {mine.item} of request {mine.request}; the Table API gives " \
+        f"{item['number']['value']} of {request and request['number']['value']}"
     assert item["cat_item"]["value"] == mine.data.item.sys_id, "the request is stored for another item"
     wrong = checks.request_mismatches(options, mine.data)
     assert not wrong, "the stored request differs from what was entered: " + "; ".join(wrong)
@@ -173,8 +174,7 @@ def activity_shows_comment(ssi: SSI, request_case: RequestCase) -> None:
 
 @then("the file is listed under the request's attachments")
 def file_listed(ssi: SSI, request_case: RequestCase) -> None:
-    assert request_case.file
-    expect(ssi.request_ticket.attachment_link(request_case.file.name)).to_be_visible()
+    expect(ssi.request_ticket.attachment_link(request_case.attached.name)).to_be_visible()
 
 
 @then("the stored request holds my comment and the file")
@@ -190,8 +190,11 @@ def stored_comment_and_file(request_case: RequestCase, uept_target: TargetSessio
     keep(uept_evidence, f"{mine.item}-comments-and-files.json", {"comments": item and item["comments"],
                                                                  "attachments": files})
     assert item and request_case.comment in item["comments"], "the stored request does not hold my comment"
-    assert request_case.file and [f["file_name"] for f in files] == [request_case.file.name], files
-    assert int(files[0]["size_bytes"]) == request_case.file.stat().st_size
+    sent = request_case.attached
+    assert [f["file_name"] for f in files] == [sent.name], \
+        f'expected the stored request to hold the file "{sent.name}"; it holds {[f["file_name"] for f in files]}'
+    assert int(files[0]["size_bytes"]) == sent.stat().st_size, \
+        f"expected the stored file to be {sent.stat().st_size} bytes; it is {files[0]['size_bytes']}"
 
 
 # ---------------------------------------------------------------- who may see it
@@ -327,9 +330,10 @@ def stored_file(request_case: RequestCase, uept_target: TargetSession, actor: Ac
         return
     files = api.query("sys_attachment", f"table_sys_id={mine.sys_id}", fields="file_name,size_bytes,hash")
     keep(uept_evidence, f"{mine.item}-stored-file.json", files)
-    assert request_case.file is not None
-    want = hashlib.sha256(request_case.file.read_bytes()).hexdigest()
-    assert [(f["file_name"], f["hash"]) for f in files] == [(request_case.file.name, want)], files
+    sent = request_case.attached
+    want = hashlib.sha256(sent.read_bytes()).hexdigest()
+    assert [(f["file_name"], f["hash"]) for f in files] == [(sent.name, want)], \
+        f'expected the stored request to hold exactly the file "{sent.name}" (SHA-256 {want}); it holds {files}'
 
 
 # ---------------------------------------------------------------- quarantined commands: DCC's incident, my file
@@ -342,8 +346,7 @@ def dcc_raises_quarantine(request_case: RequestCase, target_control: TargetContr
 
 @when("I open that incident and follow its link to answer it")
 def follow_incident_link(ssi: SSI, request_case: RequestCase) -> None:
-    assert request_case.incident
-    number, sys_id = request_case.incident
+    number, sys_id = request_case.answering
     ssi.ticket.open(sys_id)
     expect(ssi.ticket.number).to_have_text(number)
     item = next(i for i in ssi.profile.service_requests.items if i.answers_incident)
@@ -353,21 +356,21 @@ def follow_incident_link(ssi: SSI, request_case: RequestCase) -> None:
 @when("I submit the quarantine command action file signed by my organisation's key")
 def submit_action_file(ssi: SSI, request_case: RequestCase, uept_target: TargetSession, actor: Actor,
                        tmp_path: Path) -> None:
-    assert request_case.incident
+    number, _ = request_case.answering
     item = next(i for i in ssi.profile.service_requests.items if i.answers_incident)
-    assert item.answers_incident
-    expect(ssi.catalog_item.field(item, item.answers_incident)).to_have_value(request_case.incident[0])
+    assert item.answers_incident, "the profile names no catalogue item that answers an incident"
+    expect(ssi.catalog_item.field(item, item.answers_incident)).to_have_value(number)
     key = uept_target.signing_key(actor.persona.organisation or "")
     request_case.file = data.action_file(tmp_path, request_case.token, key)
     files = {v.name: str(request_case.file) for v in item.variables if v.type == "attachment"}
-    request_case.submit_here(ssi, item.key, **{item.answers_incident: request_case.incident[0]}, **files)
+    request_case.submit_here(ssi, item.key, **{item.answers_incident: number}, **files)
 
 
 @then("the incident is resolved with a note naming my request")
 def incident_resolved(ssi: SSI, request_case: RequestCase) -> None:
-    assert request_case.incident
+    _, sys_id = request_case.answering
     mine = request_case.the
-    ssi.ticket.open(request_case.incident[1])
+    ssi.ticket.open(sys_id)
     expect(ssi.ticket.state).to_have_text(ssi.profile.incidents.states[6])
     expect(ssi.ticket.value("close_notes")).to_contain_text(mine.request)
     expect(ssi.ticket.value("close_notes")).to_contain_text(mine.item)

@@ -8,9 +8,11 @@ import json
 
 import pytest
 
+from ssi.profile import load_profile
 from tests.helpers import run_uept
 from uept.runtime.reference import EmbeddedSSI
 
+PROFILE = load_profile("reference")
 CASES = [
     ("oms_no_quantity_check", "UEPT-OMS-03", "each of those months shows its message"),
     (
@@ -49,6 +51,15 @@ def test_the_scenario_fails_when_the_ssi_skips_the_rule(
     assert result["status"] == "failed"
     failed = [s for s in result["steps"] if s["status"] == "failed"]
     assert failed and failed[0]["text"] == failing_step, [(s["text"], s["status"]) for s in result["steps"]]
+    said_in_words(scenario, failed[0]["error"])
+
+
+def said_in_words(scenario: str, error: str | None) -> None:
+    """The step's reason names what was expected of what, in the tester's words, not Playwright's."""
+    assert error and "Locator expected" not in error, error
+    if scenario == "UEPT-OMS-12":  # once 'Locator expected to have attribute 'true' | Actual value: None'
+        assert error == (f'Expected the field "{PROFILE.label("oms.delivery_date")}" to be marked as in error; '
+                         "the page showed no value."), error
 
 
 # two rules caught on widget forms (the return form, the order form): the others run the same steps on sp too
@@ -68,3 +79,4 @@ def test_on_the_service_portal_the_scenario_fails_at_the_same_step(
     result = json.loads((run.run_dir / "scenarios" / scenario / "result.json").read_text())
     failed = [s for s in result["steps"] if s["status"] == "failed"]
     assert failed and failed[0]["text"] == failing_step, [(s["text"], s["status"]) for s in result["steps"]]
+    said_in_words(scenario, failed[0]["error"])

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from uept.evidence.failures import in_tester_words
 from uept.evidence.features import all_tags_in, source_of
 from uept.evidence.recorder import ScenarioRecorder, requirement_ids, uept_id
 from uept.evidence.rundir import write_json_atomic
@@ -199,6 +200,9 @@ def pytest_bdd_after_step(request: pytest.FixtureRequest, step: Any) -> None:
 
 def one_line(exc: BaseException) -> str:
     text = str(exc).strip() or exc.__class__.__name__
+    worded = in_tester_words(text)
+    if worded != text:  # a Playwright assertion: what was expected of what, and what the page showed
+        return REGISTRY.redact(worded)[:500]
     lines = [ln for ln in text.splitlines() if ln.strip()]
     head = lines[0] if lines else text
     # Playwright's expect() failures: keep the expectation and what was found
