@@ -2,7 +2,8 @@
 step of every collected scenario (outline rows filled in), the step definitions that match it, looked up
 as pytest-bdd looks them up when the scenario runs. Written as JSON to $UEPT_STEP_BINDINGS:
 {"<type>|<step text>": ["<module>.<function>", ...]}; with $UEPT_STEP_PATTERNS set, also the pattern of each
-definition there: {"<module>.<function>": ["<parser kind>:<pattern>", ...]}."""
+definition there: {"<module>.<function>": ["<parser kind>:<pattern>", ...]}; with $UEPT_COLLECTED_IDS set,
+the node id of every collected test there (a JSON list)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                     patterns.setdefault(name, set()).add(f"{type(c.parser).__name__}:{c.parser.name}")
     with open(os.environ["UEPT_STEP_BINDINGS"], "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1)
+    if os.environ.get("UEPT_COLLECTED_IDS"):
+        with open(os.environ["UEPT_COLLECTED_IDS"], "w", encoding="utf-8") as f:
+            json.dump([item.nodeid for item in session.items], f, indent=1)
     if os.environ.get("UEPT_STEP_PATTERNS"):
         with open(os.environ["UEPT_STEP_PATTERNS"], "w", encoding="utf-8") as f:
             json.dump({name: sorted(p) for name, p in patterns.items()}, f, indent=1)

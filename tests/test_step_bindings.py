@@ -17,22 +17,40 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def collected(tmp_path_factory) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """(step line -> bound definitions, definition -> its patterns) for every feature, as pytest-bdd binds them."""
+def collected(tmp_path_factory) -> tuple[dict[str, list[str]], dict[str, list[str]], list[str]]:
+    """(step line -> bound definitions, definition -> its patterns, the collected node ids) for every feature, as
+    pytest-bdd binds them."""
     tmp = tmp_path_factory.mktemp("bindings")
-    out, patterns = tmp / "bindings.json", tmp / "patterns.json"
+    out, patterns, ids = tmp / "bindings.json", tmp / "patterns.json", tmp / "ids.json"
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "features", "-o", "testpaths=", "--rootdir", str(ROOT), "-c",
          str(ROOT / "pyproject.toml"), "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "tests.step_bindings",
          "--uept-run-dir", str(tmp / "run")],
-        cwd=ROOT, env={**os.environ, "UEPT_STEP_BINDINGS": str(out), "UEPT_STEP_PATTERNS": str(patterns)},
+        cwd=ROOT, env={**os.environ, "UEPT_STEP_BINDINGS": str(out), "UEPT_STEP_PATTERNS": str(patterns),
+                       "UEPT_COLLECTED_IDS": str(ids)},
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads(out.read_text()), json.loads(patterns.read_text())
+    return json.loads(out.read_text()), json.loads(patterns.read_text()), json.loads(ids.read_text())
+
+
+def test_the_suite_collects_each_scenario_and_outline_row_exactly_once(collected):
+    """As many tests as the feature files hold scenarios and outline rows (the access-control rows generated from
+    the profile's role matrix included): no scenario collected twice, none left out."""
+    from ssi.profile import load_profile
+    from uept.evidence import access_matrix, features, inventory
+    from uept.runtime import config
+
+    *_, ids = collected
+    resolved = config.resolve_target(config.load_settings(None), None)
+    expand = access_matrix.expander(load_profile(resolved.target.profile).role_matrix, resolved.target.personas)
+    files = features.discover([ROOT / "features"])
+    chosen = [s for f in files for s in features.parse_feature(f)]
+    scenario_set = inventory.build(ROOT, files, chosen, expand=expand)
+    assert len(ids) == len(set(ids)) == sum(e["examples"] for e in scenario_set["scenarios"]) > 350
 
 
 def test_every_step_line_matches_exactly_one_step_definition(collected):
-    bindings, _ = collected
+    bindings, *_ = collected
     assert len(bindings) > 300  # every feature was collected (427 distinct step lines today)
     wrong = {line: funcs for line, funcs in bindings.items() if len(funcs) != 1}
     assert not wrong, "step lines without exactly one definition: " + "; ".join(
@@ -52,7 +70,7 @@ def test_two_hops_from_a_feature_line_to_the_page_object(collected):
     (an escaped quote in the pattern's source would hide it). Hop 2: steps/ holds only step
     definitions (no helper functions between a step and the page object, journey or check it calls; the
     parse types of steps/__init__.py convert words, they do not act)."""
-    bindings, patterns = collected
+    bindings, patterns, _ = collected
     unfindable = []
     for line, (func,) in ((line, funcs) for line, funcs in bindings.items() if len(funcs) == 1):
         module = func.rsplit(".", 1)[0]
