@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -34,7 +33,7 @@ from .requests import api as requests_api  # noqa: F401 - the service catalogue'
 from .requests import operator as requests_operator
 from .requests import portal as requests  # noqa: F401 - the service catalogue pages
 from .requests import sp as requests_sp
-from .security import hash_password
+from .security import hash_in_background
 from .settings import Settings
 from .sp import api as sp_api
 from .tableapi import batch
@@ -44,14 +43,15 @@ from .useradmin import portal as useradmin  # noqa: F401 - the user administrati
 from .useradmin import sp as useradmin_sp  # noqa: F401 - its account page as a portal widget
 
 
-def seed_database(db: Database, settings: Settings, seed: Seed | None = None) -> None:
-    """Organisations and personas from the seed file, with this run's secrets."""
+def seed_database(db: Database, settings: Settings, seed: Seed | None = None,
+                  hashes: Callable[[], dict[str, str]] | None = None) -> None:
+    """Organisations and personas from the seed file, with this run's secrets; `hashes` waits for the personas'
+    password hashes when their hashing was started earlier (refssi.security.hash_in_background)."""
     seed = seed or load_seed()
     stamp = glide_time()
-    with ThreadPoolExecutor(max_workers=4) as pool:  # argon2 releases the GIL
-        hashes = dict(zip([p.persona for p in seed.personas],
-                          pool.map(lambda p: hash_password(settings.secrets[p.persona]["password"]), seed.personas),
-                          strict=True))
+    if hashes is None:
+        hashes = hash_in_background({p.persona: settings.secrets[p.persona]["password"] for p in seed.personas})
+    hashes = hashes()
     with db.tx() as c:
         companies = {}
         for o in seed.organisations:
@@ -95,12 +95,13 @@ def seed_database(db: Database, settings: Settings, seed: Seed | None = None) ->
                           [(uid, u) for u in seed.organisation(m.organisation).user_ids])
 
 
-def create_app(settings: Settings, *, on_ready=None) -> HostDispatch:
+def create_app(settings: Settings, *, on_ready=None, hashes: Callable[[], dict[str, str]] | None = None
+               ) -> HostDispatch:
     """The SSI, and Microsoft Entra ID under its own host name (refssi/auth/entra.py)."""
     db = Database(settings.db_path)
     sink = mail.MailSink(db)
     settings = replace(settings, smtp_port=sink.start())
-    seed_database(db, settings)
+    seed_database(db, settings, hashes=hashes)
     if settings.bulk_incidents:
         from .bulk import seed_incidents
 
