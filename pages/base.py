@@ -30,6 +30,7 @@ class BasePage:
             if "ERR_ABORTED" not in str(exc) and "interrupted by another navigation" not in str(exc):
                 raise
             self.page.wait_for_load_state()
+        self.drawn()
 
     def visit_page(self, path: str, drawn: Locator) -> int:
         """Go to a page by its address, as a bookmark or a typed URL would, and return the HTTP status of the

@@ -35,6 +35,7 @@ def sign_in(ssi: SSI, user_name: str, password: Secret, otp: OtpSource, identity
         expect(ssi.mfa.code).to_be_visible()
         ssi.mfa.submit_code(otp.code())
     expect(ssi.home.signed_in).to_be_visible()
+    ssi.home.drawn()  # the portal home's widgets are there: nothing of the page is still on its way
 
 
 def sign_in_again(ssi: SSI, user_name: str, password: Secret, otp: OtpSource) -> None:

@@ -121,8 +121,9 @@ def fail_until_locked(ssi: SSI, actor: Actor, uept_target: TargetSession) -> Non
 
 # ---------------------------------------------------------------- session
 @when("my session stays idle for longer than the inactivity timeout")
-def session_idles(target_control: TargetControl, actor: Actor, uept_target: TargetSession) -> None:
+def session_idles(ssi: SSI, target_control: TargetControl, actor: Actor, uept_target: TargetSession) -> None:
     control = needs_control(target_control, "an idle session")
+    ssi.home.drawn()  # idle: the page is drawn, no request of it still on its way to be answered after the time
     control.age("session", actor.user_name, uept_target.profile.session.idle_timeout_seconds + 1)
 
 

@@ -60,6 +60,11 @@ def test_a_field_found_by_its_label_is_named_with_what_was_expected_and_found(fo
                     'the page showed "Enter at most 5".')
     assert failure(lambda: expect(quantity).to_have_value("3", timeout=200)) == \
         'Expected the field "Quantity" to hold "3"; the page showed "0".'
+    with pytest.raises(AssertionError) as info:
+        expect(quantity).to_have_value("3", timeout=200)
+    # the scenario's reason comes from pytest's crash line, which names the exception's class first
+    assert one_line(Exception(f"AssertionError: {info.value}")) == \
+        'Expected the field "Quantity" to hold "3"; the page showed "0".'
 
 
 def test_messages_buttons_and_counts_are_named_by_their_role(page: Page) -> None:

@@ -41,7 +41,7 @@ _ROLES = {"alert": "the alert message", "status": "the confirmation message", "d
 
 def in_tester_words(text: str) -> str:
     """The reason a step failed, for the report: Playwright's assertion errors put into words; others unchanged."""
-    lines = text.splitlines()
+    lines = text.removeprefix("AssertionError: ").splitlines()  # pytest's crash line names the class
     if not lines:
         return text
     call = [ln for ln in lines if _EXPECT.match(ln)]
