@@ -1,0 +1,98 @@
+"""Screenshot formats for the evidence (issue 17): bytes against the CPU they cost, on real pages.
+
+    .venv/bin/python bench/screenshot_formats.py [--rounds 5]
+
+Signs a persona in to a reference SSI of its own, opens pages of every theme (portal home, Create Incident,
+an incident's ticket page, My Requests, user administration, an OMS order form) in Chromium at the harness's
+viewport, and for each way of making a step's picture prints the mean size and the mean time it takes:
+- in the browser (Chromium encodes: Playwright's JPEG at several qualities; DevTools' Page.captureScreenshot
+  with JPEG or WebP, with and without optimizeForSpeed), wall time of the call;
+- re-encoded here from one lossless capture with Pillow (WebP, AVIF, JPEG), CPU time of this process.
+What the harness uses today is marked with *. Text must stay legible: look at the pictures it keeps in
+bench-out/screenshot-formats/ (one per format, of the ticket page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from PIL import Image  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.helpers import browser_context_for, signed_in_portal  # noqa: E402
+from uept.runtime import browser  # noqa: E402
+from uept.runtime.reference import EmbeddedSSI  # noqa: E402
+
+PAGES = ["/sp?id=index", "/sp?id=sc_cat_item&sys_id=3f1dd0320a0a0b99000a53f7604a2ef9", "/sp?id=my_requests", "/sp?id=user_admin",
+         "/sp?id=oms_order_form"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    out = ROOT / "bench-out" / "screenshot-formats"
+    out.mkdir(parents=True, exist_ok=True)
+    sizes: dict[str, list[int]] = {}
+    times: dict[str, list[float]] = {}
+
+    def note(name: str, data: bytes, spent: float, keep: bool) -> None:
+        sizes.setdefault(name, []).append(len(data))
+        times.setdefault(name, []).append(spent)
+        if keep:
+            ext = "webp" if "WebP" in name else "avif" if "AVIF" in name else "png" if "PNG" in name else "jpg"
+            (out / f"{name.replace(' ', '_').replace('*', '').replace('/', '-')}.{ext}").write_bytes(data)
+
+    with EmbeddedSSI() as server, sync_playwright() as pw:
+        portal = signed_in_portal(server.url, "oa.nps", server.secrets["OA user"])
+        b = pw.chromium.launch(**browser.resolve().launch_args())
+        context = browser_context_for(b, portal, base_url=server.url)
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        for path in PAGES:
+            page.goto(path)
+            page.wait_for_load_state("networkidle")  # a bench of pictures: the page at rest
+            keep = path == PAGES[1]
+            for _ in range(args.rounds):
+                for q in (40, 60, 80):
+                    t0 = time.perf_counter()
+                    data = page.screenshot(type="jpeg", quality=q, animations="disabled", caret="hide")
+                    note(f"Playwright JPEG q{q}{' *' if q == 60 else ''}", data, time.perf_counter() - t0, keep)
+                for fmt, q in (("jpeg", 60), ("webp", 50), ("webp", 70)):
+                    for fast in (False, True):
+                        t0 = time.perf_counter()
+                        r = cdp.send("Page.captureScreenshot", {"format": fmt, "quality": q, "optimizeForSpeed": fast})
+                        data = base64.b64decode(r["data"])
+                        note(f"DevTools {fmt.upper().replace('JPEG', 'JPEG').replace('WEBP', 'WebP')} q{q}"
+                             f"{' fast' if fast else ''}", data, time.perf_counter() - t0, keep)
+                t0 = time.perf_counter()
+                png = page.screenshot(type="png", animations="disabled", caret="hide")
+                note("Playwright PNG", png, time.perf_counter() - t0, keep)
+                image = Image.open(io.BytesIO(png)).convert("RGB")
+                for name, kwargs in (("Pillow WebP q50 m4", {"format": "WEBP", "quality": 50, "method": 4}),
+                                     ("Pillow WebP q50 m0", {"format": "WEBP", "quality": 50, "method": 0}),
+                                     ("Pillow WebP lossless m0", {"format": "WEBP", "lossless": True, "method": 0}),
+                                     ("Pillow AVIF q50 s8", {"format": "AVIF", "quality": 50, "speed": 8}),
+                                     ("Pillow JPEG q60", {"format": "JPEG", "quality": 60})):
+                    buf = io.BytesIO()
+                    t0 = time.process_time()
+                    image.save(buf, **kwargs)
+                    note(name, buf.getvalue(), time.process_time() - t0, keep)
+        b.close()
+    print(f"{len(PAGES)} pages x {args.rounds} rounds, 1280 x 800 viewport; * = what the harness keeps today")
+    print(f"{'format':<32}{'mean KB':>9}{'mean ms':>9}   (ms: wall time of the browser call, or CPU time here)")
+    for name in sizes:
+        print(f"{name:<32}{statistics.mean(sizes[name]) / 1024:>9.1f}{1000 * statistics.mean(times[name]):>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
