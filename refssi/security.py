@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -19,7 +20,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 # argon2id at OWASP's minimum profile (m=19 MiB, t=2, p=1): real hashing, fast enough
 # for a reference server that seeds a few dozen accounts at start.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
-_DUMMY_HASH = HASHER.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown user's password is checked against (the same work as a real check), made when first
+    needed: argon2 at import would lengthen every server's start."""
+    return HASHER.hash("not-a-real-password")
 
 
 # Where argon2 ran, for the harness's own tests (GET /_operator/password_work): never on the event loop,
@@ -50,16 +57,17 @@ def hash_in_background(passwords: Mapping[str, str]) -> Callable[[], dict[str, s
     ({key: hash}). argon2 releases the GIL, so the server hashes its seeded accounts' passwords on the second core
     while it imports the rest of itself: half its start-up time otherwise."""
     pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="refssi-seed-hash")
+    dummy = pool.submit(_dummy_hash)  # ready before the first login: an unknown user costs what a known one does
     futures = {key: pool.submit(hash_password, password) for key, password in passwords.items()}
     pool.shutdown(wait=False)
-    return lambda: {key: f.result() for key, f in futures.items()}
+    return lambda: dummy.result() and {key: f.result() for key, f in futures.items()}
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Constant work whether or not the user exists."""
     _count_password_work()
     try:
-        return HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
