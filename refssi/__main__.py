@@ -17,14 +17,11 @@ import tempfile
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import uvicorn
+
+from .app import create_app
 from .settings import Settings
-
-if TYPE_CHECKING:
-    import uvicorn
-
-# uvicorn, FastAPI and the app are imported in serve(), once the seeded accounts' passwords are being hashed
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -65,13 +62,6 @@ def exit_with_stdin(server: uvicorn.Server, cleanup: Path | None = None) -> None
 def serve(*, host: str, port: int, profile: str, secrets: dict, operator_token: str, db_dir: Path,
           on_ready=None, tls: tuple[str, str] | None = None, watch_stdin: bool = False,
           party_keys: dict[str, list[str]] | None = None) -> None:
-    from .security import hash_in_background
-
-    hashes = hash_in_background({persona: s["password"] for persona, s in secrets.items() if "password" in s})
-    import uvicorn
-
-    from .app import create_app
-
     sock = bind(host, port)
     url = f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}"
     settings = Settings.from_env(profile=profile, db_path=db_dir / "refssi.sqlite3", secrets=secrets,
@@ -82,7 +72,7 @@ def serve(*, host: str, port: int, profile: str, secrets: dict, operator_token: 
         if on_ready:
             on_ready(url, s)
 
-    app = create_app(settings, on_ready=ready, hashes=hashes)
+    app = create_app(settings, on_ready=ready)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                             ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
     server = uvicorn.Server(config)

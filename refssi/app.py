@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -43,15 +46,12 @@ from .useradmin import portal as useradmin  # noqa: F401 - the user administrati
 from .useradmin import sp as useradmin_sp  # noqa: F401 - its account page as a portal widget
 
 
-def seed_database(db: Database, settings: Settings, seed: Seed | None = None,
-                  hashes: Callable[[], dict[str, str]] | None = None) -> None:
-    """Organisations and personas from the seed file, with this run's secrets; `hashes` waits for the personas'
-    password hashes when their hashing was started earlier (refssi.security.hash_in_background)."""
+def seed_database(db: Database, settings: Settings, seed: Seed | None = None) -> list[tuple[str, str, str]]:
+    """Organisations and personas from the seed file, with this run's secrets. Their passwords are stored as
+    '!' (no usable password) for now: returns (table, user name, persona) of each, for store_seed_hashes."""
     seed = seed or load_seed()
     stamp = glide_time()
-    if hashes is None:
-        hashes = hash_in_background({p.persona: settings.secrets[p.persona]["password"] for p in seed.personas})
-    hashes = hashes()
+    pending = []
     with db.tx() as c:
         companies = {}
         for o in seed.organisations:
@@ -65,13 +65,14 @@ def seed_database(db: Database, settings: Settings, seed: Seed | None = None,
             totp_seed = settings.secrets[p.persona].get("totp_seed")
             if p.identity == "entra":  # the directory holds the password and the authenticator; the SSI neither
                 c.execute("INSERT INTO entra_user (upn, display_name, password, totp_seed) VALUES (?,?,?,?)",
-                          (p.user_name, f"{p.first_name} {p.last_name}".strip(), hashes[p.persona], totp_seed))
+                          (p.user_name, f"{p.first_name} {p.last_name}".strip(), "!", totp_seed))
             local = p.identity == "local"
+            pending.append(("sys_user" if local else "entra_user", p.user_name, p.persona))
             c.execute(
                 "INSERT INTO sys_user (sys_id, user_name, first_name, last_name, email, phone, company, user_password,"
                 " mfa_method, totp_seed, source, sys_created_on, sys_updated_on) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (uid, p.user_name, p.first_name, p.last_name, p.email, p.phone, companies[p.organisation],
-                 hashes[p.persona] if local else "!", mfa if local else None, totp_seed if local else None,
+                 "!", mfa if local else None, totp_seed if local else None,
                  "seed" if local else "entra", stamp, stamp),
             )
             c.executemany("INSERT INTO sys_user_has_role VALUES (?,?)", [(uid, r) for r in p.roles])
@@ -93,15 +94,48 @@ def seed_database(db: Database, settings: Settings, seed: Seed | None = None,
             c.executemany("INSERT INTO sys_user_has_role VALUES (?,?)", [(uid, r) for r in m.roles])
             c.executemany("INSERT INTO sys_user_org VALUES (?,?)",
                           [(uid, u) for u in seed.organisation(m.organisation).user_ids])
+    return pending
 
 
-def create_app(settings: Settings, *, on_ready=None, hashes: Callable[[], dict[str, str]] | None = None
-               ) -> HostDispatch:
+def store_seed_hashes(db: Database, pending: list[tuple[str, str, str]], hashes: Callable[[], dict[str, str]],
+                      done: threading.Event) -> None:
+    """Store the seeded accounts' password hashes once made, then open the gate (SeedGate). Should hashing fail,
+    the gate opens all the same on accounts without a usable password: no login can succeed, none is let in."""
+    try:
+        made = hashes()
+        with db.tx() as c:
+            for table, user_name, persona in pending:
+                column, key = ("user_password", "user_name") if table == "sys_user" else ("password", "upn")
+                c.execute(f"UPDATE {table} SET {column}=? WHERE {key}=?", (made[persona], user_name))
+    finally:
+        done.set()
+
+
+class SeedGate:
+    """ASGI: a request waits until the seeded accounts' password hashes are stored. The server says it is ready
+    as soon as it accepts connections, and its accounts' hashing (argon2, on purpose slow: half its start-up on
+    two cores) ends while the harness starts its browser; a request that comes sooner waits for it."""
+
+    def __init__(self, app: Any, done: threading.Event) -> None:
+        self.app, self.done = app, done
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and not self.done.is_set():
+            await asyncio.get_running_loop().run_in_executor(None, self.done.wait)
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings, *, on_ready=None) -> SeedGate:
     """The SSI, and Microsoft Entra ID under its own host name (refssi/auth/entra.py)."""
     db = Database(settings.db_path)
     sink = mail.MailSink(db)
     settings = replace(settings, smtp_port=sink.start())
-    seed_database(db, settings, hashes=hashes)
+    seed = load_seed()
+    pending = seed_database(db, settings, seed)
+    hashes = hash_in_background({p.persona: settings.secrets[p.persona]["password"] for p in seed.personas})
+    seeded = threading.Event()
+    threading.Thread(target=store_seed_hashes, args=(db, pending, hashes, seeded), name="refssi-seed-hashes",
+                     daemon=True).start()
     if settings.bulk_incidents:
         from .bulk import seed_incidents
 
@@ -142,4 +176,4 @@ def create_app(settings: Settings, *, on_ready=None, hashes: Callable[[], dict[s
         return HTMLResponse(html, status_code=exc.status_code)
 
     ssi = Latency(app, settings.latency_ms) if settings.latency_ms[1] else app
-    return HostDispatch(ssi, create_entra_app(settings, db), settings.entra_host)
+    return SeedGate(HostDispatch(ssi, create_entra_app(settings, db), settings.entra_host), seeded)

@@ -175,3 +175,73 @@ def test_a_used_code_is_refused_but_an_unused_earlier_one_is_not(fresh_server):
     assert second.code(earlier).headers["location"] == "/sp?id=index"  # not refused: never used
     third.password("alex.turner", sec["password"])
     assert "already been used" in third.code(later).text
+
+
+def test_seeded_accounts_wait_for_their_hashes_and_stay_closed_if_hashing_fails(tmp_path):
+    """The server is ready before its seeded accounts' argon2 hashes are made (refssi/app.py SeedGate): until
+    they are stored every account holds '!' (no usable password) and the gate holds requests; should the
+    hashing fail, the gate opens on accounts no password opens."""
+    import os
+    import threading
+
+    from refssi.app import seed_database, store_seed_hashes
+    from refssi.db import Database
+    from refssi.security import hash_in_background, verify_password
+    from refssi.settings import Settings
+    from ssi.seed import generate_secrets
+
+    secrets = generate_secrets()
+    settings = Settings.from_env(profile="reference", db_path=tmp_path / "db.sqlite3", secrets=secrets,
+                                 operator_token="x", server_key=os.urandom(32))
+
+    def stored(db: Database, user: str, table: str = "sys_user") -> str:
+        column, key = ("user_password", "user_name") if table == "sys_user" else ("password", "upn")
+        return db.conn.execute(f"SELECT {column} FROM {table} WHERE {key}=?", (user,)).fetchone()[0]
+
+    failed = Database(tmp_path / "failed.sqlite3")
+    pending = seed_database(failed, settings)
+    assert ("sys_user", "alex.turner", "authenticator user") in pending and stored(failed, "alex.turner") == "!"
+    done = threading.Event()
+
+    def broken() -> dict[str, str]:
+        raise RuntimeError("argon2 failed")
+
+    with pytest.raises(RuntimeError):
+        store_seed_hashes(failed, pending, broken, done)
+    assert done.is_set() and stored(failed, "alex.turner") == "!"
+    assert not verify_password("!", secrets["authenticator user"]["password"])
+
+    db = Database(tmp_path / "db.sqlite3")
+    pending = seed_database(db, settings)
+    done = threading.Event()
+    store_seed_hashes(db, pending, hash_in_background({p: s["password"] for p, s in secrets.items()}), done)
+    assert done.is_set() and verify_password(stored(db, "alex.turner"), secrets["authenticator user"]["password"])
+    entra = next(u for t, u, _ in pending if t == "entra_user")
+    persona = next(p for t, u, p in pending if u == entra)
+    assert verify_password(stored(db, entra, "entra_user"), secrets[persona]["password"])
+
+
+def test_the_seed_gate_holds_requests_until_the_hashes_are_stored():
+    import asyncio
+    import threading
+
+    from refssi.app import SeedGate
+
+    served: list[str] = []
+
+    async def app(scope, receive, send) -> None:
+        served.append(scope["type"])
+
+    async def scenario() -> None:
+        done = threading.Event()
+        gate = SeedGate(app, done)
+        await gate({"type": "lifespan"}, None, None)  # start-up and READY are not held
+        request = asyncio.ensure_future(gate({"type": "http"}, None, None))
+        for _ in range(20):  # the request stays held however often the loop turns
+            await asyncio.sleep(0)
+        assert served == ["lifespan"] and not request.done()
+        done.set()
+        await asyncio.wait_for(request, 5)
+        assert served == ["lifespan", "http"]
+
+    asyncio.run(scenario())
