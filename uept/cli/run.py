@@ -17,9 +17,10 @@ from pathlib import Path
 
 from ssi.errors import UsageError
 from uept import __version__
+from uept.cli import sharding
 from uept.cli.common import REFSSI_ENV_HELP, say, shielded, suite_root, writable_folder
-from uept.cli.runner import finish_run, run_pytest
-from uept.evidence import features
+from uept.cli.runner import PytestOutcome, finish_run, run_pytest
+from uept.evidence import features, shards
 from uept.runtime import browser, config
 from uept.runtime.secrets import REGISTRY, Secret
 
@@ -87,6 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     profile = load_profile(resolved.target.profile)  # a bad profile: one line now, not a failed server later
     if args.workers < 1:
         raise UsageError(f"-n {args.workers}: the number of workers must be at least 1", "use -n 1 or more")
+    shard, durations = sharding.check_options(args.shard, args.durations)
     chromium = browser.resolve()
     chromium.check(headless=not args.headed)
     feature_files = features.discover([Path(p) for p in args.features] or [suite / "features"])
@@ -133,6 +135,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
             raise UsageError(f"{found[0].line()}{more}", "correct it; `uept check` lists every problem, with the "
                              "wording the step library has (`uept steps`)")
+        plan = None
+        if shard:
+            all_cases = sharding.cases(suite, chosen, expand, profile, sorted(resolved.target.personas))
+            plan = shards.plan(all_cases, *shard, durations, args.durations)
+            mine = set(plan.mine)
+            files = {(suite / c.feature).resolve() for c in all_cases if c.id in mine}
+            modules = [m for m in modules if Path(m) in files]
     except BaseException:
         steps.cancel()
         raise
@@ -167,11 +176,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                       server.env if server else {})
         started = time.time()
         info = run_info(run_id, settings, resolved, url, server is not None, feature_files, suite, args, chromium,
-                        started)
+                        started, plan)
         write_run_info(run_dir, info)
         from uept.evidence.rundir import write_json_atomic
 
         write_json_atomic(run_dir / "scenario-set.json", scenario_set)
+        if plan is not None:
+            shards.write_plan(run_dir, plan)
     except BaseException:  # nothing recorded yet: nothing to report
         if server:
             server.stop()
@@ -181,9 +192,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             count = sum(e["examples"] for e in scenario_set["scenarios"] if e["selected"])  # generated rows too
             chosen = "".join(f", {k.replace('_', ' ')} {v}" for k, v in server_settings.items())
-            say(f"uept {__version__}: {count} scenario(s) against {resolved.name} ({url}{chosen}), "
+            what = f"{count} scenario(s)"
+            if plan is not None:
+                what = (f"{len(plan.mine)} of {len(plan.assignment)} scenario case(s) "
+                        f"(shard {plan.index}/{plan.total}, balanced by {plan.balanced_by})")
+            say(f"uept {__version__}: {what} against {resolved.name} ({url}{chosen}), "
                 f"browser {chromium.describe()}")
-            outcome = run_pytest(suite, modules, run_dir, env, args, markexpr)
+            if plan is not None and not plan.mine:
+                say(f"uept: shard {plan.index}/{plan.total} has no scenario to run (the selection has fewer persona "
+                    f"groups than shards); it records an empty run for `uept merge`")
+                outcome = PytestOutcome(0, nothing_to_run=True)
+            else:
+                extra = ["--uept-shard", str(run_dir / shards.PLAN_FILE)] if plan is not None else []
+                outcome = run_pytest(suite, modules, run_dir, env, args, markexpr, extra)
         finally:
             if server:
                 server.stop()
@@ -215,7 +236,7 @@ def preflight(settings: config.Settings, resolved: config.ResolvedTarget, url: s
 
 def run_info(run_id: str, settings: config.Settings, resolved: config.ResolvedTarget, url: str, embedded: bool,
              feature_files: list[Path], suite: Path, args: argparse.Namespace, chromium: browser.Chromium,
-             started: float) -> dict:
+             started: float, plan: shards.Plan | None = None) -> dict:
     return {
         "run_id": run_id,
         "uept_version": __version__,
@@ -225,6 +246,7 @@ def run_info(run_id: str, settings: config.Settings, resolved: config.ResolvedTa
         "features": [str(f.relative_to(suite)) if f.is_relative_to(suite) else str(f) for f in feature_files],
         "tags": args.tags,
         "workers": args.workers,
+        **({"shard": plan.record()} if plan is not None else {}),
         "browser": chromium.describe(),
         "platform": platform.platform(),
         "os": _os_name(),
@@ -273,6 +295,13 @@ def add_parser(sub) -> None:
     run.add_argument("--slowmo", type=int, default=0, metavar="MS",
                      help="slow each browser action down (with --headed)")
     run.add_argument("-n", "--workers", type=int, default=1, metavar="WORKERS", help="parallel browsers (default 1)")
+    run.add_argument("--shard", metavar="I/N",
+                     help="run only shard I of N of the selected scenario cases (one per machine, e.g. a CI "
+                          "matrix); each persona's cases stay in one shard; join the N run folders with "
+                          "`uept merge`")
+    run.add_argument("--durations", metavar="FILE",
+                     help="with --shard: balance the shards by the scenario times of a previous run (its run "
+                          "folder, summary.json or evidence pack); without it, by the number of cases")
     run.add_argument("--preflight", action="store_true",
                      help="probe the pages the scenarios use first (as `uept probe`) and refuse to start a run "
                           "that would fail on a locator")

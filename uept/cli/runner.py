@@ -32,6 +32,7 @@ PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2}
 class PytestOutcome:
     code: int  # pytest's exit status; negative: killed by that signal; 130: stopped before it had started
     signals: int = 0  # signals uept received and forwarded while pytest ran
+    nothing_to_run: bool = False  # a shard that got no case: pytest was not started
 
     @property
     def interrupted(self) -> bool:
@@ -39,7 +40,7 @@ class PytestOutcome:
 
 
 def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: argparse.Namespace,
-               markexpr: str | None) -> PytestOutcome:
+               markexpr: str | None, extra: list[str] | None = None) -> PytestOutcome:
     cmd = [sys.executable, "-m", "uept.cli.child", *modules, "-o", "testpaths=", "--rootdir", str(suite),
            "-c", str(suite / "pyproject.toml"), "--uept-run-dir", str(run_dir),
            "--junitxml", str(run_dir / "junit.xml"), "--alluredir", str(run_dir / "allure-results"),
@@ -52,6 +53,7 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
         cmd += ["--headed"]
     if args.slowmo:
         cmd += ["--slowmo", str(args.slowmo)]
+    cmd += extra or []
     log = open(run_dir / "pytest.log", "w", encoding="utf-8")
     # pytest runs in its own session, so a terminal's Ctrl-C reaches it once, through uept, and
     # pytest-xdist workers and the browsers are stopped by pytest, not killed mid-write. It holds the
@@ -130,7 +132,7 @@ def finish_run(run_dir: Path, info: dict, outcome: PytestOutcome, started: float
     interrupted = outcome.interrupted or counts.get("interrupted", 0) > 0
     pytest_code = outcome.code
     verdict = ("incomplete" if interrupted else
-               "passed" if pytest_code == 0 and results.all_passed else "failed")
+               "passed" if pytest_code == 0 and (results.all_passed or outcome.nothing_to_run) else "failed")
     info.update(status=verdict, ended=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), counts=counts,
                 pytest_exit=pytest_code, interrupted=interrupted)
     write_run_info(run_dir, info)

@@ -324,6 +324,14 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
                                f"{role} but the scenario set has no scenario for it")
     if interrupted:
         reasons.append("the run was interrupted before it finished")
+    shard, shards = run.get("shard"), run.get("shards")
+    if isinstance(shard, dict) and int(shard.get("total") or 1) > 1:
+        reasons.append(f"this run is shard {shard.get('index')} of {shard.get('total')} ({shard.get('cases')} of "
+                       f"{shard.get('cases_selected')} selected scenario cases): the verdict is that of the "
+                       f"{shard.get('total')} shards' run folders joined with `uept merge`")
+    if isinstance(shards, dict) and shards.get("missing"):
+        reasons.append(f"shard(s) {', '.join(map(str, shards['missing']))} of {shards.get('total')} are not in "
+                       "this merge: their scenarios did not run here")
     if set_faults:
         reasons.append("the scenario set does not give every scenario one ID of its own ("
                        + "; ".join(set_faults[:3]) + (" ..." if len(set_faults) > 3 else "")
@@ -363,7 +371,7 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
             "interrupted": interrupted, "started": run.get("started"), "ended": run.get("ended"),
             "user": run.get("user"), "host": run.get("host"), "workers": run.get("workers"),
             "tags": run.get("tags"), "features": run.get("features", []), "pytest_exit": run.get("pytest_exit"),
-            "merged_from": run.get("merged_from"),
+            "merged_from": run.get("merged_from"), "shard": run.get("shard"), "shards": run.get("shards"),
             "uept_version": run.get("uept_version"),
         },
         "party": party,
