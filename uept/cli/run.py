@@ -88,6 +88,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     profile = load_profile(resolved.target.profile)  # a bad profile: one line now, not a failed server later
     if args.workers < 1:
         raise UsageError(f"-n {args.workers}: the number of workers must be at least 1", "use -n 1 or more")
+    if args.retries < 0:
+        raise UsageError(f"--retries {args.retries}: the number of retries must be 0 or more",
+                         "use --retries 0 (no retry, the default) or e.g. --retries 2")
     shard, durations = sharding.check_options(args.shard, args.durations)
     chromium = browser.resolve()
     chromium.check(headless=not args.headed)
@@ -246,6 +249,7 @@ def run_info(run_id: str, settings: config.Settings, resolved: config.ResolvedTa
         "features": [str(f.relative_to(suite)) if f.is_relative_to(suite) else str(f) for f in feature_files],
         "tags": args.tags,
         "workers": args.workers,
+        "retries": args.retries,
         **({"shard": plan.record()} if plan is not None else {}),
         "browser": chromium.describe(),
         "platform": platform.platform(),
@@ -295,6 +299,10 @@ def add_parser(sub) -> None:
     run.add_argument("--slowmo", type=int, default=0, metavar="MS",
                      help="slow each browser action down (with --headed)")
     run.add_argument("-n", "--workers", type=int, default=1, metavar="WORKERS", help="parallel browsers (default 1)")
+    run.add_argument("--retries", type=int, default=0, metavar="N",
+                     help="run a failed scenario again, up to N more times (default 0); one that fails and then "
+                          "passes is reported as flaky, with every attempt's evidence; one that fails on every "
+                          "attempt is failed")
     run.add_argument("--shard", metavar="I/N",
                      help="run only shard I of N of the selected scenario cases (one per machine, e.g. a CI "
                           "matrix); each persona's cases stay in one shard; join the N run folders with "

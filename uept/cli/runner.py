@@ -26,6 +26,8 @@ from uept.runtime import config
 from uept.runtime.secrets import REGISTRY, StreamRedactor
 
 PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2}
+# Failures a retry must never paper over: a secret shown on the page (uept/evidence/recorder.py SecretExposure).
+RERUN_NEVER = r"^SecretExposure: "
 
 
 @dataclass
@@ -53,6 +55,10 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
         cmd += ["--headed"]
     if args.slowmo:
         cmd += ["--slowmo", str(args.slowmo)]
+    if args.retries:  # pytest-rerunfailures; only --retries decides (a scenario's @flaky tag does not)
+        cmd += ["--force-reruns", str(args.retries), "--rerun-except", RERUN_NEVER]
+    else:
+        cmd += ["-p", "no:rerunfailures"]
     cmd += extra or []
     log = open(run_dir / "pytest.log", "w", encoding="utf-8")
     # pytest runs in its own session, so a terminal's Ctrl-C reaches it once, through uept, and
@@ -129,20 +135,23 @@ def finish_run(run_dir: Path, info: dict, outcome: PytestOutcome, started: float
 
     results = RunResults.load(run_dir)
     counts = results.counts()
+    outcomes = results.outcomes()
     interrupted = outcome.interrupted or counts.get("interrupted", 0) > 0
     pytest_code = outcome.code
     verdict = ("incomplete" if interrupted else
                "passed" if pytest_code == 0 and (results.all_passed or outcome.nothing_to_run) else "failed")
     info.update(status=verdict, ended=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), counts=counts,
-                pytest_exit=pytest_code, interrupted=interrupted)
+                outcomes=outcomes, pytest_exit=pytest_code, interrupted=interrupted)
     write_run_info(run_dir, info)
     say()
     if results.scenarios:
         say(results.table(shutil.get_terminal_size((110, 20)).columns))
-    total = len(results.scenarios)
-    parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    say(f"\n{total} scenario(s): {parts or 'none ran'} in {time.time() - started:.0f}s. Verdict: {verdict.upper()}"
-        + (" (the run was interrupted)" if interrupted else ""))
+    total = sum(outcomes.values())
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items()))
+    retried = len(results.scenarios) - total
+    tries = f" ({len(results.scenarios)} attempts: {retried} retried)" if retried else ""
+    say(f"\n{total} scenario(s): {parts or 'none ran'}{tries} in {time.time() - started:.0f}s. "
+        f"Verdict: {verdict.upper()}" + (" (the run was interrupted)" if interrupted else ""))
     say(f"Evidence: {run_dir}/  (scenarios/, junit.xml, cucumber.json, allure-results/, report.html, report.pdf)")
     evidence_code = write_evidence(run_dir, settings)
     if interrupted:

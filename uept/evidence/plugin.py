@@ -281,6 +281,8 @@ def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, step: Any,
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
+    if report.when == "setup":  # a new attempt (--retries): only its own reports decide its outcome
+        item.stash[REPORTS_KEY] = {}
     item.stash.setdefault(REPORTS_KEY, {})[report.when] = report
     if report.when == "setup" and report.failed:
         _record_setup_error(item, report)
