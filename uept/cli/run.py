@@ -92,8 +92,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--retries {args.retries}: the number of retries must be 0 or more",
                          "use --retries 0 (no retry, the default) or e.g. --retries 2")
     shard, durations = sharding.check_options(args.shard, args.durations)
-    chromium = browser.resolve()
+    chromium = browser.resolve()  # also the report's PDF printer
     chromium.check(headless=not args.headed)
+    remote = remote_browser(args, settings, resolved)
     feature_files = features.discover([Path(p) for p in args.features] or [suite / "features"])
     scenarios = []
     for f in feature_files:
@@ -149,6 +150,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         steps.cancel()
         raise
     steps.result()
+    if remote is not None:  # the last check: it starts a browser on the server, and closes it again
+        remote_version = browser.check_remote(remote, headless=not args.headed)
+        env.update(remote.env(env))
 
     run_id = new_run_id()
     run_dir = (reports / run_id).resolve()
@@ -180,6 +184,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         started = time.time()
         info = run_info(run_id, settings, resolved, url, server is not None, feature_files, suite, args, chromium,
                         started, plan)
+        if remote is not None:
+            info["browser"] = f"{remote.describe()}, Chromium {remote_version}"
         write_run_info(run_dir, info)
         from uept.evidence.rundir import write_json_atomic
 
@@ -200,7 +206,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 what = (f"{len(plan.mine)} of {len(plan.assignment)} scenario case(s) "
                         f"(shard {plan.index}/{plan.total}, balanced by {plan.balanced_by})")
             say(f"uept {__version__}: {what} against {resolved.name} ({url}{chosen}), "
-                f"browser {chromium.describe()}")
+                f"browser {info['browser']}")
             if plan is not None and not plan.mine:
                 say(f"uept: shard {plan.index}/{plan.total} has no scenario to run (the selection has fewer persona "
                     f"groups than shards); it records an empty run for `uept merge`")
@@ -212,6 +218,30 @@ def cmd_run(args: argparse.Namespace) -> int:
             if server:
                 server.stop()
         return finish_run(run_dir, info, outcome, started, settings)
+
+
+def remote_browser(args: argparse.Namespace, settings: config.Settings,
+                   resolved: config.ResolvedTarget) -> browser.RemoteBrowser | None:
+    """The browser server the run connects to: --browser-endpoint, UEPT_BROWSER_ENDPOINT or browser_endpoint in
+    the config; exposing the client's loopback hosts the target lives on (the embedded reference SSI and its
+    Entra imitation) to the remote browser."""
+    from urllib.parse import urlsplit
+
+    given = [(args.browser_endpoint, "--browser-endpoint"),
+             (os.environ.get(browser.ENDPOINT_ENV), browser.ENDPOINT_ENV),
+             (settings.browser_endpoint, "browser_endpoint in the config")]
+    endpoint, where = next(((e, w) for e, w in given if e), (None, ""))
+    if not endpoint:
+        return None
+    if args.preflight:
+        raise UsageError("--preflight probes the pages with a browser on this machine, not a browser server",
+                         "run `uept probe` (or --preflight) without --browser-endpoint first")
+    if resolved.url is None:  # the embedded reference SSI: 127.0.0.1, and its Entra imitation's host
+        hosts = ["127.0.0.1", os.environ.get("REFSSI_ENTRA_HOST", "login.microsoftonline.localhost")]
+    else:
+        hosts = [urlsplit(resolved.url).hostname or ""]
+    return browser.RemoteBrowser(browser.check_endpoint(endpoint, where), browser.expose_network(hosts),
+                                 os.environ.get(browser.REMOTE_CHROMIUM_ENV) or None)
 
 
 def preflight(settings: config.Settings, resolved: config.ResolvedTarget, url: str, chromium: browser.Chromium,
@@ -310,6 +340,11 @@ def add_parser(sub) -> None:
     run.add_argument("--durations", metavar="FILE",
                      help="with --shard: balance the shards by the scenario times of a previous run (its run "
                           "folder, summary.json or evidence pack); without it, by the number of cases")
+    run.add_argument("--browser-endpoint", metavar="WS_URL",
+                     help="run the scenarios in a browser of a Playwright browser server (`playwright run-server`, "
+                          "the same Playwright major.minor as uept's) at this ws:// address instead of launching "
+                          "one here; the embedded reference SSI is reached through the connection (default: "
+                          "$UEPT_BROWSER_ENDPOINT or browser_endpoint in the config)")
     run.add_argument("--preflight", action="store_true",
                      help="probe the pages the scenarios use first (as `uept probe`) and refuse to start a run "
                           "that would fail on a locator")
