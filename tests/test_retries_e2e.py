@@ -8,15 +8,20 @@ attempts: failed everywhere. Two workers, one server, one run (about 40 s here).
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from tests.evidence_helpers import new_key, public_key_file
-from tests.helpers import run_uept
+from tests.helpers import ROOT, UeptRun, run_uept
 from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
+PROGRESS = re.compile(r"^\[\s*\d+/\d+\] ")
 
 CATALOGUE = """
 version: 1
@@ -34,14 +39,40 @@ def retried(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("retries")
     pub = public_key_file(new_key(tmp / "party.pem"), tmp / "party.pub")
     (tmp / "scenarios.yaml").write_text(CATALOGUE)
+    reports = tmp / "reports"
     with EmbeddedSSI(unsafe=["signout_fails_once", "skip_code_check"]) as ssi:
-        env = {**ssi.env, "UEPT_SIGNING_KEY": str(tmp / "party.pem"),
-               "UEPT_SCENARIO_CATALOGUE": str(tmp / "scenarios.yaml")}
-        result = run_uept("run", "features/mfa_login.feature", "--tags", "@UEPT-LOGIN-11 or @UEPT-LOGIN-05",
-                          "--retries", "1", "-n", "2", "--target", ssi.url, "--reports", str(tmp / "reports"),
-                          env=env)
-    return {"result": result, "run": result.run_dir, "pub": pub, "tmp": tmp,
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("UEPT_", "REFSSI_", "PYTEST_"))}
+        env.update(ssi.env, UEPT_SIGNING_KEY=str(tmp / "party.pem"),
+                   UEPT_SCENARIO_CATALOGUE=str(tmp / "scenarios.yaml"))
+        proc = subprocess.Popen([sys.executable, "-m", "uept.cli", "run", "features/mfa_login.feature", "--tags",
+                                 "@UEPT-LOGIN-11 or @UEPT-LOGIN-05", "--retries", "1", "-n", "2", "--target", ssi.url,
+                                 "--reports", str(reports)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        lines, finished_at_first_line = [], None
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the progress, as uept prints it
+            lines.append(line)
+            if finished_at_first_line is None and PROGRESS.match(line):
+                finished_at_first_line = sum(json.loads(f.read_text())["status"] != "running"
+                                             for f in reports.glob("*/scenarios/*/result.json"))
+        stderr = proc.stderr.read() if proc.stderr else ""
+        result = UeptRun(proc.wait(timeout=600), "".join(lines), stderr)
+    return {"result": result, "run": result.run_dir, "pub": pub, "tmp": tmp, "first_line": finished_at_first_line,
             "summary": json.loads((result.run_dir / "summary.json").read_text())}
+
+
+def test_progress_comes_one_plain_line_per_attempt_as_it_happens(retried: dict) -> None:
+    out = retried["result"].stdout
+    progress = [ln for ln in out.splitlines() if PROGRESS.match(ln)]
+    assert len(progress) == 4, out[-3000:]  # one per attempt
+    assert any(re.match(r"^\[\d/2\] FAILED  UEPT-LOGIN-11  Signing out ends the session  [\d.]+s  gw\d$", ln)
+               for ln in progress), progress
+    assert any(ln.startswith("[2/2] FLAKY   UEPT-LOGIN-11 (attempt 2)") or
+               ln.startswith("[1/2] FLAKY   UEPT-LOGIN-11 (attempt 2)") for ln in progress), progress
+    assert sum(" FAILED  UEPT-LOGIN-05" in ln for ln in progress) == 2
+    assert retried["first_line"] is not None and retried["first_line"] < 4  # printed while the run went on
+    assert not any(ln.startswith(".") or "[100%]" in ln for ln in out.splitlines())  # pytest's dots: pytest.log
+    assert (retried["run"] / "pytest.log").read_text().strip()
 
 
 def test_a_scenario_that_fails_once_is_flaky_and_one_that_always_fails_is_failed(retried: dict) -> None:

@@ -213,7 +213,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 outcome = PytestOutcome(0, nothing_to_run=True)
             else:
                 extra = ["--uept-shard", str(run_dir / shards.PLAN_FILE)] if plan is not None else []
-                outcome = run_pytest(suite, modules, run_dir, env, args, markexpr, extra)
+                outcome = run_pytest(suite, modules, run_dir, env, args, markexpr, extra,
+                                     len(plan.mine) if plan is not None else count)
         finally:
             if server:
                 server.stop()
