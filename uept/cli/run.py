@@ -322,7 +322,11 @@ def _login_name() -> str:
 def add_parser(sub) -> None:
     run = sub.add_parser("run", help="run UEPT scenarios and write reports/<run-id>/",
                          description="Run the UEPT feature files (all of features/ by default) against a target.",
-                         epilog=REFSSI_ENV_HELP)
+                         epilog=REFSSI_ENV_HELP + " Progress: a live display on a terminal, one line per finished "
+                         "scenario otherwise; UEPT_PROGRESS=plain for the lines on a terminal too, "
+                         "UEPT_PROGRESS=pytest for pytest's own output. With --browser-endpoint, "
+                         "UEPT_REMOTE_CHROMIUM=PATH names the Chromium the server launches (it must run "
+                         "with --unsafe).")
     run.add_argument("features", nargs="*", help="feature files or folders (default: features/)")
     run.add_argument("--target", help="target name from the config, or a URL (default: reference)")
     run.add_argument("--tags", help="tag expression, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a', 'not @needs-operator'")
