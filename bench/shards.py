@@ -51,9 +51,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="uept-bench-shards-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UEPT_", "REFSSI_", "PYTEST_"))}
     env["UEPT_SIGNING_KEY"] = str(tmp / "party.pem")
-    from tests.evidence_helpers import new_key
+    from uept.evidence.pack import create_key
 
-    new_key(tmp / "party.pem")
+    create_key(tmp / "party.pem")  # one party key for every shard, as a CI secret would give
     load0 = os.getloadavg()
     rows = []
     full: Path | None = None
