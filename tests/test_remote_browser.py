@@ -117,16 +117,27 @@ def test_an_endpoint_that_is_not_one_is_refused(value: str, message: str, tmp_pa
     assert not any(tmp_path.iterdir())
 
 
-def test_an_unreachable_server_is_one_line_exit_2_before_anything_starts(tmp_path: Path) -> None:
+@pytest.mark.parametrize("given", ["--browser-endpoint", "UEPT_BROWSER_ENDPOINT", "browser_endpoint"])
+def test_an_unreachable_server_is_one_line_exit_2_before_anything_starts(tmp_path: Path, given: str) -> None:
+    """However the endpoint is given (option, environment, uept.yaml), uept connects to it before it starts."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens there once the socket is closed
-    result = run_uept("run", "--tags", "@UEPT-LOGIN-01", "--browser-endpoint", f"ws://127.0.0.1:{port}/",
-                      "--reports", str(tmp_path))
+    endpoint = f"ws://127.0.0.1:{port}/"
+    reports = tmp_path / "reports"
+    args, env = ["run", "--tags", "@UEPT-LOGIN-01", "--reports", str(reports)], {}
+    if given == "--browser-endpoint":
+        args += ["--browser-endpoint", endpoint]
+    elif given == "UEPT_BROWSER_ENDPOINT":
+        env["UEPT_BROWSER_ENDPOINT"] = endpoint
+    else:
+        (tmp_path / "uept.yaml").write_text(f"browser_endpoint: {endpoint}\n")
+        args += ["--config", str(tmp_path / "uept.yaml")]
+    result = run_uept(*args, env=env)
     assert result.code == 2 and result.error_lines == [
-        f"uept: error: cannot reach the browser server ws://127.0.0.1:{port}/ (ECONNREFUSED). start it "
+        f"uept: error: cannot reach the browser server {endpoint} (ECONNREFUSED). start it "
         "(`playwright run-server --port PORT --host HOST`) or correct the address."], result.stderr
-    assert not any(tmp_path.iterdir())
+    assert not reports.exists() or not any(reports.iterdir())
 
 
 def test_a_server_of_another_playwright_version_is_named_with_both_versions(browser_server: dict) -> None:
