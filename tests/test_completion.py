@@ -82,17 +82,54 @@ def test_a_per_scenario_entry_overrides_the_theme_and_the_tag(tmp_path: Path) ->
     assert [(b["id"], b["status"]) for b in s["verdict"]["blocking"]] == [("UEPT-DEMO-03", "skipped")]
 
 
-def test_retries_are_shown_and_the_last_attempt_decides(tmp_path: Path) -> None:
-    cat = ScenarioCatalogue.load(catalogue_file(tmp_path))
+def test_a_pass_after_a_failed_attempt_is_flaky_and_counts_as_the_catalogue_says(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, statuses={"UEPT-DEMO-01": "failed"})
     write_result(run_dir, "UEPT-DEMO-01-attempt2", "UEPT-DEMO-01", "First demo scenario", "passed", attempt=2,
                  tags=["UEPT-DEMO", "UEPT-DEMO-01", "SSI-FR-1a"], started="2026-11-23T08:00:05.000Z")
-    s = assess(run_dir, cat)
+    s = assess(run_dir, ScenarioCatalogue.load(catalogue_file(tmp_path)))
     row = next(r for r in s["scenarios"] if r["id"] == "UEPT-DEMO-01")
-    assert row["status"] == "passed" and row["retried"] is True
+    assert row["status"] == "flaky" and row["retried"] is True and row["flaky"] is True
+    assert row["results"][0]["status"] == "flaky"
     assert [(a["attempt"], a["status"]) for a in row["results"][0]["attempts"]] == [(1, "failed"), (2, "passed")]
-    assert s["verdict"]["result"] == COMPLETE
+    # the default rule: a flaky mandatory scenario counts as passed, and is listed as flaky on the first page
+    assert s["verdict"]["result"] == COMPLETE and s["verdict"]["mandatory_flaky"] == 1
+    assert s["verdict"]["mandatory_passed"] == s["verdict"]["mandatory"] == 2
+    assert s["verdict"]["flaky"] == [{"id": "UEPT-DEMO-01", "name": "First demo scenario", "mandatory": True,
+                                      "counts_as": "passed", "rule": "catalogue",
+                                      "attempts": [[(1, "failed"), (2, "passed")]]}]
     assert s["counts"] == {"passed": 4, "failed": 1}  # every attempt counts: nothing hidden
+    assert s["outcomes"] == {"flaky": 1, "passed": 3}
+    assert {t["id"]: t["flaky"] for t in s["themes"]}["UEPT-DEMO"] == 1
+    assert next(r for r in s["requirements"] if r["id"] == "SSI-FR-1a")["status"] == "passed"
+    # the catalogue may say that a flaky mandatory scenario blocks the verdict: for all, a theme, or one scenario
+    for text in (CATALOGUE.replace("scenarios: {}", "flaky_counts_as: failed\nscenarios: {}"),
+                 CATALOGUE.replace("mandatory_for: [all]}", "mandatory_for: [all], flaky_counts_as: failed}"),
+                 CATALOGUE.replace("scenarios: {}", "scenarios:\n  UEPT-DEMO-01: {flaky_counts_as: failed}")):
+        v = assess(run_dir, ScenarioCatalogue.load(catalogue_file(tmp_path, text)))["verdict"]
+        assert v["result"] == INCOMPLETE and v["mandatory_passed"] == 1
+        assert [(b["id"], b["status"]) for b in v["blocking"]] == [("UEPT-DEMO-01", "flaky")]
+        assert "attempt 1 failed, attempt 2 passed" in v["blocking"][0]["reason"]
+    with pytest.raises(UsageError, match="flaky_counts_as is 'sometimes'"):
+        ScenarioCatalogue.load(catalogue_file(tmp_path, CATALOGUE.replace(
+            "scenarios: {}", "flaky_counts_as: sometimes\nscenarios: {}")))
+
+
+def test_a_scenario_that_fails_on_every_attempt_is_failed(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, statuses={"UEPT-DEMO-01": "failed"})
+    for n in (2, 3):
+        write_result(run_dir, f"UEPT-DEMO-01-attempt{n}", "UEPT-DEMO-01", "First demo scenario", "failed",
+                     attempt=n, tags=["UEPT-DEMO", "UEPT-DEMO-01"], started=f"2026-11-23T08:00:0{n}.000Z",
+                     error="still wrong")
+    s = assess(run_dir, ScenarioCatalogue.load(catalogue_file(tmp_path)))
+    row = next(r for r in s["scenarios"] if r["id"] == "UEPT-DEMO-01")
+    assert row["status"] == "failed" and not row["flaky"] and s["verdict"]["flaky"] == []
+    assert s["verdict"]["result"] == INCOMPLETE and s["outcomes"]["failed"] == 1
+    # a pass followed by a failure (e.g. two merged runs) is failed too: the last attempt decides
+    run_dir = make_run(tmp_path, name="later")
+    write_result(run_dir, "UEPT-DEMO-01-attempt2", "UEPT-DEMO-01", "First demo scenario", "failed", attempt=2,
+                 tags=["UEPT-DEMO", "UEPT-DEMO-01"], started="2026-11-23T08:00:05.000Z")
+    s = assess(run_dir, ScenarioCatalogue.load(catalogue_file(tmp_path)))
+    assert next(r for r in s["scenarios"] if r["id"] == "UEPT-DEMO-01")["status"] == "failed"
 
 
 def test_requirement_coverage_lists_every_catalogue_requirement(tmp_path: Path) -> None:

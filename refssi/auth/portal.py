@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from .. import passwords
 from ..db import glide_time
 from ..deps import get_ctx
+from ..faults import fault
 from ..web import Ctx, portal_page
 from . import remember
 from .rules import (
@@ -245,9 +246,16 @@ async def logout_page(ctx: Ctx = Depends(get_ctx)) -> Response:
     return ctx.render("logout.html", title=ctx.profile.label("home.sign_out"))
 
 
+_FAILED_ONCE: set[str] = set()  # test-only faults that have had their one failure in this server process
+
+
 @router.post("/logout.do")
 async def logout(ctx: Ctx = Depends(get_ctx)) -> Response:
     if not ctx.csrf_ok():
         return csrf_failure(ctx)
+    if fault(ctx.settings, "signout_fails_once") and "signout_fails_once" not in _FAILED_ONCE:
+        _FAILED_ONCE.add("signout_fails_once")  # test-only: a transient failure, for retries to meet
+        return Response("Service temporarily unavailable. Please try again.", status_code=503,
+                        media_type="text/plain")
     ctx.new_session(flash=[("info", ctx.profile.label("home.signed_out") + ".")])
     return ctx.redirect(ctx.portal_url(ctx.profile.portal.login_page))

@@ -28,6 +28,9 @@ def produce_evidence(run_dir: Path, settings: config.Settings | None, catalogue_
     v = report.summary["verdict"]
     say(f"Exit criteria for User Role {v['role']}: {v['result']} "
         f"({v['mandatory_passed']} of {v['mandatory']} mandatory scenario(s) passed)")
+    for f in v.get("flaky") or []:
+        rule = f"counts as {f['counts_as']}" if f["mandatory"] else "not mandatory"
+        say(f"  flaky: {f['id']} failed, then passed on a retry ({rule}): {f['name']}")
     ran = [b for b in v["blocking"] if b["status"] != "not selected"]
     for b in ran[:10]:
         say(f"  blocking: {b['id']} {b['status']}: {b['name']}")

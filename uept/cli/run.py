@@ -17,9 +17,10 @@ from pathlib import Path
 
 from ssi.errors import UsageError
 from uept import __version__
+from uept.cli import sharding
 from uept.cli.common import REFSSI_ENV_HELP, say, shielded, suite_root, writable_folder
-from uept.cli.runner import finish_run, run_pytest
-from uept.evidence import features
+from uept.cli.runner import PytestOutcome, finish_run, run_pytest
+from uept.evidence import features, shards
 from uept.runtime import browser, config
 from uept.runtime.secrets import REGISTRY, Secret
 
@@ -87,8 +88,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     profile = load_profile(resolved.target.profile)  # a bad profile: one line now, not a failed server later
     if args.workers < 1:
         raise UsageError(f"-n {args.workers}: the number of workers must be at least 1", "use -n 1 or more")
-    chromium = browser.resolve()
+    if args.retries < 0:
+        raise UsageError(f"--retries {args.retries}: the number of retries must be 0 or more",
+                         "use --retries 0 (no retry, the default) or e.g. --retries 2")
+    shard, durations = sharding.check_options(args.shard, args.durations)
+    chromium = browser.resolve()  # also the report's PDF printer
     chromium.check(headless=not args.headed)
+    remote = remote_browser(args, settings, resolved)
     feature_files = features.discover([Path(p) for p in args.features] or [suite / "features"])
     scenarios = []
     for f in feature_files:
@@ -133,10 +139,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
             raise UsageError(f"{found[0].line()}{more}", "correct it; `uept check` lists every problem, with the "
                              "wording the step library has (`uept steps`)")
+        plan = None
+        if shard:
+            all_cases = sharding.cases(suite, chosen, expand, profile, sorted(resolved.target.personas))
+            plan = shards.plan(all_cases, *shard, durations, args.durations)
+            mine = set(plan.mine)
+            files = {(suite / c.feature).resolve() for c in all_cases if c.id in mine}
+            modules = [m for m in modules if Path(m) in files]
     except BaseException:
         steps.cancel()
         raise
     steps.result()
+    if remote is not None:  # the last check: it starts a browser on the server, and closes it again
+        remote_version = browser.check_remote(remote, headless=not args.headed)
+        env.update(remote.env(env))
 
     run_id = new_run_id()
     run_dir = (reports / run_id).resolve()
@@ -167,11 +183,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                       server.env if server else {})
         started = time.time()
         info = run_info(run_id, settings, resolved, url, server is not None, feature_files, suite, args, chromium,
-                        started)
+                        started, plan)
+        if remote is not None:
+            info["browser"] = f"{remote.describe()}, Chromium {remote_version}"
         write_run_info(run_dir, info)
         from uept.evidence.rundir import write_json_atomic
 
         write_json_atomic(run_dir / "scenario-set.json", scenario_set)
+        if plan is not None:
+            shards.write_plan(run_dir, plan)
     except BaseException:  # nothing recorded yet: nothing to report
         if server:
             server.stop()
@@ -181,13 +201,48 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             count = sum(e["examples"] for e in scenario_set["scenarios"] if e["selected"])  # generated rows too
             chosen = "".join(f", {k.replace('_', ' ')} {v}" for k, v in server_settings.items())
-            say(f"uept {__version__}: {count} scenario(s) against {resolved.name} ({url}{chosen}), "
-                f"browser {chromium.describe()}")
-            outcome = run_pytest(suite, modules, run_dir, env, args, markexpr)
+            what = f"{count} scenario(s)"
+            if plan is not None:
+                what = (f"{len(plan.mine)} of {len(plan.assignment)} scenario case(s) "
+                        f"(shard {plan.index}/{plan.total}, balanced by {plan.balanced_by})")
+            say(f"uept {__version__}: {what} against {resolved.name} ({url}{chosen}), "
+                f"browser {info['browser']}")
+            if plan is not None and not plan.mine:
+                say(f"uept: shard {plan.index}/{plan.total} has no scenario to run (the selection has fewer persona "
+                    f"groups than shards); it records an empty run for `uept merge`")
+                outcome = PytestOutcome(0, nothing_to_run=True)
+            else:
+                extra = ["--uept-shard", str(run_dir / shards.PLAN_FILE)] if plan is not None else []
+                outcome = run_pytest(suite, modules, run_dir, env, args, markexpr, extra,
+                                     len(plan.mine) if plan is not None else count)
         finally:
             if server:
                 server.stop()
         return finish_run(run_dir, info, outcome, started, settings)
+
+
+def remote_browser(args: argparse.Namespace, settings: config.Settings,
+                   resolved: config.ResolvedTarget) -> browser.RemoteBrowser | None:
+    """The browser server the run connects to: --browser-endpoint, UEPT_BROWSER_ENDPOINT or browser_endpoint in
+    the config; exposing the client's loopback hosts the target lives on (the embedded reference SSI and its
+    Entra imitation) to the remote browser."""
+    from urllib.parse import urlsplit
+
+    given = [(args.browser_endpoint, "--browser-endpoint"),
+             (os.environ.get(browser.ENDPOINT_ENV), browser.ENDPOINT_ENV),
+             (settings.browser_endpoint, "browser_endpoint in the config")]
+    endpoint, where = next(((e, w) for e, w in given if e), (None, ""))
+    if not endpoint:
+        return None
+    if args.preflight:
+        raise UsageError("--preflight probes the pages with a browser on this machine, not a browser server",
+                         "run `uept probe` (or --preflight) without --browser-endpoint first")
+    if resolved.url is None:  # the embedded reference SSI: 127.0.0.1, and its Entra imitation's host
+        hosts = ["127.0.0.1", os.environ.get("REFSSI_ENTRA_HOST", "login.microsoftonline.localhost")]
+    else:
+        hosts = [urlsplit(resolved.url).hostname or ""]
+    return browser.RemoteBrowser(browser.check_endpoint(endpoint, where), browser.expose_network(hosts),
+                                 os.environ.get(browser.REMOTE_CHROMIUM_ENV) or None)
 
 
 def preflight(settings: config.Settings, resolved: config.ResolvedTarget, url: str, chromium: browser.Chromium,
@@ -215,7 +270,7 @@ def preflight(settings: config.Settings, resolved: config.ResolvedTarget, url: s
 
 def run_info(run_id: str, settings: config.Settings, resolved: config.ResolvedTarget, url: str, embedded: bool,
              feature_files: list[Path], suite: Path, args: argparse.Namespace, chromium: browser.Chromium,
-             started: float) -> dict:
+             started: float, plan: shards.Plan | None = None) -> dict:
     return {
         "run_id": run_id,
         "uept_version": __version__,
@@ -225,6 +280,8 @@ def run_info(run_id: str, settings: config.Settings, resolved: config.ResolvedTa
         "features": [str(f.relative_to(suite)) if f.is_relative_to(suite) else str(f) for f in feature_files],
         "tags": args.tags,
         "workers": args.workers,
+        "retries": args.retries,
+        **({"shard": plan.record()} if plan is not None else {}),
         "browser": chromium.describe(),
         "platform": platform.platform(),
         "os": _os_name(),
@@ -265,7 +322,11 @@ def _login_name() -> str:
 def add_parser(sub) -> None:
     run = sub.add_parser("run", help="run UEPT scenarios and write reports/<run-id>/",
                          description="Run the UEPT feature files (all of features/ by default) against a target.",
-                         epilog=REFSSI_ENV_HELP)
+                         epilog=REFSSI_ENV_HELP + " Progress: a live display on a terminal, one line per finished "
+                         "scenario otherwise; UEPT_PROGRESS=plain for the lines on a terminal too, "
+                         "UEPT_PROGRESS=pytest for pytest's own output. With --browser-endpoint, "
+                         "UEPT_REMOTE_CHROMIUM=PATH names the Chromium the server launches (it must run "
+                         "with --unsafe).")
     run.add_argument("features", nargs="*", help="feature files or folders (default: features/)")
     run.add_argument("--target", help="target name from the config, or a URL (default: reference)")
     run.add_argument("--tags", help="tag expression, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a', 'not @needs-operator'")
@@ -273,6 +334,22 @@ def add_parser(sub) -> None:
     run.add_argument("--slowmo", type=int, default=0, metavar="MS",
                      help="slow each browser action down (with --headed)")
     run.add_argument("-n", "--workers", type=int, default=1, metavar="WORKERS", help="parallel browsers (default 1)")
+    run.add_argument("--retries", type=int, default=0, metavar="N",
+                     help="run a failed scenario again, up to N more times (default 0); one that fails and then "
+                          "passes is reported as flaky, with every attempt's evidence; one that fails on every "
+                          "attempt is failed")
+    run.add_argument("--shard", metavar="I/N",
+                     help="run only shard I of N of the selected scenario cases (one per machine, e.g. a CI "
+                          "matrix); each persona's cases stay in one shard; join the N run folders with "
+                          "`uept merge`")
+    run.add_argument("--durations", metavar="FILE",
+                     help="with --shard: balance the shards by the scenario times of a previous run (its run "
+                          "folder, summary.json or evidence pack); without it, by the number of cases")
+    run.add_argument("--browser-endpoint", metavar="WS_URL",
+                     help="run the scenarios in a browser of a Playwright browser server (`playwright run-server`, "
+                          "the same Playwright major.minor as uept's) at this ws:// address instead of launching "
+                          "one here; the embedded reference SSI is reached through the connection (default: "
+                          "$UEPT_BROWSER_ENDPOINT or browser_endpoint in the config)")
     run.add_argument("--preflight", action="store_true",
                      help="probe the pages the scenarios use first (as `uept probe`) and refuse to start a run "
                           "that would fail on a locator")

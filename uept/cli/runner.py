@@ -2,15 +2,19 @@
 
 `run_pytest` starts `python -m uept.cli.child` (see uept/cli/child.py) in a session of its own, with
 SIGINT blocked until it can take it, forwards the first two signals as SIGINT and kills it on the
-third, and shows its output as it comes (redacted). `finish_run` records the outcome in run.json and
-writes the report and the signed pack, whatever happened.
+third, keeps its output in pytest.log as it comes (redacted), and shows the run's progress as the run
+folder records it (uept/cli/progress.py; UEPT_PROGRESS=pytest shows pytest's own output instead).
+`finish_run` records the outcome in run.json and writes the report and the signed pack, whatever happened.
 """
 
 from __future__ import annotations
 
 import argparse
 import codecs
+import collections
+import contextlib
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -20,18 +24,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ssi.errors import UsageError
-from uept.cli import child
+from uept.cli import child, progress
 from uept.cli.common import say, shielded
 from uept.runtime import config
 from uept.runtime.secrets import REGISTRY, StreamRedactor
 
 PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2}
+TAIL_LINES = 40  # pytest's last lines, shown when it could not run the suite
+# Failures a retry must never paper over: a secret shown on the page (uept/evidence/recorder.py SecretExposure).
+RERUN_NEVER = r"^SecretExposure: "
 
 
 @dataclass
 class PytestOutcome:
     code: int  # pytest's exit status; negative: killed by that signal; 130: stopped before it had started
     signals: int = 0  # signals uept received and forwarded while pytest ran
+    nothing_to_run: bool = False  # a shard that got no case: pytest was not started
 
     @property
     def interrupted(self) -> bool:
@@ -39,7 +47,8 @@ class PytestOutcome:
 
 
 def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: argparse.Namespace,
-               markexpr: str | None) -> PytestOutcome:
+               markexpr: str | None, extra: list[str] | None = None, cases: int = 0) -> PytestOutcome:
+    """Run pytest as uept's child; `cases`: how many scenario cases the run is to record (for the progress)."""
     cmd = [sys.executable, "-m", "uept.cli.child", *modules, "-o", "testpaths=", "--rootdir", str(suite),
            "-c", str(suite / "pyproject.toml"), "--uept-run-dir", str(run_dir),
            "--junitxml", str(run_dir / "junit.xml"), "--alluredir", str(run_dir / "allure-results"),
@@ -52,6 +61,11 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
         cmd += ["--headed"]
     if args.slowmo:
         cmd += ["--slowmo", str(args.slowmo)]
+    if args.retries:  # pytest-rerunfailures; only --retries decides (a scenario's @flaky tag does not)
+        cmd += ["--force-reruns", str(args.retries), "--rerun-except", RERUN_NEVER]
+    else:
+        cmd += ["-p", "no:rerunfailures"]
+    cmd += extra or []
     log = open(run_dir / "pytest.log", "w", encoding="utf-8")
     # pytest runs in its own session, so a terminal's Ctrl-C reaches it once, through uept, and
     # pytest-xdist workers and the browsers are stopped by pytest, not killed mid-write. It holds the
@@ -92,27 +106,61 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
         forward(signal.SIGINT, None)
     redactor = StreamRedactor(REGISTRY)
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    echo = os.environ.get("UEPT_PROGRESS") == "pytest"  # pytest's own output on the console, as it was
+    display = None if echo else progress.follow(run_dir, cases, args.workers)
+    tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+    pending = [""]
 
     def show(text: str) -> None:
-        if text:
+        if not text:
+            return
+        log.write(text)
+        log.flush()  # the log holds it as it comes, should uept be killed a moment later
+        if echo:
             sys.stdout.write(text)
-            sys.stdout.flush()  # progress reaches a terminal or a CI log as it happens
-            log.write(text)
-            log.flush()  # and the log holds it, should uept be killed a moment later
+            sys.stdout.flush()
+        lines = (pending[0] + text).split("\n")
+        pending[0] = lines.pop()
+        tail.extend(lines)
+
+    def follow() -> None:
+        nonlocal display
+        if display is None:
+            return
+        try:
+            display.update()
+        except Exception as exc:  # the display must never stop a run: the evidence is what matters
+            display = None
+            say(f"uept: the progress display stopped ({exc.__class__.__name__}); the run goes on")
 
     try:
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
-        while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except InterruptedError:
-                continue
-            if not chunk:
-                break
-            show(redactor.feed(decoder.decode(chunk)))
-        show(redactor.feed(decoder.decode(b"", final=True)) + redactor.flush())
-        return PytestOutcome(proc.wait(), signals[0])
+        with display if display is not None else contextlib.nullcontext():
+            last = 0.0
+            while True:
+                try:
+                    ready, _, _ = select.select([fd], [], [], progress.POLL_SECONDS)
+                    chunk = os.read(fd, 65536) if ready else None
+                except InterruptedError:
+                    continue
+                if chunk == b"":
+                    break
+                if chunk:
+                    show(redactor.feed(decoder.decode(chunk)))
+                if time.monotonic() - last >= progress.POLL_SECONDS:
+                    follow()
+                    last = time.monotonic()
+            show(redactor.feed(decoder.decode(b"", final=True)) + redactor.flush())
+            follow()
+        code = proc.wait()
+        if not echo and (code in (3, 4, 5) or (code == 2 and not signals[0])):
+            # pytest could not run the suite (usage, collection or internal error): what it said
+            say(f"uept: pytest stopped (exit {code}); its last lines (all of them are in {run_dir / 'pytest.log'}):")
+            for line in [*tail, pending[0]]:
+                if line.strip():
+                    say(f"  {line}")
+        return PytestOutcome(code, signals[0])
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
@@ -127,20 +175,23 @@ def finish_run(run_dir: Path, info: dict, outcome: PytestOutcome, started: float
 
     results = RunResults.load(run_dir)
     counts = results.counts()
+    outcomes = results.outcomes()
     interrupted = outcome.interrupted or counts.get("interrupted", 0) > 0
     pytest_code = outcome.code
     verdict = ("incomplete" if interrupted else
-               "passed" if pytest_code == 0 and results.all_passed else "failed")
+               "passed" if pytest_code == 0 and (results.all_passed or outcome.nothing_to_run) else "failed")
     info.update(status=verdict, ended=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), counts=counts,
-                pytest_exit=pytest_code, interrupted=interrupted)
+                outcomes=outcomes, pytest_exit=pytest_code, interrupted=interrupted)
     write_run_info(run_dir, info)
     say()
     if results.scenarios:
         say(results.table(shutil.get_terminal_size((110, 20)).columns))
-    total = len(results.scenarios)
-    parts = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    say(f"\n{total} scenario(s): {parts or 'none ran'} in {time.time() - started:.0f}s. Verdict: {verdict.upper()}"
-        + (" (the run was interrupted)" if interrupted else ""))
+    total = sum(outcomes.values())
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items()))
+    retried = len(results.scenarios) - total
+    tries = f" ({len(results.scenarios)} attempts: {retried} retried)" if retried else ""
+    say(f"\n{total} scenario(s): {parts or 'none ran'}{tries} in {time.time() - started:.0f}s. "
+        f"Verdict: {verdict.upper()}" + (" (the run was interrupted)" if interrupted else ""))
     say(f"Evidence: {run_dir}/  (scenarios/, junit.xml, cucumber.json, allure-results/, report.html, report.pdf)")
     evidence_code = write_evidence(run_dir, settings)
     if interrupted:

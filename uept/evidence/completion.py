@@ -32,8 +32,11 @@ FORMAT = "uept-summary/1"
 COMPLETE, INCOMPLETE = "COMPLETE", "INCOMPLETE"
 # worst first: the status a scenario shows when its examples differ
 SEVERITY = ["failed", "damaged", "error", "interrupted", "not run", "skipped", "not selected", "not applicable",
-            "passed"]
+            "flaky", "passed"]
 SATISFIED = ("passed", "not applicable")  # what a mandatory scenario may show for the verdict to be COMPLETE
+# ... and "flaky" (failed, then passed on a retry) when the catalogue's flaky_counts_as says "passed" (the default)
+FLAKY_RULES = ("passed", "failed")
+FAILING = ("failed", "error")  # an attempt with one of these, followed by a pass, makes the case flaky
 ATTEMPT = re.compile(r"-attempt(\d+)$")
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -49,6 +52,7 @@ class ScenarioCatalogue:
     not_mandatory_tags: set[str]
     scenarios: dict[str, dict[str, Any]]
     sha256: str = ""
+    flaky_counts_as: str = "passed"  # what a flaky mandatory scenario counts as (scenario and theme entries may say)
 
     @classmethod
     def load(cls, path: Path | None = None) -> ScenarioCatalogue:
@@ -71,9 +75,15 @@ class ScenarioCatalogue:
         scenarios = data.get("scenarios") or {}
         cat = cls(path, roles, groups, {str(k): dict(v or {}) for k, v in themes.items()},
                   set(data.get("not_mandatory_tags") or []), {str(k): dict(v or {}) for k, v in scenarios.items()},
-                  file_sha256(path))
+                  file_sha256(path), str(data.get("flaky_counts_as", "passed")))
+        if cat.flaky_counts_as not in FLAKY_RULES:
+            raise UsageError(f"{where}: flaky_counts_as is '{cat.flaky_counts_as}'",
+                             "give flaky_counts_as: passed or flaky_counts_as: failed")
         for kind, entries in (("themes", cat.themes), ("scenarios", cat.scenarios)):
             for key, spec in entries.items():
+                if spec.get("flaky_counts_as", "passed") not in FLAKY_RULES:
+                    raise UsageError(f"{where}: {kind}.{key}.flaky_counts_as is '{spec['flaky_counts_as']}'",
+                                     "give passed or failed")
                 for who in spec.get("mandatory_for") or []:
                     if who != "all" and who not in groups and cat.role(who) is None:
                         raise UsageError(f"{where}: {kind}.{key}.mandatory_for names '{who}', which is neither "
@@ -106,6 +116,16 @@ class ScenarioCatalogue:
             return self._applies(self.themes[theme].get("mandatory_for") or [], role), f"theme {theme}"
         return False, "theme not in the catalogue"
 
+    def flaky_rule(self, scenario_id: str | None) -> tuple[str, str]:
+        """What a flaky (failed, then passed on a retry) mandatory scenario counts as, and the entry that says so:
+        its scenario entry, else its theme's, else the catalogue's flaky_counts_as (default: passed)."""
+        if scenario_id and "flaky_counts_as" in self.scenarios.get(scenario_id, {}):
+            return self.scenarios[scenario_id]["flaky_counts_as"], "scenario entry"
+        theme = theme_of(scenario_id)
+        if theme and "flaky_counts_as" in self.themes.get(theme, {}):
+            return self.themes[theme]["flaky_counts_as"], f"theme {theme}"
+        return self.flaky_counts_as, "catalogue"
+
     def mandatory_themes(self, role: str | None) -> list[str]:
         if role is None:
             return []
@@ -135,6 +155,15 @@ def base_key(key: str) -> str:
 
 def _attempt_no(r: dict) -> int:
     return int(r.get("attempt") or 1)
+
+
+def case_status(attempts: list[dict]) -> str:
+    """One case's status from its attempts (oldest first): the last attempt's, except that a pass after a
+    failed or errored attempt is "flaky". A case whose every attempt failed is failed."""
+    final = attempts[-1]["status"] if attempts else "not run"
+    if final == "passed" and any(a["status"] in FAILING for a in attempts[:-1]):
+        return "flaky"
+    return final
 
 
 def worst(statuses: list[str]) -> str:
@@ -227,7 +256,7 @@ def _sort_key(sc: _Scenario) -> tuple:
 
 
 def _status(sc: _Scenario) -> str:
-    finals = [attempts[-1]["status"] for attempts in sc.results.values()]
+    finals = [case_status(attempts) for attempts in sc.results.values()]
     if sc.damaged:
         return "damaged"
     if sc.not_applicable is not None and not finals:
@@ -241,6 +270,10 @@ def _status(sc: _Scenario) -> str:
 def _reason(status: str, sc: _Scenario) -> str:
     if status == "damaged":
         return "its result cannot be trusted: " + ", ".join(sc.damaged)
+    if status == "flaky":
+        tries = next((a for a in sc.results.values() if case_status(a) == "flaky"), [])
+        return ("flaky: " + ", ".join(f"attempt {_attempt_no(a)} {a['status']}" for a in tries)
+                + "; the scenario catalogue counts a flaky mandatory scenario as failed")
     errors = [a[-1].get("error") for a in sc.results.values() if a[-1]["status"] == status and a[-1].get("error")]
     detail = f": {errors[0]}" if errors else ""
     return {
@@ -299,17 +332,20 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
         if status == "not applicable":
             mandatory, rule = False, f"not applicable: {sc.not_applicable}"
         attempts_total = sum(len(a) for a in sc.results.values())
+        flaky_as, flaky_rule = catalogue.flaky_rule(sc.id) if status == "flaky" else (None, None)
         row = {
             "id": sc.id, "name": sc.name, "theme": theme_of(sc.id) if UEPT_ID.match(sc.id) else None,
             "feature": sc.feature, "line": sc.line, "tags": sc.tags, "requirements": sc.requirements,
             "mandatory": mandatory, "mandatory_rule": rule, "selected": sc.selected, "in_scenario_set": sc.in_set,
             "status": status, "examples": sc.examples, "retried": attempts_total > len(sc.results),
+            "flaky": status == "flaky", "flaky_counts_as": flaky_as if mandatory else None,
+            "flaky_rule": flaky_rule if mandatory else None,
             "not_applicable": sc.not_applicable if status == "not applicable" else None,
             "damaged": sc.damaged,
             "results": [_result_row(attempts) for _, attempts in sorted(sc.results.items())],
         }
         rows.append(row)
-        if mandatory and status not in SATISFIED:
+        if mandatory and not _satisfied(status, flaky_as):
             blocking.append({"id": sc.id, "name": sc.name, "status": status, "reason": _reason(status, sc)})
 
     reasons: list[str] = []
@@ -324,6 +360,14 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
                                f"{role} but the scenario set has no scenario for it")
     if interrupted:
         reasons.append("the run was interrupted before it finished")
+    shard, shards = run.get("shard"), run.get("shards")
+    if isinstance(shard, dict) and int(shard.get("total") or 1) > 1:
+        reasons.append(f"this run is shard {shard.get('index')} of {shard.get('total')} ({shard.get('cases')} of "
+                       f"{shard.get('cases_selected')} selected scenario cases): the verdict is that of the "
+                       f"{shard.get('total')} shards' run folders joined with `uept merge`")
+    if isinstance(shards, dict) and shards.get("missing"):
+        reasons.append(f"shard(s) {', '.join(map(str, shards['missing']))} of {shards.get('total')} are not in "
+                       "this merge: their scenarios did not run here")
     if set_faults:
         reasons.append("the scenario set does not give every scenario one ID of its own ("
                        + "; ".join(set_faults[:3]) + (" ..." if len(set_faults) > 3 else "")
@@ -349,9 +393,13 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
     if unknown_reqs:
         problems.append("requirement tags not in the requirement catalogue: " + ", ".join(sorted(unknown_reqs)))
 
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {}  # every attempt
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
+    outcomes: dict[str, int] = {}  # every case, by its status after its last attempt (flaky included)
+    for row in rows:
+        for res in row["results"]:
+            outcomes[res["status"]] = outcomes.get(res["status"], 0) + 1
     mandatory_rows = [r for r in rows if r["mandatory"]]
     browsers = sorted({_browser_of(r) for r in results} - {None})
     return {
@@ -363,7 +411,7 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
             "interrupted": interrupted, "started": run.get("started"), "ended": run.get("ended"),
             "user": run.get("user"), "host": run.get("host"), "workers": run.get("workers"),
             "tags": run.get("tags"), "features": run.get("features", []), "pytest_exit": run.get("pytest_exit"),
-            "merged_from": run.get("merged_from"),
+            "merged_from": run.get("merged_from"), "shard": run.get("shard"), "shards": run.get("shards"),
             "uept_version": run.get("uept_version"),
         },
         "party": party,
@@ -380,10 +428,18 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
         "catalogue": {"path": str(catalogue.path), "sha256": catalogue.sha256},
         "verdict": {
             "result": verdict, "role": declared_role, "catalogue_role": role, "reasons": reasons,
-            "mandatory": len(mandatory_rows), "mandatory_passed": sum(r["status"] == "passed" for r in mandatory_rows),
+            "mandatory": len(mandatory_rows),
+            "mandatory_passed": sum(_satisfied(r["status"], r["flaky_counts_as"]) for r in mandatory_rows),
+            "mandatory_flaky": sum(r["status"] == "flaky" for r in mandatory_rows),
             "blocking": blocking,
+            "flaky": [{"id": r["id"], "name": r["name"], "mandatory": r["mandatory"],
+                       "counts_as": r["flaky_counts_as"], "rule": r["flaky_rule"],
+                       "attempts": [[(a["attempt"], a["status"]) for a in res["attempts"]]
+                                    for res in r["results"] if res["status"] == "flaky"]}
+                      for r in rows if r["status"] == "flaky"],
         },
         "counts": counts,
+        "outcomes": outcomes,
         "results_total": len(results),
         "damaged": folder.damaged,
         "problems": problems,
@@ -396,6 +452,10 @@ def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
         },
         "requirements": reqs,
     }
+
+
+def _satisfied(status: str, flaky_counts_as: str | None) -> bool:
+    return status in SATISFIED or (status == "flaky" and flaky_counts_as == "passed")
 
 
 def _browser_crash(error: str | None) -> bool:
@@ -416,7 +476,7 @@ def _browser_of(r: dict) -> str | None:
 def _result_row(attempts: list[dict]) -> dict[str, Any]:
     final = attempts[-1]
     return {
-        "key": final["key"], "example": final.get("example") or {}, "status": final["status"],
+        "key": final["key"], "example": final.get("example") or {}, "status": case_status(attempts),
         "error": final.get("error"), "started": final.get("started"), "ended": final.get("ended"),
         "duration": final.get("duration"), "worker": final.get("worker"),
         "attempts": [{"key": a["key"], "attempt": _attempt_no(a), "status": a["status"], "error": a.get("error"),
@@ -432,11 +492,12 @@ def _themes(rows: list[dict], catalogue: ScenarioCatalogue) -> list[dict[str, An
         entry = by.setdefault(t, {"id": t, "title": (catalogue.themes.get(t) or {}).get("title")
                                   or r["feature"].get("name") or t, "in_catalogue": t in catalogue.themes,
                                   "scenarios": 0, "mandatory": 0, "passed": 0, "failed": 0, "skipped": 0,
-                                  "not_run": 0, "not_applicable": 0, "mandatory_passed": 0})
+                                  "not_run": 0, "not_applicable": 0, "mandatory_passed": 0, "flaky": 0})
         entry["scenarios"] += 1
         entry["mandatory"] += r["mandatory"]
-        entry["mandatory_passed"] += r["mandatory"] and r["status"] == "passed"
-        if r["status"] == "passed":
+        entry["mandatory_passed"] += r["mandatory"] and _satisfied(r["status"], r["flaky_counts_as"])
+        entry["flaky"] += r["status"] == "flaky"
+        if r["status"] in ("passed", "flaky"):  # flaky: passed on a retry (its own column says how many)
             entry["passed"] += 1
         elif r["status"] in ("failed", "error", "damaged"):
             entry["failed"] += 1
@@ -450,7 +511,7 @@ def _themes(rows: list[dict], catalogue: ScenarioCatalogue) -> list[dict[str, An
         if t not in by:
             by[t] = {"id": t, "title": spec.get("title") or t, "in_catalogue": True, "scenarios": 0, "mandatory": 0,
                      "passed": 0, "failed": 0, "skipped": 0, "not_run": 0, "not_applicable": 0,
-                     "mandatory_passed": 0}
+                     "mandatory_passed": 0, "flaky": 0}
     for e in by.values():
         applicable = e["scenarios"] - e["not_applicable"]
         e["status"] = ("passed" if applicable and e["passed"] == applicable else
@@ -475,8 +536,8 @@ def _coverage(rows: list[dict], path: Path) -> tuple[list[dict[str, Any]], set[s
             status = "not applicable"
         elif any(s in ("failed", "error", "damaged") for s in statuses):
             status = "failed"
-        elif "passed" in statuses:
-            status = "passed" if all(s == "passed" for s in statuses) else "partly run"
+        elif "passed" in statuses or "flaky" in statuses:
+            status = "passed" if all(s in ("passed", "flaky") for s in statuses) else "partly run"
         else:
             status = "not run"
         out.append({"id": req["id"], "kind": req.get("kind"), "title": req.get("title"), "area": req.get("area"),

@@ -4,7 +4,18 @@ pytest-bdd's own --cucumberjson writes an empty list under pytest-xdist (its rep
 data stays in the worker processes), so uept writes cucumber.json itself from the
 scenarios/*/result.json files, which every worker writes: it is right for any number
 of workers, for shards merged with `uept merge`, and for interrupted runs. Every
-attempt of a retried scenario is its own element, named "(attempt N)".
+attempt of a retried scenario is its own element, named "(attempt N)"; Cucumber JSON
+has no flaky status, so every attempt of a flaky case (failed, then passed on a retry)
+carries the tag @flaky, and the failed attempt still shows as failed.
+
+A retried scenario (`uept run --retries N`) is written in junit.xml as Maven Surefire
+writes a re-run test, the convention JUnit consumers read (Jenkins' JUnit plugin, the
+publish-unit-test-result GitHub Action, ...): one <testcase>, the last attempt's, holding
+a <flakyFailure>/<flakyError> per failed attempt when it then passed (consumers that do
+not know the convention see a pass), or its <failure>/<error> followed by a
+<rerunFailure>/<rerunError> per earlier attempt when every attempt failed. In Allure,
+the attempts of a case share their historyId (Allure shows them as retries) and the
+passing last attempt of a flaky case has statusDetails.flaky = true.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from uept.evidence.completion import base_key, case_status
 from uept.evidence.results import RunResults
 from uept.evidence.rundir import read_json, write_json_atomic
 
@@ -37,6 +49,7 @@ def cucumber_json(run_dir: Path) -> list[dict[str, Any]]:
     features: dict[str, dict[str, Any]] = {}
     results = RunResults.load(run_dir).scenarios
     results.sort(key=lambda r: (r.get("feature", {}).get("file") or "", r.get("started") or "", r["key"]))
+    flaky = {base_key(a[-1]["key"]) for a in _attempts(results).values() if case_status(a) == "flaky"}
     for r in results:
         feat = r.get("feature") or {}
         uri = feat.get("file") or "unknown.feature"
@@ -57,6 +70,7 @@ def cucumber_json(run_dir: Path) -> list[dict[str, Any]]:
             name += " (" + ", ".join(f"{k}={v}" for k, v in sorted(r["example"].items())) + ")"
         if int(r.get("attempt") or 1) > 1:
             name += f" (attempt {r['attempt']})"
+        extra_tags = ["flaky"] if base_key(r["key"]) in flaky else []
         steps = []
         for i, st in enumerate(r.get("steps", [])):
             meta = steps_meta[i] if i < len(steps_meta) else {}
@@ -81,10 +95,18 @@ def cucumber_json(run_dir: Path) -> list[dict[str, Any]]:
         f["elements"].append({
             "id": f"{f['id']};{_slug(r['key'])}", "keyword": (info or {}).get("keyword") or "Scenario",
             "type": "scenario", "name": name, "description": "", "line": line,
-            "tags": _tag_list([t for t in r.get("tags", []) if t not in feature_tags], max(1, line - 1)),
+            "tags": _tag_list([t for t in r.get("tags", []) if t not in feature_tags] + extra_tags, max(1, line - 1)),
             "steps": steps,
         })
     return list(features.values())
+
+
+def _attempts(results: list[dict]) -> dict[str, list[dict]]:
+    """Each case's attempts, oldest first."""
+    out: dict[str, list[dict]] = {}
+    for r in sorted(results, key=lambda d: (int(d.get("attempt") or 1), d.get("started") or "")):
+        out.setdefault(base_key(r["key"]), []).append(r)
+    return out
 
 
 def write_cucumber_json(run_dir: Path) -> Path:
@@ -192,3 +214,85 @@ def share_with_allure(run_dir: Path) -> int:
             saved += path.stat().st_size
             path.unlink()
     return saved
+
+
+# ---------------------------------------------------------------- retried scenarios in JUnit XML and Allure
+RERUN_TAGS = ("flakyFailure", "flakyError", "rerunFailure", "rerunError")
+
+
+def junit_name(nodeid: str) -> tuple[str, str]:
+    """(classname, name) of a test in pytest's JUnit XML (as pytest's junitxml mangles a node ID)."""
+    path, bracket, params = nodeid.partition("[")
+    names = path.split("::")
+    names[0] = re.sub(r"\.py$", "", names[0].replace("/", "."))
+    names[-1] += bracket + params
+    return ".".join(names[:-1]), names[-1]
+
+
+def write_junit_attempts(run_dir: Path) -> bool:
+    """Rewrite junit.xml so that each retried case is one <testcase> in the Surefire re-run convention (see the
+    module's docstring). pytest writes one <testcase> per attempt, the failed ones without their failure.
+    Idempotent; False when there is no readable junit.xml."""
+    import xml.etree.ElementTree as ET
+
+    path = Path(run_dir) / "junit.xml"
+    try:
+        tree = ET.parse(path)
+    except (OSError, ET.ParseError):
+        return False
+    root = tree.getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    cases: dict[tuple[str | None, str | None], list[tuple[ET.Element, ET.Element]]] = {}
+    for suite in suites:
+        for tc in suite.findall("testcase"):
+            cases.setdefault((tc.get("classname"), tc.get("name")), []).append((suite, tc))
+    for attempts in _attempts(RunResults.load(run_dir).scenarios).values():
+        if len(attempts) < 2 or not attempts[-1].get("nodeid"):
+            continue
+        found = cases.get(junit_name(attempts[-1]["nodeid"]), [])
+        if not found:
+            continue
+        for suite, tc in found[:-1]:  # earlier attempts' testcases: their failures go into the last one
+            suite.remove(tc)
+        keep = found[-1][1]
+        for old in [c for c in keep if c.tag in RERUN_TAGS]:
+            keep.remove(old)
+        kind = "flaky" if case_status(attempts) == "flaky" else "rerun"
+        for a in attempts[:-1]:
+            if a["status"] not in ("failed", "error"):
+                continue
+            el = ET.SubElement(keep, kind + ("Failure" if a["status"] == "failed" else "Error"),
+                               message=a.get("error") or a["status"], type=a["status"])
+            ET.SubElement(el, "stackTrace").text = (f"attempt {a.get('attempt')} {a['status']}: "
+                                                    f"{a.get('error') or ''} (evidence: scenarios/{a['key']}/)")
+    for suite in suites:
+        tcs = suite.findall("testcase")
+        suite.set("tests", str(len(tcs)))
+        for attr, tag in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
+            suite.set(attr, str(sum(1 for tc in tcs if tc.find(tag) is not None)))
+        suite.set("flakes", str(sum(1 for tc in tcs if tc.find("flakyFailure") is not None
+                                    or tc.find("flakyError") is not None)))
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+    return True
+
+
+def mark_allure_flaky(run_dir: Path) -> int:
+    """In allure-results, the passing last attempt of a case whose earlier attempt failed or broke gets
+    statusDetails.flaky = true (its attempts share their historyId). Returns how many were marked."""
+    results = Path(run_dir) / "allure-results"
+    by_history: dict[str, list[tuple[Path, dict]]] = {}
+    for f in sorted(results.glob("*-result.json")):
+        data = read_json(f)
+        if isinstance(data, dict) and data.get("historyId"):
+            by_history.setdefault(str(data["historyId"]), []).append((f, data))
+    marked = 0
+    for tries in by_history.values():
+        tries.sort(key=lambda t: (t[1].get("start") or 0, t[0].name))
+        last_file, last = tries[-1]
+        if last.get("status") == "passed" and any(d.get("status") in ("failed", "broken") for _, d in tries[:-1]):
+            details = last.setdefault("statusDetails", {})
+            if details.get("flaky") is not True:
+                details["flaky"] = True
+                write_json_atomic(last_file, last)
+            marked += 1
+    return marked

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +46,18 @@ def _parse(path: Path) -> Any:
     return FeatureParser(str(path.parent), path.name).parse()
 
 
-def _row_counts(text: str, name: str) -> dict[str, int]:
-    """Rows per scenario of a generated feature's text."""
+def _parse_text(text: str, name: str) -> Any:
+    """A generated feature's text, parsed."""
     with tempfile.TemporaryDirectory(prefix="uept-inventory-") as tmp:
         f = Path(tmp) / name
         f.write_text(text, encoding="utf-8")
-        feature = _parse(f)
-        return {sc.name: (sum(len(e.examples) for e in sc.examples) if sc.examples else 1)
-                for sc in feature.scenarios.values()}
+        return _parse(f)
+
+
+def _row_counts(text: str, name: str) -> dict[str, int]:
+    """Rows per scenario of a generated feature's text."""
+    return {sc.name: (sum(len(e.examples) for e in sc.examples) if sc.examples else 1)
+            for sc in _parse_text(text, name).scenarios.values()}
 
 
 def _feature_entries(path: Path, root: Path, expand: Expander | None = None) -> list[dict[str, Any]]:
@@ -101,3 +106,35 @@ def build(suite: Path, given: list[Path], selected: list[ScenarioInfo],
             entry["selected"] = (f, entry["name"]) in chosen
             scenarios.append(entry)
     return {"format": FORMAT, "hash": scenario_set_hash(hashes), "files": hashes, "scenarios": scenarios}
+
+
+@dataclass(frozen=True)
+class SelectedCase:
+    """One case a run will record a result for: a scenario, or one row of an outline (generated rows too)."""
+
+    uept_id: str | None
+    feature: str  # relative to the suite
+    scenario: str
+    example: dict[str, str]
+    steps: tuple[tuple[str, str], ...]  # (given|when|then, text) with the row's values filled in
+
+
+def selected_cases(suite: Path, selected: list[ScenarioInfo], expand: Expander | None = None) -> list[SelectedCase]:
+    """Every case of the selected scenarios, in file and scenario order."""
+    root = suite.resolve()
+    chosen: dict[Path, set[str]] = {}
+    for s in selected:
+        chosen.setdefault(s.file.resolve(), set()).add(s.name)
+    out: list[SelectedCase] = []
+    for f in sorted(chosen):
+        generated = expand(f) if expand is not None else None
+        feature = _parse_text(generated[0], f.name) if generated else _parse(f)
+        for sc in feature.scenarios.values():
+            if sc.name not in chosen[f]:
+                continue
+            tags = set(feature.tags) | set(sc.tags)
+            contexts = [c for ex in sc.examples for c in ex.as_contexts()] or [{}]
+            for context in contexts:
+                steps = tuple((st.type, st.name) for st in sc.render(context).steps)
+                out.append(SelectedCase(uept_id(tags), _rel(f, root), sc.name, dict(context), steps))
+    return out

@@ -182,11 +182,45 @@ def _check_same(inputs: list[Path], runs: list[dict], sets: list[dict | None],
             raise UsageError(f"{path} ran against {_target_url(run) or 'an embedded reference SSI'}, not "
                              f"{_target_url(runs[0]) or 'an embedded reference SSI'}",
                              f"merge runs against one target, {told}")
+    _check_shards(inputs, runs)
     hashes = {s.get("hash") for s in sets if s}
     if len(hashes) > 1:
         raise UsageError("the inputs ran different scenario sets (feature files differ: "
                          + ", ".join(sorted(h or "?" for h in hashes)) + ")",
                          "merge only shards of one checkout of the feature files")
+
+
+def _check_shards(inputs: list[Path], runs: list[dict]) -> None:
+    """Shards (`uept run --shard I/N`) join only with the other shards of the same split, each once."""
+    seen: dict[int, Path] = {}
+    plan = None
+    for path, run in zip(inputs, runs, strict=True):
+        shard = run.get("shard")
+        if not isinstance(shard, dict):
+            continue
+        this = (shard.get("plan"), shard.get("total"))
+        if plan is None:
+            plan = (this, path)
+        elif this != plan[0]:
+            raise UsageError(f"{path} is shard {shard.get('index')}/{shard.get('total')} of another split than "
+                             f"{plan[1]} (the selection, the number of shards or the durations differ)",
+                             "merge the shards of one split: the same --tags, features, --shard I/N and --durations")
+        index = int(shard.get("index") or 0)
+        if index in seen:
+            raise UsageError(f"{path} and {seen[index]} are both shard {index}/{shard.get('total')}",
+                             "give each shard's run folder once")
+        seen[index] = path
+
+
+def _shards(runs: list[dict]) -> dict[str, Any] | None:
+    """What the merged run.json says about the shards it joins: their number, and which are missing."""
+    found = [r["shard"] for r in runs if isinstance(r.get("shard"), dict)]
+    if not found:
+        return None
+    total = int(found[0].get("total") or 0)
+    given = sorted(int(s.get("index") or 0) for s in found)
+    return {"total": total, "merged": given, "missing": [i for i in range(1, total + 1) if i not in given],
+            "plan": found[0].get("plan"), "balanced_by": found[0].get("balanced_by")}
 
 
 def _merged_run(run_id: str, runs: list[dict], checks: list[dict]) -> dict[str, Any]:
@@ -210,7 +244,8 @@ def _merged_run(run_id: str, runs: list[dict], checks: list[dict]) -> dict[str, 
         "user": ", ".join(sorted({r.get("user") or "unknown" for r in runs})),
         "host": ", ".join(sorted({r.get("host") or "unknown" for r in runs})),
         "started": started, "ended": ended, "status": "incomplete" if status not in STATUS_ORDER else status,
-        "merged_from": [{**{k: r.get(k) for k in ("run_id", "status", "started", "ended", "host", "user")},
+        **({"shards": _shards(runs)} if _shards(runs) else {}),
+        "merged_from": [{**{k: r.get(k) for k in ("run_id", "status", "started", "ended", "host", "user", "shard")},
                          "target": (r.get("target") or {}).get("url"),
                          "environment": (r.get("target") or {}).get("environment"),
                          **{k: c[k] for k in ("pack", "signer", "verification", "verdict")}}

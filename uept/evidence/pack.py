@@ -340,6 +340,7 @@ class Verification:
     checks: list[Check]
     manifest: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
+    flaky: list[dict[str, Any]] | None = None  # flaky scenarios, recomputed from the result files (completeness)
 
     @property
     def ok(self) -> bool:
@@ -558,9 +559,11 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
             summary = json.loads(reader.read("summary.json"))
         except (OSError, ValueError):
             pass
+        flaky = None
         if completeness and catalogue is not None:
             fresh = assess(reader.result_dir(), catalogue, salvage=True)
             v = fresh["verdict"]
+            flaky = v["flaky"]
             lines = [f"User Role {v['role']}: {v['mandatory_passed']} of {v['mandatory']} mandatory scenario(s) "
                      f"passed -> {v['result']}"]
             lines += [f"  {r}" for r in v["reasons"]]
@@ -575,7 +578,7 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
         if scan:
             shown = findings[:30] + ([f"... and {len(findings) - 30} more"] if len(findings) > 30 else [])
             checks.append(Check("secrets", not findings, shown or ["no secret-shaped value found"]))
-        return Verification(path, checks, manifest, summary)
+        return Verification(path, checks, manifest, summary, flaky)
 
 
 def print_verification(v: Verification, say: Callable[[str], None]) -> None:
@@ -589,4 +592,9 @@ def print_verification(v: Verification, say: Callable[[str], None]) -> None:
         say(f"{'OK  ' if c.ok else 'FAIL'} {c.name}")
         for line in c.lines:
             say(f"       {line}")
+    if v.flaky is not None:
+        counted = [f"{f['id']} (counts as {f['counts_as']})" if f["mandatory"] else f"{f['id']} (not mandatory)"
+                   for f in v.flaky]
+        say(f"Flaky scenarios: {len(v.flaky)}" + (f" (failed, then passed on a retry): {', '.join(counted)}"
+                                                  if counted else ""))
     say(f"Verdict: {'VERIFIED' if v.ok else 'NOT VERIFIED'}")

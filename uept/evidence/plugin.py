@@ -42,6 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--uept-config", default=None, help="config file (default: UEPT_CONFIG or ./uept.yaml)")
     g.addoption("--uept-no-screenshots", action="store_true", help="no per-step screenshots (benchmarks only)")
     g.addoption("--uept-no-traces", action="store_true", help="no Playwright traces (benchmarks only)")
+    g.addoption("--uept-shard", default=None, metavar="PLAN",
+                help="keep only this shard's scenario cases (the shard.json `uept run --shard` writes)")
 
 
 def new_run_id() -> str:
@@ -134,6 +136,57 @@ def scenario_key(tags: set[str], nodeid: str) -> str:
             slug = f"{slug[:33].rstrip('-')}-{hashlib.sha256(param.group(1).encode()).hexdigest()[:6]}"
         base += "-" + slug
     return base
+
+
+def case_of(item: pytest.Item) -> str | None:
+    """The shard plan's ID of a collected scenario case (uept/evidence/shards.py), None for other tests."""
+    from uept.evidence.shards import case_id
+
+    try:
+        from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+        template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    except (ImportError, TypeError):
+        template = None
+    if template is None:
+        return None
+    tags = set(template.feature.tags) | set(template.tags)
+    example = dict(item.callspec.params.get("_pytest_bdd_example", {})) if hasattr(item, "callspec") else {}
+    scenario = uept_id(tags) or f"{feature_file(template.feature.filename, item.config)}:{template.name}"
+    return case_id(scenario, example)
+
+
+@pytest.hookimpl(trylast=True)  # after --tags (-m) has deselected what the run did not choose
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`uept run --shard I/N`: keep the cases the plan gives this shard. A case the plan does not know means
+    that the run and pytest see different scenarios: stop rather than leave it out unnoticed."""
+    path = config.getoption("--uept-shard")
+    if not path:
+        return
+    from uept.evidence.shards import read_plan
+
+    plan = read_plan(Path(path))
+    keep, drop, unknown = [], [], []
+    for item in items:
+        case = case_of(item)
+        if case is None:
+            keep.append(item)
+        elif case not in plan.assignment:
+            unknown.append(case)
+        else:
+            (keep if plan.assignment[case] == plan.index else drop).append(item)
+    if unknown:
+        raise pytest.UsageError(f"the shard plan {path} does not know the scenario case {unknown[0]}"
+                                + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+                                + "; run uept again from the same checkout")
+    missing = sorted(set(plan.mine) - {case_of(item) for item in keep})
+    if missing:
+        raise pytest.UsageError(f"the shard plan {path} gives this shard {missing[0]}, which pytest did not "
+                                "collect" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                                + "; run uept again from the same checkout")
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _holder(request: pytest.FixtureRequest) -> EvidenceHolder | None:
@@ -232,6 +285,8 @@ def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, step: Any,
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
+    if report.when == "setup":  # a new attempt (--retries): only its own reports decide its outcome
+        item.stash[REPORTS_KEY] = {}
     item.stash.setdefault(REPORTS_KEY, {})[report.when] = report
     if report.when == "setup" and report.failed:
         _record_setup_error(item, report)

@@ -125,7 +125,13 @@ def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, 
                   printer: PdfPrinter | None = None, salvage: bool = False) -> Report:
     """Everything but the pack. With a printer, the PDF is only started (printer.wait() ends it).
     A damaged record file stops it (rundir.DamagedRecord) unless salvage is set: see completion.assess."""
-    from uept.evidence.exports import share_with_allure, write_allure_extras, write_cucumber_json
+    from uept.evidence.exports import (
+        mark_allure_flaky,
+        share_with_allure,
+        write_allure_extras,
+        write_cucumber_json,
+        write_junit_attempts,
+    )
 
     run_dir = Path(run_dir)
     summary = assess(run_dir, catalogue, salvage=salvage)  # before the printer starts: it may stop here
@@ -136,8 +142,10 @@ def write_reports(run_dir: Path, catalogue: ScenarioCatalogue | None = None, *, 
     notes: list[str] = []
     if (run_dir / "allure-results").is_dir():
         write_allure_extras(run_dir, summary)
+        mark_allure_flaky(run_dir)
         share_with_allure(run_dir)  # one file per screenshot and trace, whoever points at it
     write_cucumber_json(run_dir)
+    write_junit_attempts(run_dir)
     html = render_html(run_dir, summary)
     html_path = run_dir / "report.html"
     tmp = html_path.with_suffix(".html.tmp")

@@ -9,13 +9,18 @@ and navigates faster and uses about half the browser-process CPU. `--headed` run
 from __future__ import annotations
 
 import functools
+import ipaddress
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ssi.errors import UsageError
 
@@ -195,3 +200,161 @@ def _apt_install(packages: list[str], *, update: bool = True) -> bool:
         return False
     subprocess.run([apt, "update", "-q"], env=env, capture_output=True)
     return subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+
+
+# ---------------------------------------------------------------- a browser on another machine
+# `uept run --browser-endpoint ws://HOST:PORT/` (or browser_endpoint in uept.yaml, or UEPT_BROWSER_ENDPOINT):
+# the scenarios run in a browser that a Playwright browser server (`playwright run-server`) launches, reached
+# through pytest-playwright's connect_options. uept run passes the child UEPT_BROWSER_ENDPOINT and
+# UEPT_BROWSER_EXPOSE (the client-side hosts the remote browser may reach through the connection, Playwright's
+# expose_network); UEPT_REMOTE_CHROMIUM names a Chromium on the server's machine for a server without
+# Playwright's own browsers (it must run with --unsafe to accept it).
+ENDPOINT_ENV, EXPOSE_ENV, REMOTE_CHROMIUM_ENV = "UEPT_BROWSER_ENDPOINT", "UEPT_BROWSER_EXPOSE", "UEPT_REMOTE_CHROMIUM"
+LOOPBACK = "<loopback>"  # Playwright's token: localhost, every *.localhost name, 127.0.0.1 and [::1]
+CONNECT_TIMEOUT_MS = 30_000
+LOCALHOST_DNS = Path(__file__).with_name("localhost_dns.js")
+
+
+def covered_by_loopback(host: str) -> bool:
+    """Whether Playwright's <loopback> token covers this host (playwright-core's parsePattern)."""
+    host = host.lower()
+    return host == "localhost" or host.endswith(".localhost") or host in ("127.0.0.1", "[::1]", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether the host is this machine: a loopback address, or a name that resolves only to loopback ones."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    if covered_by_loopback(host):
+        return True
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0].split("%")[0]).is_loopback for i in infos)
+
+
+def expose_network(hosts: Iterable[str]) -> str | None:
+    """Playwright's expose_network for a remote browser that must reach these hosts on the client's machine:
+    None when none of them is this machine (a real SSI), else <loopback> plus every loopback host it does
+    not cover (e.g. 127.0.0.2, or an Entra host name outside .localhost)."""
+    local = sorted({h.lower() for h in hosts if h and is_loopback(h)})
+    if not local:
+        return None
+    return ",".join([LOOPBACK, *(h for h in local if not covered_by_loopback(h))])
+
+
+def check_endpoint(text: str, where: str = "--browser-endpoint") -> str:
+    """A browser server's address (ws:// or wss://, as `playwright run-server` prints it), or UsageError."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise UsageError(f"{where} '{text}' is not a browser server address",
+                         "give the ws://HOST:PORT/ address that `playwright run-server` prints")
+    try:
+        parts.port  # noqa: B018 (a port that is not a number raises)
+    except ValueError:
+        raise UsageError(f"{where} '{text}' has a port that is not a number",
+                         "give the ws://HOST:PORT/ address that `playwright run-server` prints") from None
+    return text.strip()
+
+
+@dataclass(frozen=True)
+class RemoteBrowser:
+    endpoint: str
+    expose: str | None = None  # expose_network
+    executable: str | None = None  # the server-side Chromium to launch (UEPT_REMOTE_CHROMIUM; needs --unsafe)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> RemoteBrowser | None:
+        env = dict(os.environ if env is None else env)
+        endpoint = env.get(ENDPOINT_ENV)
+        if not endpoint:
+            return None
+        return cls(check_endpoint(endpoint, ENDPOINT_ENV), env.get(EXPOSE_ENV) or None,
+                   env.get(REMOTE_CHROMIUM_ENV) or None)
+
+    def env(self, current: dict[str, str] | None = None) -> dict[str, str]:
+        """What the pytest process needs: the server, what to expose to it, and (when something is exposed) the
+        driver's resolution of *.localhost names (localhost_dns.js; NODE_OPTIONS is read when the driver starts)."""
+        out = {ENDPOINT_ENV: self.endpoint, **({EXPOSE_ENV: self.expose} if self.expose else {}),
+               **({REMOTE_CHROMIUM_ENV: self.executable} if self.executable else {})}
+        if self.expose:
+            node = (current if current is not None else os.environ).get("NODE_OPTIONS", "")
+            if LOCALHOST_DNS.name not in node:
+                out["NODE_OPTIONS"] = f'{node} --require "{LOCALHOST_DNS}"'.strip()
+        return out
+
+    def connect_options(self) -> dict:
+        """pytest-playwright's connect_options (BrowserType.connect's keyword arguments)."""
+        return {"endpoint": self.endpoint, "timeout": CONNECT_TIMEOUT_MS,
+                **({"expose_network": self.expose} if self.expose else {})}
+
+    def launch_options(self, *, headless: bool = True) -> dict:
+        """The launch options the server is asked for (x-playwright-launch-options), in Playwright's own names:
+        the server ignores Python's (executable_path), and without --unsafe it ignores executablePath, args and
+        ignoreDefaultArgs too (playwright-core's filterLaunchOptions)."""
+        out: dict = {"headless": headless}
+        if self.executable:
+            local = Chromium(self.executable, "remote", tuple(OS_CHROMIUM_ARGS)).launch_args(headless=headless)
+            out["executablePath"] = local["executable_path"]
+            if "args" in local:
+                out["args"] = local["args"]
+            if "ignore_default_args" in local:
+                out["ignoreDefaultArgs"] = local["ignore_default_args"]
+        return out
+
+    def describe(self) -> str:
+        return f"remote: {self.endpoint}" + (f" (server's Chromium: {self.executable})" if self.executable else "")
+
+
+def playwright_version() -> str:
+    from importlib.metadata import version
+
+    return version("playwright")
+
+
+def check_remote(remote: RemoteBrowser, *, headless: bool = True) -> str:
+    """Connect to the browser server as the run will, and close again: the browser's version, or UsageError
+    saying what is wrong (unreachable, another Playwright version, no Chromium there)."""
+    from playwright.sync_api import Error, sync_playwright
+
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.connect(**remote.connect_options(), headers={
+                "x-playwright-launch-options": json.dumps(remote.launch_options(headless=headless))})
+            try:
+                return browser.version
+            finally:
+                browser.close()
+    except Error as exc:
+        raise remote_error(remote, str(exc)) from None
+
+
+def remote_error(remote: RemoteBrowser, message: str) -> UsageError:
+    """One line for what Playwright said when connecting to a browser server failed."""
+    where = f"the browser server {remote.endpoint}"
+    mine = ".".join(playwright_version().split(".")[:2])
+    m = re.search(r"server version: v([\d.]+).*?client version: v([\d.]+)", message, re.S)
+    if "version mismatch" in message or m:
+        server, mine = (m.group(1), m.group(2)) if m else ("another version", mine)  # as the server saw them
+        return UsageError(f"{where} runs Playwright {server} and uept's Playwright is {mine}: their major and "
+                          "minor versions must match",
+                          f"run the server from Playwright {mine} (e.g. `pip install 'playwright=={mine}.*'`, then "
+                          f"`playwright run-server`, or the Playwright {mine} container image)")
+    if "Executable doesn't exist" in message or "Failed to launch" in message:
+        first = next((ln.strip() for ln in message.splitlines() if ln.strip()), message)
+        return UsageError(f"{where} could not launch Chromium ({first.removeprefix('BrowserType.connect: ')[:200]})",
+                          "install Playwright's Chromium on that machine (`playwright install chromium`), or "
+                          f"start the server with --unsafe and set {REMOTE_CHROMIUM_ENV} to a Chromium executable "
+                          "there")
+    if "ECONNREFUSED" in message or "ENOTFOUND" in message or "EAI_AGAIN" in message or "WebSocket error" in message:
+        why = re.search(r"(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|\d{3} [A-Za-z ]+)", message)
+        return UsageError(f"cannot reach {where} ({why.group(1) if why else 'WebSocket error'})",
+                          "start it (`playwright run-server --port PORT --host HOST`) or correct the address")
+    if "Timeout" in message:
+        return UsageError(f"{where} did not answer within {CONNECT_TIMEOUT_MS // 1000} s",
+                          "check that it is a Playwright browser server and that it is reachable from here")
+    first = next((ln.strip() for ln in message.splitlines() if ln.strip()), message)
+    return UsageError(f"connecting to {where} failed ({first[:200]})", "check the server's log")

@@ -135,6 +135,7 @@ class Settings(_Strict):
     requirement_url: str = "urn:ssi-requirement:{id}"
     signing_key: str | None = None  # Ed25519 PEM key that signs evidence packs (default .uept/signing-key.pem)
     scenario_catalogue: str | None = None  # which scenarios are mandatory per User Role (default: uept's own)
+    browser_endpoint: str | None = None  # a Playwright browser server (ws://HOST:PORT/) instead of a local browser
 
 
 def _require_env(name: str, what: str, env: Mapping[str, str] | None = None) -> str:
