@@ -32,8 +32,8 @@ from tests.helpers import browser_context_for, signed_in_portal  # noqa: E402
 from uept.runtime import browser  # noqa: E402
 from uept.runtime.reference import EmbeddedSSI  # noqa: E402
 
-PAGES = ["/sp?id=index", "/sp?id=sc_cat_item&sys_id=3f1dd0320a0a0b99000a53f7604a2ef9", "/sp?id=my_requests", "/sp?id=user_admin",
-         "/sp?id=oms_order_form"]
+PAGES = ["/sp?id=index", "/sp?id=sc_cat_item&sys_id=3f1dd0320a0a0b99000a53f7604a2ef9", "/sp?id=my_requests",
+         "/sp?id=user_admin", "/sp?id=oms_order_form"]
 
 
 def main() -> None:
