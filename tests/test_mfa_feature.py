@@ -38,7 +38,8 @@ def test_every_step_has_a_screenshot_and_every_scenario_a_trace(full_run):
         folder = result.run_dir / "scenarios" / r["key"]
         for step in r["steps"][1:]:  # the first step ("I am the ...") has no page yet
             assert step["screenshot"], (r["key"], step)
-            assert (folder / step["screenshot"]).read_bytes()[:3] == b"\xff\xd8\xff"  # JPEG
+            data = (folder / step["screenshot"]).read_bytes()
+            assert data[:4] == b"RIFF" and data[8:12] == b"WEBP", (r["key"], step["screenshot"])
         assert r["traces"], r["key"]
         for t in r["traces"]:
             assert "trace.trace" in zipfile.ZipFile(folder / t).namelist()
@@ -70,7 +71,7 @@ def test_allure_results_have_gherkin_steps_tags_and_requirement_links(full_run):
         lk for lk in login01["links"] if lk["name"] == "SSI-FR-1a").items()
     step_names = [s["name"] for s in login01["steps"]]
     assert any("I enter the code from my authenticator app" in n for n in step_names), step_names
-    shots = [a for s in login01["steps"] for a in s.get("attachments", []) if a["type"] in ("image/jpg", "image/jpeg")]
+    shots = [a for s in login01["steps"] for a in s.get("attachments", []) if a["type"] == "image/webp"]
     assert len(shots) >= len(login01["steps"]) - 1
     assert any(a.get("type") == "application/vnd.allure.playwright-trace" for a in login01.get("attachments", []))
 

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
 from uept.evidence.recorder import ScenarioRecorder
+from uept.evidence.writer import WRITER
 from uept.runtime import browser
 
 STYLE = "<style>.warn{color:#c00} a:hover{background:#ff0} body{margin:0} .tall{height:3000px}</style>"
@@ -79,18 +80,24 @@ class LateSecret:
 def test_masked_fields_are_black_in_the_picture_and_other_pages_need_no_mask(page: Page, tmp_path: Path) -> None:
     rec = recorder(tmp_path, "M")
     page.goto("http://ssi.test/sp?id=password")
-    step = rec.screenshot(page, "step-01")
+    step = written(rec.screenshot(page, "step-01"))
     assert mean_brightness(rec.dir / step["screenshot"], page.locator("input[type=password]").bounding_box()) < 30
     page.goto("http://ssi.test/sp?id=fn_one")
     late = LateSecret(page)
-    step = rec.screenshot(late, "step-02")  # nothing to mask when it looked; then the secret appeared
+    step = written(rec.screenshot(late, "step-02"))  # nothing to mask when it looked; then the secret appeared
     assert late.shots == 2, "the picture was not taken again with the new secret masked"
     assert mean_brightness(rec.dir / step["screenshot"], page.locator("#late").bounding_box()) < 30
 
 
 def shot(page: Page, rec: ScenarioRecorder, path: str, name: str) -> dict:
     page.goto("http://ssi.test" + path)
-    return rec.screenshot(page, name)
+    return written(rec.screenshot(page, name))
+
+
+def written(step: dict) -> dict:
+    """The step's record once the evidence writer has written what it took."""
+    assert WRITER.flush() == []
+    return step
 
 
 def test_the_same_picture_at_another_address_or_with_another_hidden_token_is_shared(page: Page,
@@ -102,7 +109,7 @@ def test_the_same_picture_at_another_address_or_with_another_hidden_token_is_sha
     assert two.get("shared") is True
     assert (second.dir / two["screenshot"]).resolve() == (first.dir / one["screenshot"]).resolve()
     assert two["url"].endswith("/sp?id=fn_two")  # the step keeps its own address
-    assert not (second.dir / "step-01.jpg").exists()
+    assert not (second.dir / "step-01.webp").exists()
 
 
 def test_a_page_that_looks_different_gets_its_own_screenshot(page: Page, tmp_path: Path) -> None:
@@ -128,4 +135,4 @@ def test_a_page_that_looks_different_gets_its_own_screenshot(page: Page, tmp_pat
     page.goto("http://ssi.test/sp?id=fn_one")
     page.get_by_role("link", name="Home").hover()
     assert "shared" not in rec.screenshot(page, "step-07")
-    assert len(list(rec.dir.glob("step-*.jpg"))) == 7
+    assert WRITER.flush() == [] and len(list(rec.dir.glob("step-*.webp"))) == 7

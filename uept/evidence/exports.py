@@ -165,7 +165,7 @@ def share_with_allure(run_dir: Path) -> int:
         return 0
     by_digest: dict[str, Path] = {}
     for f in sorted(results.glob("*-attachment*")):
-        if f.suffix in (".jpg", ".jpeg", ".zip"):
+        if f.suffix in (".webp", ".jpg", ".jpeg", ".zip"):
             by_digest.setdefault(hashlib.sha256(f.read_bytes()).hexdigest(), f)
     digests: dict[Path, str] = {}
 

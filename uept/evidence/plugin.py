@@ -11,7 +11,9 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from uept.evidence.failures import in_tester_words
 from uept.evidence.features import all_tags_in, source_of
 from uept.evidence.recorder import ScenarioRecorder, requirement_ids, uept_id
 from uept.evidence.rundir import write_json_atomic
+from uept.evidence.writer import WRITER
 from uept.runtime.run import RUN_DIR_KEY
 from uept.runtime.secrets import REGISTRY, install_log_redaction
 
@@ -237,10 +240,32 @@ def _attach_step(step_record: dict, holder: EvidenceHolder) -> None:
     import allure
 
     if step_record.get("screenshot"):
-        allure.attach.file(str(holder.recorder.dir / step_record["screenshot"]), name="screenshot",
-                           attachment_type=allure.attachment_type.JPG)
+        source = holder.recorder.dir / step_record["screenshot"]
+        target = _allure_attachment_later("screenshot", "image/webp", "webp")
+        if target is not None:  # the step's own copy, written once the picture is (the writer keeps order)
+            WRITER.submit(lambda: shutil.copyfile(source, target), f"Allure's copy of {source.name}")
+        else:
+            WRITER.flush()
+            allure.attach.file(str(source), name="screenshot", attachment_type="image/webp", extension="webp")
     elif step_record.get("no_screenshot"):
         allure.attach(step_record["no_screenshot"], name="no screenshot", attachment_type=allure.attachment_type.TEXT)
+
+
+def _allure_attachment_later(name: str, mime: str, extension: str) -> Path | None:
+    """An attachment of the current Allure step whose file is written later, by the evidence writer: where
+    allure-results expects that file, or None when no Allure lifecycle reports this run. allure-python attaches
+    a file by copying it at once; the picture is still being encoded, so the attachment is entered now
+    (AllureLifecycle._attach, allure-python 2.16) and its bytes follow."""
+    from allure_commons import plugin_manager
+    from allure_commons.lifecycle import AllureLifecycle
+
+    lifecycle = next((p.lifecycle for p in plugin_manager.get_plugins()
+                      if isinstance(getattr(p, "lifecycle", None), AllureLifecycle)), None)
+    results = next((getattr(p, "_report_dir", None) for p in plugin_manager.get_plugins()
+                    if getattr(p, "_report_dir", None) is not None), None)
+    if lifecycle is None or results is None or not hasattr(lifecycle, "_attach"):
+        return None
+    return Path(results) / lifecycle._attach(uuid.uuid4(), name=name, attachment_type=mime, extension=extension)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -375,6 +400,13 @@ def uept_evidence(request: pytest.FixtureRequest) -> Iterator[EvidenceHolder | N
     request.node.stash[HOLDER_KEY] = holder
     yield holder
     finish_scenario(request.node, holder)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Whatever ended the session (a Ctrl-C included), the evidence already taken is written before it ends."""
+    for problem in WRITER.flush():
+        logging.getLogger("uept").error("evidence not written: %s", problem)
 
 
 def write_run_info(run_dir: Path, info: dict) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 
 from playwright.sync_api import Error, Page
 
-from uept.evidence.rundir import now_iso, write_json_atomic
+from uept.evidence.rundir import json_bytes, now_iso, write_json_atomic
+from uept.evidence.writer import WRITER, webp_of, write_atomic
 from uept.runtime.secrets import REGISTRY
 from uept.runtime.tracing import TraceRecorder
 
@@ -29,7 +30,7 @@ REQUIREMENT = re.compile(r"^(SSI-(?:FR|NFR)-\d+[a-z]?|BFD\d{2}|PM\d+)$")
 # values of hidden inputs, which never show, e.g. a per-request CSRF token, and the empty style
 # attributes an earlier screenshot leaves on inputs; viewport, scroll,
 # focus, hover, selection), so that two steps with the same text and look get the same pixels.
-_PAGE_VIEW_JS = """(selectors) => {
+_PAGE_VIEW_JS = """async (selectors) => {
   if (!document.body) return null;  // a document still arriving (a step's post redirected the browser)
   const masked = (el) => selectors.some((s) => el.closest(s));
   const out = [];
@@ -64,7 +65,13 @@ _PAGE_VIEW_JS = """(selectors) => {
     where(active) + (active && active.matches(':focus-visible') ? ' focus-visible' : ''),
     hovered.length ? where(hovered[hovered.length - 1]) : '', String(getSelection()),
   ].join('\\n');
-  return {text: out.join('\\n'), look, masks: selectors.filter((s) => document.querySelector(s))};
+  // a digest of the look where the page may make one (a secure context: https or this machine), so that the
+  // whole rendered document does not travel to the harness at every step
+  const digest = window.isSecureContext && crypto.subtle
+    ? Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(look))),
+                 (b) => b.toString(16).padStart(2, '0')).join('')
+    : look;
+  return {text: out.join('\\n'), look: digest, masks: selectors.filter((s) => document.querySelector(s))};
 }"""
 
 # The mask selectors that match an element now (see ScenarioRecorder.screenshot).
@@ -72,7 +79,9 @@ _MASKS_NOW_JS = "(selectors) => selectors.filter((s) => document.querySelector(s
 
 
 NO_PAGE_YET = "no page is open yet (the browser shows a blank page until a step opens the SSI)"
-JPEG_QUALITY = 60  # legible text at about 40 KB for a 1280 x 800 page
+# The browser's JPEG at this quality costs it what q60 does and is all but lossless; the evidence writer keeps it
+# as WebP (uept/evidence/writer.py), half the bytes of the q60 JPEG it once kept (bench/screenshot_formats.py)
+CAPTURE_QUALITY = 90
 
 # Screenshots already taken in this process, by (run folder, digest of the page's text and look):
 # identical pictures share one file.
@@ -129,7 +138,10 @@ class ScenarioRecorder:
         self.flush()
 
     def flush(self) -> None:
-        write_json_atomic(self.dir / "result.json", self.result)
+        """result.json as it stands, written by the evidence writer (the newest given is the last written)."""
+        data = json_bytes(self.result)
+        path = self.dir / "result.json"
+        WRITER.submit(lambda: write_atomic(path, data), f"{self.key}/result.json")
 
     # ---- traces --------------------------------------------------------------
     def start_trace(self, page: Page) -> None:
@@ -182,7 +194,7 @@ class ScenarioRecorder:
             )
         seen = (str(self.run_dir), hashlib.sha256(f"{text}\0{view['look']}".encode()).hexdigest())
         earlier = _SHOTS.get(seen)
-        if earlier and earlier[0].exists():
+        if earlier:
             # The same picture (every visible word and the same rendered document, scroll, focus and
             # hover) was already captured in this run, by this step's scenario or another one (e.g. the
             # home page each access-control cell starts from, or one role's 403 page at every address
@@ -190,26 +202,31 @@ class ScenarioRecorder:
             # point at that screenshot instead of storing an identical picture again.
             return {"screenshot": os.path.relpath(earlier[0], self.dir),
                     "page_text": os.path.relpath(earlier[1], self.dir), "url": url, "shared": True}
-        shot = self.dir / f"{name}.jpg"
+        shot = self.dir / f"{name}.webp"
         # Only the selectors that match something are masked: Playwright's mask costs a frame or two
         # even when it covers nothing (about 30 ms a screenshot, on most pages). Should a masked kind
         # of element have appeared since (a page still rendering), the screenshot is taken again.
         masks = list(view["masks"])
         try:
             while True:
-                page.screenshot(path=str(shot), type="jpeg", quality=JPEG_QUALITY, animations="disabled",
-                                caret="hide", full_page=False, mask=[page.locator(sel) for sel in masks],
-                                mask_color="#000000")
+                picture = page.screenshot(type="jpeg", quality=CAPTURE_QUALITY, animations="disabled",
+                                          caret="hide", full_page=False, mask=[page.locator(sel) for sel in masks],
+                                          mask_color="#000000")
                 now = [sel for sel in page.evaluate(_MASKS_NOW_JS, self.mask_selectors) if sel not in masks]
                 if not now:
                     break
                 masks += now
         except Error as exc:
-            shot.unlink(missing_ok=True)
             return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0], "url": url}
-        (self.dir / f"{name}.txt").write_text(text, encoding="utf-8")
-        _SHOTS[seen] = (shot, self.dir / f"{name}.txt")
-        return {"screenshot": shot.name, "page_text": f"{name}.txt", "url": url}
+        page_text = self.dir / f"{name}.txt"
+
+        def keep() -> None:  # on the evidence writer's thread: what the step took is decided already
+            write_atomic(page_text, text.encode("utf-8"))
+            write_atomic(shot, webp_of(picture))
+
+        WRITER.submit(keep, f"{self.key}/{shot.name}")
+        _SHOTS[seen] = (shot, page_text)
+        return {"screenshot": shot.name, "page_text": page_text.name, "url": url}
 
     # ---- end -------------------------------------------------------------------
     def finish(self, status: str, error: str | None = None) -> None:
@@ -220,6 +237,10 @@ class ScenarioRecorder:
         if error and not self.result["error"]:
             self.result["error"] = error
         self.flush()
+        lost = WRITER.flush()  # everything of the scenario is written before it counts as ended
+        if lost:
+            self.result.update(status="error", error="evidence not written: " + "; ".join(lost)[:400])
+            write_json_atomic(self.dir / "result.json", self.result)
 
     def _withhold_unsafe_traces(self) -> None:
         """Last line of defence: a trace part holding a secret (or its shape) is deleted, and the

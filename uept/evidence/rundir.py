@@ -16,7 +16,6 @@ damaged file, which the assessment then reports (and which makes the verdict INC
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ssi.errors import UsageError
+from uept.evidence.writer import write_atomic
 
 RUN, SCENARIO_SET, SCENARIOS, RESULT = "run.json", "scenario-set.json", "scenarios", "result.json"
 
@@ -34,9 +34,12 @@ def now_iso() -> str:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json_bytes(data))
+
+
+def json_bytes(data: Any) -> bytes:
+    """A record as the run folder keeps it."""
+    return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
 
 
 class DamagedRecord(UsageError):

@@ -1,0 +1,88 @@
+"""The evidence writer: what a step keeps is encoded and written on a thread of its own, off the step's path.
+
+A step's evidence is decided while the step ends, in the test's thread: the page's text is checked for
+secrets, the picture is taken and the masks re-checked, and a step whose page shows a secret is refused
+there and then. What follows changes nothing the evidence says and is left to this writer: encoding the
+picture (WebP), writing it, its page text and the scenario's result.json, and Allure's copy of the picture.
+
+Work runs in the order it was given (a copy of a picture runs after the picture is written; the last
+result.json written is the newest). At most MAX_PENDING pieces wait: a step that would queue more waits for
+the writer, so that little is ever in flight and memory stays flat. `flush()` waits for everything given so
+far and returns what failed; the evidence plugin flushes at the end of every scenario (a failure there fails
+the scenario) and when the pytest process ends, whatever ends it short of being killed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import os
+import queue
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+MAX_PENDING = 8
+WEBP_QUALITY = 50  # text stays sharp: bench/screenshot_formats.py keeps a picture of each format to look at
+WEBP_METHOD = 4  # libwebp's default effort: a third smaller than its fastest, for about 40 ms of this thread
+
+
+class EvidenceWriter:
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=MAX_PENDING)
+        self._errors: list[str] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, work: Callable[[], None], what: str) -> None:
+        """Run `work` on the writer's thread, after everything given before it; `what` names it if it fails."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="uept-evidence-writer", daemon=True)
+            self._thread.start()
+
+        def named() -> None:
+            try:
+                work()
+            except Exception as exc:  # kept, and said by flush(): the evidence is incomplete
+                with self._lock:
+                    self._errors.append(f"{what}: {exc.__class__.__name__}: {exc}")
+
+        self._queue.put(named)
+
+    def _run(self) -> None:
+        while True:
+            work = self._queue.get()
+            try:
+                if work is not None:
+                    work()
+            finally:
+                self._queue.task_done()
+
+    def flush(self) -> list[str]:
+        """Wait until everything given so far is written; what failed since the last flush."""
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.join()
+        with self._lock:
+            errors, self._errors = self._errors, []
+        return errors
+
+
+WRITER = EvidenceWriter()
+atexit.register(WRITER.flush)  # a pytest stopped by Ctrl-C or SIGTERM still writes what it took
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file so that a reader sees the old one or the new one, never half of one."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def webp_of(jpeg: bytes) -> bytes:
+    """The picture as WebP: the browser's near-lossless JPEG made about a third of today's size."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(jpeg)) as im:
+        im.save(out, format="WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+    return out.getvalue()
