@@ -52,7 +52,19 @@ SCOPES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 # Mutants that cannot change what the SSI does: (module, function, line text, mutated line text) -> why.
-EQUIVALENT: dict[tuple[str, str, str, str], str] = {}
+_PRUNING = ("it keeps more of the authenticator steps already used than it needs: a step older than the "
+            "accepted window is refused by the window itself, so remembering it longer changes no answer")
+EQUIVALENT: dict[tuple[str, str, str, str], str] = {
+    ("refssi/auth/rules.py", "check_code", "- cfg.totp.valid_window - 1]", "- cfg.totp.valid_window >> 1]"): _PRUNING,
+    ("refssi/auth/rules.py", "check_code",
+     'used = [u for u in json.loads(user["used_totp_steps"]) if u >= int(now() // cfg.totp.interval)',
+     'used = [u for u in json.loads(user["used_totp_steps"]) if u >= int(now() % cfg.totp.interval)'): _PRUNING,
+    ("refssi/auth/rules.py", "check_code",
+     'setup_seed = ctx.session["pending_totp_seed"] if ctx.session["stage"] == "mfa_setup" else None',
+     'setup_seed = ctx.session["pending_totp_seed"] if ctx.session["stage"] <= "mfa_setup" else None'):
+        "'mfa' <= 'mfa_setup' as well, but a session at the mfa stage holds no pending seed (enrolment clears it), so "
+        "the seed checked is the user's either way",
+}
 
 
 @dataclass

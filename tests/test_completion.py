@@ -172,7 +172,8 @@ def test_the_scenarios_of_issue_16_are_classified() -> None:
     assert cat.mandatory("UEPT-OMS-15", [], "Supplier")[0] is True
     assert cat.mandatory("UEPT-OMS-17", [], "Network Operator")[0] is False
     for sid, tag in (("UEPT-LOGIN-17", "needs-operator"), ("UEPT-LOGIN-18", "needs-operator"),
-                     ("UEPT-INC-26", "needs-operator"), ("UEPT-LOGIN-19", "real-clock"), ("UEPT-LOGIN-20", "real-clock")):
+                     ("UEPT-INC-26", "needs-operator"), ("UEPT-LOGIN-19", "real-clock"),
+                     ("UEPT-LOGIN-20", "real-clock")):
         assert cat.mandatory(sid, [tag], "Supplier") == (False, f"tagged @{tag}"), sid
 
 

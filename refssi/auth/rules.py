@@ -140,7 +140,9 @@ def check_code(ctx: Ctx, user: dict[str, Any], code: str) -> tuple[bool, str, di
     method = user["mfa_method"] if ctx.session["stage"] == "mfa" else ctx.session["setup_method"]
     if method == "totp":
         seed = setup_seed or user["totp_seed"]
-        window = 3 if fault(s, "totp_window_3") else cfg.totp.valid_window
+        window = cfg.totp.valid_window
+        if fault(s, "totp_window_3"):
+            window = 3
         step = security.totp_match(seed, code, at=now(), window=window,
                                    interval=cfg.totp.interval, digits=cfg.totp.digits)
         if step is not None and step < int(now() // cfg.totp.interval) and fault(s, "totp_no_earlier_step"):
