@@ -284,7 +284,8 @@ def add_parser(sub) -> None:
                          epilog=REFSSI_ENV_HELP)
     run.add_argument("features", nargs="*", help="feature files or folders (default: features/)")
     run.add_argument("--target", help="target name from the config, or a URL (default: reference)")
-    run.add_argument("--tags", help="tag expression, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a', 'not @needs-operator'")
+    run.add_argument("--tags", help="tag expression, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a', 'not @needs-operator'; "
+                     "@real-clock scenarios (they wait real time limits out) run only when the tags name them")
     run.add_argument("--headed", action="store_true", help="show the browser window")
     run.add_argument("--slowmo", type=int, default=0, metavar="MS",
                      help="slow each browser action down (with --headed)")
