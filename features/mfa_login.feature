@@ -193,6 +193,19 @@ Feature: Log in to the SSI with multi-factor authentication
     And I open the portal home page
     Then the SSI shows I am signed in as myself
 
+  @UEPT-LOGIN-21 @SSI-NFR-36
+  Scenario: A code used in an earlier time step stays refused for as long as the tolerance would accept it
+    Given I am the "earlier step replay user"
+    When I open the SSI login page
+    And I log in with my user name and password
+    And I enter the oldest code the SSI's time-step tolerance accepts
+    Then I see the login confirmation
+    When I sign out
+    And I log in with my user name and password
+    And I enter the same code again
+    Then I see the verification error "This code has already been used"
+    And I am not signed in
+
   # Real-clock variants of UEPT-LOGIN-10 and -07 for a real SSI, where no operator control can make time pass: they
   # wait the profile's time limit (15 and 5 minutes on the reference profile) plus a margin on the SSI's own clock.
   # `uept run` leaves them out unless --tags names @real-clock; each runs on a worker of its own.

@@ -52,6 +52,7 @@ FAULTS: dict[str, str] = {
     # boundaries, each off by one on one side (the scenarios pin both sides of every number the profile gives)
     "totp_window_3": "authenticator codes up to 3 time steps old are accepted",
     "totp_no_earlier_step": "authenticator codes of earlier time steps are refused (tolerance only for codes ahead)",
+    "replay_after_step": "a code used in an earlier time step may be used again while the window accepts it",
     "lockout_one_early": "an account locks one failure before the profile's lockout threshold",
     "lockout_one_late": "an account locks one failure after the profile's lockout threshold",
     "email_code_30_minutes": "emailed codes stay valid for 30 minutes",

@@ -101,9 +101,10 @@ def enter_code_steps_ago(ssi: SSI, actor: Actor, steps: int) -> None:
 
 @when("I enter the oldest code the SSI's time-step tolerance accepts")
 def enter_oldest_accepted_code(ssi: SSI, actor: Actor) -> None:
-    """The code of `valid_window` steps ago (mfa.totp in the profile), typed as a careful person would: not in a
-    step's last seconds, and never a code already used for the account."""
-    ssi.mfa.submit_code(actor.otp.past_code(steps_ago=ssi.profile.mfa.totp.valid_window))
+    """The code of `valid_window` steps ago (mfa.totp in the profile), typed as a careful person would: never a code
+    already used for the account, and with 20 s of the current step left, so that it is still inside the window
+    when a later step types it again (UEPT-LOGIN-21)."""
+    ssi.mfa.submit_code(actor.otp.past_code(steps_ago=ssi.profile.mfa.totp.valid_window, keep=20))
 
 
 @when("I enter a code one time step older than the SSI's tolerance accepts")

@@ -29,6 +29,7 @@ UPDATERS = {"AA user", "OA user", "SU user", "SM user", "LOG user"}  # the roles
 FIRST = {
     "totp_window_3": [("UEPT-LOGIN-15", None, 'I see the verification error "Invalid verification code"')],
     "lockout_one_early": [("UEPT-LOGIN-16", None, "I am asked for a verification code")],
+    "replay_after_step": [("UEPT-LOGIN-21", None, 'I see the verification error "This code has already been used"')],
     "email_code_30_minutes": [("UEPT-LOGIN-07", None, 'I see the verification error "This code has expired"')],
     "idle_timeout_early": [("UEPT-LOGIN-18", None, "the SSI shows I am signed in as myself")],
     "length_limit_exclusive": [("UEPT-INC-23", None, "I see the number of the new incident")],

@@ -155,6 +155,8 @@ def check_code(ctx: Ctx, user: dict[str, Any], code: str) -> tuple[bool, str, di
         # an unused code of an earlier step within the window is not, whatever was used since.
         used = [u for u in json.loads(user["used_totp_steps"]) if u >= int(now() // cfg.totp.interval)
                 - cfg.totp.valid_window - 1]
+        if fault(s, "replay_after_step"):
+            used = [u for u in used if u >= int(now() // cfg.totp.interval)]
         if step in used and not fault(s, "allow_replay"):
             return False, "This code has already been used. Wait for your authenticator app to show a new code.", {}
         store = {"last_totp_timecode": max(step, user["last_totp_timecode"]),
