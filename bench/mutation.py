@@ -19,8 +19,9 @@ Not every mutant is a fault a real SSI could have:
 
 It holds the browser lock (/tmp/uept-browser.lock) for its whole run: start it as it is, not under
 `flock` (a second lock of the same file would wait for the first); --no-lock when the caller holds it.
-Sampling picks mutants by a hash of what they change (the line's text, the operator, the occurrence on that
-line), so the same --sample and --seed choose the same mutants before and after a change elsewhere in the file.
+Sampling picks mutants by a hash of the line's text, the operator and cosmic-ray's occurrence number (counted through
+the whole module), so the same --sample and --seed choose mostly the same mutants after a change elsewhere in the file
+(code added above a line can renumber its occurrences).
 """
 
 from __future__ import annotations
