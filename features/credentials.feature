@@ -201,7 +201,7 @@ Feature: Managing user credentials: administration users, Job Type Roles and the
     Then it still has the new user's email address and only the Job Type Role "Call Centre User"
 
   @UEPT-CRED-14 @SSI-FR-61 @SSI-NFR-11 @PM21
-  Scenario Outline: A new password that is weak, the one-time password kept, or not confirmed is refused
+  Scenario Outline: A new password that is weak, the one-time password kept, or not confirmed is refused, and the account stays usable
     Given I am signed in as the "OA user"
     When I create a user with the Job Type Roles "Service Management User"
     And the new user logs in with the one-time password
@@ -209,6 +209,9 @@ Feature: Managing user credentials: administration users, Job Type Roles and the
     Then the new user is asked to change their password
     When <attempt>
     Then the password change is refused with "<message>"
+    And the new user is asked to change their password
+    When the new user changes their password
+    Then the new user sees the login confirmation
 
     Examples:
       | attempt                                                           | message                                   |
@@ -216,3 +219,16 @@ Feature: Managing user credentials: administration users, Job Type Roles and the
       | the new user tries to change their password to "alllowercase12"   | upper- and lower-case letters and a digit |
       | the new user tries to keep their one-time password as their password | different from the one you were given  |
       | the new user confirms a new password with a different one         | The two passwords do not match.           |
+
+  @UEPT-CRED-15 @SSI-FR-61 @SSI-FR-62 @SSI-NFR-22
+  Scenario: Markup typed into a user's names is shown as text in user administration and on their own profile
+    Given I am signed in as the "OA user"
+    When I create a user with the Job Type Role "Service Management User" whose names contain HTML and script
+    Then the user list and the new user's account show their names exactly as I typed them
+    And nothing I typed became part of the page or ran
+    When the new user logs in with the one-time password
+    And the new user sets up an authenticator app with the setup key shown
+    And the new user changes their password
+    Then the new user sees the login confirmation
+    And the new user's profile shows their name exactly as I typed it
+    And nothing I typed became part of the page or ran

@@ -177,3 +177,34 @@ Feature: Forecast, order, receive and return Communications Hubs in the OMS
     When I open that order by its address
     Then I am told I am not authorized or the record is not valid
     And that order is not in my list of orders
+
+  @UEPT-OMS-15
+  Scenario Outline: An order exactly at the edge of the forecast tolerance is within it, and one unit more is not
+    Given I am signed in as the "AMO user"
+    And our "South" forecast of the <item> for a month after the lock window is 1000
+    When I order the <item> for "South" in that month, <how> the forecast tolerance
+    And I submit the order
+    Then the order line is <where> the forecast tolerance
+
+    Examples:
+      | item              | how                    | where   |
+      | first CH variant  | exactly at the edge of | within  |
+      | second CH variant | one unit beyond        | outside |
+
+  @UEPT-OMS-16
+  Scenario: An order line of exactly the largest quantity allowed is accepted
+    Given I am signed in as the "AMO user"
+    When I start a new order for the "North" region to a new delivery location
+    And I enter a delivery date after the lead time and the largest quantity allowed of the first auxiliary item
+    And I save the order as a draft
+    Then the order is saved as a Draft with a ServiceNow-style order number
+
+  @UEPT-OMS-17 @SSI-FR-20
+  Scenario: Markup typed into an order's delivery location is shown as text
+    Given I am signed in as the "AMO user"
+    When I save a draft order whose delivery location contains HTML and script
+    Then the order shows the delivery location exactly as I typed it
+    And nothing I typed became part of the page or ran
+    When I look for that delivery location in my orders
+    Then the list of orders shows the delivery location exactly as I typed it
+    And nothing I typed became part of the page or ran

@@ -109,6 +109,13 @@ class BasePage:
         assert response is not None, f"no response for {url}"
         return response
 
+    @property
+    def typed_markup(self) -> Locator:
+        """Elements the markup that fixtures/data.py's builders type would have become, on any page, had the SSI
+        rendered typed text as markup."""
+        return self.page.locator('main u, main img[src="x"], main [onerror], main svg[onload], main iframe, '
+                                 'main [onmouseover]')
+
     def script_ran(self, marker: str) -> bool:
         """Whether a script set window[marker] (typed text that ran as script sets it)."""
         return self.page.evaluate("(name) => window[name] !== undefined", marker)

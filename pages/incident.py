@@ -127,6 +127,11 @@ class TicketPage(BasePage):
     def actions(self) -> Locator:
         return self.page.get_by_role("region", name=self.label("incident.actions"), exact=True)
 
+    def offered_actions(self) -> list[str]:
+        """The names of the state actions the page offers, sorted (none: the page shows no Actions)."""
+        expect(self.activity).to_be_visible()  # the page is drawn, with its Actions if it has any
+        return sorted(self.actions.get_by_role("button").all_inner_texts())
+
     def action(self, key: str) -> Locator:
         return self.page.get_by_role("button", name=self.label(f"incident.{key}"), exact=True)
 
@@ -246,14 +251,6 @@ class TicketPage(BasePage):
         with self.page.expect_download() as info:
             self.attachment_link(file_name).click()
         return info.value
-
-    @property
-    def injected_markup(self) -> Locator:
-        """Elements typed text would have become had the SSI rendered it as markup."""
-        return self.page.locator(
-            'main script, main img[src="x"], main svg[onload], main iframe, main [onmouseover], '
-            "main u, main i, main b"
-        )
 
     # ---- asking the server directly (proves a rule is enforced there, not only hidden) ----
     def post_directly(self, sys_id: str, **form: str) -> APIResponse:

@@ -35,6 +35,10 @@ class UserProfilePage(BasePage):
         return self.value_labelled(self.label("user_profile.user_id"))
 
     @property
+    def name(self) -> Locator:
+        return self.value_labelled(self.label("user_profile.name"))
+
+    @property
     def roles(self) -> Locator:
         return self.value_labelled(self.label("user_profile.roles"))
 

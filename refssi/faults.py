@@ -24,7 +24,7 @@ FAULTS: dict[str, str] = {
     "reopen_closed": "closed incidents can be reopened",
     "no_attachment_check": "attachments of any size and type are stored",
     "attachment_truncated": "downloads lose their last byte",
-    "no_escaping": "incident text is rendered as HTML",
+    "no_escaping": "what users typed is rendered as HTML on classic pages (templates' autoescaping off)",
     "show_work_notes": "work notes are shown to portal users",
     "flat_priority": "priority is always 3, whatever impact and urgency",
     "no_caller_resume": "a caller's comment leaves an Awaiting Caller incident on hold",
@@ -51,6 +51,27 @@ FAULTS: dict[str, str] = {
     "sso_allow_replay": "the SSI accepts the same SAML response more than once",
     "signout_fails_once": "the server's first sign-out answers 503 and leaves the session open (once per server: "
                           "the sign-outs after it work), so a scenario that signs out fails once, then passes",
+    # boundaries, each off by one on one side (the scenarios pin both sides of every number the profile gives)
+    "totp_window_3": "authenticator codes up to 3 time steps old are accepted",
+    "totp_no_earlier_step": "authenticator codes of earlier time steps are refused (tolerance only for codes ahead)",
+    "replay_after_step": "a code used in an earlier time step may be used again while the window accepts it",
+    "lockout_one_early": "an account locks one failure before the profile's lockout threshold",
+    "lockout_one_late": "an account locks one failure after the profile's lockout threshold",
+    "email_code_30_minutes": "emailed codes stay valid for 30 minutes",
+    "email_code_expires_early": "emailed codes expire a minute before the profile's validity",
+    "idle_timeout_early": "sessions end a minute before the profile's idle timeout",
+    "length_limit_exclusive": "incident text exactly as long as its limit is refused",
+    "attachment_limit_exclusive": "a file exactly as large as the attachment limit is refused",
+    "oms_max_exclusive": "OMS: a quantity exactly at the maximum is refused",
+    "oms_tolerance_exclusive": "OMS: an order exactly at the edge of the forecast tolerance counts as outside it",
+    "oms_tolerance_rounded": "OMS: an order's variance from the forecast is rounded to a whole percent",
+    # the forced password change
+    "weak_passwords": "a new password is accepted however short or simple",
+    "keep_one_time_password": "the one-time password is accepted as the new password",
+    "no_password_confirmation": "a new password need not match its confirmation",
+    # the state x action matrix of incidents
+    "close_offered_unresolved": "the ticket page offers Close on New, In Progress and On Hold incidents",
+    "api_closes_unresolved": "the Table API lets a portal user close (state 7) a New, In Progress or On Hold incident",
 }
 
 

@@ -102,7 +102,7 @@ def user_profile_widgets(ctx: Ctx) -> dict:
     org = facts["organisation"]
     pairs = [
         pair("profile_user_name", L["user_id"], u["user_name"]),
-        pair("profile_name", "Name", f"{u['first_name']} {u['last_name']}"),
+        pair("profile_name", L["name"], f"{u['first_name']} {u['last_name']}"),
         pair("profile_email", "Email", u["email"]),
         pair("profile_phone", "Contact telephone number", u["phone"]),
         pair("profile_organisation", "Organisation", f"{org['name']} ({org['sec_party_id']})"),

@@ -11,6 +11,7 @@ naming the role-matrix component that guards them.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import unicodedata
@@ -32,6 +33,13 @@ from .settings import Settings
 
 COOKIE = "JSESSIONID"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+@functools.cache
+def raw_templates() -> Jinja2Templates:
+    """The same templates with autoescaping off, every typed value becoming markup: the no_escaping fault only."""
+    env = TEMPLATES.env.overlay(autoescape=False)
+    return Jinja2Templates(env=env)
 
 # Login stages, in the order a sign-in walks through them, and the page of each.
 STAGE_PAGES = {
@@ -182,7 +190,8 @@ class Ctx:
             return
         sess = dict(row)
         idle = now() - sess["last_activity"]
-        if sess["user"] and idle > self.settings.idle_timeout_seconds and not fault(self.settings, "no_idle_timeout"):
+        timeout = self.settings.idle_timeout_seconds - (60 if fault(self.settings, "idle_timeout_early") else 0)
+        if sess["user"] and idle > timeout and not fault(self.settings, "no_idle_timeout"):
             self.db.execute("DELETE FROM sys_session WHERE id_hash=?", (sess["id_hash"],))
             self.new_session(flash=[("warning", self.profile.label("login.expired") + ". Please log in again.")])
             return
@@ -341,7 +350,8 @@ class Ctx:
             "portal": self.profile.portal.suffix,
             "sp": self.settings.portal_ui == "sp",
         }
-        resp = TEMPLATES.TemplateResponse(self.request, template, {**base, **context}, status_code=status)
+        templates = raw_templates() if fault(self.settings, "no_escaping") else TEMPLATES
+        resp = templates.TemplateResponse(self.request, template, {**base, **context}, status_code=status)
         return self.finish(resp)
 
     def wants_json(self) -> bool:

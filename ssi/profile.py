@@ -221,6 +221,9 @@ class AttachmentRules(_Strict):
         return [e.lower().lstrip(".") for e in v]
 
 
+TICKET_ACTIONS = ("resolve", "close", "reopen")  # the ticket page's state actions (labels.incident.<key>)
+
+
 class Incidents(_Strict):
     """The incident table as DCC configures it: choice lists, matrices, limits (base-system defaults)."""
 
@@ -253,6 +256,10 @@ class Incidents(_Strict):
     limits: IncidentLimits = IncidentLimits()
     attachments: AttachmentRules = AttachmentRules()
     list_page_size: int = Field(20, gt=0, le=100)
+    # What a portal user with the incident_update function may do in each state: the actions the ticket page
+    # offers (resolve, close, reopen) and the states the Table API lets them set. A state left out: nothing.
+    caller_actions: dict[int, list[str]] = {1: ["resolve"], 2: ["resolve"], 3: ["resolve"], 6: ["close", "reopen"]}
+    caller_transitions: dict[int, list[int]] = {1: [6], 2: [6], 3: [6], 6: [7, 2]}
 
     @field_validator("priority_matrix")
     @classmethod
@@ -267,6 +274,52 @@ class Incidents(_Strict):
         if set(v) != {1, 2, 3, 6, 7, 8}:
             raise ValueError("must label exactly the ServiceNow incident states 1, 2, 3, 6, 7 and 8")
         return v
+
+    @model_validator(mode="after")
+    def _caller_rules(self) -> Incidents:
+        for state, actions in self.caller_actions.items():
+            if state not in self.states:
+                raise ValueError(f"caller_actions: {state} is not an incident state")
+            unknown = sorted(set(actions) - set(TICKET_ACTIONS))
+            if unknown:
+                raise ValueError(f"caller_actions: unknown action {unknown[0]!r} (use {', '.join(TICKET_ACTIONS)})")
+        for state, targets in self.caller_transitions.items():
+            bad = [s for s in (state, *targets) if s not in self.states]
+            if bad:
+                raise ValueError(f"caller_transitions: {bad[0]} is not an incident state")
+        return self
+
+    def state_value(self, label: str) -> int:
+        """An incident state's value, by its label."""
+        found = [k for k, v in self.states.items() if v == label]
+        if not found:
+            raise ValueError(f'"{label}" is not an incident state (states: {", ".join(self.states.values())})')
+        return found[0]
+
+    def actions_in(self, state: int) -> list[str]:
+        """The ticket actions (keys of labels.incident) a user who may update incidents is offered in this state."""
+        return list(self.caller_actions.get(state, []))
+
+    def changes_from(self, state: int) -> list[int]:
+        """The states a user who may update incidents may set from this one through the Table API."""
+        return list(self.caller_transitions.get(state, []))
+
+    def caller_path(self, state: int) -> list[int] | None:
+        """The shortest run of state changes a user who may update incidents makes to bring a New incident to
+        `state` ([] for New itself), or None when only DCC's service desk sets it."""
+        paths: dict[int, list[int]] = {1: []}
+        todo = [1]
+        while todo:
+            here = todo.pop(0)
+            for nxt in self.changes_from(here):
+                if nxt not in paths:
+                    paths[nxt] = [*paths[here], nxt]
+                    todo.append(nxt)
+        return paths.get(state)
+
+    def reachable_by_caller(self) -> list[int]:
+        """The states a user who may raise and update incidents can bring one of theirs to (from New), in order."""
+        return [s for s in self.states if self.caller_path(s) is not None]
 
     def category(self, value: str) -> IncidentCategory | None:
         return next((c for c in self.categories if c.value == value), None)
@@ -578,7 +631,7 @@ LABEL_DEFAULTS: dict[str, dict[str, str]] = {
     "login": {"locate_heading": "Log in with single sign-on", "locate_submit": "Submit"},  # login_locate_sso.do
     "mfa": {"remember_browser": "Remember this browser"},  # the Service Portal's paperclip button
     # My profile (SSI-FR-62/63): the labels of its values and of the table of functions and its columns
-    "user_profile": {"user_id": "User ID", "roles": "Roles", "user_ids": "Organisations (User IDs)",
+    "user_profile": {"user_id": "User ID", "name": "Name", "roles": "Roles", "user_ids": "Organisations (User IDs)",
                      "functions": "Functions available to me", "function": "Function", "available": "Available"},
 }
 

@@ -27,15 +27,23 @@ def _quotes(text: str) -> list[str]:
     return re.findall(r'"([^"]+)"', text)
 
 
+@with_pattern(r'none|<\w+>|"[^"]+"(?:(?:, | and )"[^"]+")*')
+def _quotes_or_none(text: str) -> list[str]:
+    """'"A", "B" and "C"' -> ['A', 'B', 'C']; 'none' -> []. (An outline's `<column>` matches too, for `uept check`
+    of a template whose rows are generated at collection: pytest-bdd fills the rows in before it binds a step.)"""
+    return re.findall(r'"([^"]+)"', text)
+
+
 TYPES = {
     "Who": _one_of("new", "migrated"),  # the {who:Who} user: the account the scenario created or found
     "Quotes": _quotes,
+    "QuotesOrNone": _quotes_or_none,
     "Quoted": with_pattern(r'[^"]+')(lambda text: text),  # inside quotes: never past the closing one
     "MaybeEmpty": with_pattern(r'[^"]*')(lambda text: text),  # inside quotes, possibly nothing
     "Digits": with_pattern(r"\d+")(lambda text: text),
     "Direction": _one_of("ascending", "descending"),
     "Item": with_pattern(r"(?:first|second|third) (?:CH variant|auxiliary item)")(lambda text: text),
-    "WithinOrBeyond": _one_of("within", "beyond"),
+    "WithinOrBeyond": _one_of("within", "beyond", "exactly at the edge of", "one unit beyond"),
     "WithinOrOutside": _one_of("within", "outside"),
     # what DCC or a carrier does, as the operator control's action
     "DispatchesOrDelivers": _as_action({"dispatches": "dispatched", "delivers": "delivered"}),

@@ -23,6 +23,30 @@ def create_user(ssi: SSI, people: People, actor: Actor, roles: list[str]) -> Non
     people.create_account(ssi, actor, roles)
 
 
+@when(parsers.parse('I create a user with the Job Type Role "{role}" whose names contain HTML and script'))
+def create_user_with_markup(ssi: SSI, people: People, actor: Actor, role: str) -> None:
+    people.create_account(ssi, actor, [role], data.account_with_markup(ssi.profile))
+
+
+@then("the user list and the new user's account show their names exactly as I typed them")
+def names_shown_as_typed(ssi: SSI, people: People) -> None:
+    acc = people.account
+    people.as_admin()
+    ssi.user_list.open()
+    ssi.user_list.find(acc.user_name)
+    expect(ssi.user_list.cell(acc.user_name, "name")).to_have_text(f"{acc.first_name} {acc.last_name}")
+    people.open_account(ssi)
+    expect(ssi.user_form.field("first name")).to_have_value(acc.first_name)
+    expect(ssi.user_form.field("last name")).to_have_value(acc.last_name)
+
+
+@then("the new user's profile shows their name exactly as I typed it")
+def profile_name_as_typed(ssi: SSI, people: People) -> None:
+    acc = people.as_account()
+    ssi.user_profile.open()
+    expect(ssi.user_profile.name).to_have_text(f"{acc.first_name} {acc.last_name}")
+
+
 @given(parsers.parse('I have created a user with the Job Type Role "{role}"'))
 def created_user(ssi: SSI, people: People, actor: Actor, role: str) -> None:
     people.create_account(ssi, actor, [role])

@@ -104,9 +104,20 @@ def raise_premises_invalid(ssi: SSI, case: IncidentCase, mpxn: str | None, devic
     ssi.create_incident.raise_incident(case.data)
 
 
+@when("I raise a premises-related incident with every text field exactly as long as allowed")
+def raise_at_limits(ssi: SSI, case: IncidentCase) -> None:
+    case.data = data.at_limits(ssi.profile, case.token)
+    ssi.create_incident.raise_incident(case.data)
+
+
 @when("I raise a service-management incident whose summary and notes contain HTML and script")
 def raise_with_markup(ssi: SSI, case: IncidentCase, actor: Actor) -> None:
     case.mine = case.raise_incident(ssi, data.with_markup(ssi.profile, case.token), actor.key)
+
+
+@when("I raise a premises-related incident whose every text field contains HTML and script")
+def raise_premises_with_markup(ssi: SSI, case: IncidentCase, actor: Actor) -> None:
+    case.mine = case.raise_incident(ssi, data.premises_with_markup(ssi.profile, case.token), actor.key)
 
 
 # ---------------------------------------------------------------- outcome of raising
@@ -269,6 +280,33 @@ def open_that_incident(ssi: SSI, case: IncidentCase) -> None:
     ssi.ticket.open(case.theirs.sys_id)
 
 
+@given(parsers.parse('the "{persona}" has an incident that is "{state}"'))
+def persona_has_incident_in_state(uept_target: TargetSession, target_control: TargetControl, case: IncidentCase,
+                                  persona: str, state: str) -> None:
+    case.state = uept_target.profile.incidents.state_value(state)
+    case.given = case.prepare(uept_target, target_control, persona, case.state)
+
+
+@then(parsers.parse("the incident offers exactly these actions: {actions:QuotesOrNone}", extra_types=TYPES))
+def offers_exactly(ssi: SSI, actions: list[str]) -> None:
+    offered = ssi.ticket.offered_actions()
+    assert offered == sorted(actions), f"the incident offers {offered or 'no actions'}, not {sorted(actions) or 'none'}"
+
+
+@then(parsers.parse("the Table API lets me set its state to exactly: {states:QuotesOrNone}", extra_types=TYPES))
+def api_sets_exactly(case: IncidentCase, uept_target: TargetSession, target_control: TargetControl, actor: Actor,
+                     uept_evidence: Evidence | None, states: list[str]) -> None:
+    api = uept_target.table_api(actor.key)
+    if api is None:
+        no_api(uept_evidence, "the state changes the Table API accepts")
+        return
+    cfg, raiser, profile = uept_target.profile.incidents, case.the.by, uept_target.profile
+    problems = checks.state_change_problems(
+        api, uept_evidence, lambda: case.prepare(uept_target, target_control, raiser, case.state).sys_id, case.state,
+        cfg.states, [cfg.state_value(s) for s in states], lambda s: data.state_change(profile, case.token, s))
+    assert not problems, "; ".join(problems)
+
+
 @then("I see that incident")
 def see_that_incident(ssi: SSI, case: IncidentCase) -> None:
     theirs = case.theirs
@@ -391,6 +429,20 @@ def attach_too_big(ssi: SSI, case: IncidentCase, tmp_path: Path) -> None:
     ssi.ticket.attach(case.file)
 
 
+@when("I attach a file whose name contains HTML")
+def attach_markup_name(ssi: SSI, case: IncidentCase, tmp_path: Path) -> None:
+    case.file = tmp_path / data.file_name_with_markup(case.token)
+    case.file.write_text(data.meter_reads_csv(case.token), encoding="utf-8")
+    ssi.ticket.attach(case.file)
+
+
+@when("I attach a log file exactly as large as the limit")
+def attach_at_limit(ssi: SSI, case: IncidentCase, tmp_path: Path) -> None:
+    case.file = tmp_path / f"device-{case.token}.log"
+    case.file.write_bytes(data.random_bytes(ssi.profile.incidents.attachments.max_bytes))
+    ssi.ticket.attach(case.file)
+
+
 @then("the file is listed under Attachments")
 def file_listed(ssi: SSI, case: IncidentCase) -> None:
     expect(ssi.ticket.attachment_link(case.attached.name)).to_be_visible()
@@ -465,6 +517,12 @@ def resolve_with_notes(ssi: SSI, case: IncidentCase, code: str, notes: str) -> N
     ssi.ticket.resolve(code, notes)
 
 
+@when(parsers.parse('I resolve it with the resolution code "{code}" and notes that contain HTML and script'))
+def resolve_with_markup(ssi: SSI, case: IncidentCase, code: str) -> None:
+    case.resolution = (code, data.resolution_notes_with_markup(case.token))
+    ssi.ticket.resolve(*case.resolution)
+
+
 @when("I try to resolve it without a resolution code or notes")
 def resolve_without(ssi: SSI) -> None:
     ssi.ticket.resolve("", "")
@@ -503,6 +561,12 @@ def stored_resolved(
 @when("I reopen it giving a reason")
 def reopen(ssi: SSI, case: IncidentCase) -> None:
     case.reason = data.reopen_reason(case.token)
+    ssi.ticket.reopen(case.reason)
+
+
+@when("I reopen it giving a reason that contains HTML and script")
+def reopen_with_markup(ssi: SSI, case: IncidentCase) -> None:
+    case.reason = data.reopen_reason_with_markup(case.token)
     ssi.ticket.reopen(case.reason)
 
 
@@ -667,8 +731,8 @@ def shows_typed_text(ssi: SSI, case: IncidentCase) -> None:
 
 @then("nothing I typed became part of the page or ran")
 def nothing_ran(ssi: SSI) -> None:
-    assert not ssi.ticket.script_ran(data.SCRIPT_MARKER), "a script typed into the incident ran"
-    expect(ssi.ticket.injected_markup).to_have_count(0)
+    assert not ssi.home.script_ran(data.SCRIPT_MARKER), "a script typed into the SSI ran"
+    expect(ssi.home.typed_markup).to_have_count(0)
 
 
 @then("the list shows the summary exactly as I typed it")

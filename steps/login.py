@@ -99,10 +99,34 @@ def enter_code_steps_ago(ssi: SSI, actor: Actor, steps: int) -> None:
     ssi.mfa.submit_code(actor.otp.expired_code(steps_ago=steps))
 
 
+@when("I enter the oldest code the SSI's time-step tolerance accepts")
+def enter_oldest_accepted_code(ssi: SSI, actor: Actor) -> None:
+    """The code of `valid_window` steps ago (mfa.totp in the profile), typed as a careful person would: never a code
+    already used for the account, and with 20 s of the current step left, so that it is still inside the window
+    when a later step types it again (UEPT-LOGIN-21)."""
+    ssi.mfa.submit_code(actor.otp.past_code(steps_ago=ssi.profile.mfa.totp.valid_window, keep=20))
+
+
+@when("I enter a code one time step older than the SSI's tolerance accepts")
+def enter_code_beyond_tolerance(ssi: SSI, actor: Actor) -> None:
+    ssi.mfa.submit_code(actor.otp.expired_code(steps_ago=ssi.profile.mfa.totp.valid_window + 1))
+
+
 @when("the emailed code is older than its validity period")
 def email_code_expires(target_control: TargetControl, actor: Actor, uept_target: TargetSession) -> None:
     control = needs_control(target_control, "letting an emailed code expire")
     control.age("email_code", actor.user_name, uept_target.profile.mfa.email_code.validity_seconds + 1)
+
+
+@when("the emailed code is a little younger than its validity period")
+def email_code_nearly_expires(target_control: TargetControl, actor: Actor, uept_target: TargetSession) -> None:
+    control = needs_control(target_control, "letting an emailed code age")
+    control.age("email_code", actor.user_name, data.just_inside(uept_target.profile.mfa.email_code.validity_seconds))
+
+
+@when("the emailed code's validity runs out on the SSI's own clock")
+def email_code_expires_real_clock(uept_target: TargetSession) -> None:
+    uept_target.clock.wait_past(uept_target.profile.mfa.email_code.validity_seconds, "the emailed code's validity")
 
 
 @when("I enter the same code again")
@@ -119,12 +143,29 @@ def fail_until_locked(ssi: SSI, actor: Actor, uept_target: TargetSession) -> Non
             expect(ssi.login.alert).to_have_text(ssi.profile.label("login.invalid"))
 
 
+@when("I log in with a wrong password one time fewer than the lockout threshold")
+def fail_short_of_lockout(ssi: SSI, actor: Actor, uept_target: TargetSession) -> None:
+    for _ in range(uept_target.profile.session.lockout_threshold - 1):
+        ssi.login.sign_in(actor.user_name, data.wrong_password())
+
+
 # ---------------------------------------------------------------- session
 @when("my session stays idle for longer than the inactivity timeout")
 def session_idles(ssi: SSI, target_control: TargetControl, actor: Actor, uept_target: TargetSession) -> None:
     control = needs_control(target_control, "an idle session")
     ssi.home.drawn()  # idle: the page is drawn, no request of it still on its way to be answered after the time
     control.age("session", actor.user_name, uept_target.profile.session.idle_timeout_seconds + 1)
+
+
+@when("my session stays idle for a little less than the inactivity timeout")
+def session_nearly_idles(target_control: TargetControl, actor: Actor, uept_target: TargetSession) -> None:
+    control = needs_control(target_control, "an idle session")
+    control.age("session", actor.user_name, data.just_inside(uept_target.profile.session.idle_timeout_seconds))
+
+
+@when("my session stays idle, on the SSI's own clock, for longer than the inactivity timeout")
+def session_idles_real_clock(uept_target: TargetSession) -> None:
+    uept_target.clock.wait_past(uept_target.profile.session.idle_timeout_seconds, "the inactivity timeout")
 
 
 @then("I am asked to log in again because my session expired")

@@ -468,6 +468,40 @@ def enter_bad_order(ssi: SSI, oms_case: OmsCase, datatable: list[list[str]]) -> 
     )
 
 
+@when(parsers.parse("I enter a delivery date after the lead time and the largest quantity allowed of the {item:Item}",
+                    extra_types=TYPES))
+def enter_largest_quantity(ssi: SSI, oms_case: OmsCase, item: str) -> None:
+    variant = data.catalogue_item(ssi.profile, item)
+    oms_case.variant, oms_case.order_quantity = variant, ssi.profile.oms.max_quantity
+    ssi.oms_order_form.fill(delivery_date=data.deliverable_date(ssi.profile),
+                            quantities={variant.code: str(ssi.profile.oms.max_quantity)})
+
+
+@when("I save a draft order whose delivery location contains HTML and script")
+def draft_with_markup(ssi: SSI, oms_case: OmsCase) -> None:
+    oms_case.location = data.location_with_markup(data.token())
+    ssi.oms_order_form.open_new()
+    ssi.oms_order_form.fill(region=ssi.profile.oms.regions[0], location=oms_case.location,
+                            delivery_date=data.deliverable_date(ssi.profile),
+                            quantities={ssi.profile.oms.auxiliary_equipment[0].code: "1"})
+    ssi.oms_order_form.save_draft()
+
+
+@then("the order shows the delivery location exactly as I typed it")
+def order_shows_location(ssi: SSI, oms_case: OmsCase) -> None:
+    expect(ssi.oms_order.fact(ssi.profile.label("oms.delivery_location"))).to_have_text(oms_case.location)
+
+
+@when("I look for that delivery location in my orders")
+def look_for_location(ssi: SSI, oms_case: OmsCase) -> None:
+    ssi.oms_orders.open(q=oms_case.location)
+
+
+@then("the list of orders shows the delivery location exactly as I typed it")
+def orders_list_shows_location(ssi: SSI, oms_case: OmsCase) -> None:
+    expect(ssi.oms_orders.rows_with(oms_case.location)).to_have_count(1)
+
+
 @when("I save the order as a draft")
 def save_draft(ssi: SSI) -> None:
     ssi.oms_order_form.save_draft()

@@ -104,6 +104,43 @@ def test_a_matrix_naming_an_unknown_role_is_refused():
         RoleMatrix.model_validate(data)
 
 
+# ---------------------------------------------------------------- the state x action matrix of incidents
+INCIDENTS = Path(__file__).resolve().parent.parent / "features" / "incidents.feature"
+
+
+def incident_rows(tmp_path: Path, profile) -> dict[str, list[dict[str, str]]]:
+    text = access_matrix.generate(INCIDENTS, profile.role_matrix, reference_target().personas, profile)
+    feature = FeatureParser(str(tmp_path), access_matrix.write_feature(text, tmp_path, INCIDENTS.name).name).parse()
+    return {tag: [dict(zip(ex.example_params, row, strict=True)) for ex in sc.examples for row in ex.examples]
+            for sc in feature.scenarios.values() for tag in sc.tags if tag in ("UEPT-INC-25", "UEPT-INC-26")}
+
+
+def test_the_state_x_action_rows_come_from_the_profile(tmp_path):
+    profile = load_profile()
+    ex = incident_rows(tmp_path, profile)
+    viewers = {f"{r} user" for r in ("AA", "OA", "SU", "LA", "SM", "SMO", "SCM", "LOG")}
+    assert {r["persona"] for r in ex["UEPT-INC-25"]} == viewers and len(ex["UEPT-INC-25"]) == 8 * 4
+    assert {r["state"] for r in ex["UEPT-INC-25"]} == {"New", "In Progress", "Resolved", "Closed"}
+    assert {r["state"] for r in ex["UEPT-INC-26"]} == {"On Hold", "Canceled"} and len(ex["UEPT-INC-26"]) == 16
+    assert {"persona": "SM user", "raiser": "AA user", "state": "Resolved", "actions": '"Close" and "Reopen"',
+            "changes": '"Closed" and "In Progress"'} in ex["UEPT-INC-25"]
+    assert {"persona": "LA user", "raiser": "AA user", "state": "Resolved", "actions": "none", "changes": "none"} \
+        in ex["UEPT-INC-25"]  # a role that may only view is offered nothing
+
+
+def test_changing_the_profiles_incident_rules_changes_the_rows(tmp_path):
+    data = yaml.safe_load((PROFILES_DIR / "reference.yaml").read_text())
+    data["incidents"]["caller_actions"][6] = ["reopen"]  # DCC's portal does not let a caller close
+    data["incidents"]["caller_transitions"][6] = [2]
+    data["role_matrix"] = str(PROFILES_DIR / "role_matrix.yaml")
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(data))
+    ex = incident_rows(tmp_path, load_profile(str(tmp_path / "p.yaml")))
+    row = next(r for r in ex["UEPT-INC-25"] if r["persona"] == "SM user" and r["state"] == "Resolved")
+    assert (row["actions"], row["changes"]) == ('"Reopen"', '"In Progress"')
+    assert "Closed" not in {r["state"] for r in ex["UEPT-INC-25"]}  # no user can close one: only the desk
+    assert "Closed" in {r["state"] for r in ex["UEPT-INC-26"]}
+
+
 # ---------------------------------------------------------------- which worker runs which cells
 def loads(groups: dict[str, list[int]], workers: int) -> list[int]:
     """The rows each worker ends with under pytest-xdist's loadgroup: groups largest first, the next

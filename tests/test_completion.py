@@ -199,6 +199,21 @@ def test_the_shipped_catalogue_loads_and_covers_the_uept_themes() -> None:
     assert cat.mandatory("UEPT-ACCESS-01", [], "Supplier") == (False, "theme UEPT-ACCESS")
 
 
+def test_the_scenarios_of_issue_16_are_classified() -> None:
+    """Boundaries, markup and password refusals a real SSI can run are mandatory by their theme, and so is the state x
+    action matrix of the states a user reaches; what needs the operator or waits the real clock is not."""
+    cat = ScenarioCatalogue.load()
+    for sid in ("UEPT-LOGIN-15", "UEPT-LOGIN-16", "UEPT-LOGIN-21", "UEPT-INC-23", "UEPT-INC-24", "UEPT-INC-25",
+                "UEPT-INC-27", "UEPT-CRED-14", "UEPT-CRED-15"):
+        assert cat.mandatory(sid, [], "Other User")[0] is True, sid
+    assert cat.mandatory("UEPT-OMS-15", [], "Supplier")[0] is True
+    assert cat.mandatory("UEPT-OMS-17", [], "Network Operator")[0] is False
+    for sid, tag in (("UEPT-LOGIN-17", "needs-operator"), ("UEPT-LOGIN-18", "needs-operator"),
+                     ("UEPT-INC-26", "needs-operator"), ("UEPT-LOGIN-19", "real-clock"),
+                     ("UEPT-LOGIN-20", "real-clock")):
+        assert cat.mandatory(sid, [tag], "Supplier") == (False, f"tagged @{tag}"), sid
+
+
 def test_a_run_whose_uept_was_killed_is_reported_as_unfinished(tmp_path: Path) -> None:
     s = _assess(tmp_path, run_status="running")
     assert s["verdict"]["result"] == INCOMPLETE and s["run"]["interrupted"]

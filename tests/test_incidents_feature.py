@@ -25,7 +25,7 @@ def test_the_feature_passes_with_two_workers(full_run):
     result, _ = full_run
     assert result.code == 0, result.stdout[-3000:]
     found = results(result.run_dir)
-    assert len(found) == 38 and {r["status"] for r in found.values()} == {"passed"}
+    assert len(found) == 93 and {r["status"] for r in found.values()} == {"passed"}  # 48 state x action rows
     assert {r["worker"] for r in found.values()} == {"gw0", "gw1"}
 
 

@@ -207,12 +207,13 @@ def password_change(ctx: Ctx) -> Response:
     errors: dict[str, str] = {}
     if ctx.request.method == "POST":
         new, confirm = ctx.form.get("new_password", ""), ctx.form.get("confirm_password", "")
-        if len(new) < 12 or not (any(c.islower() for c in new) and any(c.isupper() for c in new)
-                                 and any(c.isdigit() for c in new)):
+        s = ctx.settings
+        if (len(new) < 12 or not (any(c.islower() for c in new) and any(c.isupper() for c in new)
+                                  and any(c.isdigit() for c in new))) and not fault(s, "weak_passwords"):
             errors["new_password"] = "Use at least 12 characters with upper- and lower-case letters and a digit."
-        elif new != confirm:
+        elif new != confirm and not fault(s, "no_password_confirmation"):
             errors["confirm_password"] = "The two passwords do not match."
-        elif ctx.passwords.verify(ctx.user["user_password"], new):
+        elif ctx.passwords.verify(ctx.user["user_password"], new) and not fault(s, "keep_one_time_password"):
             errors["new_password"] = "Choose a password different from the one you were given."
         if not errors:
             ctx.db.execute("UPDATE sys_user SET user_password=?, password_needs_reset=0, sys_updated_on=? "

@@ -44,12 +44,25 @@ def is_locked(ctx: Ctx, user: dict[str, Any]) -> bool:
     return bool(user["locked_out"])
 
 
+def lockout_threshold(ctx: Ctx) -> int:
+    """The failures that lock an account (the profile's session.lockout_threshold)."""
+    off_by = -1 if fault(ctx.settings, "lockout_one_early") else 1 if fault(ctx.settings, "lockout_one_late") else 0
+    return ctx.settings.lockout_threshold + off_by
+
+
+def email_code_validity(ctx: Ctx) -> int:
+    """Seconds an emailed code stays valid (the profile's mfa.email_code.validity_seconds)."""
+    if fault(ctx.settings, "email_code_30_minutes"):
+        return 1800
+    return ctx.settings.email_code_validity_seconds - (60 if fault(ctx.settings, "email_code_expires_early") else 0)
+
+
 def register_failure(ctx: Ctx, user: dict[str, Any]) -> bool:
     """Count a failed password or code; True when this failure locked the account."""
     if fault(ctx.settings, "no_lockout"):
         return False
     n = user["failed_attempts"] + 1
-    if n >= ctx.settings.lockout_threshold:
+    if n >= lockout_threshold(ctx):
         ctx.db.execute("UPDATE sys_user SET failed_attempts=?, locked_out=1, locked_until=? WHERE sys_id=?",
                        (n, now() + ctx.settings.lockout_seconds, user["sys_id"]))
         return True
@@ -63,7 +76,7 @@ def send_email_code(ctx: Ctx, user: dict[str, Any]) -> None:
     ctx.db.execute(
         "INSERT OR REPLACE INTO mfa_email_code VALUES (?,?,?,?)",
         (user["sys_id"], security.code_hash(ctx.settings.server_key, user["sys_id"], code), now(),
-         now() + ctx.settings.email_code_validity_seconds),
+         now() + email_code_validity(ctx)),
     )
     minutes = human_duration(ctx.settings.email_code_validity_seconds)
     body = (
@@ -127,8 +140,13 @@ def check_code(ctx: Ctx, user: dict[str, Any], code: str) -> tuple[bool, str, di
     method = user["mfa_method"] if ctx.session["stage"] == "mfa" else ctx.session["setup_method"]
     if method == "totp":
         seed = setup_seed or user["totp_seed"]
-        step = security.totp_match(seed, code, at=now(), window=cfg.totp.valid_window,
+        window = cfg.totp.valid_window
+        if fault(s, "totp_window_3"):
+            window = 3
+        step = security.totp_match(seed, code, at=now(), window=window,
                                    interval=cfg.totp.interval, digits=cfg.totp.digits)
+        if step is not None and step < int(now() // cfg.totp.interval) and fault(s, "totp_no_earlier_step"):
+            step = None
         if fault(s, "skip_code_check"):
             step = step if step is not None else int(now() // cfg.totp.interval)
         if step is None:
@@ -137,6 +155,8 @@ def check_code(ctx: Ctx, user: dict[str, Any], code: str) -> tuple[bool, str, di
         # an unused code of an earlier step within the window is not, whatever was used since.
         used = [u for u in json.loads(user["used_totp_steps"]) if u >= int(now() // cfg.totp.interval)
                 - cfg.totp.valid_window - 1]
+        if fault(s, "replay_after_step"):
+            used = [u for u in used if u >= int(now() // cfg.totp.interval)]
         if step in used and not fault(s, "allow_replay"):
             return False, "This code has already been used. Wait for your authenticator app to show a new code.", {}
         store = {"last_totp_timecode": max(step, user["last_totp_timecode"]),

@@ -111,16 +111,16 @@ ACTIONS = ("comment", "resolve", "close", "reopen", "attach")
 
 
 def allowed_actions(ctx: Ctx, inc: dict) -> set[str]:
+    """What the ticket page offers: updates and files while the incident is active, and the state actions the
+    profile gives its state (incidents.caller_actions)."""
     if "incident_update" not in ctx.components:
         return set()
     state = inc["state"]
-    out = set()
+    out = set(ctx.profile.incidents.actions_in(state))
     if state not in INACTIVE_STATES:
         out |= {"comment", "attach"}
-    if state in (NEW, IN_PROGRESS, ON_HOLD):
-        out.add("resolve")
-    if state == RESOLVED:
-        out |= {"close", "reopen"}
+    if fault(ctx.settings, "close_offered_unresolved") and state in (NEW, IN_PROGRESS, ON_HOLD):
+        out.add("close")
     return out
 
 

@@ -33,14 +33,8 @@ INACTIVE_STATES = (7, 8)
 NEW, IN_PROGRESS, ON_HOLD, RESOLVED, CLOSED, CANCELED = 1, 2, 3, 6, 7, 8
 AWAITING_CALLER = 1
 
-# What a portal user (the caller's organisation) may do, and what DCC's service desk may do.
-CALLER_TRANSITIONS = {
-    (NEW, RESOLVED),
-    (IN_PROGRESS, RESOLVED),
-    (ON_HOLD, RESOLVED),
-    (RESOLVED, CLOSED),
-    (RESOLVED, IN_PROGRESS),
-}
+# What DCC's service desk may do; what a portal user (the caller's organisation) may do is the profile's
+# incidents.caller_transitions (caller_transitions() below).
 DESK_TRANSITIONS = (
     {
         (NEW, IN_PROGRESS),
@@ -154,7 +148,7 @@ def _check_text(settings: Settings, values: dict[str, str], errors: dict[str, st
             errors[name] = f"{label(settings, name)} contains control characters; remove them."
         elif name in LIMIT_KEYS and not fault(settings, "no_length_check"):
             limit = getattr(limits, LIMIT_KEYS[name])
-            if len(value) > limit:
+            if len(value) > limit or (len(value) == limit and fault(settings, "length_limit_exclusive")):
                 errors[name] = (
                     f"{label(settings, name)} must be at most {limit} characters (you entered {len(value)})."
                 )
@@ -314,6 +308,17 @@ def checked_values(settings: Settings, incident: dict, ch: dict[str, str]) -> tu
     return new_state, hold
 
 
+def caller_transitions(settings: Settings) -> set[tuple[int, int]]:
+    """The state changes a portal user may make: the profile's incidents.caller_transitions."""
+    cfg = settings.profile.incidents
+    out = {(old, new) for old in cfg.states for new in cfg.changes_from(old)}
+    if fault(settings, "api_closes_unresolved"):
+        out |= {(s, CLOSED) for s in (NEW, IN_PROGRESS, ON_HOLD)}
+    if fault(settings, "reopen_closed"):
+        out |= {(CLOSED, IN_PROGRESS)}
+    return out
+
+
 def refuse_inactive(settings: Settings, desk: bool, incident: dict, new_state: int) -> None:
     """A closed or cancelled incident can no longer be updated (IncidentError 403)."""
     number = incident["number"]
@@ -346,9 +351,7 @@ def state_change(settings: Settings, principal: Principal, incident: dict, ch: d
     desk = principal.admin
     old_state = incident["state"]
     sets: dict[str, Any] = {}
-    transitions = DESK_TRANSITIONS if desk else CALLER_TRANSITIONS
-    if fault(settings, "reopen_closed") and not desk:
-        transitions = transitions | {(CLOSED, IN_PROGRESS)}
+    transitions = DESK_TRANSITIONS if desk else caller_transitions(settings)
     if (old_state, new_state) not in transitions:
         if not desk and (old_state, new_state) in DESK_TRANSITIONS:
             msg = f"Only DCC's service desk can set an incident to {state_label(settings, new_state)}."

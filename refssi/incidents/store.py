@@ -171,7 +171,8 @@ def store_attachment(conn, settings: Settings, principal: Principal, table: str,
         if ext not in rules.allowed_extensions:
             what = f"Files of type .{ext}" if ext else "Files without an extension"
             raise IncidentError({"attachment": f"{what} cannot be attached. Allowed types: {allowed}."})
-        if len(upload.data) > rules.max_bytes:
+        if len(upload.data) > rules.max_bytes or (len(upload.data) == rules.max_bytes
+                                                  and fault(settings, "attachment_limit_exclusive")):
             raise IncidentError(
                 {
                     "attachment": f"{name} is {human_size(len(upload.data))}; files larger than "

@@ -47,7 +47,7 @@ def check_quantity(ctx: Ctx, raw: str, *, minimum: int) -> tuple[int | None, str
         if minimum == 0:
             return None, "A forecast cannot be negative: enter 0 or more."
         return None, f"Enter at least {minimum}, or leave it blank to order none."
-    if n > cfg.max_quantity:
+    if n > cfg.max_quantity or (n == cfg.max_quantity and fault(ctx.settings, "oms_max_exclusive")):
         return None, f"Enter at most {cfg.max_quantity:,}: that is the largest quantity one line may hold."
     return n, None
 
@@ -154,7 +154,11 @@ def assess_lines(ctx: Ctx, order: dict, lines: list[dict]) -> list[dict]:
             line["forecast_quantity"] = fq
             if fq:
                 line["variance_percent"] = round((line["quantity"] - fq) * 100.0 / fq, 1)
+                if fault(ctx.settings, "oms_tolerance_rounded"):
+                    line["variance_percent"] = float(round(line["variance_percent"]))
                 line["outside_tolerance"] = abs(line["variance_percent"]) > cfg.tolerance_percent
+                if fault(ctx.settings, "oms_tolerance_exclusive"):
+                    line["outside_tolerance"] = abs(line["variance_percent"]) >= cfg.tolerance_percent
             else:
                 line["variance_percent"] = None
                 line["outside_tolerance"] = True

@@ -73,6 +73,18 @@ class StepCheck:
                              "to a step module in steps/")
 
 
+REAL_CLOCK = "real-clock"  # the tag of scenarios that wait a time limit out on the target's clock
+
+
+def selection(tags: str | None) -> str | None:
+    """The pytest -m expression of --tags; @real-clock scenarios (each waits a time limit out, up to 15 minutes)
+    are left out unless the tags name them."""
+    markexpr = features.tags_to_markexpr(tags) if tags else None
+    if tags and REAL_CLOCK in tags:
+        return markexpr
+    return f"({markexpr}) and not {REAL_CLOCK}" if markexpr else f"not {REAL_CLOCK}"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Check everything a run depends on (nothing starts while anything is wrong), then run."""
     from ssi.profile import load_profile
@@ -99,8 +111,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenarios = []
     for f in feature_files:
         scenarios.extend(features.parse_feature(f))
-    markexpr = features.tags_to_markexpr(args.tags) if args.tags else None
+    markexpr = selection(args.tags)
     chosen = features.select(scenarios, markexpr)
+    if not chosen and args.tags and features.select(scenarios, features.tags_to_markexpr(args.tags)):
+        raise UsageError(f"--tags '{args.tags}' selects only @{REAL_CLOCK} scenarios, which wait real time limits "
+                         "out and run only when the tags name them", f"add the tag: --tags '({args.tags}) and "
+                         f"@{REAL_CLOCK}'")
     if not chosen:
         raise UsageError(f"no scenario matches --tags '{args.tags}'", "check the tag names in the feature files")
     outside = [f for f in feature_files if not f.resolve().is_relative_to(suite)]
@@ -119,7 +135,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         env["UEPT_REPORTS_DIR"] = str(reports.resolve())
         scenario_catalogue(None, settings)  # a broken catalogue or signing key stops the run before it starts
         check_signing_key(settings)
-        expand = access_matrix.expander(profile.role_matrix, resolved.target.personas)
+        expand = access_matrix.expander(profile.role_matrix, resolved.target.personas, profile)
         scenario_set = inventory.build(suite, feature_files, chosen, expand=expand)
         faults = set_problems(scenario_set)
         if faults:
@@ -329,7 +345,8 @@ def add_parser(sub) -> None:
                          "with --unsafe).")
     run.add_argument("features", nargs="*", help="feature files or folders (default: features/)")
     run.add_argument("--target", help="target name from the config, or a URL (default: reference)")
-    run.add_argument("--tags", help="tag expression, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a', 'not @needs-operator'")
+    run.add_argument("--tags", help="tag expression, e.g. '@UEPT-LOGIN-01 or @SSI-FR-1a', 'not @needs-operator'; "
+                     "@real-clock scenarios (they wait real time limits out) run only when the tags name them")
     run.add_argument("--headed", action="store_true", help="show the browser window")
     run.add_argument("--slowmo", type=int, default=0, metavar="MS",
                      help="slow each browser action down (with --headed)")

@@ -1,4 +1,5 @@
-"""The access-control feature, generated cell by cell from the target profile's role matrix.
+"""Features generated from the target profile: the access-control cells of its role matrix, and the state x action
+matrix of its incidents.
 
 features/access_control.feature is a template: real Gherkin whose Scenario Outlines carry
 Examples tables with a header only, each announced by a comment `# uept:generate <kind>`.
@@ -15,6 +16,13 @@ Kinds of rows:
   roles      | persona | role |             one row per role
   no_log_in  | persona | role |             roles without the Log In component (the outline is
                                              left out when there is none)
+  incident_states       | persona | raiser | state | actions | changes |
+                        for each role that may view incidents and each state a user can bring an
+                        incident to (incidents.caller_transitions from New): the actions the ticket page
+                        offers it (incidents.caller_actions, none without "Update service management
+                        incidents") and the states the Table API lets it set; `raiser` is the persona of
+                        the first role that may raise and update incidents, who prepares each incident
+  incident_states_desk  the same for the states only DCC's service desk sets (On Hold, Canceled)
 
 Each role is played by the target's persona holding exactly that role, preferring the
 one named "<ABBR> user" (the reference SSI seeds one per role).
@@ -28,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ssi.errors import UsageError
-from ssi.profile import RoleMatrix
+from ssi.profile import Profile, RoleMatrix
 from uept.runtime.config import Persona
 
 LOG_IN = "log_in"
@@ -37,7 +45,10 @@ BLOCK_START = re.compile(r"^\s*(@|Scenario|Rule|Background)")
 # Why an outline whose rows come out empty is left out (only kinds that may be empty are listed)
 NOTHING_TO_CHECK = {"no_log_in": "the role matrix gives every role Log In: nothing to check"}
 SCENARIO_LINE = re.compile(r"^\s*Scenario(?: Outline| Template)?:\s*(.+?)\s*$")
+INCIDENT_COLUMNS = ("persona", "raiser", "state", "actions", "changes")
 COLUMNS = {
+    "incident_states": INCIDENT_COLUMNS,
+    "incident_states_desk": INCIDENT_COLUMNS,
     "granted": ("persona", "function", "role"),
     "withheld": ("persona", "function", "role"),
     "roles": ("persona", "role"),
@@ -82,7 +93,40 @@ def cells(matrix: RoleMatrix, personas: dict[str, Persona]) -> list[Cell]:
     ]
 
 
-def rows(kind: str, matrix: RoleMatrix, personas: dict[str, Persona]) -> list[tuple[str, ...]]:
+def quoted(names: list[str]) -> str:
+    """'"A", "B" and "C"', or 'none'."""
+    q = [f'"{n}"' for n in names]
+    return "none" if not q else q[0] if len(q) == 1 else ", ".join(q[:-1]) + " and " + q[-1]
+
+
+def incident_rows(kind: str, matrix: RoleMatrix, personas: dict[str, Persona],
+                  profile: Profile | None) -> list[tuple[str, ...]]:
+    """One row per role that may view incidents and per state (see the module's docstring)."""
+    if profile is None:
+        raise UsageError(f"'# uept:generate {kind}' needs the target profile's incidents", "give the profile")
+    cfg, who = profile.incidents, persona_for_roles(matrix, personas)
+    comp = {c.key: set(c.allowed_roles) for c in matrix.components}
+    view, update = comp.get("incident_view", set()), comp.get("incident_update", set())
+    raisers = [r.abbr for r in matrix.roles if r.abbr in comp.get("incident_raise", set()) and r.abbr in update]
+    if not raisers:
+        raise UsageError("no Job Type Role may both raise and update incidents, which the state x action "
+                         "scenarios need to prepare their incidents", "check the role matrix")
+    reachable = cfg.reachable_by_caller()
+    states = [s for s in cfg.states if (s in reachable) == (kind == "incident_states")]
+    out = []
+    for role in (r for r in matrix.roles if r.abbr in view):
+        may = role.abbr in update
+        for s in states:
+            actions = [profile.label(f"incident.{a}") for a in cfg.actions_in(s)] if may else []
+            changes = [cfg.states[t] for t in cfg.changes_from(s)] if may else []
+            out.append((who[role.abbr], who[raisers[0]], cfg.states[s], quoted(actions), quoted(changes)))
+    return out
+
+
+def rows(kind: str, matrix: RoleMatrix, personas: dict[str, Persona],
+         profile: Profile | None = None) -> list[tuple[str, ...]]:
+    if kind in ("incident_states", "incident_states_desk"):
+        return incident_rows(kind, matrix, personas, profile)
     all_cells = cells(matrix, personas)
     has_log_in = any(c.key == LOG_IN for c in matrix.components)
     may_log_in = {c.role for c in all_cells if c.component == LOG_IN and c.allowed} if has_log_in \
@@ -123,12 +167,13 @@ def _blocks(lines: list[str]) -> list[list[str]]:
     return [lines[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
-def render(template: str, matrix: RoleMatrix, personas: dict[str, Persona]) -> str:
+def render(template: str, matrix: RoleMatrix, personas: dict[str, Persona], profile: Profile | None = None) -> str:
     """The template with every `# uept:generate` table filled in."""
-    return render_with_notes(template, matrix, personas)[0]
+    return render_with_notes(template, matrix, personas, profile)[0]
 
 
-def render_with_notes(template: str, matrix: RoleMatrix, personas: dict[str, Persona]) -> tuple[str, dict[str, str]]:
+def render_with_notes(template: str, matrix: RoleMatrix, personas: dict[str, Persona],
+                      profile: Profile | None = None) -> tuple[str, dict[str, str]]:
     """render(), and {scenario name: why} for each outline left out because it has nothing to check."""
     out: list[str] = []
     left_out: dict[str, str] = {}
@@ -143,7 +188,7 @@ def render_with_notes(template: str, matrix: RoleMatrix, personas: dict[str, Per
                 i += 1
                 continue
             kind = m.group(1)
-            body = rows(kind, matrix, personas)
+            body = rows(kind, matrix, personas, profile)
             filled.append(block[i])
             i += 1
             while i < len(block) and not block[i].strip().startswith("|"):  # the Examples: line
@@ -176,7 +221,7 @@ def is_template(text: str) -> bool:
     return any(MARKER.match(ln) for ln in text.splitlines())
 
 
-def expander(matrix: RoleMatrix, personas: dict[str, Persona]):
+def expander(matrix: RoleMatrix, personas: dict[str, Persona], profile: Profile | None = None):
     """For the scenario set (uept/inventory.py): a template's completed text and notes, None for other features
     (and for a template this target cannot complete: collecting it says why, if it is selected)."""
 
@@ -185,27 +230,28 @@ def expander(matrix: RoleMatrix, personas: dict[str, Persona]):
         if not is_template(text):
             return None
         try:
-            return render_with_notes(text, matrix, personas)
+            return render_with_notes(text, matrix, personas, profile)
         except UsageError:
             return None
 
     return expand
 
 
-def generate(template_path: Path, matrix: RoleMatrix, personas: dict[str, Persona]) -> str:
+def generate(template_path: Path, matrix: RoleMatrix, personas: dict[str, Persona],
+             profile: Profile | None = None) -> str:
     """The completed feature's text."""
-    return generate_with_notes(template_path, matrix, personas)[0]
+    return generate_with_notes(template_path, matrix, personas, profile)[0]
 
 
-def generate_with_notes(template_path: Path, matrix: RoleMatrix,
-                        personas: dict[str, Persona]) -> tuple[str, dict[str, str]]:
+def generate_with_notes(template_path: Path, matrix: RoleMatrix, personas: dict[str, Persona],
+                        profile: Profile | None = None) -> tuple[str, dict[str, str]]:
     """The completed feature's text, and why each outline left out of it has nothing to check."""
     try:
         template = template_path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read the feature template {template_path} ({exc.strerror})",
-                         "restore features/access_control.feature") from None
-    return render_with_notes(template, matrix, personas)
+                         f"restore {template_path}") from None
+    return render_with_notes(template, matrix, personas, profile)
 
 
 def write_feature(text: str, out_dir: Path, name: str) -> Path:

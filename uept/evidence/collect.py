@@ -45,8 +45,8 @@ def _completed(template: Path, config: pytest.Config) -> Path:
     try:
         settings = uept_config.load_settings(uept_config.config_path(config.getoption("--uept-config")))
         resolved = uept_config.resolve_target(settings, config.getoption("--uept-target"))
-        text = access_matrix.generate(template, load_profile(resolved.target.profile).role_matrix,
-                                      resolved.target.personas)
+        profile = load_profile(resolved.target.profile)
+        text = access_matrix.generate(template, profile.role_matrix, resolved.target.personas, profile)
     except UsageError as exc:
         raise pytest.UsageError(exc.line()) from None
     access_matrix.write_feature(text, config.stash[RUN_DIR_KEY] / "features", template.name)

@@ -86,6 +86,23 @@ class TotpSource:
             self._state.write_text(str(step))
             return Secret(self._totp.at(step * self.interval), f"one-time code for {self.account}")
 
+    def past_code(self, steps_ago: int, keep: float = 0.0) -> Secret:
+        """The code the authenticator showed `steps_ago` steps before the current one, typed as code() types the
+        current one: never in a step's last `margin` (or `keep`) seconds, and from a step no code was used for yet.
+        `keep`: seconds the current step must still last (the code stays inside the server's window that long)."""
+        with self._lock:
+            last = self._last_step()
+            now = self.clock()
+            step = int(now // self.interval)
+            if self.interval - (now % self.interval) < max(self.margin, keep):
+                step += 1
+            step = max(step, last + 1 + steps_ago)
+            if step * self.interval > now:
+                self.waited += step * self.interval - now
+                self.sleep(step * self.interval - now + 0.05)
+            self._state.write_text(str(max(last, step - steps_ago)))
+            return Secret(self._totp.at((step - steps_ago) * self.interval), f"earlier code for {self.account}")
+
     def expired_code(self, steps_ago: int = 4) -> Secret:
         """The code the authenticator showed `steps_ago` time steps ago: outside any server's tolerance."""
         return Secret(self._totp.at(self.clock() - steps_ago * self.interval), f"expired code for {self.account}")

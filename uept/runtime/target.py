@@ -20,6 +20,7 @@ import httpx
 
 from ssi.errors import UsageError
 from ssi.profile import Profile, load_profile
+from uept.runtime.clock import TargetClock
 from uept.runtime.config import Persona, ResolvedTarget, Settings
 from uept.runtime.control import ReferenceControl, TargetControl
 from uept.runtime.mailbox import Inbox
@@ -121,6 +122,11 @@ class TargetSession:
         if self.resolved.is_reference and env and os.environ.get(env):
             return ReferenceControl(self.url, Secret(os.environ[env], "operator token"))
         return TargetControl()
+
+    @property
+    def clock(self) -> TargetClock:
+        """The target's own clock (real-clock scenarios wait on it)."""
+        return TargetClock(self.url)
 
     def table_api(self, key: str) -> TableApiClient | None:
         """The Table API as persona `key`, when the target's profile says it offers it (else None)."""
