@@ -40,7 +40,8 @@ def one_run(workers: int, screenshots: bool) -> dict:
     stdout = run.output
     run_dir = Path(re.search(r"^Evidence: (.+?)/  ", stdout, re.M).group(1))
     scenarios = [json.loads(Path(f).read_text()) for f in glob.glob(str(run_dir / "scenarios/*/result.json"))]
-    pytest_s = re.search(r"(?:passed|failed|error)[^\n]* in ([\d.]+)s", stdout)
+    log = run_dir / "pytest.log"  # pytest's own summary line (uept's console shows its progress instead)
+    pytest_s = re.search(r"(?:passed|failed|error)[^\n]* in ([\d.]+)s", log.read_text() if log.is_file() else "")
     metrics = run_metrics(run_dir)
     steps = [s for sc in scenarios for s in sc["steps"] if s.get("duration") is not None]
     shutil.rmtree(reports, ignore_errors=True)
