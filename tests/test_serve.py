@@ -12,6 +12,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from tests.helpers import ROOT
 
@@ -48,3 +49,25 @@ def test_serve_prints_url_and_personas_and_keeps_secrets_in_a_private_file(tmp_p
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=20)
     assert not env_file.exists()  # the secrets file goes with the server
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what a script's background job inherits
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_stops_on_a_signal_even_when_started_with_sigint_ignored(tmp_path, sig):
+    state = tmp_path / "state"
+    proc = subprocess.Popen([sys.executable, "-m", "uept.cli", "serve", "--port", "0", "--state-dir", str(state)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_ignore_sigint)
+    try:
+        read_until(proc, "Press Ctrl-C")
+        assert (state / "serve.env").exists()
+    finally:
+        proc.send_signal(sig)
+        try:
+            code = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert code == 0 and not (state / "serve.env").exists()

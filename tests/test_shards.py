@@ -157,7 +157,7 @@ def _plan_of_the_suite(total: int) -> tuple[list[Case], list[shards.Plan]]:
     resolved = config.resolve_target(settings, None)
     profile = load_profile(resolved.target.profile)
     chosen = features.load([ROOT / "features"])
-    expand = access_matrix.expander(profile.role_matrix, resolved.target.personas)
+    expand = access_matrix.expander(profile, resolved.target.personas)
     cases = sharding.cases(ROOT, chosen, expand, profile, sorted(resolved.target.personas))
     return cases, [shards.plan(cases, i, total) for i in range(1, total + 1)]
 

@@ -42,7 +42,7 @@ def test_the_suite_collects_each_scenario_and_outline_row_exactly_once(collected
 
     *_, ids = collected
     resolved = config.resolve_target(config.load_settings(None), None)
-    expand = access_matrix.expander(load_profile(resolved.target.profile).role_matrix, resolved.target.personas)
+    expand = access_matrix.expander(load_profile(resolved.target.profile), resolved.target.personas)
     files = features.discover([ROOT / "features"])
     chosen = [s for f in files for s in features.parse_feature(f)]
     scenario_set = inventory.build(ROOT, files, chosen, expand=expand)

@@ -110,7 +110,7 @@ def problems_of(suite: Path, feature_files: list[Path], markexpr: str | None, ta
         out.append(Problem(str(f), f"is outside the suite ({suite}): put it in the suite's features/ folder"))
     if not chosen or not suite_files:
         return out
-    expand = access_matrix.expander(profile.role_matrix, resolved.target.personas, profile)
+    expand = access_matrix.expander(profile, resolved.target.personas)
     scenario_set = inventory.build(suite, suite_files, chosen, expand=expand)
     for fault in set_problems(scenario_set):
         at = re.findall(r"(\S+\.feature:\d+)", fault)  # where it is, or where the ID is used again

@@ -135,7 +135,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         env["UEPT_REPORTS_DIR"] = str(reports.resolve())
         scenario_catalogue(None, settings)  # a broken catalogue or signing key stops the run before it starts
         check_signing_key(settings)
-        expand = access_matrix.expander(profile.role_matrix, resolved.target.personas, profile)
+        expand = access_matrix.expander(profile, resolved.target.personas)
         scenario_set = inventory.build(suite, feature_files, chosen, expand=expand)
         faults = set_problems(scenario_set)
         if faults:

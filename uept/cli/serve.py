@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,15 @@ from uept.cli.common import REFSSI_ENV_HELP, say
 from uept.runtime.reference import EmbeddedSSI, LaunchError, chosen_settings
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    # Ctrl-C and `kill` stop the server even when the shell that started us ignored SIGINT (a background job of a
+    # script does): Python leaves an inherited "ignore" as it is.
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, _stop)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: a port is a number from 0 to 65535", "e.g. --port 8765, or 0 for any "
                          "free port")

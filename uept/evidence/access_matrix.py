@@ -221,9 +221,11 @@ def is_template(text: str) -> bool:
     return any(MARKER.match(ln) for ln in text.splitlines())
 
 
-def expander(matrix: RoleMatrix, personas: dict[str, Persona], profile: Profile | None = None):
+def expander(profile: Profile, personas: dict[str, Persona]):
     """For the scenario set (uept/inventory.py): a template's completed text and notes, None for other features
-    (and for a template this target cannot complete: collecting it says why, if it is selected)."""
+    (and for a template this target cannot complete: collecting it says why, if it is selected). The whole
+    profile is needed: its role matrix and its incidents both generate rows."""
+    matrix = profile.role_matrix
 
     def expand(path: Path) -> tuple[str, dict[str, str]] | None:
         text = path.read_text(encoding="utf-8")
