@@ -33,6 +33,11 @@ class UeptRun:
         return [ln for ln in self.stderr.splitlines() if ln.strip()]
 
 
+# A run meant to fail (a check of the SSI switched off) waits 4 s instead of the target's 10 s for what would prove
+# the outcome: the step that catches the broken rule fails the same way, sooner.
+FAIL_SOONER = {"UEPT_WAIT_SECONDS": "4"}
+
+
 def run_uept(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 900) -> UeptRun:
     """`uept ARGS` in a subprocess, as a user would run it."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("UEPT_", "REFSSI_", "PYTEST_"))}

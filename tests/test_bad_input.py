@@ -240,3 +240,14 @@ def test_verify_names_a_truncated_pack_and_an_unsafe_member(tmp_path):
     r = run_uept("verify", str(evil))
     assert r.code == 1 and "unsafe paths ('../../etc/cron.d/evil')" in r.stdout, r.stdout
     assert "manifest.json is missing" not in r.stdout
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "301", "nan"])
+def test_a_wait_that_is_not_a_number_of_seconds(value):
+    line = assert_one_line_error(run_uept("run", env={"UEPT_WAIT_SECONDS": value}), f"UEPT_WAIT_SECONDS={value}")
+    assert "e.g. UEPT_WAIT_SECONDS=20" in line
+
+
+def test_a_target_s_wait_out_of_range(tmp_path):
+    cfg = write(tmp_path, "uept.yaml", "targets:\n  uit:\n    url: https://x.example\n    wait_seconds: 0\n")
+    assert_one_line_error(run_uept("run", "--config", str(cfg), "--target", "uit"), "targets.uit.wait_seconds")

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.helpers import run_uept
+from tests.helpers import FAIL_SOONER, run_uept
 from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
@@ -32,9 +32,11 @@ CASES = [
 def test_scenario_fails_when_the_server_check_is_off(tmp_path, switch, tag, key, catching_step):
     with EmbeddedSSI(unsafe={switch}) as server:
         result = run_uept("run", "features/mfa_login.feature", "--tags", tag, "--target", server.url,
-                          "--reports", str(tmp_path), env=server.env)
+                          "--reports", str(tmp_path), env={**server.env, **FAIL_SOONER})
     assert result.code == 1, result.stdout[-2000:]
     outcome = json.loads((result.run_dir / "scenarios" / key / "result.json").read_text())
     assert outcome["status"] == "failed"
     failed = [s for s in outcome["steps"] if s["status"] == "failed"]
     assert [s["text"] for s in failed] == [catching_step], failed
+    # the step waited as long as the run was told (UEPT_WAIT_SECONDS), not Playwright's or uept's default
+    assert "timeout 4000ms" in (result.run_dir / "pytest.log").read_text().lower()

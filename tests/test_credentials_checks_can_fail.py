@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import FAIL_SOONER, ROOT
 from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ def run_scenarios(unsafe: set[str], node_ids: list[str], tmp: Path, **overrides:
     """{test name: failure message, or '' if it passed} for these scenarios against a broken server."""
     with EmbeddedSSI(unsafe=unsafe, overrides=overrides) as ssi:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("UEPT_", "REFSSI_", "PYTEST_"))}
-        env.update(ssi.env, UEPT_STATE_DIR=str(tmp / "state"))
+        env.update(ssi.env, UEPT_STATE_DIR=str(tmp / "state"), **FAIL_SOONER)
         junit = tmp / "junit.xml"
         subprocess.run([sys.executable, "-m", "pytest", *node_ids, "-o", "testpaths=", "-p", "no:cacheprovider",
                         "-q", "--uept-target", ssi.url, "--uept-run-dir", str(tmp / "run"), "--junitxml", str(junit)],

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import FAIL_SOONER, ROOT
 from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
@@ -95,7 +95,7 @@ def broken_run(folder: Path, cases: dict) -> list[dict]:
     deselect = [a for node in matrix_rows_left_out() for a in ("--deselect", node)]
     with EmbeddedSSI(unsafe=set(cases)) as server:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("UEPT_", "REFSSI_", "PYTEST_"))}
-        env.update(server.env, UEPT_STATE_DIR=str(folder / "state"))
+        env.update(server.env, UEPT_STATE_DIR=str(folder / "state"), **FAIL_SOONER)
         proc = subprocess.run([sys.executable, "-m", "pytest", *FEATURES, "-m", tags, *deselect, "-o", "testpaths=",
                                "-p", "no:cacheprovider", "-q", "-n", "2", "--dist", "loadgroup", "--uept-target",
                                server.url, "--uept-run-dir", str(folder / "run")],

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.helpers import run_uept
+from tests.helpers import FAIL_SOONER, run_uept
 from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
@@ -63,7 +63,7 @@ def broken_run(tmp_path_factory):
             str(reports),
             "-n",
             "2",
-            env=server.env,
+            env={**server.env, **FAIL_SOONER},
         )
     assert result.code == 1, result.stdout[-3000:]
     return result.run_dir

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from ssi.profile import load_profile
-from tests.helpers import run_uept
+from tests.helpers import FAIL_SOONER, run_uept
 from uept.runtime.reference import EmbeddedSSI
 
 PROFILE = load_profile("reference")
@@ -43,7 +43,7 @@ def test_the_scenario_fails_when_the_ssi_skips_the_rule(
             f"@{scenario}",
             "--reports",
             str(tmp_path),
-            env=ssi.env,
+            env={**ssi.env, **FAIL_SOONER},
             timeout=300,
         )
     assert run.code == 1, run.stdout[-3000:]
@@ -74,7 +74,7 @@ def test_on_the_service_portal_the_scenario_fails_at_the_same_step(
     """The OMS pages are widgets on sp: a rule the SSI skips is caught there too, at the same step."""
     with EmbeddedSSI(unsafe={switch}, overrides={"portal_ui": "sp"}) as ssi:
         run = run_uept("run", "features/oms.feature", "--tags", f"@{scenario}", "--reports", str(tmp_path),
-                       env=ssi.env, timeout=300)
+                       env={**ssi.env, **FAIL_SOONER}, timeout=300)
     assert run.code == 1, run.stdout[-3000:]
     result = json.loads((run.run_dir / "scenarios" / scenario / "result.json").read_text())
     failed = [s for s in result["steps"] if s["status"] == "failed"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_feature_on_fresh_server, run_uept, scan_for_secrets
+from tests.helpers import FAIL_SOONER, run_feature_on_fresh_server, run_uept, scan_for_secrets
 from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
@@ -64,7 +64,7 @@ def test_the_scenario_fails_when_the_ssi_skips_the_rule(tmp_path, switch: str, s
                                                          failing_step: str) -> None:
     with EmbeddedSSI(unsafe={switch}) as ssi:
         run = run_uept("run", "features/service_requests.feature", "--tags", f"@{scenario}", "--reports",
-                       str(tmp_path), env=ssi.env, timeout=300)
+                       str(tmp_path), env={**ssi.env, **FAIL_SOONER}, timeout=300)
     assert run.code == 1, run.stdout[-3000:]
     outcomes = results(run.run_dir)
     failed_at = {k: next((s["text"] for s in r["steps"] if s["status"] == "failed"), None)

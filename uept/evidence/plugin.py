@@ -78,7 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from uept.runtime.pwfix import install
 
     install()  # a browser that dies mid-call fails the scenario instead of hanging the run
-    expect.set_options(timeout=10_000)
+    expect.set_options(timeout=10_000)  # the target's wait_seconds replaces it once the browser is set up
 
 
 def pytest_configure_node(node: Any) -> None:  # pytest-xdist: every worker writes to the same run folder

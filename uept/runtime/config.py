@@ -109,6 +109,9 @@ class Target(_Strict):
     # organisation -> the environment variable holding the private key it signs its ADT and action files with
     signing_keys: dict[str, str] = {}
     personas: dict[str, Persona] = {}
+    # how long a step waits for what proves an action's outcome (the element, the message, the changed value)
+    # before it fails; a slow instance may need more (UEPT_WAIT_SECONDS overrides it for one run)
+    wait_seconds: float = Field(10, gt=0, le=300)
 
     @field_validator("url")
     @classmethod
@@ -248,7 +251,21 @@ def resolve_target(
         except ValueError as exc:
             raise UsageError(f"target URL: {exc}", "give an http(s) URL") from None
         url = target.url
+    if env.get("UEPT_WAIT_SECONDS"):
+        target = target.model_copy(update={"wait_seconds": wait_seconds(env["UEPT_WAIT_SECONDS"])})
     return ResolvedTarget(name=choice, target=target, url=url)
+
+
+def wait_seconds(text: str) -> float:
+    """UEPT_WAIT_SECONDS's value: a number of seconds above 0, at most 300."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 300:
+        raise UsageError(f"UEPT_WAIT_SECONDS={text} is not a number of seconds from above 0 to 300",
+                         "e.g. UEPT_WAIT_SECONDS=20 for a slow instance, or unset it for the target's wait_seconds")
+    return value
 
 
 def load(
