@@ -43,6 +43,23 @@ Feature: Log in to the SSI with multi-factor authentication
     And I enter the code from my authenticator app
     Then I see the login confirmation
 
+  @UEPT-LOGIN-22 @SSI-FR-1 @SSI-NFR-11 @SSI-NFR-36
+  Scenario: First login sets up emailed codes, and the next login asks for an emailed code
+    Given I am the "new email user"
+    When I open the SSI login page
+    And I log in with my user name and password
+    Then I am asked to set up multi-factor authentication
+    When I choose to receive codes by email
+    And I enter the code emailed to me
+    Then I am asked to complete my profile
+    When I complete my profile with my name, email address and telephone number
+    Then I see the login confirmation
+    When I sign out
+    And I log in with my user name and password
+    Then I am asked for a verification code
+    When I enter the code emailed to me
+    Then I see the login confirmation
+
   @UEPT-LOGIN-04 @SSI-NFR-10 @SSI-NFR-22
   Scenario Outline: A wrong password is refused without revealing anything about the account
     Given I am the "mistyped password user"

@@ -52,6 +52,8 @@ FAULTS: dict[str, str] = {
     "signout_fails_once": "the server's first sign-out answers 503 and leaves the session open (once per server: "
                           "the sign-outs after it work), so a scenario that signs out fails once, then passes",
     # boundaries, each off by one on one side (the scenarios pin both sides of every number the profile gives)
+    "email_enrolment_forgotten": "a first login that sets up emailed codes does not keep the method, so the next "
+                                 "login asks to set up multi-factor authentication again",
     "totp_window_3": "authenticator codes up to 3 time steps old are accepted",
     "totp_no_earlier_step": "authenticator codes of earlier time steps are refused (tolerance only for codes ahead)",
     "replay_after_step": "a code used in an earlier time step may be used again while the window accepts it",

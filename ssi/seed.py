@@ -37,8 +37,14 @@ class SeedPersona(BaseModel):
     organisation: str = "NPS"
     roles: list[str]
     mfa: Literal["totp", "email", "none"]
+    enrols: Literal["totp", "email"] = "totp"  # with mfa: none, the method the persona sets up at first login
     identity: Literal["local", "entra"] = "local"
     description: str = ""
+
+    @property
+    def otp(self) -> Literal["totp", "email"]:
+        """How the persona gets its codes: by email, or from an authenticator app."""
+        return "email" if (self.mfa if self.mfa != "none" else self.enrols) == "email" else "totp"
 
     def model_post_init(self, _ctx: object) -> None:
         if self.email is None:

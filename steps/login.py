@@ -38,6 +38,11 @@ def choose_authenticator(ssi: SSI) -> None:
     ssi.mfa.choose_method("mfa.method_authenticator")
 
 
+@when("I choose to receive codes by email")
+def choose_email(ssi: SSI) -> None:
+    ssi.mfa.choose_method("mfa.method_email")
+
+
 @when("I add the setup key shown to my authenticator app")
 def add_setup_key(ssi: SSI, actor: Actor, uept_target: TargetSession) -> None:
     uept_target.enrol_totp(actor.key, ssi.mfa.read_setup_key(actor.user_name))

@@ -23,6 +23,7 @@ CASES = [
      'I see the verification error "This code has already been used"'),
     ("no_lockout", "@UEPT-LOGIN-09", "UEPT-LOGIN-09", 'I see the login error "Your account is locked"'),
     ("no_idle_timeout", "@UEPT-LOGIN-10", "UEPT-LOGIN-10", "I am asked to log in again because my session expired"),
+    ("email_enrolment_forgotten", "@UEPT-LOGIN-22", "UEPT-LOGIN-22", "I am asked for a verification code"),
     ("entra_skip_code_check", "@UEPT-LOGIN-14", "UEPT-LOGIN-14",
      'Microsoft Entra ID refuses the code with "You didn\'t enter the expected verification code"'),
 ]

@@ -203,8 +203,8 @@ def test_the_scenarios_of_issue_16_are_classified() -> None:
     """Boundaries, markup and password refusals a real SSI can run are mandatory by their theme, and so is the state x
     action matrix of the states a user reaches; what needs the operator or waits the real clock is not."""
     cat = ScenarioCatalogue.load()
-    for sid in ("UEPT-LOGIN-15", "UEPT-LOGIN-16", "UEPT-LOGIN-21", "UEPT-INC-23", "UEPT-INC-24", "UEPT-INC-25",
-                "UEPT-INC-27", "UEPT-CRED-14", "UEPT-CRED-15"):
+    for sid in ("UEPT-LOGIN-15", "UEPT-LOGIN-16", "UEPT-LOGIN-21", "UEPT-LOGIN-22", "UEPT-INC-23", "UEPT-INC-24",
+                "UEPT-INC-25", "UEPT-INC-27", "UEPT-CRED-14", "UEPT-CRED-15"):
         assert cat.mandatory(sid, [], "Other User")[0] is True, sid
     assert cat.mandatory("UEPT-OMS-15", [], "Supplier")[0] is True
     assert cat.mandatory("UEPT-OMS-17", [], "Network Operator")[0] is False

@@ -175,7 +175,8 @@ def check_code(ctx: Ctx, user: dict[str, Any], code: str) -> tuple[bool, str, di
     if row["expires_at"] < now():
         return False, f"This code has expired. Select {ctx.profile.label('mfa.resend')} to get a new one.", {}
     ctx.db.execute("DELETE FROM mfa_email_code WHERE user=?", (user["sys_id"],))
-    return True, "", ({"mfa_method": "email"} if not user["mfa_method"] else {})
+    enrolled = not user["mfa_method"] and not fault(ctx.settings, "email_enrolment_forgotten")
+    return True, "", ({"mfa_method": "email"} if enrolled else {})
 
 
 def profile_complete(user: dict[str, Any]) -> bool:

@@ -164,7 +164,7 @@ def reference_target() -> Target:
             username=p.user_name,
             password_env=names["password"],
             identity=p.identity,
-            otp="email" if p.mfa == "email" else "totp",
+            otp=p.otp,
             totp_seed_env=names["totp_seed"] if p.mfa == "totp" else None,
             roles=p.roles,
             organisation=p.organisation,
