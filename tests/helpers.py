@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -155,6 +156,13 @@ def iter_distinct_artefacts(folder: Path):
             yield name, text
 
 
+def is_json_number(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is the whole of a number value of a JSON line of a trace ("startTime":303220,):
+    Playwright's own figures (times, sizes, ids), never text from the page, which a trace holds as strings. A
+    number inside a string (a request body's \\"code\\":123456) is still a candidate."""
+    return text[max(0, start - 2):start] == '":' and text[start - 3:start - 2] != "\\" and text[end:end + 1] in ",}]"
+
+
 def scan_for_secrets(folder: Path, secrets: dict[str, str]) -> list[str]:
     """Every place under folder where one of the secrets (value -> label) appears."""
     expanded: dict[str, str] = {}
@@ -171,8 +179,9 @@ def scan_for_secrets(folder: Path, secrets: dict[str, str]) -> list[str]:
         return f"{expanded[value]} in {name}: ...{text[max(0, start - 40):end + 20]!r}..."
 
     for name, text in iter_distinct_artefacts(folder):
+        trace_json = "!" in name and name.endswith((".trace", ".network", ".stacks"))
         for m in CODE_SHAPE.finditer(text):
-            if m.group(0) in codes:
+            if m.group(0) in codes and not (trace_json and is_json_number(text, m.start(), m.end())):
                 found.append(place(name, text, m.start(), m.end(), m.group(0)))
         for value in literals:
             at = text.find(value)
@@ -212,6 +221,13 @@ def run_secrets(server, t_start: float, t_end: float) -> dict[str, str]:
             t += 30
     return secrets
 
+
+
+def selected_cases(run_dir: Path) -> int:
+    """How many scenario cases (outline rows counted) the run selected, from its scenario-set.json (which
+    tests/test_step_bindings.py checks against what pytest collects)."""
+    entries = json.loads((run_dir / "scenario-set.json").read_text())["scenarios"]
+    return sum(e["examples"] for e in entries if e["selected"])
 
 
 def run_feature_on_fresh_server(feature: str, reports: Path, *args: str,

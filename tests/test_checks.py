@@ -200,3 +200,23 @@ def test_no_phone_number_of_the_seed_or_the_data_builders_holds_a_code_shaped_ru
     assert len(phones) > 60
     assert [p for p in phones if any(len(m.group(0)) >= 6 for m in CODE_SHAPE.finditer(p))] == []
     assert CODE_SHAPE.search("01632 775691")  # the shape that collided is still found as one
+
+
+def test_the_secret_scan_skips_a_trace_s_own_numbers_and_still_finds_codes_in_its_strings(tmp_path) -> None:
+    """A trace's JSON lines are full of Playwright's numbers ("startTime":303220): one of them once equalled one
+    of the run's thousands of authenticator codes. They are not page text; a code typed, shown or posted is a
+    string in the trace, and is still found."""
+    import json
+    import zipfile
+
+    from tests.helpers import scan_for_secrets
+
+    lines = [{"type": "before", "callId": "pwiz@14500", "startTime": 303220, "class": "Page"},
+             {"type": "input", "params": {"value": "303221"}},
+             {"type": "resource-snapshot", "postData": json.dumps({"code": 303222})}]
+    with zipfile.ZipFile(tmp_path / "trace-1.zip", "w") as z:
+        z.writestr("trace.trace", "\n".join(json.dumps(x, separators=(",", ":")) for x in lines))
+    (tmp_path / "step-01.txt").write_text("Verification code 303220")  # outside a trace, a number is a number
+    found = scan_for_secrets(tmp_path, {c: f"code {c}" for c in ("303220", "303221", "303222")})
+    assert sorted(f.split(" in ")[0] for f in found) == ["code 303220", "code 303221", "code 303222"], found
+    assert not any("trace.trace" in f and f.startswith("code 303220") for f in found)

@@ -142,6 +142,7 @@ def test_a_url_that_is_not_an_ssi_is_one_line_and_exit_2() -> None:
 @pytest.mark.parametrize(("args", "says"), [
     (["--pages", "nope"], 'no page "nope"'),
     (["--persona", "nobody"], 'no persona "nobody"'),
+    (["--persona", "new email user"], '"new email user" has never logged in'),  # probing would use up its first
     (["--suggest-profile", "/nonexistent-folder/draft.yaml"], "cannot write a file there"),
 ])
 def test_bad_probe_input_is_one_line_and_exit_2(args: list[str], says: str) -> None:

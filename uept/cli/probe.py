@@ -243,6 +243,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
         if key not in resolved.target.personas:
             known = ", ".join(f'"{k}"' for k in sorted(resolved.target.personas))
             raise UsageError(f'--persona: target {resolved.name} has no persona "{key}"', f"use one of {known}")
+        if resolved.target.personas[key].first_login:
+            raise UsageError(f'--persona "{key}" has never logged in: signing in would set up its MFA and use up the '
+                             "first login its scenarios need", "choose a persona that has logged in before")
     if args.suggest_profile:
         dest = Path(args.suggest_profile).expanduser()
         if dest.is_dir() or not dest.parent.is_dir() or not os.access(dest.parent, os.W_OK):

@@ -81,6 +81,9 @@ class Persona(_Strict):
     identity: Literal["local", "entra"] = "local"
     otp: Literal["totp", "email", "prompt"] = "totp"
     totp_seed_env: str | None = None  # unset: the seed is captured at enrolment
+    # the account has never logged in: it sets up MFA (and its profile) at its first login in the scenarios, so
+    # `uept probe` never signs in with it (that would use up its first login)
+    first_login: bool = False
     roles: list[str] = []
     organisation: str | None = None
     email: str | None = None
@@ -166,6 +169,7 @@ def reference_target() -> Target:
             identity=p.identity,
             otp=p.otp,
             totp_seed_env=names["totp_seed"] if p.mfa == "totp" else None,
+            first_login=p.mfa == "none",
             roles=p.roles,
             organisation=p.organisation,
             email=p.email,
