@@ -49,6 +49,20 @@ case "${1:-run}" in
   test)
     shift
     set +e
+    # With options only (e.g. -q), two passes: the quick tests on 2 workers, then the slow ones (whole feature
+    # runs, which use both cores themselves) one at a time. With a selection (-k, -m, a path), one pytest run.
+    split=1
+    for a in "$@"; do case "$a" in -k|-m|-k*|-m*|--lf|--last-failed|--deselect*|[!-]*) split=0 ;; esac; done
+    if [ "$split" = 1 ]; then
+      .venv/bin/python -m pytest tests -m "not slow" -n 2 "$@"; fast=$?
+      if [ "$fast" = 2 ]; then exit 2; fi  # interrupted
+      .venv/bin/python -m pytest tests -m slow "$@"; slow=$?
+      if [ "$fast" = 5 ] && [ "$slow" = 5 ]; then echo "bootstrap: pytest collected no tests"; exit 0; fi
+      for code in "$fast" "$slow"; do
+        if [ "$code" != 0 ] && [ "$code" != 5 ]; then exit "$code"; fi
+      done
+      exit 0
+    fi
     .venv/bin/python -m pytest tests "$@"
     code=$?
     if [ "$code" = 5 ]; then echo "bootstrap: pytest collected no tests"; code=0; fi

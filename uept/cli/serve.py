@@ -76,14 +76,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         say(f"Emailed codes: {url}/_mailsink/api/v1/messages (Authorization: Bearer $UEPT_REF_OPERATOR_TOKEN).")
         say(f"Run the suite against it: set -a; . {env_file}; set +a; uept run --target {url}")
         say("Press Ctrl-C to stop.")
-        try:
-            running.process.wait()
-        except KeyboardInterrupt:
-            say("uept: stopping the reference SSI")
-            return 0
+        running.process.wait()
         tail = running.log_tail().splitlines()
         raise UsageError("the reference SSI stopped" + (f": {tail[-1]}" if tail else ""),
                          "run `uept serve` again; set UEPT_DEBUG=1 for more") from None
+    except KeyboardInterrupt:  # Ctrl-C or kill at any moment once the server runs: a clean stop
+        say("uept: stopping the reference SSI")
+        return 0
     finally:
         env_file.unlink(missing_ok=True)
         running.stop()
