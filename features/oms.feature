@@ -144,6 +144,16 @@ Feature: Forecast, order, receive and return Communications Hubs in the OMS
     And the device IDs field says the unknown device is not a CH of our organisation
     And no return holds the second device
 
+  @UEPT-OMS-18 @SSI-FR-82 @needs-operator
+  Scenario: A return holds at most the profile's number of CHs: one more is refused, exactly that many are accepted
+    Given I am signed in as the "LOG user"
+    And our organisation holds one more CH than a return may hold, none under return
+    When I raise a return for one more CH than a return may hold
+    Then the device IDs field says a return holds at most that many CHs
+    And no return holds any of them
+    When I raise a return for as many CHs as a return may hold
+    Then the return is Requested and every device in it is awaiting triage
+
   @UEPT-OMS-12
   Scenario: An order with bad quantities or delivery dates is refused and nothing is saved
     Given I am signed in as the "AMO user"

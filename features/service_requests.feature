@@ -114,6 +114,13 @@ Feature: Raise and follow service requests through the service catalogue
       | of the wrong type                    | is not a .csv file, so it cannot be submitted          |
       | one byte over the size limit         | files larger than 1 MB cannot be submitted             |
 
+  @UEPT-SR-13 @SSI-FR-52 @PM18
+  Scenario: An ADT file of exactly the size limit is accepted
+    Given I am signed in as the "LA user"
+    When I submit an "ADT file submission" with an ADT file of exactly the size limit, signed by my organisation's key
+    Then I see the numbers of the new request and its requested item
+    And the stored request holds the ADT file I signed
+
   @UEPT-SR-10 @SSI-FR-52 @PM19 @needs-operator
   Scenario: DCC rejects an ADT file; I see the reason and submit a corrected one
     Given I am signed in as the "LA user"

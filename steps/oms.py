@@ -366,11 +366,52 @@ def raise_return_both(ssi: SSI, oms_case: OmsCase, reason: str) -> None:
 
 @then("the return is Requested and both devices are awaiting triage")
 def return_requested(ssi: SSI, oms_case: OmsCase) -> None:
+    expect_requested(ssi, oms_case.serials)
+
+
+def expect_requested(ssi: SSI, serials: list[str]) -> None:
     prefix = ssi.profile.oms.numbers.returns
     expect(ssi.oms_return.number).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
     expect(ssi.oms_return.state).to_have_text(ssi.oms_return.status_name("returns", "requested"))
-    for serial in oms_case.serials:
+    for serial in serials:
         expect(ssi.oms_return.outcome(serial)).to_have_text("Awaiting triage")
+
+
+# the return limit (oms.return_max_devices), from both sides
+@given("our organisation holds one more CH than a return may hold, none under return")
+def devices_for_the_limit(ssi: SSI, target_control: TargetControl, actor: Actor, oms_case: OmsCase) -> None:
+    devices_held(target_control, actor, oms_case, ssi.profile.oms.return_max_devices + 1)
+
+
+@when("I raise a return for one more CH than a return may hold")
+def raise_return_over_limit(ssi: SSI, oms_case: OmsCase) -> None:
+    journeys.raise_return(ssi, oms_case.serials, ssi.profile.oms.return_reasons[0].label)
+
+
+@then("the device IDs field says a return holds at most that many CHs")
+def says_return_limit(ssi: SSI) -> None:
+    f = ssi.oms_return_form
+    f.expect_field_error(f.serials, f"Return at most {ssi.profile.oms.return_max_devices} Communications Hubs")
+
+
+@then("no return holds any of them")
+def no_return_for_any(ssi: SSI, oms_case: OmsCase) -> None:
+    for serial in (oms_case.serials[0], oms_case.serials[-1]):  # the list is searched by device ID
+        ssi.oms_returns.open()
+        ssi.oms_returns.search(serial)
+        expect(ssi.oms_returns.table_).to_be_visible()
+        expect(ssi.oms_returns.rows).to_have_count(0)
+
+
+@when("I raise a return for as many CHs as a return may hold")
+def raise_return_at_limit(ssi: SSI, oms_case: OmsCase) -> None:
+    journeys.raise_return(ssi, oms_case.serials[:ssi.profile.oms.return_max_devices],
+                          ssi.profile.oms.return_reasons[0].label)
+
+
+@then("the return is Requested and every device in it is awaiting triage")
+def return_requested_at_limit(ssi: SSI, oms_case: OmsCase) -> None:
+    expect_requested(ssi, oms_case.serials[:ssi.profile.oms.return_max_devices])
 
 
 @when(parsers.parse("{who:DccOrCarrier} {action:ReturnAction} the return", extra_types=TYPES))

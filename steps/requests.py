@@ -268,6 +268,17 @@ def submit_signed_adt(ssi: SSI, request_case: RequestCase, uept_target: TargetSe
     request_case.submit(ssi, item, adt_file=str(request_case.file))
 
 
+@when(parsers.parse('I submit an "{item:Quoted}" with an ADT file of exactly the size limit, signed by my '
+                    "organisation's key", extra_types=TYPES))
+def submit_adt_at_limit(ssi: SSI, request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                        tmp_path: Path, item: str) -> None:
+    variable = ssi.profile.service_requests.item(item).variable("adt_file")
+    request_case.file = data.adt_file(tmp_path, request_case.token, uept_target.signing_key(
+        actor.persona.organisation or ""), data.AT_THE_SIZE_LIMIT, max_bytes=variable.max_bytes)
+    assert request_case.file.stat().st_size == variable.max_bytes, "the file is not exactly the size limit"
+    request_case.submit(ssi, item, adt_file=str(request_case.file))
+
+
 ADT_PROBLEM = {"AdtProblem": with_pattern("|".join(re.escape(p) for p in data.ADT_PROBLEMS))(lambda text: text)}
 
 

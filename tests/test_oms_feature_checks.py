@@ -27,6 +27,8 @@ CASES = [
         "the device IDs field says the first device is already under return",
     ),
     ("oms_no_date_check", "UEPT-OMS-12", "the delivery date says it is in the past"),
+    ("oms_no_return_limit", "UEPT-OMS-18", "the device IDs field says a return holds at most that many CHs"),
+    ("oms_return_limit_exclusive", "UEPT-OMS-18", "the return is Requested and every device in it is awaiting triage"),
 ]
 
 

@@ -56,6 +56,7 @@ CASES = [
     ("sr_no_size_check", "UEPT-SR-09",
      'the request is not submitted and I am told "files larger than 1 MB cannot be submitted"'),
     ("sr_skip_validation", "UEPT-SR-08", 'the request\'s delivery status is "Processing"'),
+    ("sr_size_limit_exclusive", "UEPT-SR-13", "I see the numbers of the new request and its requested item"),
 ]
 
 

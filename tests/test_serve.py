@@ -47,7 +47,11 @@ def test_serve_prints_url_and_personas_and_keeps_secrets_in_a_private_file(tmp_p
         assert httpx.get(f"{url}/sp?id=login").status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # and its server with it: --exit-with-stdin
+            raise
     assert not env_file.exists()  # the secrets file goes with the server
 
 

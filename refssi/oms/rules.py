@@ -198,7 +198,8 @@ def validate_return_form(ctx: Ctx) -> tuple[dict, dict[str, str]]:
             devices.append(dev)
     if not serials:
         errors["serials"] = "Enter the device ID of each Communications Hub to return, one per line."
-    elif len(serials) > cfg.return_max_devices:
+    elif (len(serials) > (cfg.return_max_devices - 1 if fault(ctx.settings, "oms_return_limit_exclusive")
+                          else cfg.return_max_devices) and not fault(ctx.settings, "oms_no_return_limit")):
         errors["serials"] = (
             f"Return at most {cfg.return_max_devices} Communications Hubs at a time "
             f"(you listed {len(serials)})."

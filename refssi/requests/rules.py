@@ -83,7 +83,8 @@ def file_errors(settings: Settings, conn, item: CatalogItemConfig, company: str,
         allowed = ", ".join(f".{e}" for e in v.extensions)
         if v.extensions and ext not in v.extensions:
             errors[v.name] = f"{v.label}: {name} is not a {allowed} file, so it cannot be submitted."
-        elif len(upload.data) > v.max_bytes and not fault(settings, "sr_no_size_check"):
+        elif (len(upload.data) > (v.max_bytes - 1 if fault(settings, "sr_size_limit_exclusive") else v.max_bytes)
+              and not fault(settings, "sr_no_size_check")):
             errors[v.name] = (f"{v.label}: {name} is {human_size(len(upload.data))}; files larger than "
                               f"{human_size(v.max_bytes)} cannot be submitted.")
         elif v.signed and not fault(settings, "sr_no_signature_check"):
