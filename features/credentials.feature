@@ -190,6 +190,12 @@ Feature: Managing user credentials: administration users, Job Type Roles and the
       | no Job Type Role                                 | Job Type Roles | Choose at least one Job Type Role   |
       | no organisation                                  | organisations  | Choose at least one organisation    |
 
+  @UEPT-CRED-16 @SSI-FR-61 @SSI-NFR-22
+  Scenario: A new account whose user name, names and email are each exactly as long as allowed is created whole
+    Given I am signed in as the "OA user"
+    When I create a user with the Job Type Role "Service Management User" whose every field is as long as allowed
+    Then the user list and the new user's account show their details whole
+
   @UEPT-CRED-13 @SSI-FR-60 @SSI-NFR-22 @PM22
   Scenario: An invalid change to an account is refused, and the account keeps its details
     Given I am signed in as the "OA user"

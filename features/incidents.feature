@@ -259,6 +259,27 @@ Feature: Raise, view, update, resolve and reopen incidents
     And every field I entered is shown
     And the stored incident matches what I entered
 
+  @UEPT-INC-28 @SSI-FR-22 @SSI-FR-30
+  Scenario: An update one character longer than allowed is refused, and one exactly as long is posted whole
+    Given I am signed in as the "SM user"
+    And I have raised a service-management incident
+    When I add an update one character longer than allowed
+    Then I am told how long the update text may be
+    When I add an update exactly as long as allowed
+    Then the Activity stream shows my updates, newest first
+    And the stored incident holds my updates as additional comments
+
+  @UEPT-INC-29 @SSI-FR-22 @SSI-FR-30 @SSI-FR-31
+  Scenario: Resolution notes one character longer than allowed are refused, and notes exactly as long are kept whole
+    Given I am signed in as the "SM user"
+    And I have raised a service-management incident
+    When I resolve it with the resolution code "Solution provided" and notes one character longer than allowed
+    Then I am told how long the resolution notes may be
+    When I resolve it with the resolution code "Solution provided" and notes exactly as long as allowed
+    Then the incident is "Resolved"
+    And the incident shows the resolution code and notes
+    And the stored incident is resolved with that code and those notes
+
   @UEPT-INC-24 @SSI-FR-30
   Scenario: A file exactly as large as the limit is attached whole
     Given I am signed in as the "SM user"

@@ -359,6 +359,14 @@ class ReturnPage(OmsPage):
     def outcome(self, serial: str) -> Locator:
         return self.device(serial).get_by_role("cell").last
 
+    def expect_requested(self, serials: list[str]) -> None:
+        """The return just raised: a ServiceNow-style number, Requested, and each of these devices awaiting triage."""
+        prefix = self.profile.oms.numbers.returns
+        expect(self.number).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
+        expect(self.state).to_have_text(self.status_name("returns", "requested"))
+        for serial in serials:
+            expect(self.outcome(serial)).to_have_text("Awaiting triage")
+
     def reload(self) -> None:
         self.page.reload()
 

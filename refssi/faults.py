@@ -39,6 +39,8 @@ FAULTS: dict[str, str] = {
     "sr_no_size_check": "a file of a catalogue item is accepted whatever its size",
     "oms_return_limit_exclusive": "a return of exactly oms.return_max_devices CHs is refused as too many",
     "oms_no_return_limit": "a return may hold any number of CHs",
+    "useradmin_limit_exclusive": "a user-administration field exactly as long as user_admin.max_lengths allows is "
+                                 "refused as too long",
     "sr_size_limit_exclusive": "a file of a catalogue item of exactly its size limit is refused as too large",
     "sr_skip_validation": "DCC's acceptance of a file skips processing and completes the request at once",
     "sr_no_raise_check": "submitting a catalogue item needs no role on the server (the menu still hides it)",

@@ -49,6 +49,10 @@ TYPES = {
     "DispatchesOrDelivers": _as_action({"dispatches": "dispatched", "delivers": "delivered"}),
     "DccOrCarrier": _one_of("DCC", "the carrier"),
     "DccFileAction": _as_action({"accepts": "accept", "rejects": "reject", "processes": "process"}),
+    # how long a typed text is, against its limit (incidents.limits): the characters beyond it
+    "TextLength": _as_action({"one character longer than": 1, "exactly as long as": 0}),
+    # a limited text of the ticket page, as its incidents.limits key (also its labels.incident key)
+    "LimitedTicketText": _as_action({"update text": "comment", "resolution notes": "close_notes"}),
     "ReturnAction": _as_action({"authorises": "authorised", "collects": "collected", "receives": "received",
                                 "closes": "closed"}),
 }

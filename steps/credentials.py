@@ -40,6 +40,24 @@ def names_shown_as_typed(ssi: SSI, people: People) -> None:
     expect(ssi.user_form.field("last name")).to_have_value(acc.last_name)
 
 
+@when(parsers.parse('I create a user with the Job Type Role "{role}" whose every field is as long as allowed'))
+def create_user_at_limits(ssi: SSI, people: People, actor: Actor, role: str) -> None:
+    people.create_account(ssi, actor, [role], data.account_at_limits(ssi.profile))
+
+
+@then("the user list and the new user's account show their details whole")
+def details_shown_whole(ssi: SSI, people: People) -> None:
+    acc = people.account
+    people.as_admin()
+    ssi.user_list.open()
+    ssi.user_list.find(acc.user_name)
+    expect(ssi.user_list.cell(acc.user_name, "name")).to_have_text(f"{acc.first_name} {acc.last_name}")
+    people.open_account(ssi)
+    for name, value in (("user name", acc.user_name), ("first name", acc.first_name),
+                        ("last name", acc.last_name), ("email", acc.email)):
+        expect(ssi.user_form.field(name)).to_have_value(value)
+
+
 @then("the new user's profile shows their name exactly as I typed it")
 def profile_name_as_typed(ssi: SSI, people: People) -> None:
     acc = people.as_account()

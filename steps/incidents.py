@@ -330,6 +330,23 @@ def add_update(ssi: SSI, case: IncidentCase, update_type: str) -> None:
     ssi.ticket.add_update(update_type, text)
 
 
+@when(parsers.parse("I add an update {how:TextLength} allowed", extra_types=TYPES))
+def add_update_of_length(ssi: SSI, case: IncidentCase, how: int) -> None:
+    """An update of exactly the profile's limit (how = 0), or `how` characters longer; only one the SSI may take
+    is remembered as posted."""
+    text = data.text_of_length(f"[{case.token}]", ssi.profile.incidents.limits.comment + how)
+    if how <= 0:
+        case.updates.append(("Additional information", text))
+    ssi.ticket.add_update("Additional information", text)
+
+
+@then(parsers.parse("I am told how long the {what:LimitedTicketText} may be", extra_types=TYPES))
+def told_too_long(ssi: SSI, what: str) -> None:
+    label = ssi.profile.label(f"incident.{what}")
+    limit = getattr(ssi.profile.incidents.limits, what)
+    expect(ssi.ticket.alert.filter(has_text=f"{label} must be at most {limit} characters")).to_have_count(1)
+
+
 @when("I add an update whose text contains HTML and script")
 def add_markup_update(ssi: SSI, case: IncidentCase) -> None:
     text = data.markup_update(case.token)
@@ -514,6 +531,15 @@ def resolve(ssi: SSI, case: IncidentCase, code: str) -> None:
 @when(parsers.parse('I resolve it with the resolution code "{code}" and the notes "{notes}"'))
 def resolve_with_notes(ssi: SSI, case: IncidentCase, code: str, notes: str) -> None:
     case.resolution = (code, notes)
+    ssi.ticket.resolve(code, notes)
+
+
+@when(parsers.parse('I resolve it with the resolution code "{code:Quoted}" and notes {how:TextLength} allowed',
+                    extra_types=TYPES))
+def resolve_with_notes_of_length(ssi: SSI, case: IncidentCase, code: str, how: int) -> None:
+    notes = data.text_of_length(f"[{case.token}]", ssi.profile.incidents.limits.close_notes + how)
+    if how <= 0:
+        case.resolution = (code, notes)
     ssi.ticket.resolve(code, notes)
 
 

@@ -366,15 +366,7 @@ def raise_return_both(ssi: SSI, oms_case: OmsCase, reason: str) -> None:
 
 @then("the return is Requested and both devices are awaiting triage")
 def return_requested(ssi: SSI, oms_case: OmsCase) -> None:
-    expect_requested(ssi, oms_case.serials)
-
-
-def expect_requested(ssi: SSI, serials: list[str]) -> None:
-    prefix = ssi.profile.oms.numbers.returns
-    expect(ssi.oms_return.number).to_have_text(re.compile(rf"^{re.escape(prefix)}\d{{7}}$"))
-    expect(ssi.oms_return.state).to_have_text(ssi.oms_return.status_name("returns", "requested"))
-    for serial in serials:
-        expect(ssi.oms_return.outcome(serial)).to_have_text("Awaiting triage")
+    ssi.oms_return.expect_requested(oms_case.serials)
 
 
 # the return limit (oms.return_max_devices), from both sides
@@ -411,7 +403,7 @@ def raise_return_at_limit(ssi: SSI, oms_case: OmsCase) -> None:
 
 @then("the return is Requested and every device in it is awaiting triage")
 def return_requested_at_limit(ssi: SSI, oms_case: OmsCase) -> None:
-    expect_requested(ssi, oms_case.serials[:ssi.profile.oms.return_max_devices])
+    ssi.oms_return.expect_requested(oms_case.serials[:ssi.profile.oms.return_max_devices])
 
 
 @when(parsers.parse("{who:DccOrCarrier} {action:ReturnAction} the return", extra_types=TYPES))

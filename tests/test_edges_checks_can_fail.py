@@ -32,8 +32,12 @@ FIRST = {
     "replay_after_step": [("UEPT-LOGIN-21", None, 'I see the verification error "This code has already been used"')],
     "email_code_30_minutes": [("UEPT-LOGIN-07", None, 'I see the verification error "This code has expired"')],
     "idle_timeout_early": [("UEPT-LOGIN-18", None, "the SSI shows I am signed in as myself")],
-    "length_limit_exclusive": [("UEPT-INC-23", None, "I see the number of the new incident")],
+    "length_limit_exclusive": [("UEPT-INC-23", None, "I see the number of the new incident"),
+                               ("UEPT-INC-28", None, "the Activity stream shows my updates, newest first"),
+                               ("UEPT-INC-29", None, 'the incident is "Resolved"')],
     "attachment_limit_exclusive": [("UEPT-INC-24", None, "the file is listed under Attachments")],
+    "useradmin_limit_exclusive": [("UEPT-CRED-16", None, 'I create a user with the Job Type Role "Service Management '
+                                                         'User" whose every field is as long as allowed')],
     "oms_max_exclusive": [("UEPT-OMS-16", None, "the order is saved as a Draft with a ServiceNow-style order number")],
     "oms_tolerance_exclusive": [("UEPT-OMS-15", {"how": "exactly at the edge of"},
                                  "the order line is within the forecast tolerance")],

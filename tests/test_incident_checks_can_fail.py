@@ -43,6 +43,8 @@ CASES = [
         "UEPT-INC-21-incident-summary-Incident-summary",
         'the incident is not raised and I am told "Incident summary must be at most 160 characters"',
     ),
+    ("no_length_check", "UEPT-INC-28", "I am told how long the update text may be"),
+    ("no_length_check", "UEPT-INC-29", "I am told how long the resolution notes may be"),
 ]
 TAGS = " or ".join(sorted({"@" + "-".join(key.split("-")[:3]) for _, key, _ in CASES}))
 
@@ -69,7 +71,11 @@ def broken_run(tmp_path_factory):
     return result.run_dir
 
 
-@pytest.mark.parametrize(("switch", "key", "catching_step"), CASES, ids=[c[0] for c in CASES])
+SWITCHES = [c[0] for c in CASES]
+IDS = [c[0] if SWITCHES.count(c[0]) == 1 else f"{c[0]}-{c[1][5:11]}" for c in CASES]
+
+
+@pytest.mark.parametrize(("switch", "key", "catching_step"), CASES, ids=IDS)
 def test_scenario_fails_when_the_server_check_is_off(broken_run, switch, key, catching_step):
     [folder] = [d for d in (broken_run / "scenarios").iterdir() if d.name == key or d.name.startswith(key + "-")]
     outcome = json.loads((folder / "result.json").read_text())

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from ..auth.rules import EMAIL_RX, PHONE_RX
+from ..faults import fault
 from ..web import Ctx
 from .store import org_user_ids, role_names
 
@@ -57,7 +58,7 @@ def validate(ctx: Ctx, account: dict[str, Any] | None) -> tuple[dict[str, Any], 
             continue
         if key in ("first_name", "last_name", "email", "user_name") and not value:
             errors[key] = f"{label} is required."
-        elif len(value) > limits.get(key, 100):
+        elif len(value) > limits.get(key, 100) - (1 if fault(ctx.settings, "useradmin_limit_exclusive") else 0):
             errors[key] = f"{label} must be at most {limits.get(key, 100)} characters (you entered {len(value)})."
         elif CONTROL_RX.search(value):
             errors[key] = f"{label} must not contain control characters such as line breaks or tabs."
