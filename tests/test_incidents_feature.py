@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_feature_on_fresh_server, scan_for_secrets
+from tests.helpers import run_feature_on_fresh_server, scan_for_secrets, selected_cases
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,8 @@ def test_the_feature_passes_with_two_workers(full_run):
     result, _ = full_run
     assert result.code == 0, result.stdout[-3000:]
     found = results(result.run_dir)
-    assert len(found) == 93 and {r["status"] for r in found.values()} == {"passed"}  # 48 state x action rows
+    assert len(found) == selected_cases(result.run_dir) >= 95  # 48 state x action rows among them
+    assert {r["status"] for r in found.values()} == {"passed"}
     assert {r["worker"] for r in found.values()} == {"gw0", "gw1"}
 
 
