@@ -187,6 +187,10 @@ def run(url: str, secrets: dict, token: str, screenshots: bool = False) -> tuple
             page.goto(f"{url}/sp?id=login")
             with page.expect_navigation():
                 page.get_by_role("link", name=L["login"]["external"], exact=True).click()
+            if load_profile().sso.locate_page:  # the page asking for the user name before the identity provider
+                page.get_by_label(L["login"]["username"], exact=True).fill(names[persona])
+                with page.expect_navigation():
+                    page.get_by_role("button", name=L["login"]["locate_submit"], exact=True).click()
             for field, text, button in (("loginfmt", names[persona], "next"),
                                         ("passwd", user[persona]["password"], "sign_in"), ("otc", value, "verify")):
                 page.locator(f"input[name={field}]").fill(text)

@@ -38,7 +38,8 @@ def profile(features: list[str], extra: list[str]) -> list[dict]:
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", *features, "-o", "testpaths=", "--rootdir", str(ROOT), "-c",
              str(ROOT / "pyproject.toml"), "--uept-run-dir", str(run_dir), "--alluredir",
-             str(run_dir / "allure-results"), "-q", "-p", "no:cacheprovider", "-p", "bench.step_timing", *extra],
+             str(run_dir / "allure-results"), "-q", "-p", "no:cacheprovider", "-p", "bench.step_timing",
+             "-m", "not real-clock", *extra],  # as uept run: @real-clock scenarios wait 5 and 15 real minutes
             cwd=ROOT, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"the features failed:\n{proc.stdout[-3000:]}")
