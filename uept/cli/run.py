@@ -340,7 +340,9 @@ def add_parser(sub) -> None:
                          description="Run the UEPT feature files (all of features/ by default) against a target.",
                          epilog=REFSSI_ENV_HELP + " Progress: a live display on a terminal, one line per finished "
                          "scenario otherwise; UEPT_PROGRESS=plain for the lines on a terminal too, "
-                         "UEPT_PROGRESS=pytest for pytest's own output. With --browser-endpoint, "
+                         "UEPT_PROGRESS=pytest for pytest's own output. UEPT_WAIT_SECONDS=N: how long a step "
+                         "waits for what proves an outcome (the target's wait_seconds, 10 by default). "
+                         "With --browser-endpoint, "
                          "UEPT_REMOTE_CHROMIUM=PATH names the Chromium the server launches (it must run "
                          "with --unsafe).")
     run.add_argument("features", nargs="*", help="feature files or folders (default: features/)")
