@@ -39,6 +39,13 @@ class UeptRun:
 FAIL_SOONER = {"UEPT_WAIT_SECONDS": "4"}
 
 
+def login_catalogue(*tags: str) -> str:
+    """A scenario catalogue in which exactly these UEPT-LOGIN scenarios (tags or IDs) are mandatory for every role."""
+    return ("version: 1\nroles: {Supplier: {groups: []}}\nrole_groups: {}\nthemes:\n"
+            "  UEPT-LOGIN: {title: Log in with multi-factor authentication, mandatory_for: []}\nscenarios:\n"
+            + "".join(f"  {t.lstrip('@')}: {{mandatory_for: [all]}}\n" for t in tags))
+
+
 def run_uept(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 900) -> UeptRun:
     """`uept ARGS` in a subprocess, as a user would run it."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("UEPT_", "REFSSI_", "PYTEST_"))}

@@ -22,7 +22,7 @@ import pytest
 from junitparser import JUnitXml
 
 from tests.evidence_helpers import new_key, public_key_file
-from tests.helpers import ROOT, run_secrets, run_uept, scan_for_secrets
+from tests.helpers import ROOT, login_catalogue, run_secrets, run_uept, scan_for_secrets
 from tests.npm_tools import (
     allure2_attachments,
     allure2_counts,
@@ -36,14 +36,7 @@ from uept.runtime.reference import EmbeddedSSI
 pytestmark = pytest.mark.slow
 
 FULL = ["@UEPT-LOGIN-01", "@UEPT-LOGIN-02", "@UEPT-LOGIN-03", "@UEPT-LOGIN-04", "@UEPT-LOGIN-05"]
-CATALOGUE = """
-version: 1
-roles: {Supplier: {groups: []}}
-role_groups: {}
-themes:
-  UEPT-LOGIN: {title: Log in with multi-factor authentication, mandatory_for: []}
-scenarios:
-""" + "".join(f"  {t[1:]}: {{mandatory_for: [all]}}\n" for t in FULL)
+CATALOGUE = login_catalogue(*FULL)
 
 
 @pytest.fixture(scope="module")

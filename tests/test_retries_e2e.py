@@ -17,21 +17,13 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.evidence_helpers import new_key, public_key_file
-from tests.helpers import ROOT, UeptRun, run_uept
+from tests.helpers import ROOT, UeptRun, login_catalogue, run_uept
 from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
 PROGRESS = re.compile(r"^\[\s*\d+/\d+\] ")
 
-CATALOGUE = """
-version: 1
-roles: {Supplier: {groups: []}}
-role_groups: {}
-themes:
-  UEPT-LOGIN: {title: Log in with multi-factor authentication, mandatory_for: []}
-scenarios:
-  UEPT-LOGIN-11: {mandatory_for: [all]}
-"""
+CATALOGUE = login_catalogue("UEPT-LOGIN-11")
 
 
 @pytest.fixture(scope="module")

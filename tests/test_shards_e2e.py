@@ -14,20 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.evidence_helpers import new_key, public_key_file
-from tests.helpers import run_uept
+from tests.helpers import login_catalogue, run_uept
 from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
 
 CHOSEN = ["@UEPT-LOGIN-01", "@UEPT-LOGIN-02", "@UEPT-LOGIN-04", "@UEPT-LOGIN-11"]
-CATALOGUE = """
-version: 1
-roles: {Supplier: {groups: []}}
-role_groups: {}
-themes:
-  UEPT-LOGIN: {title: Log in with multi-factor authentication, mandatory_for: []}
-scenarios:
-""" + "".join(f"  {t[1:]}: {{mandatory_for: [all]}}\n" for t in CHOSEN)
+CATALOGUE = login_catalogue(*CHOSEN)
 
 
 def _outcome(summary: dict) -> dict:
