@@ -145,3 +145,33 @@ Feature: Raise and follow service requests through the service catalogue
     When DCC processes the quarantine command action file
     Then the request's delivery status is "Completed"
     And the incident is resolved with a note naming my request
+
+  # The Examples of the two outlines below are not written here: uept generates them, when the suite is collected,
+  # from the target profile (service_requests.requester_updates and requester_transitions, and the role matrix),
+  # one row per role with the service catalogue and per item state. The completed feature is kept in the run's
+  # evidence folder (reports/<run-id>/features/service_requests.feature).
+  @UEPT-SR-14 @SSI-FR-52 @SSI-FR-54 @SSI-NFR-27 @PM19
+  Scenario Outline: In each item state a request offers each role exactly the updates and state changes the profile gives
+    Given the "<raiser>" has a service request whose item is "<state>"
+    And I am signed in as the "<persona>"
+    When I open that request by its direct URL
+    Then the request offers exactly these updates: <updates>
+    And the Table API takes exactly these updates from me: <updates>
+    And the Table API lets me set the item's state to exactly: <changes>
+
+    # uept:generate request_states
+    Examples: Each role with the service catalogue, in each state a requester can bring an item to
+      | persona | raiser | state | updates | changes |
+
+  @UEPT-SR-15 @SSI-FR-52 @SSI-FR-54 @SSI-NFR-27 @PM19 @needs-operator
+  Scenario Outline: In the item states only DCC sets, a request offers each role exactly what the profile gives
+    Given the "<raiser>" has a service request whose item is "<state>"
+    And I am signed in as the "<persona>"
+    When I open that request by its direct URL
+    Then the request offers exactly these updates: <updates>
+    And the Table API takes exactly these updates from me: <updates>
+    And the Table API lets me set the item's state to exactly: <changes>
+
+    # uept:generate request_states_desk
+    Examples: Each role with the service catalogue, in each item state only DCC sets
+      | persona | raiser | state | updates | changes |

@@ -134,6 +134,14 @@ class RequestTicketPage(TicketPage):
         expect(self.notice(f"{self.label('service_request.raised')}: {request} ({item})")).to_be_visible()
         return request, item, parse_qs(urlparse(self.page.url).query).get("sys_id", [""])[0]
 
+    def offered_updates(self) -> list[str]:
+        """What the page lets me add, by its label, sorted: the update text box (a comment) and the file control
+        (none when the item's state takes neither). The ticket draws both with its Activity, in one go."""
+        expect(self.activity).to_be_visible()
+        expect(self.attachments).to_be_visible()
+        offered = [(self.update_text, "incident.comment"), (self.upload_control, "incident.attach_file")]
+        return sorted(self.label(key) for control, key in offered if control.count())
+
     def fact(self, key: str) -> Locator:
         """A value the page shows by its label key (labels.service_request.<key>)."""
         return self.value_labelled(self.label(f"service_request.{key}"))

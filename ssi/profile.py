@@ -9,6 +9,7 @@ the same one, so the two cannot drift apart.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -222,6 +223,21 @@ class AttachmentRules(_Strict):
 
 
 TICKET_ACTIONS = ("resolve", "close", "reopen")  # the ticket page's state actions (labels.incident.<key>)
+REQUEST_UPDATES = ("comment", "attach")  # what a requester adds to an item (service_requests.requester_updates)
+OPEN_ITEM = 1  # sc_req_item.state Open: every item is ordered in it
+
+
+def shortest_paths(start: int, changes_from: Callable[[int], list[int]]) -> dict[int, list[int]]:
+    """Each state reachable from `start` by the allowed changes, with the shortest run of changes to it."""
+    paths: dict[int, list[int]] = {start: []}
+    todo = [start]
+    while todo:
+        here = todo.pop(0)
+        for nxt in changes_from(here):
+            if nxt not in paths:
+                paths[nxt] = [*paths[here], nxt]
+                todo.append(nxt)
+    return paths
 
 
 class Incidents(_Strict):
@@ -307,15 +323,7 @@ class Incidents(_Strict):
     def caller_path(self, state: int) -> list[int] | None:
         """The shortest run of state changes a user who may update incidents makes to bring a New incident to
         `state` ([] for New itself), or None when only DCC's service desk sets it."""
-        paths: dict[int, list[int]] = {1: []}
-        todo = [1]
-        while todo:
-            here = todo.pop(0)
-            for nxt in self.changes_from(here):
-                if nxt not in paths:
-                    paths[nxt] = [*paths[here], nxt]
-                    todo.append(nxt)
-        return paths.get(state)
+        return shortest_paths(1, self.changes_from).get(state)
 
     def reachable_by_caller(self) -> list[int]:
         """The states a user who may raise and update incidents can bring one of theirs to (from New), in order."""
@@ -446,6 +454,54 @@ class ServiceRequests(_Strict):
                               "validation": "Awaiting DCC validation", "processing": "Processing",
                               "rejected": "Rejected"}
     items: list[CatalogItemConfig] = [_general_item(), _adt_item(), _quarantine_item()]
+    # sc_req_item.state (base-system values and labels). What the requester may do in each state: the updates the
+    # ticket page offers and the Table API takes (comment, attach), and the states the Table API lets them set.
+    # A state left out: nothing. An item is ordered Open; DCC's desk and workflow set the others.
+    item_states: dict[int, str] = {1: "Open", 2: "Work in Progress", 3: "Closed Complete", 4: "Closed Incomplete",
+                                   7: "Closed Skipped"}
+    requester_updates: dict[int, list[str]] = {1: ["comment", "attach"], 2: ["comment", "attach"]}
+    requester_transitions: dict[int, list[int]] = {}
+
+    @field_validator("item_states")
+    @classmethod
+    def _item_states(cls, v: dict[int, str]) -> dict[int, str]:
+        if OPEN_ITEM not in v:
+            raise ValueError(f"must label the state {OPEN_ITEM} (Open), in which every item is ordered")
+        return v
+
+    @model_validator(mode="after")
+    def _requester_rules(self) -> ServiceRequests:
+        for state, updates in self.requester_updates.items():
+            if state not in self.item_states:
+                raise ValueError(f"requester_updates: {state} is not an item state")
+            unknown = sorted(set(updates) - set(REQUEST_UPDATES))
+            if unknown:
+                raise ValueError(f"requester_updates: unknown update {unknown[0]!r} (use {', '.join(REQUEST_UPDATES)})")
+        for state, targets in self.requester_transitions.items():
+            bad = [s for s in (state, *targets) if s not in self.item_states]
+            if bad:
+                raise ValueError(f"requester_transitions: {bad[0]} is not an item state")
+        return self
+
+    def item_state_value(self, label: str) -> int:
+        """A requested item's state value, by its label."""
+        found = [k for k, v in self.item_states.items() if v == label]
+        if not found:
+            raise ValueError(f'"{label}" is not an item state (states: {", ".join(self.item_states.values())})')
+        return found[0]
+
+    def updates_in(self, state: int) -> list[str]:
+        """The updates (comment, attach) the requester may make to an item in this state."""
+        return [u for u in REQUEST_UPDATES if u in self.requester_updates.get(state, [])]
+
+    def changes_from(self, state: int) -> list[int]:
+        """The item states the requester may set from this one through the Table API."""
+        return list(self.requester_transitions.get(state, []))
+
+    def requester_path(self, state: int) -> list[int] | None:
+        """The shortest run of state changes the requester makes to bring an Open item to `state` ([] for Open),
+        or None when only DCC sets it."""
+        return shortest_paths(OPEN_ITEM, self.changes_from).get(state)
 
     @field_validator("request_states")
     @classmethod

@@ -406,3 +406,49 @@ def my_requests_lists_it(ssi: SSI, request_case: RequestCase) -> None:
 @when("I open my request from My Requests")
 def open_from_my_requests(ssi: SSI, request_case: RequestCase) -> None:
     ssi.my_requests.open_request(request_case.the.item)
+
+
+# ---------------------------------------------------------------- what each item state lets a requester do
+@given(parsers.parse('the "{persona}" has a service request whose item is "{state}"'))
+def persona_has_request_in_state(uept_target: TargetSession, target_control: TargetControl,
+                                 request_case: RequestCase, persona: str, state: str) -> None:
+    request_case.state = uept_target.profile.service_requests.item_state_value(state)
+    request_case.mine = request_case.prepare(uept_target, target_control, persona, request_case.state)
+
+
+@then(parsers.parse("the request offers exactly these updates: {updates:QuotesOrNone}", extra_types=TYPES))
+def request_offers_exactly(ssi: SSI, request_case: RequestCase, updates: list[str]) -> None:
+    expect(ssi.request_ticket.number).to_have_text(request_case.the.item)
+    offered = ssi.request_ticket.offered_updates()
+    assert offered == sorted(updates), f"the request offers {offered or 'no updates'}, not {sorted(updates) or 'none'}"
+
+
+@then(parsers.parse("the Table API takes exactly these updates from me: {updates:QuotesOrNone}", extra_types=TYPES))
+def api_takes_exactly(request_case: RequestCase, uept_target: TargetSession, actor: Actor,
+                      uept_evidence: Evidence | None, updates: list[str]) -> None:
+    api = uept_target.table_api(actor.key)
+    if api is None:
+        no_api(uept_evidence, "the updates the Table API takes")
+        return
+    profile, state = uept_target.profile, request_case.state
+    by_label = {profile.label("incident.comment"): "comment", profile.label("incident.attach_file"): "attach"}
+    allowed = [by_label[u] for u in updates]
+    problems = checks.update_problems(api, uept_evidence, request_case.the.sys_id,
+                                      profile.service_requests.item_states[state], allowed, request_case.token)
+    assert not problems, "; ".join(problems)
+
+
+@then(parsers.parse("the Table API lets me set the item's state to exactly: {states:QuotesOrNone}", extra_types=TYPES))
+def api_sets_item_state_exactly(request_case: RequestCase, uept_target: TargetSession,
+                                target_control: TargetControl, actor: Actor, uept_evidence: Evidence | None,
+                                states: list[str]) -> None:
+    api = uept_target.table_api(actor.key)
+    if api is None:
+        no_api(uept_evidence, "the item state changes the Table API accepts")
+        return
+    cfg, raiser, state = uept_target.profile.service_requests, request_case.the.by, request_case.state
+    problems = checks.state_change_problems(
+        api, uept_evidence, lambda: request_case.prepare(uept_target, target_control, raiser, state).sys_id,
+        state, cfg.item_states, [cfg.item_state_value(s) for s in states], lambda s: {"state": str(s)},
+        table="sc_req_item")
+    assert not problems, "; ".join(problems)

@@ -57,6 +57,9 @@ CASES = [
      'the request is not submitted and I am told "files larger than 1 MB cannot be submitted"'),
     ("sr_skip_validation", "UEPT-SR-08", 'the request\'s delivery status is "Processing"'),
     ("sr_size_limit_exclusive", "UEPT-SR-13", "I see the numbers of the new request and its requested item"),
+    ("sr_update_offered_when_closed", "UEPT-SR-15", "the request offers exactly these updates: none"),
+    ("sr_update_accepted_when_closed", "UEPT-SR-15", "the Table API takes exactly these updates from me: none"),
+    ("sr_requester_sets_state", "UEPT-SR-14", "the Table API lets me set the item's state to exactly: none"),
 ]
 
 

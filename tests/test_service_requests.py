@@ -273,3 +273,39 @@ def test_an_adt_file_whose_signature_line_is_cut_short_is_refused(reference_ssi)
     for damaged in (signed[:-10], signed[:-1].rstrip(b"=") + b"\n", signed.replace(b"ed25519", b"ed25518")):
         r = submit_adt(la, "damaged.csv", damaged)
         assert r.status_code == 400 and "ADT file: damaged.csv is refused because" in file_error(r), damaged[-60:]
+
+
+# ---------------------------------------------------------------- what a requester may do in each item state
+def desk(ssi: RunningSSI) -> httpx.Client:
+    return httpx.Client(base_url=ssi.url, headers={"Authorization": f"Bearer {ssi.operator_token}"}, timeout=20)
+
+
+def test_each_item_state_takes_exactly_the_updates_and_state_changes_the_profile_gives(reference_ssi):
+    """service_requests.requester_updates and requester_transitions, both ways: an Open item takes a comment and a
+    file from its requester on the page and the APIs; DCC's desk closes it; then the page offers neither and
+    both APIs refuse them (nothing stored); the requester may set no state; a field that is DCC's is refused."""
+    la = signed_in(reference_ssi, "LA user")
+    sys_id, page = order(la, summary="States of an item")
+    ticket, table = f"/sp?id=ticket&table=sc_req_item&sys_id={sys_id}", f"/api/now/table/sc_req_item/{sys_id}"
+    assert 'name="comments"' in page and 'name="attachment"' in page
+    with api(reference_ssi, "LA user") as c, desk(reference_ssi) as d:
+        assert c.patch(table, json={"comments": "Through the Table API"}).status_code == 200
+        for state in ("2", "3", "7"):
+            r = c.patch(table, json={"state": state})
+            assert r.status_code == 403 and "Only DCC" in r.text, r.text
+        assert c.patch(table, json={"cat_item": ADT.sys_id}).status_code == 403
+        assert c.get(table).json()["result"]["state"] == "1"
+        r = d.patch(table, json={"state": "3"})
+        assert r.status_code == 200 and r.json()["result"]["state"] == "3", r.text
+        after = c.get(table, params={"sysparm_display_value": "all"}).json()["result"]
+        assert after["stage"]["display_value"] == "Completed" and after["active"]["value"] == "false"
+        page = la.http.get(ticket).text
+        assert 'name="comments"' not in page and 'name="attachment"' not in page and "Through the Table API" in page
+        assert c.patch(table, json={"comments": "After closing"}).status_code == 403
+        assert la.post(ticket, {"action": "comment", "comments": "After closing"}).status_code == 403
+        up = c.post("/api/now/attachment/file", params={"table_name": "sc_req_item", "table_sys_id": sys_id,
+                                                          "file_name": "late.txt"}, content=b"late")
+        assert up.status_code == 403, up.text
+        page = la.http.get(ticket).text
+        assert "After closing" not in page and "late.txt" not in page
+        assert d.patch(table, json={"state": "9"}).status_code == 400

@@ -12,8 +12,8 @@ from ..catalog.attachable import Attachable, attachable
 from ..incidents.api import journal_text
 from ..incidents.store import store_attachment
 from ..tableapi.model import ADMIN, ApiError, Call, Field, TableDef, register
-from .rules import COMPONENT, ITEM_STATES, scope, validate, visible_item
-from .store import attach, submit
+from .rules import COMPONENT, RequestError, scope, validate, visible_item
+from .store import attach, comment, set_state, submit
 
 
 def _scoped(table: str):
@@ -24,7 +24,7 @@ def _scoped(table: str):
 
 
 def _states(kind: str):
-    return lambda p: list(getattr(p.service_requests, kind).items())
+    return lambda p: [(str(k), v) for k, v in getattr(p.service_requests, kind).items()]
 
 
 def _variables(call: Call, ids: list[str]) -> dict[str, str]:
@@ -78,9 +78,25 @@ def _order(call: Call, values: dict[str, str]) -> str:
     return submit(call.conn, call.settings, call.principal, item, clean_values, call.principal.user)["sys_id"]
 
 
+def _update(call: Call, row: dict[str, Any], values: dict[str, str]) -> None:
+    """PATCH sc_req_item: an additional comment (when the item's state takes one) and a state change (DCC's
+    desk: any state; a requester: service_requests.requester_transitions); any other field is not theirs (403)."""
+    ritm = dict(call.conn.execute("SELECT * FROM sc_req_item WHERE sys_id = ?", (row["sys_id"],)).fetchone())
+    other = sorted(set(values) - {"state", "comments"})
+    try:
+        if other and not call.principal.admin:
+            raise RequestError({other[0]: f"{other[0]} of a requested item is set by DCC, not by its requester"}, 403)
+        if "state" in values:
+            set_state(call.conn, call.settings, call.principal, ritm, values["state"])
+        if "comments" in values:
+            comment(call.conn, call.settings, call.principal, ritm, values["comments"])
+    except RequestError as err:
+        raise err.api() from None
+
+
 register(TableDef(
     name="sc_req_item", label="Requested Item", display_field="number", scope=_scoped("sc_req_item"),
-    read=COMPONENT, create=COMPONENT, update=ADMIN, delete=ADMIN, insert_hook=_order,
+    read=COMPONENT, create=COMPONENT, update=COMPONENT, delete=ADMIN, insert_hook=_order, update_hook=_update,
     fields=(
         Field("sys_id", "guid", "Sys ID", column="sc_req_item.sys_id", read_only=True),
         Field("number", "string", "Number", read_only=True),
@@ -93,8 +109,7 @@ register(TableDef(
         Field("short_description", "string", "Short description", read_only=True),
         Field("quantity", "integer", "Quantity", read_only=True),
         Field("stage", "choice", "Stage", choices=_states("stages"), read_only=True),
-        Field("state", "choice", "State", choices=lambda p: [(str(k), v) for k, v in ITEM_STATES.items()],
-              read_only=True),
+        Field("state", "choice", "State", choices=_states("item_states")),
         Field("active", "boolean", "Active", read_only=True),
         Field("opened_at", "glide_date_time", "Opened", read_only=True),
         *COMMON,

@@ -10,20 +10,19 @@ from fastapi.responses import Response
 
 from ..catalog.portal import ListSource, catalog_item, listed_in_my_requests, ticket_link, ticket_table
 from ..incidents.portal import NUMBER_RX, ago, like
-from ..incidents.rules import clean
 from ..incidents.store import Upload, comments_for, human_size, user_names
 from ..sp.widgets import drawn, moved
 from ..tableapi.model import Principal
 from ..web import Ctx, portal_page
 from .rules import (
-    CLOSED_ITEM_STATES,
     COMPONENT,
-    ITEM_STATES,
     RequestError,
     display,
     file_errors,
     incident_errors,
     scope,
+    state_label,
+    updates_in,
     validate,
     visible_item,
 )
@@ -182,27 +181,20 @@ def request_ticket(ctx: Ctx, sys_id: str) -> Response:
         try:
             message = apply_action(ctx, principal, ritm, action)
         except RequestError as err:
-            errors = err.errors
+            errors, status = err.errors, err.status
         else:
             if message is None:
                 return ctx.not_valid()
             ctx.flash("success", message)
             return moved(ctx, ticket_url(ctx, sys_id) + {"comment": "#activity", "attach": "#attachments"}[action])
-    return render_ticket(ctx, ritm, errors=errors, status=(403 if any("no longer" in e for e in errors.values())
-                                                           else 400) if errors else 200)
+    return render_ticket(ctx, ritm, errors=errors, status=status if errors else 200)
 
 
 def apply_action(ctx: Ctx, principal: Principal, ritm: dict[str, Any], action: str) -> str | None:
     """A user's comment or attachment; None for anything else (not an action of this page)."""
     L = ctx.profile.label
     if action == "comment":
-        text = clean(ctx.form.get("comments"))
-        if not text:
-            raise RequestError({"comments": f"{L('incident.comment')} is required."})
-        if len(text) > ctx.profile.incidents.limits.comment:
-            raise RequestError({"comments": f"{L('incident.comment')} must be at most "
-                                            f"{ctx.profile.incidents.limits.comment} characters."})
-        comment(ctx.db, ctx.settings, principal, ritm, text)
+        comment(ctx.db, ctx.settings, principal, ritm, ctx.form.get("comments"))
         return L("incident.update_added")
     if action == "attach":
         upload = ctx.files.get("attachment")  # type: ignore[attr-defined]
@@ -213,7 +205,7 @@ def apply_action(ctx: Ctx, principal: Principal, ritm: dict[str, Any], action: s
         try:
             row = attach(ctx.db, ctx.settings, principal, ritm, Upload(upload[0], upload[2]))
         except IncidentError as err:
-            raise RequestError(err.errors) from None
+            raise RequestError(err.errors, err.status) from None
         return f"{L('incident.attached')}: {row['file_name']}"
     return None
 
@@ -227,7 +219,7 @@ def ticket_context(ctx: Ctx, ritm: dict[str, Any]) -> dict[str, Any]:
     meta = [("request", L("service_request.request_number"), ritm["request_number"], ""),
             ("item", L("service_request.item"), item.name, ""),
             ("stage", L("service_request.stage"), stage_label(ctx, ritm["stage"]), ""),
-            ("state", L("incident.state"), ITEM_STATES.get(ritm["state"], str(ritm["state"])), ""),
+            ("state", L("incident.state"), state_label(ctx.settings, ritm["state"]), ""),
             ("created", L("service_request.raised_on"), ago(ritm["sys_created_on"]), ritm["sys_created_on"]),
             ("updated", L("incident.updated"), ago(ritm["sys_updated_on"]), ritm["sys_updated_on"])]
     variables = variables_of(ctx.db, ritm["sys_id"])
@@ -242,7 +234,7 @@ def ticket_context(ctx: Ctx, ritm: dict[str, Any]) -> dict[str, Any]:
     return {"ritm": ritm, "meta": meta, "fields": fields, "attachments": attachments,
             "url": ticket_url(ctx, ritm["sys_id"]),
             "entries": comments_for(ctx.db, ctx.settings, [ritm["sys_id"]], work_notes=False),
-            "can_update": ritm["state"] not in CLOSED_ITEM_STATES, "max_size": human_size(rules.max_bytes),
+            "updates": updates_in(ctx.settings, ritm["state"], page=True), "max_size": human_size(rules.max_bytes),
             "allowed_types": ", ".join(f".{e}" for e in rules.allowed_extensions)}
 
 

@@ -20,22 +20,22 @@ from ssi.signed_files import signer_of
 
 from ..auth.rules import EMAIL_RX, PHONE_RX
 from ..faults import fault
-from ..incidents.rules import CONTROL_RX, clean
+from ..incidents.rules import CONTROL_RX, IncidentError, clean
 from ..incidents.store import Upload, human_size
 from ..settings import Settings
 from ..tableapi.model import Principal
 
 COMPONENT = "service_catalogue"
 OPEN, WORK_IN_PROGRESS, CLOSED_COMPLETE, CLOSED_INCOMPLETE, CLOSED_SKIPPED = 1, 2, 3, 4, 7
-ITEM_STATES = {-5: "Pending", OPEN: "Open", WORK_IN_PROGRESS: "Work in Progress", CLOSED_COMPLETE: "Closed Complete",
-               CLOSED_INCOMPLETE: "Closed Incomplete", CLOSED_SKIPPED: "Closed Skipped"}
 CLOSED_ITEM_STATES = (CLOSED_COMPLETE, CLOSED_INCOMPLETE, CLOSED_SKIPPED)
+# the stage DCC's desk moves an item to when it sets its state (an item with a workflow stage keeps its own)
+DESK_STAGES = {OPEN: "request_approved", WORK_IN_PROGRESS: "fulfillment", CLOSED_COMPLETE: "complete",
+               CLOSED_INCOMPLETE: "Request Cancelled", CLOSED_SKIPPED: "Request Cancelled"}
 
 
-class RequestError(Exception):
-    def __init__(self, errors: dict[str, str], status: int = 400) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors, self.status = errors, status
+class RequestError(IncidentError):
+    """A refused request or update (field -> message; 400 or 403): the attachment paths that serve incidents and
+    requested items alike handle it as theirs."""
 
 
 def validate(settings: Settings, item: CatalogItemConfig, raw: dict[str, Any]) -> tuple[dict[str, str],
@@ -116,6 +116,19 @@ def answered_incident(conn, item: CatalogItemConfig, request_item: str) -> dict[
                          (request_item, item.answers_incident)).fetchone()
     row = conn.execute("SELECT * FROM incident WHERE number = ?", ((value[0] if value else "").upper(),)).fetchone()
     return dict(row) if row else None
+
+
+def state_label(settings: Settings, state: int) -> str:
+    return settings.profile.service_requests.item_states.get(state, str(state))
+
+
+def updates_in(settings: Settings, state: int, *, page: bool) -> list[str]:
+    """What the requester may add to an item in this state (the profile's service_requests.requester_updates):
+    what its ticket page offers (page=True) or what the SSI takes."""
+    offered, taken = fault(settings, "sr_update_offered_when_closed"), fault(settings, "sr_update_accepted_when_closed")
+    if offered if page else taken:
+        return ["comment", "attach"]
+    return settings.profile.service_requests.updates_in(state)
 
 
 def display(item: CatalogItemConfig, name: str, value: str) -> str:

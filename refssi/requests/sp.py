@@ -136,14 +136,14 @@ def request_ticket_widgets(ctx: Ctx, sys_id: str) -> Widgets:
         "fields": [pair(f"f_{k}", label, value) for k, label, value in c["fields"]],
         "actions_heading": L("incident.actions"), "actions": [],
         "conversation": {
-            "heading": L("incident.activity"), "can_post": c["can_update"], "send": L("incident.send"),
+            "heading": L("incident.activity"), "can_post": "comment" in c["updates"], "send": L("incident.send"),
             "comment_label": L("incident.comment"), "placeholder": "Type your message here...", "update_type": None,
             "entries": [{"sys_id": e["sys_id"], "author": e["author_name"] or e["sys_created_by"], "kind": e["element"],
                          "ago": "", "stamp": e["sys_created_on"], "update_type": "", "text": e["value"]}
                         for e in c["entries"]],
         },
         "attachments": {
-            "heading": L("incident.attachments"), "can_add": c["can_update"],
+            "heading": L("incident.attachments"), "can_add": "attach" in c["updates"],
             "add_label": L("incident.add_attachments"),
             "attached": L("incident.attached"), "empty": L("incident.no_attachments"),
             "hint": f"Up to {c['max_size']}; {c['allowed_types']}",

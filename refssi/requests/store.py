@@ -10,6 +10,7 @@ from ssi.profile import CatalogItemConfig
 
 from ..db import glide_time, new_sys_id
 from ..faults import fault
+from ..incidents.rules import clean
 from ..incidents.store import Upload, journal, store_attachment
 from ..incidents.store import update as update_incident
 from ..settings import Settings
@@ -18,10 +19,14 @@ from .rules import (
     CLOSED_COMPLETE,
     CLOSED_INCOMPLETE,
     CLOSED_ITEM_STATES,
+    CLOSED_SKIPPED,
+    DESK_STAGES,
     OPEN,
     WORK_IN_PROGRESS,
     RequestError,
     answered_incident,
+    state_label,
+    updates_in,
 )
 
 DESK = Principal(user=None, admin=True)  # DCC's service desk
@@ -92,15 +97,7 @@ def advance(conn, settings: Settings, ritm: dict[str, Any], action: str, reason:
         raise RequestError({"reason": "a rejection needs the reason the user will see"})
     if action == "accept" and fault(settings, "sr_skip_validation"):
         to, state, request_state, words = "complete", CLOSED_COMPLETE, "closed_complete", "processed by DCC"
-    stamp = glide_time()
-    active = 0 if state in CLOSED_ITEM_STATES else 1
-    conn.execute("UPDATE sc_req_item SET stage=?, state=?, active=?, sys_updated_on=?, sys_updated_by=?, "
-                 "sys_mod_count=sys_mod_count+1 WHERE sys_id=?", (to, state, active, stamp, DESK.user_name,
-                                                                   ritm["sys_id"]))
-    conn.execute("UPDATE sc_request SET request_state=?, active=?, sys_updated_on=? WHERE sys_id=?",
-                 (request_state, active, stamp, ritm["request"]))
-    conn.execute("UPDATE sc_task SET state=?, active=?, sys_updated_on=? WHERE request_item=?",
-                 (3 if not active else 2, active, stamp, ritm["sys_id"]))
+    _move(conn, DESK, ritm, to, state, request_state)
     if reason:
         journal(conn, DESK, ritm, "comments", f"Rejected by DCC: {reason.strip()}", table="sc_req_item")
     item = settings.profile.service_requests.item(ritm["cat_item"])
@@ -111,6 +108,41 @@ def advance(conn, settings: Settings, ritm: dict[str, Any], action: str, reason:
             "state": "6", "close_code": "Solution provided",
             "close_notes": f"{item.name} received in {request} ({ritm['number']}) and processed by DCC."})
     return notice(conn, settings, ritm, words, reason)
+
+
+def _move(conn, who: Principal, ritm: dict[str, Any], stage: str, state: int, request_state: str) -> None:
+    """Set an item's stage and state, its request's state and its task's, in one place."""
+    stamp, active = glide_time(), 0 if state in CLOSED_ITEM_STATES else 1
+    conn.execute("UPDATE sc_req_item SET stage=?, state=?, active=?, sys_updated_on=?, sys_updated_by=?, "
+                 "sys_mod_count=sys_mod_count+1 WHERE sys_id=?", (stage, state, active, stamp, who.user_name,
+                                                                   ritm["sys_id"]))
+    conn.execute("UPDATE sc_request SET request_state=?, active=?, sys_updated_on=? WHERE sys_id=?",
+                 (request_state, active, stamp, ritm["request"]))
+    conn.execute("UPDATE sc_task SET state=?, active=?, sys_updated_on=? WHERE request_item=?",
+                 (3 if not active else 2, active, stamp, ritm["sys_id"]))
+
+
+REQUEST_STATE_OF = {OPEN: "requested", WORK_IN_PROGRESS: "in_process", CLOSED_COMPLETE: "closed_complete",
+                    CLOSED_INCOMPLETE: "closed_incomplete", CLOSED_SKIPPED: "closed_cancelled"}
+
+
+def set_state(conn, settings: Settings, principal: Principal, ritm: dict[str, Any], value: str) -> None:
+    """A Table API change of an item's state: DCC's desk sets any state (the stage follows: rules.DESK_STAGES); a
+    requester only what service_requests.requester_transitions allows (403)."""
+    cfg = settings.profile.service_requests
+    try:
+        new = int(value)
+    except ValueError:
+        new = -99
+    if new not in cfg.item_states:
+        raise RequestError({"state": f"{value!r} is not an item state"}, 400)
+    old = ritm["state"]
+    if new == old:
+        return
+    if not principal.admin and new not in cfg.changes_from(old) and not fault(settings, "sr_requester_sets_state"):
+        raise RequestError({"state": f"Only DCC can set {ritm['number']} from {state_label(settings, old)} to "
+                                     f"{state_label(settings, new)}."}, 403)
+    _move(conn, principal, ritm, DESK_STAGES.get(new, ritm["stage"]), new, REQUEST_STATE_OF.get(new, "in_process"))
 
 
 def notice(conn, settings: Settings, ritm: dict[str, Any], words: str, reason: str = "") -> dict[str, Any]:
@@ -131,21 +163,29 @@ def variables_of(conn, request_item: str) -> dict[str, str]:
         "SELECT name, value FROM sc_item_option WHERE request_item = ? ORDER BY ord", (request_item,))}
 
 
-def _refuse_closed(settings: Settings, ritm: dict[str, Any], what: str) -> None:
-    if ritm["state"] in CLOSED_ITEM_STATES:
+def _refuse(settings: Settings, ritm: dict[str, Any], update: str, what: str) -> None:
+    """A comment or file the requester may not add to the item in its state (requester_updates): 403."""
+    if update not in updates_in(settings, ritm["state"], page=False):
         stage = settings.profile.service_requests.stages.get(ritm["stage"], ritm["stage"])
         raise RequestError({what: f"{ritm['number']} is {stage.lower()}: it can no longer be updated."}, 403)
 
 
-def comment(conn, settings: Settings, principal: Principal, ritm: dict[str, Any], text: str) -> None:
-    _refuse_closed(settings, ritm, "comments")
+def comment(conn, settings: Settings, principal: Principal, ritm: dict[str, Any], typed: str | None) -> None:
+    """A requester's additional comment (required, within incidents.limits.comment), where the state takes one."""
+    _refuse(settings, ritm, "comment", "comments")
+    text, label = clean(typed), settings.profile.label("incident.comment")
+    limit = settings.profile.incidents.limits.comment
+    if not text:
+        raise RequestError({"comments": f"{label} is required."})
+    if len(text) > limit:
+        raise RequestError({"comments": f"{label} must be at most {limit} characters."})
     journal(conn, principal, ritm, "comments", text, table="sc_req_item")
     conn.execute("UPDATE sc_req_item SET sys_updated_on = ?, sys_updated_by = ?, sys_mod_count = sys_mod_count + 1"
                  " WHERE sys_id = ?", (glide_time(), principal.user_name, ritm["sys_id"]))
 
 
 def attach(conn, settings: Settings, principal: Principal, ritm: dict[str, Any], upload: Upload) -> dict:
-    _refuse_closed(settings, ritm, "attachment")
+    _refuse(settings, ritm, "attach", "attachment")
     return store_attachment(conn, settings, principal, "sc_req_item", ritm, upload)
 
 

@@ -1,5 +1,5 @@
 """Features generated from the target profile: the access-control cells of its role matrix, and the state x action
-matrix of its incidents.
+matrices of its incidents and requested items.
 
 features/access_control.feature is a template: real Gherkin whose Scenario Outlines carry
 Examples tables with a header only, each announced by a comment `# uept:generate <kind>`.
@@ -23,6 +23,13 @@ Kinds of rows:
                         incidents") and the states the Table API lets it set; `raiser` is the persona of
                         the first role that may raise and update incidents, who prepares each incident
   incident_states_desk  the same for the states only DCC's service desk sets (On Hold, Canceled)
+  request_states        | persona | raiser | state | updates | changes |
+                        for each role with the service catalogue and each item state a requester can bring
+                        an item to (service_requests.requester_transitions from Open): the updates the ticket
+                        page offers and the APIs take (service_requests.requester_updates, by the page's
+                        labels) and the states the Table API lets them set; `raiser` is the persona of the
+                        first such role, who orders each item
+  request_states_desk   the same for the item states only DCC sets (left out when there is none)
 
 Each role is played by the target's persona holding exactly that role, preferring the
 one named "<ABBR> user" (the reference SSI seeds one per role).
@@ -43,12 +50,16 @@ LOG_IN = "log_in"
 MARKER = re.compile(r"^\s*#\s*uept:generate\s+(\w+)\s*$")
 BLOCK_START = re.compile(r"^\s*(@|Scenario|Rule|Background)")
 # Why an outline whose rows come out empty is left out (only kinds that may be empty are listed)
-NOTHING_TO_CHECK = {"no_log_in": "the role matrix gives every role Log In: nothing to check"}
+NOTHING_TO_CHECK = {"no_log_in": "the role matrix gives every role Log In: nothing to check",
+                    "request_states_desk": "a requester can bring an item to every state: nothing only DCC sets"}
 SCENARIO_LINE = re.compile(r"^\s*Scenario(?: Outline| Template)?:\s*(.+?)\s*$")
 INCIDENT_COLUMNS = ("persona", "raiser", "state", "actions", "changes")
+REQUEST_COLUMNS = ("persona", "raiser", "state", "updates", "changes")
 COLUMNS = {
     "incident_states": INCIDENT_COLUMNS,
     "incident_states_desk": INCIDENT_COLUMNS,
+    "request_states": REQUEST_COLUMNS,
+    "request_states_desk": REQUEST_COLUMNS,
     "granted": ("persona", "function", "role"),
     "withheld": ("persona", "function", "role"),
     "roles": ("persona", "role"),
@@ -123,10 +134,29 @@ def incident_rows(kind: str, matrix: RoleMatrix, personas: dict[str, Persona],
     return out
 
 
+def request_rows(kind: str, matrix: RoleMatrix, personas: dict[str, Persona],
+                 profile: Profile | None) -> list[tuple[str, ...]]:
+    """One row per role with the service catalogue and per item state (see the module's docstring)."""
+    if profile is None:
+        raise UsageError(f"'# uept:generate {kind}' needs the target profile's service requests", "give the profile")
+    cfg, who = profile.service_requests, persona_for_roles(matrix, personas)
+    catalogue = {c.key: c.allowed_roles for c in matrix.components}.get("service_catalogue", [])
+    roles = [r.abbr for r in matrix.roles if r.abbr in catalogue]
+    if not roles:
+        raise UsageError("no Job Type Role has the service catalogue, which the item state scenarios need",
+                         "check the role matrix")
+    names = {"comment": profile.label("incident.comment"), "attach": profile.label("incident.attach_file")}
+    states = [s for s in cfg.item_states if (cfg.requester_path(s) is not None) == (kind == "request_states")]
+    return [(who[role], who[roles[0]], cfg.item_states[s], quoted(sorted(names[u] for u in cfg.updates_in(s))),
+             quoted([cfg.item_states[t] for t in cfg.changes_from(s)])) for role in roles for s in states]
+
+
 def rows(kind: str, matrix: RoleMatrix, personas: dict[str, Persona],
          profile: Profile | None = None) -> list[tuple[str, ...]]:
     if kind in ("incident_states", "incident_states_desk"):
         return incident_rows(kind, matrix, personas, profile)
+    if kind in ("request_states", "request_states_desk"):
+        return request_rows(kind, matrix, personas, profile)
     all_cells = cells(matrix, personas)
     has_log_in = any(c.key == LOG_IN for c in matrix.components)
     may_log_in = {c.role for c in all_cells if c.component == LOG_IN and c.allowed} if has_log_in \

@@ -39,6 +39,12 @@ class TableApiClient:
         r.raise_for_status()
         return r.json()["result"]
 
+    def attach(self, table: str, sys_id: str, file_name: str, content: bytes) -> httpx.Response:
+        """POST a file to a record through the Attachment API (beside the Table API's path)."""
+        root = self.path.rsplit("/table", 1)[0]
+        return self._http.post(f"{root}/attachment/file", content=content, headers={"Content-Type": "text/plain"},
+                               params={"table_name": table, "table_sys_id": sys_id, "file_name": file_name})
+
     def update(self, table: str, sys_id: str, values: dict) -> dict:
         r = self.request("PATCH", table, sys_id, json=values)
         if r.status_code >= 400:
