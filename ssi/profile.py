@@ -227,6 +227,24 @@ REQUEST_UPDATES = ("comment", "attach")  # what a requester adds to an item (ser
 OPEN_ITEM = 1  # sc_req_item.state Open: every item is ordered in it
 
 
+def check_state_rules(states: dict[int, str], noun: str, known: tuple[str, ...], what: str,
+                      acts: tuple[str, dict[int, list[str]]], changes: tuple[str, dict[int, list[int]]]) -> None:
+    """What a user may do in each state (acts: its key and value; `what` one is, of the `known` ones) and the state
+    changes they may make (changes: its key and value) name only known states and known actions: a ValueError
+    naming the first that does not."""
+    (key, by_state), (tkey, transitions) = acts, changes
+    for state, done in by_state.items():
+        if state not in states:
+            raise ValueError(f"{key}: {state} is not {noun}")
+        unknown = sorted(set(done) - set(known))
+        if unknown:
+            raise ValueError(f"{key}: unknown {what} {unknown[0]!r} (use {', '.join(known)})")
+    for state, targets in transitions.items():
+        bad = [s for s in (state, *targets) if s not in states]
+        if bad:
+            raise ValueError(f"{tkey}: {bad[0]} is not {noun}")
+
+
 def shortest_paths(start: int, changes_from: Callable[[int], list[int]]) -> dict[int, list[int]]:
     """Each state reachable from `start` by the allowed changes, with the shortest run of changes to it."""
     paths: dict[int, list[int]] = {start: []}
@@ -293,16 +311,8 @@ class Incidents(_Strict):
 
     @model_validator(mode="after")
     def _caller_rules(self) -> Incidents:
-        for state, actions in self.caller_actions.items():
-            if state not in self.states:
-                raise ValueError(f"caller_actions: {state} is not an incident state")
-            unknown = sorted(set(actions) - set(TICKET_ACTIONS))
-            if unknown:
-                raise ValueError(f"caller_actions: unknown action {unknown[0]!r} (use {', '.join(TICKET_ACTIONS)})")
-        for state, targets in self.caller_transitions.items():
-            bad = [s for s in (state, *targets) if s not in self.states]
-            if bad:
-                raise ValueError(f"caller_transitions: {bad[0]} is not an incident state")
+        check_state_rules(self.states, "an incident state", TICKET_ACTIONS, "action",
+                          ("caller_actions", self.caller_actions), ("caller_transitions", self.caller_transitions))
         return self
 
     def state_value(self, label: str) -> int:
@@ -471,16 +481,9 @@ class ServiceRequests(_Strict):
 
     @model_validator(mode="after")
     def _requester_rules(self) -> ServiceRequests:
-        for state, updates in self.requester_updates.items():
-            if state not in self.item_states:
-                raise ValueError(f"requester_updates: {state} is not an item state")
-            unknown = sorted(set(updates) - set(REQUEST_UPDATES))
-            if unknown:
-                raise ValueError(f"requester_updates: unknown update {unknown[0]!r} (use {', '.join(REQUEST_UPDATES)})")
-        for state, targets in self.requester_transitions.items():
-            bad = [s for s in (state, *targets) if s not in self.item_states]
-            if bad:
-                raise ValueError(f"requester_transitions: {bad[0]} is not an item state")
+        check_state_rules(self.item_states, "an item state", REQUEST_UPDATES, "update",
+                          ("requester_updates", self.requester_updates),
+                          ("requester_transitions", self.requester_transitions))
         return self
 
     def item_state_value(self, label: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,56 @@ def test_changing_the_profiles_incident_rules_changes_the_rows(tmp_path):
     assert (row["actions"], row["changes"]) == ('"Reopen"', '"In Progress"')
     assert "Closed" not in {r["state"] for r in ex["UEPT-INC-25"]}  # no user can close one: only the desk
     assert "Closed" in {r["state"] for r in ex["UEPT-INC-26"]}
+
+
+# ---------------------------------------------------------------- the state x action matrix of service requests
+REQUESTS = Path(__file__).resolve().parent.parent / "features" / "service_requests.feature"
+
+
+def request_rows(tmp_path: Path, profile) -> dict[str, list[dict[str, str]]]:
+    text = access_matrix.generate(REQUESTS, profile.role_matrix, reference_target().personas, profile)
+    feature = FeatureParser(str(tmp_path), access_matrix.write_feature(text, tmp_path, REQUESTS.name).name).parse()
+    return {tag: [dict(zip(ex.example_params, row, strict=True)) for ex in sc.examples for row in ex.examples]
+            for sc in feature.scenarios.values() for tag in sc.tags if tag in ("UEPT-SR-14", "UEPT-SR-15")}
+
+
+def test_the_item_state_rows_come_from_the_profile(tmp_path):
+    ex = request_rows(tmp_path, load_profile())
+    catalogue = {f"{r} user" for r in ("AA", "OA", "LA", "AMO", "LOG")}
+    assert {r["persona"] for r in ex["UEPT-SR-14"]} == catalogue and {r["state"] for r in ex["UEPT-SR-14"]} == {"Open"}
+    assert {r["state"] for r in ex["UEPT-SR-15"]} == {"Work in Progress", "Closed Complete", "Closed Incomplete",
+                                                       "Closed Skipped"} and len(ex["UEPT-SR-15"]) == 5 * 4
+    assert {"persona": "LOG user", "raiser": "AA user", "state": "Open", "updates": '"Attach a file" and "Update text"',
+            "changes": "none"} in ex["UEPT-SR-14"]
+    assert {"persona": "OA user", "raiser": "AA user", "state": "Closed Complete", "updates": "none",
+            "changes": "none"} in ex["UEPT-SR-15"]
+
+
+def test_changing_the_profiles_item_rules_changes_the_rows(tmp_path):
+    data = yaml.safe_load((PROFILES_DIR / "reference.yaml").read_text())
+    data["service_requests"]["requester_updates"] = {1: ["comment"], 3: ["comment"]}  # a comment on a closed item
+    data["service_requests"]["requester_transitions"] = {1: [7]}  # a requester may withdraw an open item
+    data["role_matrix"] = str(PROFILES_DIR / "role_matrix.yaml")
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(data))
+    ex = request_rows(tmp_path, load_profile(str(tmp_path / "p.yaml")))
+    rows = {(r["persona"], r["state"]): (r["updates"], r["changes"]) for r in ex["UEPT-SR-14"] + ex["UEPT-SR-15"]}
+    assert rows["LA user", "Open"] == ('"Update text"', '"Closed Skipped"')
+    assert rows["LA user", "Closed Complete"] == ('"Update text"', "none")
+    assert rows["LA user", "Work in Progress"] == ("none", "none")
+    assert "Closed Skipped" in {r["state"] for r in ex["UEPT-SR-14"]}  # a requester reaches it: no operator needed
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    ({"requester_updates": {9: ["comment"]}}, "requester_updates: 9 is not an item state"),
+    ({"requester_updates": {1: ["close"]}}, "unknown update 'close' (use comment, attach)"),
+    ({"requester_transitions": {1: [5]}}, "requester_transitions: 5 is not an item state"),
+    ({"item_states": {2: "Work in Progress"}}, "must label the state 1 (Open)"),
+])
+def test_item_rules_naming_an_unknown_state_or_update_are_refused(rules, message):
+    from ssi.profile import ServiceRequests
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ServiceRequests(**rules)
 
 
 # ---------------------------------------------------------------- which worker runs which cells
