@@ -20,7 +20,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
 
 from uept.runtime import browser
-from uept.runtime.tracing import TraceRecorder, private
+from uept.runtime.tracing import TraceRecorder, private, untraced
 
 SHOWN = "Shown" + secrets.token_hex(8)  # what the page shows in a [data-secret] element
 TYPED = "Typed" + secrets.token_hex(8)  # what the user types and posts
@@ -109,3 +109,44 @@ def test_a_failed_fill_inside_private_never_repeats_the_typed_value(site: str) -
     assert TYPED not in message
     assert "fill(<typed value withheld>)" in message and "Timeout 300ms exceeded" in message
     assert caught.value.__cause__ is None and caught.value.__suppress_context__  # the original is not chained
+
+
+def actions_of(part: Path) -> list[dict]:
+    """The calls a trace part records, as (method, params) of its "before" events."""
+    import json
+
+    with zipfile.ZipFile(part) as z:
+        events = [json.loads(line) for line in z.read("trace.trace").decode().splitlines()]
+    return [e for e in events if e.get("type") == "before"]
+
+
+def test_the_harness_own_calls_are_left_out_of_the_trace_and_still_work(site: str, tmp_path: Path) -> None:
+    """untraced(): a step's screenshot, its page-text script and a persona's cookies are not actions of the trace
+    (no DOM snapshots, no session cookie in it), while the scenario's own calls around them are traced."""
+    cookie = "Cookie" + secrets.token_hex(8)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(**browser.resolve().launch_args())
+        try:
+            context = b.new_context(base_url=site)
+            page = context.new_page()
+            rec = TraceRecorder(context, tmp_path, "untraced", ["[data-secret]"])
+            rec.start()
+            page.goto("/clean")
+            assert page.evaluate("() => 'traced ' + 1") == "traced 1"
+            with untraced():
+                assert page.evaluate("() => 'untraced ' + 2") == "untraced 2"
+                assert page.screenshot(type="jpeg")[:2] == b"\xff\xd8"
+                context.add_cookies([{"name": "JSESSIONID", "value": cookie, "url": site}])
+                with pytest.raises(Exception, match="boom"):  # a failing call still fails, with its reason
+                    page.evaluate("() => { throw new Error('boom') }")
+            page.get_by_text("Nothing secret here").click()
+            [part] = rec.stop()
+        finally:
+            b.close()
+    methods = [a.get("method") for a in actions_of(part)]
+    assert methods.count("evaluateExpression") == 1 and "goto" in methods and "click" in methods, methods
+    assert "screenshot" not in methods and "addCookies" not in methods, methods
+    with zipfile.ZipFile(part) as z:
+        everything = b"".join(z.read(n) for n in z.namelist())
+    assert b"traced ' + 1" in everything and b"untraced ' + 2" not in everything
+    assert cookie.encode() not in everything

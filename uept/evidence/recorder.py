@@ -19,7 +19,7 @@ from playwright.sync_api import Error, Page
 from uept.evidence.rundir import json_bytes, now_iso, write_json_atomic
 from uept.evidence.writer import WRITER, webp_of, write_atomic
 from uept.runtime.secrets import REGISTRY
-from uept.runtime.tracing import TraceRecorder
+from uept.runtime.tracing import TraceRecorder, untraced
 
 UEPT_ID = re.compile(r"^UEPT-[A-Z]+-\d+$")
 REQUIREMENT = re.compile(r"^(SSI-(?:FR|NFR)-\d+[a-z]?|BFD\d{2}|PM\d+)$")
@@ -175,7 +175,12 @@ class ScenarioRecorder:
         return step
 
     def screenshot(self, page: Page, name: str) -> dict[str, Any]:
-        """A masked JPEG and the visible text beside it; refused if a secret shows outside the masks."""
+        """A masked picture and the visible text beside it; refused if a secret shows outside the masks. Taken by
+        Playwright's internal calls: the step's picture is its own evidence, not an action of the trace."""
+        with untraced():
+            return self._screenshot(page, name)
+
+    def _screenshot(self, page: Page, name: str) -> dict[str, Any]:
         try:
             view = page.evaluate(_PAGE_VIEW_JS, self.mask_selectors)
             if view is None:  # the next document has no body yet: the screenshot is of it, once it has

@@ -43,9 +43,35 @@ _SHOWS_SECRET_JS = """(selectors) => {
 
 def page_shows_secret(page: Page, selectors: list[str]) -> bool:
     try:
-        return bool(page.evaluate(_SHOWS_SECRET_JS, selectors))
+        with untraced():
+            return bool(page.evaluate(_SHOWS_SECRET_JS, selectors))
     except Error:
         return True  # cannot tell (navigating, crashed): assume the worst
+
+
+@contextmanager
+def untraced() -> Iterator[None]:
+    """The harness's own calls inside (a step's screenshot and page text, its secret and mask checks, a persona's
+    session cookies put in place) go to the browser as Playwright's internal calls: the trace leaves them out, as
+    it leaves out Playwright's own, so it records the scenario's actions and checks only. Each traced call costs a
+    DOM snapshot before and after it (bench/step_profile.py), and a session's cookie in a trace is a credential.
+    What they record is the step's own evidence (result.json, its picture and text). A Playwright whose client
+    internals differ is left alone: the calls are then traced as before."""
+    try:
+        from playwright._impl.channel_owner import ApiZone
+        from playwright._impl.utils import zones
+    except ImportError:
+        yield
+        return
+    # An API call made inside an open API zone runs as part of it; this zone is internal, so every channel call
+    # under it is sent with internal metadata, which the tracer does not record (playwright 1.65's client).
+    zone = zones.current_zone().with_("apiZone", ApiZone(api_name="uept evidence", frames=[], title=None,
+                                                          internal=True))
+    token = zones._async_local_storage.set(zone)
+    try:
+        yield
+    finally:
+        zones._async_local_storage.reset(token)
 
 
 class TraceRecorder:
