@@ -55,6 +55,8 @@ SCOPES: dict[str, tuple[tuple[str, ...], str]] = {
 # Mutants that cannot change what the SSI does: (module, function, line text, mutated line text) -> why.
 _PRUNING = ("it keeps more of the authenticator steps already used than it needs: a step older than the "
             "accepted window is refused by the window itself, so remembering it longer changes no answer")
+_ANNOTATION = "an annotation: under `from __future__ import annotations` it is never evaluated"
+_LAST_PART = "with a dot in the name, the last part after splitting at the last dot (or the last two) is the same"
 EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("refssi/auth/rules.py", "check_code", "- cfg.totp.valid_window - 1]", "- cfg.totp.valid_window >> 1]"): _PRUNING,
     ("refssi/auth/rules.py", "check_code",
@@ -65,6 +67,17 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
      'setup_seed = ctx.session["pending_totp_seed"] if ctx.session["stage"] <= "mfa_setup" else None'):
         "'mfa' <= 'mfa_setup' as well, but a session at the mfa stage holds no pending seed (enrolment clears it), so "
         "the seed checked is the user's either way",
+    ("refssi/requests/rules.py", "file_errors", "uploads: dict[str, Upload | None]) -> dict[str, str]:",
+     "uploads: dict[str, Upload // None]) -> dict[str, str]:"): _ANNOTATION,
+    ("refssi/requests/rules.py", "file_errors", "uploads: dict[str, Upload | None]) -> dict[str, str]:",
+     "uploads: dict[str, Upload ^ None]) -> dict[str, str]:"): _ANNOTATION,
+    ("refssi/requests/rules.py", "file_errors", 'ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""',
+     'ext = name.rsplit(".", 1)[1].lower() if "." in name else ""'): _LAST_PART,
+    ("refssi/requests/rules.py", "file_errors", 'ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""',
+     'ext = name.rsplit(".", 2)[-1].lower() if "." in name else ""'): _LAST_PART,
+    ("refssi/requests/rules.py", "file_errors", "continue", "break"):
+        "every catalogue item of the reference profile has one attachment variable: after a missing file there is no "
+        "other file to check",
 }
 
 

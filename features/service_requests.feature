@@ -51,11 +51,33 @@ Feature: Raise and follow service requests through the service catalogue
       | Contact telephone number | Contact telephone number is required.               |
 
   @UEPT-SR-04 @SSI-FR-56 @PM18
-  Scenario: A malformed email address is refused
+  Scenario: A malformed email address is refused, whether or not the optional values before it are given
     Given I am signed in as the "LA user"
     When I submit a "Service Management Service Request" whose "Email" is "lena.abbott.example.com"
     Then the request is not submitted and I am told "Email must be a valid email address"
+    When I submit a "Service Management Service Request" with its optional values left empty, whose "Email" is "lena.abbott.example.com"
+    Then the request is not submitted and I am told "Email must be a valid email address"
     And no service request with my details was stored
+
+  @UEPT-SR-16 @SSI-FR-56 @PM18
+  Scenario Outline: A value one character longer than the item allows is refused; one exactly as long is kept whole
+    Given I am signed in as the "LA user"
+    When I submit a "Service Management Service Request" whose "<variable>" is one character longer than it allows
+    Then the request is not submitted and I am told "<variable> must be at most"
+    And no service request with my details was stored
+    When I submit a "Service Management Service Request" whose "<variable>" is exactly as long as it allows
+    Then I see the numbers of the new request and its requested item
+    And every value I entered in the request is shown
+    And the stored request matches what I entered
+
+    Examples:
+      | variable        |
+      | Request summary |
+      | Request details |
+      | Your reference  |
+      | First name      |
+      | Last name       |
+      | Email           |
 
   @UEPT-SR-05 @SSI-FR-52 @PM19
   Scenario: Add a comment and a file to a service request

@@ -43,6 +43,8 @@ FAULTS: dict[str, str] = {
                                  "refused as too long",
     "sr_size_limit_exclusive": "a file of a catalogue item of exactly its size limit is refused as too large",
     "sr_skip_validation": "DCC's acceptance of a file skips processing and completes the request at once",
+    "sr_limit_exclusive": "a catalogue item's text variable exactly as long as its max_length is refused as too long",
+    "sr_checks_stop_at_empty": "a catalogue item's variables after the first one left empty are not checked",
     "sr_update_offered_when_closed": "a requested item's ticket page offers a comment and a file in every state",
     "sr_update_accepted_when_closed": "a requested item takes comments and files in every state (the page as before)",
     "sr_requester_sets_state": "the Table API lets a requester set their requested item to any state",

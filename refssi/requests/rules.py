@@ -46,15 +46,19 @@ def validate(settings: Settings, item: CatalogItemConfig, raw: dict[str, Any]) -
     for v in item.variables:
         if v.type == "attachment":
             continue
-        value = values[v.name]
+        value, limit = values[v.name], v.max_length
         if not value:
             if v.mandatory and not fault(settings, "sr_no_mandatory_check"):
                 errors[v.name] = (f"{v.label} is required: choose one from the list." if v.type == "choice"
                                   else f"{v.label} is required.")
+            if fault(settings, "sr_checks_stop_at_empty"):
+                break
             continue
+        if fault(settings, "sr_limit_exclusive"):
+            limit -= 1
         if CONTROL_RX.search(value.replace("\n", "")):
             errors[v.name] = f"{v.label} contains control characters; remove them."
-        elif len(value) > v.max_length:
+        elif len(value) > limit:
             errors[v.name] = f"{v.label} must be at most {v.max_length} characters (you entered {len(value)})."
         elif v.type == "choice" and value not in [c.value for c in v.choices]:
             errors[v.name] = f"{v.label}: '{value}' is not one of the choices."
@@ -125,8 +129,9 @@ def state_label(settings: Settings, state: int) -> str:
 def updates_in(settings: Settings, state: int, *, page: bool) -> list[str]:
     """What the requester may add to an item in this state (the profile's service_requests.requester_updates):
     what its ticket page offers (page=True) or what the SSI takes."""
-    offered, taken = fault(settings, "sr_update_offered_when_closed"), fault(settings, "sr_update_accepted_when_closed")
-    if offered if page else taken:
+    if page and fault(settings, "sr_update_offered_when_closed"):
+        return ["comment", "attach"]
+    if not page and fault(settings, "sr_update_accepted_when_closed"):
         return ["comment", "attach"]
     return settings.profile.service_requests.updates_in(state)
 
