@@ -75,6 +75,10 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
      'ext = name.rsplit(".", 1)[1].lower() if "." in name else ""'): _LAST_PART,
     ("refssi/requests/rules.py", "file_errors", 'ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""',
      'ext = name.rsplit(".", 2)[-1].lower() if "." in name else ""'): _LAST_PART,
+    ("refssi/requests/rules.py", "file_errors",
+     'keys = [r[0] for r in conn.execute("SELECT public_key FROM x_dcc_party_key WHERE company = ? AND active = 1",',
+     'keys = [r[ -1] for r in conn.execute("SELECT public_key FROM x_dcc_party_key WHERE company = ? AND active = 1",'):
+        "the query selects one column: its first is its last",
     ("refssi/requests/rules.py", "file_errors", "continue", "break"):
         "every catalogue item of the reference profile has one attachment variable: after a missing file there is no "
         "other file to check",
