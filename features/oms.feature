@@ -209,6 +209,18 @@ Feature: Forecast, order, receive and return Communications Hubs in the OMS
     And I save the order as a draft
     Then the order is saved as a Draft with a ServiceNow-style order number
 
+  @UEPT-OMS-19 @SSI-FR-20
+  Scenario Outline: A confirmed order line is split into consignments of at most the largest consignment allowed
+    Given I am signed in as the "AMO user"
+    And we have a confirmed order of <quantity> of the first CH variant for the "North" region
+    Then its consignments hold the order's quantity, each at most the largest consignment allowed
+    And its consignments are Scheduled
+
+    Examples:
+      | quantity                                   |
+      | exactly the largest consignment            |
+      | one unit more than the largest consignment |
+
   @UEPT-OMS-17 @SSI-FR-20
   Scenario: Markup typed into an order's delivery location is shown as text
     Given I am signed in as the "AMO user"

@@ -262,6 +262,14 @@ class OrderPage(OmsPage):
     def consignment_state(self, index: int) -> Locator:
         return self.consignment_rows.nth(index).get_by_role("cell").last
 
+    def consignment_quantities(self) -> list[int]:
+        """The units each consignment holds, in the table's order (its column headed labels.oms.quantity)."""
+        expect(self.consignment_rows.first).to_be_visible()
+        headers = [h.strip() for h in self.consignments.get_by_role("columnheader").all_inner_texts()]
+        column = headers.index(self.label("oms.quantity")) - 1  # the first column is each row's header
+        return [int(row.get_by_role("cell").nth(column).inner_text().strip().replace(",", ""))
+                for row in self.consignment_rows.all()]
+
     def open_consignment(self, index: int = 0) -> str:
         link = self.consignments.get_by_role("rowheader").nth(index).get_by_role("link")
         number = link.inner_text()

@@ -37,6 +37,8 @@ FAULTS: dict[str, str] = {
     "sr_no_mandatory_check": "a catalogue item's mandatory variables may be left empty",
     "sr_no_signature_check": "a file of a catalogue item is accepted whether or not its signature verifies",
     "sr_no_size_check": "a file of a catalogue item is accepted whatever its size",
+    "oms_consignment_split_exclusive": "OMS: a line of exactly oms.consignment_max_quantity is split in two",
+    "oms_no_consignment_split": "OMS: a confirmed line is one consignment, however large",
     "oms_return_limit_exclusive": "a return of exactly oms.return_max_devices CHs is refused as too many",
     "oms_no_return_limit": "a return may hold any number of CHs",
     "useradmin_limit_exclusive": "a user-administration field exactly as long as user_admin.max_lengths allows is "

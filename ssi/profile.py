@@ -666,6 +666,7 @@ OMS_LABEL_DEFAULTS: dict[str, str] = {
     "order_lines_table": "Order lines",
     "consignments_table": "Consignments",
     "consignment_number": "Consignment",
+    "quantity": "Quantity",
     "devices_table": "Devices in this consignment",
     "return_number": "Return",
     "returned_devices_table": "Returned devices",

@@ -53,6 +53,9 @@ TYPES = {
     "TextLength": _as_action({"one character longer than": 1, "exactly as long as": 0}),
     # a limited text of the ticket page, as its incidents.limits key (also its labels.incident key)
     "LimitedTicketText": _as_action({"update text": "comment", "resolution notes": "close_notes"}),
+    # an order line's quantity against the largest consignment (oms.consignment_max_quantity): the units beyond it
+    "ConsignmentSize": _as_action({"exactly the largest consignment": 0,
+                                   "one unit more than the largest consignment": 1}),
     "ReturnAction": _as_action({"authorises": "authorised", "collects": "collected", "receives": "received",
                                 "closes": "closed"}),
 }

@@ -254,6 +254,19 @@ def confirmed_order(ssi: SSI, oms_case: OmsCase, quantity: str, item: str, regio
                                                         region, data.new_location(), data.deliverable_date(ssi.profile))
 
 
+@given(parsers.parse('we have a confirmed order of {how:ConsignmentSize} of the {item:Item} for the "{region}" region',
+                     extra_types=TYPES))
+def confirmed_order_of_consignment_size(ssi: SSI, oms_case: OmsCase, how: int, item: str, region: str) -> None:
+    confirmed_order(ssi, oms_case, str(ssi.profile.oms.consignment_max_quantity + how), item, region)
+
+
+@then("its consignments hold the order's quantity, each at most the largest consignment allowed")
+def consignments_split(ssi: SSI, oms_case: OmsCase) -> None:
+    expected = checks.consignment_split(oms_case.order_quantity, ssi.profile.oms.consignment_max_quantity)
+    held = ssi.oms_order.consignment_quantities()
+    assert held == expected, f"the order's consignments hold {held}, not {expected}"
+
+
 @when("I open its first consignment")
 def open_first_consignment(ssi: SSI, oms_case: OmsCase) -> None:
     oms_case.consignment = ssi.oms_order.open_consignment(0)

@@ -179,6 +179,13 @@ def test_consignments_per_order_line(quantity, count):
     assert checks.consignments_for(quantity, 1000) == count
 
 
+@pytest.mark.parametrize(("quantity", "split"),
+                         [(1, [1]), (1000, [1000]), (1001, [1000, 1]), (2500, [1000, 1000, 500])])
+def test_consignment_split_of_an_order_line(quantity, split):
+    assert checks.consignment_split(quantity, 1000) == split
+    assert len(split) == checks.consignments_for(quantity, 1000)
+
+
 def test_round_trip_evidence():
     kept = checks.round_trip("reads.csv", b"abc", b"abd")
     assert kept == {"file": "reads.csv", "attached_bytes": 3, "attached_sha256": checks.sha256(b"abc"),

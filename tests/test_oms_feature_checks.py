@@ -29,6 +29,10 @@ CASES = [
     ("oms_no_date_check", "UEPT-OMS-12", "the delivery date says it is in the past"),
     ("oms_no_return_limit", "UEPT-OMS-18", "the device IDs field says a return holds at most that many CHs"),
     ("oms_return_limit_exclusive", "UEPT-OMS-18", "the return is Requested and every device in it is awaiting triage"),
+    ("oms_consignment_split_exclusive", "UEPT-OMS-19",
+     "its consignments hold the order's quantity, each at most the largest consignment allowed"),
+    ("oms_no_consignment_split", "UEPT-OMS-19",
+     "its consignments hold the order's quantity, each at most the largest consignment allowed"),
 ]
 
 

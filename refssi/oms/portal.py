@@ -34,6 +34,7 @@ from .rules import (
     check_text,
     choice_label,
     company,
+    consignment_size,
     earliest_delivery,
     latest_delivery,
     oms,
@@ -354,7 +355,7 @@ def oms_order(ctx: Ctx) -> Response:
                     user=ctx.user["sys_id"],
                     justification=justification,
                     prefix=cfg.numbers.consignment,
-                    consignment_max=cfg.consignment_max_quantity,
+                    consignment_max=consignment_size(ctx.settings),
                 )
                 store.log(
                     c,

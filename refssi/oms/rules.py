@@ -8,6 +8,7 @@ from datetime import date
 from ssi.profile import Oms, OmsChoice
 
 from ..faults import fault
+from ..settings import Settings
 from ..web import Ctx
 from . import store
 
@@ -171,6 +172,17 @@ def assess_lines(ctx: Ctx, order: dict, lines: list[dict]) -> list[dict]:
 
 
 SERIAL_SPLIT = re.compile(r"[\s,;]+")
+
+
+def consignment_size(settings: Settings) -> int:
+    """The most units one consignment holds (oms.consignment_max_quantity): a confirmed order line is split into
+    consignments of this size, the last holding what is left."""
+    size = settings.profile.oms.consignment_max_quantity
+    if fault(settings, "oms_consignment_split_exclusive"):
+        size -= 1
+    if fault(settings, "oms_no_consignment_split"):
+        size = settings.profile.oms.max_quantity
+    return size
 
 
 def validate_return_form(ctx: Ctx) -> tuple[dict, dict[str, str]]:

@@ -278,7 +278,7 @@ def order_page(
             {
                 "kind": "table",
                 "label": "Consignments",
-                "columns": ["Consignment", "Item", "Quantity", L["delivery_date"], L["status"]],
+                "columns": ["Consignment", "Item", L["quantity"], L["delivery_date"], L["status"]],
                 "rows": [
                     {
                         "header": {"text": k["number"], "url": ctx.portal_url("oms_consignment", sys_id=k["sys_id"])},
