@@ -245,6 +245,14 @@ def check_state_rules(states: dict[int, str], noun: str, known: tuple[str, ...],
             raise ValueError(f"{tkey}: {bad[0]} is not {noun}")
 
 
+def state_by_label(states: dict[int, str], label: str, noun: str) -> int:
+    """A state's value by its label; a ValueError listing the labels when none has it."""
+    found = [k for k, v in states.items() if v == label]
+    if not found:
+        raise ValueError(f'"{label}" is not {noun} (states: {", ".join(states.values())})')
+    return found[0]
+
+
 def shortest_paths(start: int, changes_from: Callable[[int], list[int]]) -> dict[int, list[int]]:
     """Each state reachable from `start` by the allowed changes, with the shortest run of changes to it."""
     paths: dict[int, list[int]] = {start: []}
@@ -317,10 +325,7 @@ class Incidents(_Strict):
 
     def state_value(self, label: str) -> int:
         """An incident state's value, by its label."""
-        found = [k for k, v in self.states.items() if v == label]
-        if not found:
-            raise ValueError(f'"{label}" is not an incident state (states: {", ".join(self.states.values())})')
-        return found[0]
+        return state_by_label(self.states, label, "an incident state")
 
     def actions_in(self, state: int) -> list[str]:
         """The ticket actions (keys of labels.incident) a user who may update incidents is offered in this state."""
@@ -488,10 +493,7 @@ class ServiceRequests(_Strict):
 
     def item_state_value(self, label: str) -> int:
         """A requested item's state value, by its label."""
-        found = [k for k, v in self.item_states.items() if v == label]
-        if not found:
-            raise ValueError(f'"{label}" is not an item state (states: {", ".join(self.item_states.values())})')
-        return found[0]
+        return state_by_label(self.item_states, label, "an item state")
 
     def updates_in(self, state: int) -> list[str]:
         """The updates (comment, attach) the requester may make to an item in this state."""

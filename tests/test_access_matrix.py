@@ -109,11 +109,16 @@ def test_a_matrix_naming_an_unknown_role_is_refused():
 INCIDENTS = Path(__file__).resolve().parent.parent / "features" / "incidents.feature"
 
 
-def incident_rows(tmp_path: Path, profile) -> dict[str, list[dict[str, str]]]:
-    text = access_matrix.generate(INCIDENTS, profile.role_matrix, reference_target().personas, profile)
-    feature = FeatureParser(str(tmp_path), access_matrix.write_feature(text, tmp_path, INCIDENTS.name).name).parse()
+def generated_rows(tmp_path: Path, profile, template: Path, tags: tuple[str, ...]) -> dict[str, list[dict[str, str]]]:
+    """The rows the generator gives these outlines of a feature template, by tag, as {column: value}."""
+    text = access_matrix.generate(template, profile.role_matrix, reference_target().personas, profile)
+    feature = FeatureParser(str(tmp_path), access_matrix.write_feature(text, tmp_path, template.name).name).parse()
     return {tag: [dict(zip(ex.example_params, row, strict=True)) for ex in sc.examples for row in ex.examples]
-            for sc in feature.scenarios.values() for tag in sc.tags if tag in ("UEPT-INC-25", "UEPT-INC-26")}
+            for sc in feature.scenarios.values() for tag in sc.tags if tag in tags}
+
+
+def incident_rows(tmp_path: Path, profile) -> dict[str, list[dict[str, str]]]:
+    return generated_rows(tmp_path, profile, INCIDENTS, ("UEPT-INC-25", "UEPT-INC-26"))
 
 
 def test_the_state_x_action_rows_come_from_the_profile(tmp_path):
@@ -147,10 +152,7 @@ REQUESTS = Path(__file__).resolve().parent.parent / "features" / "service_reques
 
 
 def request_rows(tmp_path: Path, profile) -> dict[str, list[dict[str, str]]]:
-    text = access_matrix.generate(REQUESTS, profile.role_matrix, reference_target().personas, profile)
-    feature = FeatureParser(str(tmp_path), access_matrix.write_feature(text, tmp_path, REQUESTS.name).name).parse()
-    return {tag: [dict(zip(ex.example_params, row, strict=True)) for ex in sc.examples for row in ex.examples]
-            for sc in feature.scenarios.values() for tag in sc.tags if tag in ("UEPT-SR-14", "UEPT-SR-15")}
+    return generated_rows(tmp_path, profile, REQUESTS, ("UEPT-SR-14", "UEPT-SR-15"))
 
 
 def test_the_item_state_rows_come_from_the_profile(tmp_path):
