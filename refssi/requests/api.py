@@ -88,7 +88,7 @@ def _update(call: Call, row: dict[str, Any], values: dict[str, str]) -> None:
             raise RequestError({other[0]: f"{other[0]} of a requested item is set by DCC, not by its requester"}, 403)
         if "state" in values:
             set_state(call.conn, call.settings, call.principal, ritm, values["state"])
-        if "comments" in values:
+        if values.get("comments", "").strip():  # an empty journal field adds nothing, as in ServiceNow
             comment(call.conn, call.settings, call.principal, ritm, values["comments"])
     except RequestError as err:
         raise err.api() from None

@@ -176,6 +176,7 @@ def request_ticket(ctx: Ctx, sys_id: str) -> Response:
     if ritm is None:
         return ctx.not_valid()
     errors: dict[str, str] = {}
+    status = 200
     if ctx.request.method == "POST":
         action = ctx.form.get("action", "")
         try:
@@ -187,7 +188,7 @@ def request_ticket(ctx: Ctx, sys_id: str) -> Response:
                 return ctx.not_valid()
             ctx.flash("success", message)
             return moved(ctx, ticket_url(ctx, sys_id) + {"comment": "#activity", "attach": "#attachments"}[action])
-    return render_ticket(ctx, ritm, errors=errors, status=status if errors else 200)
+    return render_ticket(ctx, ritm, errors=errors, status=status)
 
 
 def apply_action(ctx: Ctx, principal: Principal, ritm: dict[str, Any], action: str) -> str | None:
