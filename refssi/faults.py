@@ -49,6 +49,7 @@ FAULTS: dict[str, str] = {
     "sr_checks_stop_at_empty": "a catalogue item's variables after the first one left empty are not checked",
     "sr_update_offered_when_closed": "a requested item's ticket page offers a comment and a file in every state",
     "sr_update_accepted_when_closed": "a requested item takes comments and files in every state (the page as before)",
+    "sr_updates_refused_when_open": "a requested item takes no comment or file in any state (the page as before)",
     "sr_requester_sets_state": "the Table API lets a requester set their requested item to any state",
     "sr_no_raise_check": "submitting a catalogue item needs no role on the server (the menu still hides it)",
     "menu_shows_all": "the menu lists functions the user's roles do not grant",

@@ -62,6 +62,8 @@ CASES = [
      'the request is not submitted and I am told "Email must be a valid email address"'),
     ("sr_update_offered_when_closed", "UEPT-SR-15", "the request offers exactly these updates: none"),
     ("sr_update_accepted_when_closed", "UEPT-SR-15", "the Table API takes exactly these updates from me: none"),
+    ("sr_updates_refused_when_open", "UEPT-SR-14",
+     'the Table API takes exactly these updates from me: "Attach a file" and "Update text"'),
     ("sr_requester_sets_state", "UEPT-SR-14", "the Table API lets me set the item's state to exactly: none"),
 ]
 

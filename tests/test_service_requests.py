@@ -290,6 +290,7 @@ def test_each_item_state_takes_exactly_the_updates_and_state_changes_the_profile
     assert 'name="comments"' in page and 'name="attachment"' in page
     with api(reference_ssi, "LA user") as c, desk(reference_ssi) as d:
         assert c.patch(table, json={"comments": "Through the Table API"}).status_code == 200
+        assert c.patch(table, json={"comments": "x" * 4001}).status_code == 400  # over incidents.limits.comment
         for state in ("2", "3", "7"):
             r = c.patch(table, json={"state": state})
             assert r.status_code == 403 and "Only DCC" in r.text, r.text
@@ -308,4 +309,6 @@ def test_each_item_state_takes_exactly_the_updates_and_state_changes_the_profile
         assert up.status_code == 403, up.text
         page = la.http.get(ticket).text
         assert "After closing" not in page and "late.txt" not in page
-        assert d.patch(table, json={"state": "9"}).status_code == 400
+        for bad in ("9", "", "abc", "1; DROP TABLE sc_req_item"):  # not a state: refused, the item as it was
+            assert d.patch(table, json={"state": bad}).status_code == 400, bad
+        assert c.get(table).json()["result"]["state"] == "3"

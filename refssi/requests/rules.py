@@ -133,6 +133,8 @@ def updates_in(settings: Settings, state: int, *, page: bool) -> list[str]:
         return ["comment", "attach"]
     if not page and fault(settings, "sr_update_accepted_when_closed"):
         return ["comment", "attach"]
+    if not page and fault(settings, "sr_updates_refused_when_open"):
+        return []
     return settings.profile.service_requests.updates_in(state)
 
 
