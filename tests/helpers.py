@@ -230,6 +230,30 @@ def run_secrets(server, t_start: float, t_end: float) -> dict[str, str]:
 
 
 
+def run_with_switches(folder: Path, features: list[str], scenarios: list[str], unsafe: set[str], *args: str,
+                      overrides: dict[str, str] | None = None) -> tuple[UeptRun, dict[str, list[dict]]]:
+    """One `uept run` of these scenarios (UEPT IDs), on 2 workers and failing sooner, against a reference SSI of its
+    own with these test-only switches all on; the run and each scenario's results (its outline rows together).
+    The can-fail tests group switches this way so that no scenario meets two switches (each breaks its own)."""
+    from uept.runtime.reference import EmbeddedSSI
+
+    with EmbeddedSSI(unsafe=unsafe, overrides=overrides or {}) as ssi:
+        run = run_uept("run", *features, "--tags", " or ".join(f"@{s}" for s in sorted(scenarios)), "-n", "2",
+                       "--reports", str(folder), *args, env={**ssi.env, **FAIL_SOONER}, timeout=900)
+    assert run.code == 1, run.stdout[-3000:]
+    results: dict[str, list[dict]] = {s: [] for s in scenarios}
+    for path in sorted((run.run_dir / "scenarios").glob("*/result.json")):
+        result = json.loads(path.read_text())
+        results.setdefault(result["uept_id"], []).append(result)
+    return run, results
+
+
+def failed_steps(results: list[dict]) -> list[str]:
+    """The step each failed result failed at."""
+    return [next((s["text"] for s in r["steps"] if s["status"] == "failed"), "") for r in results
+            if r["status"] == "failed"]
+
+
 def selected_cases(run_dir: Path) -> int:
     """How many scenario cases (outline rows counted) the run selected, from its scenario-set.json (which
     tests/test_step_bindings.py checks against what pytest collects)."""
