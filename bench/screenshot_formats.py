@@ -8,8 +8,9 @@ viewport, and for each way of making a step's picture prints the mean size and t
 - in the browser (Chromium encodes: Playwright's JPEG at several qualities; DevTools' Page.captureScreenshot
   with JPEG or WebP, with and without optimizeForSpeed), wall time of the call;
 - re-encoded here from one lossless capture with Pillow (WebP, AVIF, JPEG), CPU time of this process.
-What the harness uses today is marked with *. Text must stay legible: look at the pictures it keeps in
-bench-out/screenshot-formats/ (one per format, of the ticket page).
+What the harness uses today is marked with *; the "x0.75" and "x0.625" ones are scaled down (LANCZOS) before
+they are encoded, as the harness keeps its pictures (x0.75: 960 x 600). Text must stay legible: look at the
+pictures it keeps in bench-out/screenshot-formats/ (one per format, of the Create Incident page).
 """
 
 from __future__ import annotations
@@ -94,6 +95,16 @@ def main() -> None:
                     t0 = time.process_time()
                     image.save(buf, **kwargs)
                     note(name, buf.getvalue(), time.process_time() - t0, keep)
+                for scale in (0.75, 0.625):  # fewer pixels: is the text still legible? (look at the pictures)
+                    for name, kwargs in ((f"Pillow WebP q50 m4 x{scale}", {"format": "WEBP", "quality": 50}),
+                                         (f"Pillow WebP q70 m4 x{scale}", {"format": "WEBP", "quality": 70}),
+                                         (f"Pillow AVIF q50 s8 x{scale}", {"format": "AVIF", "quality": 50,
+                                                                           "speed": 8})):
+                        buf = io.BytesIO()
+                        t0 = time.process_time()
+                        size = (round(image.width * scale), round(image.height * scale))
+                        image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0).save(buf, **kwargs)
+                        note(name, buf.getvalue(), time.process_time() - t0, keep)
         b.close()
     print(f"{len(PAGES)} pages x {args.rounds} rounds, 1280 x 800 viewport; * = what the harness keeps today")
     print(f"{'format':<32}{'mean KB':>9}{'mean ms':>9}   (ms: wall time of the browser call, or CPU time here)")

@@ -32,6 +32,11 @@ def open_offline(html: Path) -> dict:
                 "img", "els => els.map(e => [e.naturalWidth, e.complete, e.src.slice(0, 22),"
                 " e.closest('a')?.getAttribute('href')])")
             seen["text"] = page.locator("body").inner_text()
+            page.emulate_media(media="print")  # as report.pdf is printed
+            seen["print"] = page.eval_on_selector_all(
+                "td.shot", "els => els.map(e => [e.closest('tr').className,"
+                " !!e.querySelector('img')?.checkVisibility(),"
+                " e.querySelector('.file')?.checkVisibility() ? e.querySelector('.file').textContent : null])")
         finally:
             b.close()
     return seen
@@ -73,6 +78,17 @@ def test_thumbnails_are_inline_and_link_to_full_size_screenshots(report: dict) -
     for width, complete, src, href in images:
         assert complete and 0 < width <= 200 and src == "data:image/jpeg;base64"
         assert (report["run"] / href).is_file(), href
+
+
+def test_on_paper_a_step_shows_its_picture_only_when_it_did_not_pass(report: dict) -> None:
+    """The PDF holds the pictures of the steps that failed (or errored); a passed step names its picture in the
+    pack instead of holding a copy too small to read (half the PDF's bytes in a full run)."""
+    cells = report["seen"]["print"]
+    shown = [cls for cls, visible, _ in cells if visible]
+    named = [(cls, path) for cls, visible, path in cells if path and not visible]
+    assert shown and "step-passed" not in shown, cells
+    assert len(named) >= 10 and {cls for cls, _ in named} == {"step-passed"}, cells
+    assert all((report["run"] / path).is_file() for _, path in named), named
 
 
 def test_pdf_is_printed_by_chromium(report: dict) -> None:

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
 from uept.evidence.recorder import ScenarioRecorder
-from uept.evidence.writer import WRITER
+from uept.evidence.writer import PICTURE_SCALE, WRITER
 from uept.runtime import browser
 
 STYLE = "<style>.warn{color:#c00} a:hover{background:#ff0} body{margin:0} .tall{height:3000px}</style>"
@@ -51,12 +51,15 @@ def recorder(run_dir: Path, key: str) -> ScenarioRecorder:
     return ScenarioRecorder(run_dir, key, {"name": key}, MASKS)
 
 
-def mean_brightness(jpeg: Path, box: dict) -> float:
+def mean_brightness(picture: Path, box: dict) -> float:
+    """Of a box of the page (CSS pixels) in the kept picture, which is PICTURE_SCALE of the 800 x 600 page."""
     from PIL import Image, ImageStat
 
-    with Image.open(jpeg) as im:
-        inner = (box["x"] + 3, box["y"] + 3, box["x"] + box["width"] - 3, box["y"] + box["height"] - 3)
-        return sum(ImageStat.Stat(im.convert("RGB").crop(inner)).mean) / 3
+    with Image.open(picture) as im:
+        assert im.size == (round(800 * PICTURE_SCALE), round(600 * PICTURE_SCALE))
+        x0, y0 = (box["x"] + 3) * PICTURE_SCALE, (box["y"] + 3) * PICTURE_SCALE
+        x1, y1 = (box["x"] + box["width"] - 3) * PICTURE_SCALE, (box["y"] + box["height"] - 3) * PICTURE_SCALE
+        return sum(ImageStat.Stat(im.convert("RGB").crop((round(x0), round(y0), round(x1), round(y1)))).mean) / 3
 
 
 class LateSecret:
