@@ -88,6 +88,32 @@ def test_check_says_a_tag_expression_selects_nothing_and_a_file_does_not_parse(s
                                                             "'Scenario' keyword"), r.stdout
 
 
+def test_a_module_of_the_suite_that_does_not_load_is_named_before_anything_starts(suite: Path) -> None:
+    """A step module with a syntax error, a fixture module with a missing import: `uept check` and `uept run` name
+    the file and line on one line (exit 2), and the run makes no run folder."""
+    (suite / "features" / "tester.feature").unlink()  # its own problems would be named first
+    (suite / "steps" / "extra.py").write_text(EXTRA_STEPS + "\n\ndef half_written(:\n", encoding="utf-8")
+    at = f"steps/extra.py:{len(EXTRA_STEPS.splitlines()) + 3}: the suite's module steps.extra does not load " \
+         "(SyntaxError: "
+    reports = suite / "reports-here"
+    for args in (["check", "features/mfa_login.feature"],
+                 ["run", "features/mfa_login.feature", "--tags", "@UEPT-LOGIN-01", "--reports", str(reports)]):
+        r = run_uept(*args, cwd=suite, timeout=120)
+        assert r.code == 2 and "Traceback" not in r.stdout + r.stderr, (r.stdout, r.stderr)
+        assert len(r.error_lines) == 1 and r.error_lines[0].startswith(f"uept: error: {at}"), r.error_lines
+    (suite / "steps" / "extra.py").write_text(EXTRA_STEPS, encoding="utf-8")
+    state = suite / "fixtures" / "state.py"
+    text = state.read_text(encoding="utf-8")
+    state.write_text(text + "import no_such_module\n", encoding="utf-8")
+    r = run_uept("run", "features/mfa_login.feature", "--tags", "@UEPT-LOGIN-01", "--reports", str(reports),
+                 cwd=suite, timeout=120)
+    assert r.code == 2 and r.error_lines == [
+        f"uept: error: fixtures/state.py:{len(text.splitlines()) + 1}: the suite's module fixtures.state does not "
+        "load (ModuleNotFoundError: No module named 'no_such_module'). correct it; `python -c 'import "
+        "fixtures.state'` in the suite's folder shows the traceback."], r.error_lines
+    assert not reports.exists() or not any(reports.iterdir())
+
+
 def test_the_shipped_features_check_clean() -> None:
     r = run_uept("check", timeout=120)
     assert r.code == 0 and "no problem found" in r.stdout, r.stdout[-3000:]

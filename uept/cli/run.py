@@ -7,10 +7,8 @@ interrupted; 2 a problem with the command, config, target, browser or feature fi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,55 +22,7 @@ from uept.evidence import features, shards
 from uept.runtime import browser, config
 from uept.runtime.secrets import REGISTRY, Secret
 
-
 # ---------------------------------------------------------------- uept run
-class StepCheck:
-    """Refuses a run before anything starts when a selected scenario has a step no step definition matches
-    (pytest-bdd would only say so per scenario, with the browser running). The check is a pytest
-    `--collect-only` pass (uept/evidence/stepcheck.py); it starts at once and runs beside the other checks."""
-
-    def __init__(self, suite: Path, modules: list[str], env: dict[str, str], markexpr: str | None) -> None:
-        import tempfile
-
-        self._tmp = tempfile.TemporaryDirectory(prefix="uept-check-")
-        self._out = Path(self._tmp.name) / "undefined.json"
-        cmd = [sys.executable, "-m", "pytest", *modules, "-o", "testpaths=", "--rootdir", str(suite),
-               "-c", str(suite / "pyproject.toml"), "--collect-only", "-q", "-p", "no:cacheprovider",
-               "-p", "uept.evidence.stepcheck", "--uept-step-check", str(self._out),
-               "--uept-run-dir", str(Path(self._tmp.name) / "run")]
-        if markexpr:
-            cmd += ["-m", markexpr]
-        self._proc = subprocess.Popen(cmd, cwd=suite, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-
-    def cancel(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.communicate()
-        self._tmp.cleanup()
-
-    def result(self) -> None:
-        output, _ = self._proc.communicate()
-        try:
-            if not self._out.is_file():
-                lines = [ln for ln in output.splitlines() if ln.strip()]
-                errors = [ln for ln in lines if ln.startswith(("E ", "ERROR", "UsageError", "ImportError"))] or lines
-                why = REGISTRY.redact(errors[-1].removeprefix("E ").strip()[:300]) if errors else \
-                    f"exit {self._proc.returncode}"
-                raise UsageError(f"the scenarios could not be collected ({why})",
-                                 "run `pytest --collect-only FEATURE` to see why")
-            undefined = json.loads(self._out.read_text(encoding="utf-8"))
-        finally:
-            self._tmp.cleanup()
-        if undefined:
-            first = undefined[0]
-            more = f" (and {len(undefined) - 1} more undefined step(s))" if len(undefined) > 1 else ""
-            raise UsageError(f"{first['file']}:{first['line']}: no step definition matches "
-                             f"'{first['keyword']} {first['text']}' (scenario \"{first['scenario']}\"){more}",
-                             "reword the step to match one the suite defines (steps/), or add a step definition "
-                             "to a step module in steps/")
-
-
 REAL_CLOCK = "real-clock"  # the tag of scenarios that wait a time limit out on the target's clock
 
 
@@ -128,44 +78,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     env["UEPT_TARGET"] = resolved.name
     if cfg_path:
         env["UEPT_CONFIG"] = str(cfg_path.resolve())
-    steps = StepCheck(suite, modules, env, markexpr)  # beside the checks below: all of them change nothing
-    try:
-        reports = writable_folder(Path(args.reports or os.environ.get("UEPT_REPORTS_DIR") or settings.reports_dir),
-                                  "reports folder", "--reports or UEPT_REPORTS_DIR")
-        env["UEPT_REPORTS_DIR"] = str(reports.resolve())
-        scenario_catalogue(None, settings)  # a broken catalogue or signing key stops the run before it starts
-        check_signing_key(settings)
-        expand = access_matrix.expander(profile, resolved.target.personas)
-        scenario_set = inventory.build(suite, feature_files, chosen, expand=expand)
-        faults = set_problems(scenario_set)
-        if faults:
-            more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
-            raise UsageError(f"{faults[0]}{more}", "give every scenario one @UEPT-<THEME>-NN tag of its own")
-        if resolved.url is not None:
-            from uept.runtime.target import TargetSession, check_is_ssi, check_reachable
+    reports = writable_folder(Path(args.reports or os.environ.get("UEPT_REPORTS_DIR") or settings.reports_dir),
+                              "reports folder", "--reports or UEPT_REPORTS_DIR")
+    env["UEPT_REPORTS_DIR"] = str(reports.resolve())
+    scenario_catalogue(None, settings)  # a broken catalogue or signing key stops the run before it starts
+    check_signing_key(settings)
+    expand = access_matrix.expander(profile, resolved.target.personas)
+    scenario_set = inventory.build(suite, feature_files, chosen, expand=expand)
+    faults = set_problems(scenario_set)
+    if faults:
+        more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
+        raise UsageError(f"{faults[0]}{more}", "give every scenario one @UEPT-<THEME>-NN tag of its own")
+    if resolved.url is not None:
+        from uept.runtime.target import TargetSession, check_is_ssi, check_reachable
 
-            check_reachable(resolved.url)
-            check_is_ssi(resolved.url, profile)
-            TargetSession(settings, resolved, resolved.url).check_secrets()
-        from uept.cli.check import requirement_problems, step_problems
+        check_reachable(resolved.url)
+        check_is_ssi(resolved.url, profile)
+        TargetSession(settings, resolved, resolved.url).check_secrets()
+    from uept.cli.check import requirement_problems, step_problems
 
-        found = requirement_problems(suite, chosen) + step_problems(
-            suite, chosen, profile, sorted(resolved.target.personas))
-        if found:  # what `uept check` says, the first of it: nothing has started
-            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-            raise UsageError(f"{found[0].line()}{more}", "correct it; `uept check` lists every problem, with the "
-                             "wording the step library has (`uept steps`)")
-        plan = None
-        if shard:
-            all_cases = sharding.cases(suite, chosen, expand, profile, sorted(resolved.target.personas))
-            plan = shards.plan(all_cases, *shard, durations, args.durations)
-            mine = set(plan.mine)
-            files = {(suite / c.feature).resolve() for c in all_cases if c.id in mine}
-            modules = [m for m in modules if Path(m) in files]
-    except BaseException:
-        steps.cancel()
-        raise
-    steps.result()
+    found = requirement_problems(suite, chosen) + step_problems(
+        suite, chosen, profile, sorted(resolved.target.personas))
+    if found:  # what `uept check` says, the first of it: nothing has started
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise UsageError(f"{found[0].line()}{more}", "correct it; `uept check` lists every problem, with the "
+                         "wording the step library has (`uept steps`)")
+    plan = None
+    if shard:
+        all_cases = sharding.cases(suite, chosen, expand, profile, sorted(resolved.target.personas))
+        plan = shards.plan(all_cases, *shard, durations, args.durations)
+        mine = set(plan.mine)
+        files = {(suite / c.feature).resolve() for c in all_cases if c.id in mine}
+        modules = [m for m in modules if Path(m) in files]
     if remote is not None:  # the last check: it starts a browser on the server, and closes it again
         remote_version = browser.check_remote(remote, headless=not args.headed)
         env.update(remote.env(env))

@@ -45,8 +45,45 @@ class StepsDocument(BaseModel):
 
 def step_modules(suite: Path) -> list[str]:
     """The step plugins conftest.py registers (steps.*)."""
+    return [m for m in suite_modules(suite) if m.startswith("steps.")]
+
+
+def suite_modules(suite: Path) -> list[str]:
+    """The suite's own plugins conftest.py registers (steps.*, fixtures.*: those with a file in the suite)."""
     text = (suite / "conftest.py").read_text(encoding="utf-8")
-    return re.findall(r'"(steps\.[\w.]+)"', text)
+    names = re.findall(r'"([A-Za-z_][\w.]*)"', text)
+    return [n for n in names if (suite / (n.replace(".", "/") + ".py")).is_file()]
+
+
+def load_suite(suite: Path) -> None:
+    """Import the suite's plugins as a run will: one that does not load (a syntax error, a missing import) is named
+    with its file and line now, before anything starts."""
+    from ssi.errors import UsageError
+
+    if str(suite) not in sys.path:
+        sys.path.insert(0, str(suite))
+    for name in suite_modules(suite):
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # whatever stops a module of the suite loading is the suite's to correct
+            where = _where(exc, suite) or name.replace(".", "/") + ".py"
+            what = str(exc).splitlines()[0] if str(exc) else ""
+            raise UsageError(f"{where}: the suite's module {name} does not load ({exc.__class__.__name__}"
+                             f"{': ' + what if what else ''})",
+                             f"correct it; `python -c 'import {name}'` in the suite's folder shows the "
+                             "traceback") from None
+
+
+def _where(exc: BaseException, suite: Path) -> str | None:
+    """file:line in the suite where loading a module failed: the line that does not parse, or the suite's deepest
+    line of the traceback."""
+    places = [(exc.filename, exc.lineno)] if isinstance(exc, SyntaxError) and exc.filename and exc.lineno else []
+    places += [(f.filename, f.lineno) for f in reversed(inspect.getinnerframes(exc.__traceback__))]
+    for file, line in places:
+        path = Path(file).resolve()
+        if path.is_relative_to(suite.resolve()):
+            return f"{path.relative_to(suite.resolve())}:{line}"
+    return None
 
 
 def _type_values(type_name: str, types: dict) -> list[str]:
@@ -115,10 +152,7 @@ def bound_library(suite: Path, profile, personas: list[str],
     """The library as (entry, pytest-bdd parser) pairs: the parser matches a step line exactly as a run does."""
     from pytest_bdd.scenario import step_function_context_registry
 
-    if str(suite) not in sys.path:
-        sys.path.insert(0, str(suite))
-    for name in step_modules(suite):
-        importlib.import_module(name)
+    load_suite(suite)
     types = dict(importlib.import_module("steps").TYPES)
     values = known_values(profile, personas)
     lines = step_lines(suite) if usage else []  # where each phrase is used: `uept steps`, not a check
