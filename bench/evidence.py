@@ -116,10 +116,14 @@ def main() -> int:
         proc = subprocess.run([sys.executable, "-m", "uept.cli", "verify", str(built.zip_path), "--key",
                                pack.fingerprint(key.public_key())], cwd=ROOT, capture_output=True, text=True)
         t_verify = time.monotonic() - t0
+        verdict = next((ln for ln in proc.stdout.splitlines() if ln.startswith("Verdict:")), "no verdict")
         print(f"uept verify of that pack (whole command, incl. Python start-up): {t_verify:.2f} s, "
-              f"{children_cpu() - c0:.2f} s of CPU (exit {proc.returncode}: exit criteria) -> target < 2 s: "
+              f"{children_cpu() - c0:.2f} s of CPU, exit {proc.returncode}, {verdict} -> target < 2 s: "
               f"{'OK' if t_verify < 2 else 'MISSED'}")
-        ok &= t_verify < 2
+        failed = [ln for ln in proc.stdout.splitlines() if ln.startswith("FAIL")]
+        if failed:  # a full run of the shipped suite must verify: say what did not
+            print("  " + "\n  ".join(proc.stdout.splitlines()[-20:]))
+        ok &= t_verify < 2 and proc.returncode == 0
 
         # 2. report + pack for N scenarios, as `uept run` makes them at its end (PDF printing while the
         #    pack hashes and zips the rest)

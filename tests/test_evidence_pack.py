@@ -203,6 +203,9 @@ LEAKS = {
                                     "the value of the field 'Verification code'"),
     "JSON password field": ("allure-results/1e2d-result.json", b'[{"password": "Winter2026!"}]',
                             "a JSON value for 'password'"),
+    "password as a step parameter": ("allure-results/2f3a-result.json", json.dumps({"steps": [
+        {"name": "When I log in with the password I was given", "parameters": [
+            {"name": "password", "value": "'Winter2026!'"}]}]}).encode(), "a named value 'password'"),
 }
 
 
@@ -224,6 +227,19 @@ def test_secret_shaped_values_are_found_traces_unzipped(tmp_path: Path, case: st
     # the finding names the file and the kind, never the value
     assert not any(v in "\n".join(sec.lines) for v in ("Tr0ub4dor", "493817", "hunter22", "S3cr3t", "JBSWY3DP",
                                                        "K5XW4ZLB", "204613", "Winter2026"))
+
+
+def test_a_password_the_feature_file_writes_is_nobodys_secret(tmp_path: Path) -> None:
+    """UEPT-CRED-14 types deliberately weak passwords its steps quote: Allure keeps each as a step parameter named
+    password, beside the step's wording that quotes it. The feature file is in the pack; the pack verifies."""
+    cat = catalogue_file(tmp_path)
+    run_dir = make_run(tmp_path)
+    (run_dir / "allure-results" / "3b4c-result.json").write_text(json.dumps({"steps": [
+        {"name": 'When the new user tries to change their password to "alllowercase12"',
+         "parameters": [{"name": "password", "value": "'alllowercase12'"}, {"name": "ssi", "value": "SSI"}]}]}))
+    write_reports(run_dir, ScenarioCatalogue.load(cat), pdf=False)
+    v = pack.verify(pack.build(run_dir, new_key(tmp_path / "k.pem")).zip_path, None, cat)
+    assert check(v, "secrets").ok, check(v, "secrets").lines
 
 
 def test_pack_refuses_a_folder_holding_a_known_secret(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_feature_on_fresh_server, scan_for_secrets
+from tests.helpers import run_feature_on_fresh_server, run_uept, scan_for_secrets
 
 pytestmark = pytest.mark.slow
 
@@ -42,3 +42,12 @@ def test_no_password_seed_or_code_in_any_artefact_of_the_sp_run(sp_run) -> None:
     leaks = scan_for_secrets(result.run_dir, secrets)
     assert not leaks, "\n".join(leaks[:20])
     assert not [v for v in secrets if v in result.stdout + result.stderr]
+
+
+def test_the_whole_suites_pack_verifies(sp_run) -> None:
+    """What DCC's assurance runs on a Party's pack: signature, every file's hash and the secret scan by shape. The
+    whole suite's pack must pass it (UEPT-CRED-14's weak passwords, quoted by its steps, once failed the scan)."""
+    result, _ = sp_run
+    [zip_path] = result.run_dir.glob("evidence-pack-*.zip")
+    v = run_uept("verify", str(zip_path))
+    assert v.code == 0 and "Verdict: VERIFIED" in v.stdout, v.stdout[-3000:]
