@@ -1,8 +1,8 @@
 """Benchmark issue 2: the harness against a plain Playwright script, and the reference SSI.
 
 Prints: mfa_login.feature through `uept run` (per-step screenshots and traces on) vs the
-same clicks as a plain Playwright script, and their ratio (target <= 1.3); the reference
-SSI's start time (target < 2 s) and its page latency p50/p95 (target p95 < 50 ms).
+same clicks as a plain Playwright script, and their ratios (issue 17: the scenarios <= 1.15, end to end <= 1.5);
+the reference SSI's start time (target < 1 s) and its page latency p50/p95 (target p95 < 50 ms).
 
     .venv/bin/python bench/mfa_login.py [--rounds 1]
 """
@@ -69,7 +69,7 @@ def server_figures(requests: int) -> None:
         s.start()
         starts.append(s.running.started_in)
         s.stop()
-    print(f"reference SSI start: median {statistics.median(starts):.2f} s, max {max(starts):.2f} s (target < 2 s)")
+    print(f"reference SSI start: median {statistics.median(starts):.2f} s, max {max(starts):.2f} s (target < 1 s)")
     with EmbeddedSSI() as server:
         portal = Portal(server.url)
         sec = server.secrets["AA user"]
@@ -111,9 +111,9 @@ def main() -> None:
     p = statistics.median(t - w for t, w in plain)
     s = statistics.median(PARTS) - statistics.median(w for _, w in harness)
     print(f"without the TOTP waits (which depend on where in the 30 s window each login lands): "
-          f"harness end to end {h:.1f} s (ratio {h / p:.2f}), of which running the scenarios with per-step "
-          f"screenshots and traces {s:.1f} s (ratio {s / p:.2f}; target <= 1.3) and the rest start-up checks, "
-          f"pytest start-up, the report, its PDF and the signed pack; plain {p:.1f} s")
+          f"harness end to end {h:.1f} s (ratio {h / p:.2f}; target <= 1.5), of which running the scenarios with "
+          f"per-step screenshots and traces {s:.1f} s (ratio {s / p:.2f}; target <= 1.15) and the rest start-up "
+          f"checks, pytest start-up, the report, its PDF and the signed pack; plain {p:.1f} s")
 
 
 if __name__ == "__main__":
