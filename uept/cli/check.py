@@ -124,7 +124,7 @@ def problems_of(suite: Path, feature_files: list[Path], markexpr: str | None, ta
 def requirement_problems(suite: Path, chosen: list[features.ScenarioInfo]) -> list[Problem]:
     """Requirement tags (@SSI-FR-..., @BFD..., @PM...) the SSI requirement catalogue does not know."""
     from uept.evidence.completion import requirement_catalogue
-    from uept.evidence.recorder import requirement_ids
+    from uept.evidence.tags import requirement_ids
 
     known = {r["id"] for r in requirement_catalogue()}
     out = []

@@ -21,8 +21,8 @@ from typing import Any
 
 from ssi.errors import UsageError, read_yaml
 from uept import __version__
-from uept.evidence.recorder import UEPT_ID
 from uept.evidence.rundir import RunFolder, now_iso
+from uept.evidence.tags import UEPT_ID
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 DEFAULT_SCENARIO_CATALOGUE = CATALOGUE_DIR / "scenarios.yaml"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from uept.evidence.features import ScenarioInfo, parse_feature
-from uept.evidence.recorder import requirement_ids, uept_id
+from uept.evidence.tags import requirement_ids, uept_id
 
 FORMAT = "uept-scenario-set/1"
 

@@ -22,8 +22,9 @@ import pytest
 
 from uept.evidence.failures import in_tester_words
 from uept.evidence.features import all_tags_in, source_of
-from uept.evidence.recorder import ScenarioRecorder, requirement_ids, uept_id
+from uept.evidence.recorder import ScenarioRecorder
 from uept.evidence.rundir import write_json_atomic
+from uept.evidence.tags import requirement_ids, uept_id
 from uept.evidence.writer import WRITER
 from uept.runtime.run import RUN_DIR_KEY
 from uept.runtime.secrets import REGISTRY, install_log_redaction

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +19,6 @@ from uept.evidence.rundir import json_bytes, now_iso, write_json_atomic
 from uept.evidence.writer import WRITER, webp_of, write_atomic
 from uept.runtime.secrets import REGISTRY
 from uept.runtime.tracing import TraceRecorder, untraced
-
-UEPT_ID = re.compile(r"^UEPT-[A-Z]+-\d+$")
-REQUIREMENT = re.compile(r"^(SSI-(?:FR|NFR)-\d+[a-z]?|BFD\d{2}|PM\d+)$")
 
 # What a screenshot would show. `text`: the page's visible text minus masked elements, kept
 # beside each screenshot (searchable evidence) and checked for secrets before the screenshot is
@@ -90,15 +86,6 @@ _SHOTS: dict[tuple[str, str], tuple[Path, Path]] = {}
 
 class SecretExposure(AssertionError):
     """A secret is visible on the page outside the masked elements."""
-
-
-def requirement_ids(tags: list[str] | set[str]) -> list[str]:
-    return sorted(t for t in tags if REQUIREMENT.match(t))
-
-
-def uept_id(tags: list[str] | set[str]) -> str | None:
-    ids = sorted(t for t in tags if UEPT_ID.match(t))
-    return ids[0] if ids else None
 
 
 @dataclass
