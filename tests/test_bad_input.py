@@ -40,6 +40,12 @@ def test_invalid_config_value(tmp_path):
     assert "http" in line  # says what a valid value looks like
 
 
+def test_a_picture_scale_that_would_make_pictures_unreadable_is_refused(tmp_path):
+    cfg = write(tmp_path, "uept.yaml", "picture_scale: 0.3\n")
+    line = assert_one_line_error(run_uept("run", "--config", str(cfg)), "picture_scale")
+    assert "0.5" in line  # says the smallest scale it takes
+
+
 def test_config_with_a_secret_written_in_it_is_refused(tmp_path):
     cfg = write(tmp_path, "uept.yaml", "targets:\n  uit:\n    url: https://x.example\n    personas:\n"
                 "      admin: {username: a, password_env: 'hunter2 is my password'}\n")

@@ -92,6 +92,17 @@ def test_masked_fields_are_black_in_the_picture_and_other_pages_need_no_mask(pag
     assert mean_brightness(rec.dir / step["screenshot"], page.locator("#late").bounding_box()) < 30
 
 
+def test_the_pictures_scale_is_the_configs(page: Page, tmp_path: Path) -> None:
+    """picture_scale (0.75 unless the config says otherwise) decides the size kept; 1 keeps the page whole."""
+    from PIL import Image
+
+    for scale, size in ((1.0, (800, 600)), (0.5, (400, 300))):
+        rec = ScenarioRecorder(tmp_path / str(scale), "S", {"name": "S"}, MASKS, picture_scale=scale)
+        step = shot(page, rec, "/sp?id=form", "step-01")
+        with Image.open(rec.dir / step["screenshot"]) as im:
+            assert im.size == size
+
+
 def shot(page: Page, rec: ScenarioRecorder, path: str, name: str) -> dict:
     page.goto("http://ssi.test" + path)
     return written(rec.screenshot(page, name))

@@ -99,11 +99,12 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> Any:
 
 # ---------------------------------------------------------------- per-scenario evidence
 class EvidenceHolder:
-    def __init__(self, page: Any, run_dir: Path, mask: list[str], screenshots: bool) -> None:
+    def __init__(self, page: Any, run_dir: Path, mask: list[str], screenshots: bool, picture_scale: float) -> None:
         self.page = page
         self.run_dir = run_dir
         self.mask = mask
         self.screenshots = screenshots
+        self.picture_scale = picture_scale
         self.recorder: ScenarioRecorder | None = None
         self.steps: list[tuple[str, str]] = []
 
@@ -217,7 +218,8 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     }
     holder.steps = [(s.keyword, s.name) for s in scenario.steps]
     holder.recorder = ScenarioRecorder(holder.run_dir, scenario_key(tags, request.node.nodeid), meta,
-                                       holder.mask, screenshots=holder.screenshots)
+                                       holder.mask, screenshots=holder.screenshots,
+                                       picture_scale=holder.picture_scale)
     if not request.config.getoption("--uept-no-traces"):
         holder.recorder.start_trace(holder.page)
     holder.recorder.step_started()
@@ -397,7 +399,8 @@ def uept_evidence(request: pytest.FixtureRequest) -> Iterator[EvidenceHolder | N
     page = request.getfixturevalue("page")
     target = request.getfixturevalue("uept_target")
     holder = EvidenceHolder(page, request.config.stash[RUN_DIR_KEY], list(target.profile.evidence.mask_selectors),
-                            screenshots=not request.config.getoption("--uept-no-screenshots"))
+                            screenshots=not request.config.getoption("--uept-no-screenshots"),
+                            picture_scale=target.settings.picture_scale)
     request.node.stash[HOLDER_KEY] = holder
     yield holder
     finish_scenario(request.node, holder)

@@ -16,7 +16,7 @@ from typing import Any
 from playwright.sync_api import Error, Page
 
 from uept.evidence.rundir import json_bytes, now_iso, write_json_atomic
-from uept.evidence.writer import WRITER, webp_of, write_atomic
+from uept.evidence.writer import PICTURE_SCALE, WRITER, webp_of, write_atomic
 from uept.runtime.secrets import REGISTRY
 from uept.runtime.tracing import TraceRecorder, untraced
 
@@ -95,6 +95,7 @@ class ScenarioRecorder:
     meta: dict[str, Any]
     mask_selectors: list[str]
     screenshots: bool = True
+    picture_scale: float = PICTURE_SCALE
     result: dict[str, Any] = field(init=False)
     dir: Path = field(init=False)
     trace: TraceRecorder | None = field(default=None, init=False)
@@ -214,7 +215,7 @@ class ScenarioRecorder:
 
         def keep() -> None:  # on the evidence writer's thread: what the step took is decided already
             write_atomic(page_text, text.encode("utf-8"))
-            write_atomic(shot, webp_of(picture))
+            write_atomic(shot, webp_of(picture, self.picture_scale))
 
         WRITER.submit(keep, f"{self.key}/{shot.name}")
         _SHOTS[seen] = (shot, page_text)

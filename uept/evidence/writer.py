@@ -25,8 +25,9 @@ from pathlib import Path
 MAX_PENDING = 8
 WEBP_QUALITY = 50  # text stays sharp: bench/screenshot_formats.py keeps a picture of each format to look at
 WEBP_METHOD = 4  # libwebp's default effort: a third smaller than its fastest, for about 40 ms of this thread
-# Kept at three quarters of the browser's size (960 x 600 of the 1280 x 800 viewport): the page as at 75% zoom,
-# its smallest text (11 px hints) still legible, for two thirds of the bytes (bench/screenshot_formats.py).
+# Kept at three quarters of the browser's size (960 x 600 of the 1280 x 800 viewport) unless the config says
+# otherwise (picture_scale): the page as at 75% zoom, its smallest text (11 px hints) still legible, for two thirds
+# of the bytes (bench/screenshot_formats.py).
 PICTURE_SCALE = 0.75
 
 
@@ -81,13 +82,15 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def webp_of(jpeg: bytes) -> bytes:
-    """The picture as WebP at PICTURE_SCALE: the browser's near-lossless JPEG in a fifth of its bytes."""
+def webp_of(jpeg: bytes, scale: float = PICTURE_SCALE) -> bytes:
+    """The picture as WebP at this scale (the config's picture_scale): the browser's near-lossless JPEG in a fifth
+    of its bytes."""
     from PIL import Image
 
     out = io.BytesIO()
     with Image.open(io.BytesIO(jpeg)) as im:
-        size = (round(im.width * PICTURE_SCALE), round(im.height * PICTURE_SCALE))
-        im.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0).save(out, format="WEBP", quality=WEBP_QUALITY,
-                                                                          method=WEBP_METHOD)
+        if scale != 1:
+            im = im.resize((round(im.width * scale), round(im.height * scale)), Image.Resampling.LANCZOS,
+                           reducing_gap=2.0)
+        im.save(out, format="WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
     return out.getvalue()

@@ -142,6 +142,8 @@ class Settings(_Strict):
     signing_key: str | None = None  # Ed25519 PEM key that signs evidence packs (default .uept/signing-key.pem)
     scenario_catalogue: str | None = None  # which scenarios are mandatory per User Role (default: uept's own)
     browser_endpoint: str | None = None  # a Playwright browser server (ws://HOST:PORT/) instead of a local browser
+    # how large each step's picture is kept, as a fraction of the browser's 1280 x 800 page (1 keeps it whole)
+    picture_scale: float = Field(0.75, ge=0.5, le=1.0)
 
 
 def _require_env(name: str, what: str, env: Mapping[str, str] | None = None) -> str:
