@@ -36,7 +36,9 @@ SEED_NAME = r"(?:totp_?seed|otp_?secret|mfa_?secret|authenticator_?key|setup_?ke
 NAMES = f"(?:{PASSWORD_NAME}|{CODE_NAME}|{SEED_NAME})"
 
 # All but _BASE32 and _ATTRS run on the lower-cased text: case-insensitive regexes are slow.
-_BASE32 = re.compile(r"(?<![A-Za-z0-9+/=_%-])([A-Z2-7]{16,})(={0,6})(?![A-Za-z0-9+/=_%-])")
+# A run of 16+ Base32 characters that is not part of a longer word. The look-behind follows the run's first character,
+# so that the regex engine can skip ahead to a candidate character (with it first, this was a third of the scan).
+_BASE32 = re.compile(r"([A-Z2-7](?<![A-Za-z0-9+/=_%-][A-Z2-7])[A-Z2-7]{15,})(={0,6})(?![A-Za-z0-9+/=_%-])")
 _FORM = re.compile(rf"(?<![a-z0-9_.-])({NAMES})=([^&\s\"'<>]+)")
 _JSON = re.compile(rf"\"({NAMES})\"\s*:\s*\"([^\"]+)\"")
 _PARAM = re.compile(rf"\"name\"\s*:\s*\"({NAMES})\"\s*,\s*\"value\"\s*:\s*\"([^\"]+)\"")
