@@ -170,7 +170,8 @@ def test_a_new_feature_of_existing_wording_runs_with_nothing_else_added(tmp_path
 
     suite = _suite_copy(tmp_path)
     (suite / "features" / "recombined.feature").write_text(RECOMBINED, encoding="utf-8")
-    env = {"PYTHONPATH": str(ROOT)}  # the uept of this checkout, wherever the suite is
+    # the uept of this checkout, wherever the suite is; and a CI image's "write no bytecode"
+    env = {"PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     assert run_uept("check", "features/recombined.feature", cwd=suite, env=env, timeout=120).code == 0
     r = run_uept("run", "features/recombined.feature", "--reports", str(tmp_path / "reports"), cwd=suite, env=env,
                  timeout=600)
@@ -189,6 +190,18 @@ def test_a_new_feature_of_existing_wording_runs_with_nothing_else_added(tmp_path
         if theme and theme != "UEPT-ACCESS":  # its rows are generated from the role matrix
             assert themes[theme]["scenarios"] == count and themes[theme]["passed"] == 0, (theme, themes[theme])
     assert themes["UEPT-TST"]["passed"] == 2 and not themes["UEPT-TST"]["in_catalogue"]
+    # the run's pytest kept its compiled and assert-rewritten modules in the suite's .uept/pycache, none beside them
+    assert list((suite / ".uept" / "pycache").rglob("login.cpython-*-pytest-*.pyc")), "no bytecode kept"
+    assert not list(suite.glob("steps/__pycache__"))
+
+
+def test_the_runs_children_keep_bytecode_in_the_suite_unless_the_user_chose_a_place() -> None:
+    from uept.cli.common import keep_bytecode
+
+    ci, own = {"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/bin"}, {"PYTHONPYCACHEPREFIX": "/var/cache/py"}
+    keep_bytecode(Path("/suite"), ci, own)
+    assert ci == {"PATH": "/bin", "PYTHONPYCACHEPREFIX": "/suite/.uept/pycache"}
+    assert own == {"PYTHONPYCACHEPREFIX": "/var/cache/py"}
 
 
 def test_readme_lists_the_step_wording_as_the_library_has_it() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -66,3 +66,14 @@ def writable_folder(path: Path, what: str, option: str) -> Path:
         raise UsageError(f"cannot write the {what} {path} ({exc.strerror or exc.__class__.__name__})",
                          f"give a folder you can write to with {option}") from None
     return path
+
+
+def keep_bytecode(suite: Path, *envs: MutableMapping[str, str]) -> None:
+    """uept's children (the reference SSI, pytest and its workers) keep their compiled modules, pytest's rewritten
+    ones included, in the suite's .uept/pycache, even where PYTHONDONTWRITEBYTECODE is set (as in many CI images):
+    otherwise every run compiles the same hundred modules again, about a second of every pytest start. Nothing is
+    written beside the sources; a PYTHONPYCACHEPREFIX of the user's own is kept as it is."""
+    for env in envs:
+        if not env.get("PYTHONPYCACHEPREFIX"):
+            env["PYTHONPYCACHEPREFIX"] = str(suite / ".uept" / "pycache")
+            env.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -16,7 +16,7 @@ from pathlib import Path
 from ssi.errors import UsageError
 from uept import __version__
 from uept.cli import sharding
-from uept.cli.common import REFSSI_ENV_HELP, say, shielded, suite_root, writable_folder
+from uept.cli.common import REFSSI_ENV_HELP, keep_bytecode, say, shielded, suite_root, writable_folder
 from uept.cli.runner import PytestOutcome, finish_run, run_pytest
 from uept.evidence import features, shards
 from uept.runtime import browser, config
@@ -114,6 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         remote_version = browser.check_remote(remote, headless=not args.headed)
         env.update(remote.env(env))
 
+    keep_bytecode(suite, os.environ, env)  # for the children started from here on
     run_id = new_run_id()
     run_dir = (reports / run_id).resolve()
     server = None

@@ -52,7 +52,10 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
     cmd = [sys.executable, "-m", "uept.cli.child", *modules, "-o", "testpaths=", "--rootdir", str(suite),
            "-c", str(suite / "pyproject.toml"), "--uept-run-dir", str(run_dir),
            "--junitxml", str(run_dir / "junit.xml"), "--alluredir", str(run_dir / "allure-results"),
-           "-q", "--no-header", "-rfEs", "-p", "no:cacheprovider", "--color", "no"]
+           "-q", "--no-header", "-rfEs", "-p", "no:cacheprovider", "--color", "no",
+           # plugins that come with faker and anyio, which no scenario uses: pytest would load both packages (80
+           # modules, their asserts rewritten) at every start
+           "-p", "no:faker", "-p", "no:anyio"]
     if markexpr:
         cmd += ["-m", markexpr]
     if args.workers > 1:
