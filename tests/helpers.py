@@ -230,7 +230,7 @@ def run_secrets(server, t_start: float, t_end: float) -> dict[str, str]:
 
 
 
-def run_with_switches(folder: Path, features: list[str], scenarios: list[str], unsafe: set[str], *args: str,
+def run_with_switches(folder: Path, features: list[str], scenarios: list[str], unsafe: set[str], *,
                       overrides: dict[str, str] | None = None) -> tuple[UeptRun, dict[str, list[dict]]]:
     """One `uept run` of these scenarios (UEPT IDs), on 2 workers and failing sooner, against a reference SSI of its
     own with these test-only switches all on; the run and each scenario's results (its outline rows together).
@@ -239,7 +239,7 @@ def run_with_switches(folder: Path, features: list[str], scenarios: list[str], u
 
     with EmbeddedSSI(unsafe=unsafe, overrides=overrides or {}) as ssi:
         run = run_uept("run", *features, "--tags", " or ".join(f"@{s}" for s in sorted(scenarios)), "-n", "2",
-                       "--reports", str(folder), *args, env={**ssi.env, **FAIL_SOONER}, timeout=900)
+                       "--reports", str(folder), env={**ssi.env, **FAIL_SOONER}, timeout=900)
     assert run.code == 1, run.stdout[-3000:]
     results: dict[str, list[dict]] = {s: [] for s in scenarios}
     for path in sorted((run.run_dir / "scenarios").glob("*/result.json")):

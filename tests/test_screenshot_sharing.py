@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
 from uept.evidence.recorder import ScenarioRecorder
-from uept.evidence.writer import PICTURE_SCALE, WRITER
+from uept.evidence.writer import WRITER
 from uept.runtime import browser
+from uept.runtime.config import PICTURE_SCALE
 
 STYLE = "<style>.warn{color:#c00} a:hover{background:#ff0} body{margin:0} .tall{height:3000px}</style>"
 

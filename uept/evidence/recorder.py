@@ -16,7 +16,8 @@ from typing import Any
 from playwright.sync_api import Error, Page
 
 from uept.evidence.rundir import json_bytes, now_iso, write_json_atomic
-from uept.evidence.writer import PICTURE_SCALE, WRITER, webp_of, write_atomic
+from uept.evidence.writer import WRITER, webp_of, write_atomic
+from uept.runtime.config import PICTURE_SCALE
 from uept.runtime.secrets import REGISTRY
 from uept.runtime.tracing import TraceRecorder, untraced
 

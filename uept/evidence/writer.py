@@ -25,10 +25,6 @@ from pathlib import Path
 MAX_PENDING = 8
 WEBP_QUALITY = 50  # text stays sharp: bench/screenshot_formats.py keeps a picture of each format to look at
 WEBP_METHOD = 4  # libwebp's default effort: a third smaller than its fastest, for about 40 ms of this thread
-# Kept at three quarters of the browser's size (960 x 600 of the 1280 x 800 viewport) unless the config says
-# otherwise (picture_scale): the page as at 75% zoom, its smallest text (11 px hints) still legible, for two thirds
-# of the bytes (bench/screenshot_formats.py).
-PICTURE_SCALE = 0.75
 
 
 class EvidenceWriter:
@@ -82,9 +78,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def webp_of(jpeg: bytes, scale: float = PICTURE_SCALE) -> bytes:
-    """The picture as WebP at this scale (the config's picture_scale): the browser's near-lossless JPEG in a fifth
-    of its bytes."""
+def webp_of(jpeg: bytes, scale: float) -> bytes:
+    """The picture as WebP at this scale (the config's picture_scale, uept/runtime/config.py): the browser's
+    near-lossless JPEG in a fifth of its bytes."""
     from PIL import Image
 
     out = io.BytesIO()

@@ -31,6 +31,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ssi.errors import UsageError, first_problem, read_yaml
 from uept.runtime.secrets import Secret
 
+# Step pictures are kept at three quarters of the browser's size (960 x 600 of the 1280 x 800 viewport) unless the
+# config says otherwise: the page as at 75% zoom, its smallest text (11 px hints) still legible, for two thirds of
+# the bytes (bench/screenshot_formats.py keeps a picture of each scale to look at).
+PICTURE_SCALE = 0.75
+
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 REFERENCE = "reference"
 
@@ -143,7 +148,7 @@ class Settings(_Strict):
     scenario_catalogue: str | None = None  # which scenarios are mandatory per User Role (default: uept's own)
     browser_endpoint: str | None = None  # a Playwright browser server (ws://HOST:PORT/) instead of a local browser
     # how large each step's picture is kept, as a fraction of the browser's 1280 x 800 page (1 keeps it whole)
-    picture_scale: float = Field(0.75, ge=0.5, le=1.0)
+    picture_scale: float = Field(PICTURE_SCALE, ge=0.5, le=1.0)
 
 
 def _require_env(name: str, what: str, env: Mapping[str, str] | None = None) -> str:
