@@ -11,6 +11,7 @@ exits 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
@@ -69,15 +70,31 @@ def synthesise(src: Path, dest: Path, n: int) -> Path:
 
 
 def kinds(zip_path: Path) -> Counter:
-    """Compressed bytes in the pack per kind of file (its extension; the zips in a pack are trace parts)."""
+    """Compressed bytes in the pack per kind of file (its extension; the trace parts are in traces.tar.xz)."""
     out: Counter = Counter()
     with zipfile.ZipFile(zip_path) as z:
         for info in z.infolist():
             name = info.filename
             kind = Path(name).suffix.lstrip(".") or "other"
-            kind = "trace (zip)" if kind == "zip" else kind
+            kind = {"zip": "trace (zip)", "xz": f"trace parts ({pack.SOLID})"}.get(kind, kind)
             out[kind] += info.compress_size
     return out
+
+
+def deflated_parts(run_dir: Path) -> int:
+    """What the run's trace parts would take deflated one by one, as Playwright writes them (before traces.tar.xz)."""
+    total, seen = 0, set()
+    for part in run_dir.rglob("*.zip"):
+        digest = pack.sha256_file(part)
+        if part.name.startswith(pack.PACK_PREFIX) or digest in seen:
+            continue
+        seen.add(digest)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(part) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in src.infolist():
+                out.writestr(info.filename, src.read(info))
+        total += len(buf.getvalue())
+    return total
 
 
 def children_cpu() -> float:
@@ -111,6 +128,10 @@ def main() -> int:
         print(f"  at that rate, 60 scenario results would make {mb(int(per * 60))}")
         print("  by kind (compressed bytes in the zip): " + ", ".join(
             f"{kind} {mb(n)}" for kind, n in kinds(built.zip_path).most_common()))
+        distinct = {f["sha256"]: f["path"] for f in built.manifest["files"] if pack.in_solid(f["path"])}
+        print(f"  the {len(distinct)} distinct trace parts: {mb(kinds(built.zip_path)[f'trace parts ({pack.SOLID})'])} "
+              f"compressed together, {mb(deflated_parts(run_dir))} deflated one by one as Playwright writes them "
+              "(each distinct part once)")
         ok &= size <= 15e6
         t0, c0 = time.monotonic(), children_cpu()
         proc = subprocess.run([sys.executable, "-m", "uept.cli", "verify", str(built.zip_path), "--key",

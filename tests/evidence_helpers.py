@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import io
 import json
+import lzma
+import tarfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from uept.evidence import inventory
+from uept.evidence import inventory, pack
 from uept.evidence.features import parse_feature
 
 FEATURE = """@UEPT-DEMO @BFD14
@@ -209,3 +212,36 @@ def public_key_file(key: Ed25519PrivateKey, path: Path) -> Path:
     path.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
                                                    serialization.PublicFormat.SubjectPublicKeyInfo))
     return path
+
+
+def rewrite_pack(src: Path, dest: Path, change: Callable[[str, bytes], bytes | None],
+                 add: dict[str, bytes] | None = None, add_to_traces: dict[str, bytes] | None = None) -> Path:
+    """A copy of a pack with files changed as a forger would: `change(path in the run folder, bytes)` returns the
+    new bytes (None keeps them), whether the file is a member of the zip or inside its traces.tar.xz; `add` and
+    `add_to_traces` put new files there."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        top = zin.namelist()[0].split("/", 1)[0]
+        for info in zin.infolist():
+            rel = info.filename.split("/", 1)[1]
+            data = zin.read(info)
+            if rel == pack.SOLID:
+                out = io.BytesIO()
+                with lzma.open(io.BytesIO(data)) as xz, tarfile.open(fileobj=xz, mode="r|") as tin, \
+                        lzma.open(out, "wb", format=lzma.FORMAT_XZ) as xzout, \
+                        tarfile.open(fileobj=xzout, mode="w|", format=tarfile.PAX_FORMAT) as tout:
+                    for entry in tin:
+                        body = tin.extractfile(entry).read()
+                        body = change(entry.name, body) or body
+                        entry.size = len(body)
+                        tout.addfile(entry, io.BytesIO(body))
+                    for name, body in (add_to_traces or {}).items():
+                        entry = tarfile.TarInfo(name)
+                        entry.size = len(body)
+                        tout.addfile(entry, io.BytesIO(body))
+                data = out.getvalue()
+            else:
+                data = change(rel, data) or data
+            zout.writestr(info.filename, data)
+        for name, body in (add or {}).items():
+            zout.writestr(f"{top}/{name}", body)
+    return dest

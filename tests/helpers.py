@@ -135,18 +135,30 @@ def iter_artefacts(folder: Path):
     def from_zip(name: str, data: bytes):
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             for member in z.namelist():
-                blob = z.read(member)
-                full = f"{name}!{member}"
-                if member.endswith(".zip"):
-                    yield from from_zip(full, blob)
-                elif Path(member).suffix.lower() in TEXT_SUFFIXES:
-                    yield full, blob.decode("utf-8", "replace")
+                yield from from_member(f"{name}!{member}", z.read(member))
+
+    def from_tar_xz(name: str, data: bytes):  # an evidence pack's traces.tar.xz
+        import lzma
+        import tarfile
+
+        with tarfile.open(fileobj=io.BytesIO(lzma.decompress(data))) as tar:
+            for entry in tar:
+                if entry.isfile():
+                    yield from from_member(f"{name}!{entry.name}", tar.extractfile(entry).read())
+
+    def from_member(full: str, blob: bytes):
+        if full.endswith(".zip"):
+            yield from from_zip(full, blob)
+        elif full.endswith(".tar.xz"):
+            yield from from_tar_xz(full, blob)
+        elif Path(full).suffix.lower() in TEXT_SUFFIXES:
+            yield full, blob.decode("utf-8", "replace")
 
     for path in sorted(folder.rglob("*")):
         if not path.is_file():
             continue
-        if path.suffix == ".zip":
-            yield from from_zip(str(path), path.read_bytes())
+        if path.name.endswith((".zip", ".tar.xz")):
+            yield from from_member(str(path), path.read_bytes())
         elif path.suffix.lower() in TEXT_SUFFIXES:
             yield str(path), path.read_text("utf-8", "replace")
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import json
+import lzma
 import os
 import posixpath
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 import zipfile
 from pathlib import Path
@@ -31,6 +33,7 @@ from tests.npm_tools import (
     cucumber_html_counts,
 )
 from tests.test_report_html import open_offline
+from uept.evidence import pack
 from uept.runtime.reference import EmbeddedSSI
 
 pytestmark = pytest.mark.slow
@@ -53,20 +56,26 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         secrets = run_secrets(ssi, t0, time.time())
     assert result.code == 0, result.stdout[-3000:] + result.stderr[-2000:]
     run_dir = result.run_dir
-    (pack,) = run_dir.glob("evidence-pack-*.zip")
-    return {"result": result, "run": run_dir, "pack": pack, "pub": public_key_file(key, tmp / "party.pub"),
+    (pack_zip,) = run_dir.glob("evidence-pack-*.zip")
+    return {"result": result, "run": run_dir, "pack": pack_zip, "pub": public_key_file(key, tmp / "party.pub"),
             "catalogue": cat, "secrets": secrets, "tmp": tmp,
             "summary": json.loads((run_dir / "summary.json").read_text())}
 
 
 def _members(data: bytes, name: str = ""):
-    """Every file inside a zip, zips inside it opened too."""
+    """Every file inside a zip, zips inside it and the pack's traces.tar.xz opened too."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         for info in z.infolist():
             body = z.read(info)
             inner = f"{name}!{info.filename}" if name else info.filename
             if body[:4] == b"PK\x03\x04":
                 yield from _members(body, inner)
+            elif info.filename.endswith(".tar.xz"):
+                with tarfile.open(fileobj=io.BytesIO(lzma.decompress(body))) as tar:
+                    for entry in tar:
+                        part = tar.extractfile(entry).read()
+                        assert part[:4] == b"PK\x03\x04", entry.name  # only zips go there
+                        yield from _members(part, f"{inner}!{entry.name}")
             else:
                 yield inner, body
 
@@ -91,9 +100,8 @@ def test_the_pack_holds_none_of_the_runs_passwords_seeds_or_codes(full_run: dict
     assert any(v.startswith("emailed code") for v in secrets.values())
     assert any("new.starter" in v for v in secrets.values())  # the seed captured at enrolment (UEPT-LOGIN-03)
     unpacked = full_run["tmp"] / "unpacked"
-    with zipfile.ZipFile(full_run["pack"]) as z:
-        z.extractall(unpacked)
-    assert len(list(unpacked.rglob("*"))) > 50
+    assert pack.unpack(full_run["pack"], unpacked) == {}
+    assert len(list(unpacked.rglob("*"))) > 50 and any(unpacked.rglob("*.zip"))  # the trace parts restored
     leaks = scan_for_secrets(unpacked, secrets)  # every text file, trace zips opened
     assert not leaks, "\n".join(leaks[:20])
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.evidence_helpers import catalogue_file, make_run, new_key, public_key_file, trace_zip
+from tests.evidence_helpers import catalogue_file, make_run, new_key, public_key_file, rewrite_pack, trace_zip
 from tests.helpers import run_uept
 from uept.evidence import pack
 from uept.evidence.completion import ScenarioCatalogue
@@ -48,10 +48,8 @@ def test_a_good_pack_verifies(signed: dict) -> None:
 
 
 def _unzipped(signed: dict) -> Path:
-    out = signed["tmp"] / "unzipped"
-    with zipfile.ZipFile(signed["zip"]) as z:
-        z.extractall(out)
-    (root,) = list(out.iterdir())
+    root = signed["tmp"] / "unzipped" / "run"
+    assert pack.unpack(signed["zip"], root) == {}
     return root
 
 
@@ -76,14 +74,14 @@ def test_one_changed_byte_in_any_file_fails_naming_it(signed: dict) -> None:
 
 
 def _rezip(src: Path, dest: Path, change: str) -> None:
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename.endswith("/" + change):
-                data = bytearray(data)
-                data[len(data) // 2] ^= 0x20
-                data = bytes(data)
-            zout.writestr(info.filename, data)
+    def flip(rel: str, data: bytes) -> bytes | None:
+        if rel != change:
+            return None
+        changed = bytearray(data)
+        changed[len(changed) // 2] ^= 0x20
+        return bytes(changed)
+
+    rewrite_pack(src, dest, flip)
 
 
 @pytest.mark.parametrize("member", ["run.json", "scenarios/UEPT-DEMO-01/step-02.jpg",
@@ -304,7 +302,7 @@ def _pack_with_copies(tmp_path: Path):
 def test_identical_files_are_stored_once_and_every_path_verifies(tmp_path: Path) -> None:
     run_dir, copies, made, key = _pack_with_copies(tmp_path)
     listed = {f["path"]: f for f in made.manifest["files"]}
-    assert made.manifest["format"] == "uept-evidence-pack/2"
+    assert made.manifest["format"] == "uept-evidence-pack/3"
     assert [listed[c].get("stored_as") for c in copies] == [None, copies[0], copies[0]]
     with zipfile.ZipFile(made.zip_path) as z:
         names = {n.split("/", 1)[1] for n in z.namelist()}
@@ -333,8 +331,77 @@ def test_a_changed_file_that_is_stored_once_fails_for_every_path_it_stands_for(t
     assert not v.ok and all(any(c in line and "SHA-256 differs" in line for line in bad) for c in copies), bad
 
 
+# ---------------------------------------------------------------- the trace parts compressed together
+def _pack_with_traces(tmp_path: Path) -> tuple[Path, list[str], pack.Pack]:
+    run_dir = make_run(tmp_path)
+    (run_dir / "scenarios" / "UEPT-DEMO-01" / "trace-02.zip").write_bytes(trace_zip([{"type": "log", "n": 2}]))
+    zips = sorted(p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*.zip"))
+    assert len(zips) >= 3
+    return run_dir, zips, pack.build(run_dir, new_key(tmp_path / "k.pem"))
+
+
+def test_the_trace_parts_are_one_compressed_tar_and_unpack_restores_each(tmp_path: Path) -> None:
+    run_dir, zips, made = _pack_with_traces(tmp_path)
+    with zipfile.ZipFile(made.zip_path) as z:
+        names = {n.split("/", 1)[1] for n in z.namelist()}
+    assert pack.SOLID in names and not any(n.endswith(".zip") for n in names)
+    assert all(f["path"] != pack.SOLID for f in made.manifest["files"])  # the run folder's files, each by its path
+    assert set(zips) <= {f["path"] for f in made.manifest["files"]}
+    v = pack.verify(made.zip_path, None, None, completeness=False)
+    assert v.ok, [c.lines for c in v.checks]
+    out = tmp_path / "out"
+    r = run_uept("unpack", str(made.zip_path), str(out))
+    assert r.code == 0, r.stdout + r.stderr
+    assert all((out / rel).read_bytes() == (run_dir / rel).read_bytes() for rel in zips)
+    assert not (out / pack.SOLID).exists()
+    assert pack.verify(out, None, None, completeness=False).ok
+
+
+def test_a_trace_part_changed_or_added_inside_the_tar_fails_naming_it(tmp_path: Path) -> None:
+    run_dir, zips, made = _pack_with_traces(tmp_path)
+    forged = rewrite_pack(made.zip_path, tmp_path / "forged.zip",
+                          lambda rel, data: trace_zip([{"type": "log", "n": 3}]) if rel == zips[0] else None,
+                          add_to_traces={"scenarios/UEPT-DEMO-01/trace-09.zip": trace_zip()})
+    v = pack.verify(forged, None, None, completeness=False)
+    bad = check(v, "hashes").lines
+    assert not v.ok
+    assert f"{zips[0]}: SHA-256 differs from the manifest (the file was changed)" in bad, bad
+    assert "scenarios/UEPT-DEMO-01/trace-09.zip: not listed in the manifest (added after signing)" in bad, bad
+
+
+@pytest.mark.parametrize("name", ["../../escaped.zip", "/tmp/absolute.zip", "run.json"])
+def test_an_entry_uept_never_puts_in_the_tar_fails_and_is_never_unpacked(tmp_path: Path, name: str) -> None:
+    run_dir, zips, made = _pack_with_traces(tmp_path)
+    forged = rewrite_pack(made.zip_path, tmp_path / "forged.zip", lambda rel, data: None,
+                          add_to_traces={name: b'{"forged": true}'})
+    v = pack.verify(forged, None, None, completeness=False)
+    assert not v.ok and any(repr(name) in line for line in check(v, "pack").lines), [c.lines for c in v.checks]
+    out = tmp_path / "deep" / "out"
+    unreadable = pack.unpack(forged, out)
+    assert any(name in k for k in unreadable), unreadable
+    assert not (tmp_path / "escaped.zip").exists() and not Path("/tmp/absolute.zip").exists()
+    assert (out / "run.json").read_bytes() == (run_dir / "run.json").read_bytes()  # the member, not the entry
+
+
+def test_a_damaged_tar_fails_naming_it_and_the_files_it_held(tmp_path: Path) -> None:
+    run_dir, zips, made = _pack_with_traces(tmp_path)
+    raw = bytearray(made.zip_path.read_bytes())
+    with zipfile.ZipFile(made.zip_path) as z:
+        info = z.getinfo(f"{z.namelist()[0].split('/')[0]}/{pack.SOLID}")
+    name_len = int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little")
+    extra_len = int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    raw[info.header_offset + 30 + name_len + extra_len + info.compress_size // 2] ^= 0xFF
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(bytes(raw))
+    result = run_uept("verify", str(broken), "--no-completeness")
+    assert result.code == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert f"{pack.SOLID} cannot be read" in result.stdout and "NOT VERIFIED" in result.stdout
+    assert any(f"{rel}: missing from the pack" in result.stdout for rel in zips), result.stdout
+
+
 def test_a_pack_of_the_first_format_still_verifies(tmp_path: Path) -> None:
-    """Packs made before files were stored once (format /1: every file a member of its own)."""
+    """Packs made before files were stored once (format /1: every file a member of its own, zips too)."""
     import base64
 
     run_dir, copies, made, key = _pack_with_copies(tmp_path)
@@ -351,3 +418,21 @@ def test_a_pack_of_the_first_format_still_verifies(tmp_path: Path) -> None:
         z.writestr(f"{manifest['run_id']}/manifest.sig", base64.b64encode(key.sign(body)).decode() + "\n")
     v = pack.verify(old, None, None, completeness=False)
     assert v.ok, [c.lines for c in v.checks]
+
+
+def test_a_trace_part_is_kept_with_the_same_members_uncompressed(tmp_path: Path) -> None:
+    from uept.evidence.writer import store_uncompressed
+
+    part = tmp_path / "trace-01.zip"
+    members = {"trace.trace": b'{"type":"before"}\n' * 200, "trace.network": b"", "resources/a.css": b"p{}" * 50}
+    with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in members.items():
+            z.writestr(name, body)
+    store_uncompressed(part)
+    with zipfile.ZipFile(part) as z:
+        assert [i.filename for i in z.infolist()] == list(members)
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}
+        assert {n: z.read(n) for n in z.namelist()} == members
+    once = part.read_bytes()
+    store_uncompressed(part)
+    assert part.read_bytes() == once

@@ -44,7 +44,10 @@ def test_every_step_has_a_screenshot_and_every_scenario_a_trace(full_run):
             assert data[:4] == b"RIFF" and data[8:12] == b"WEBP", (r["key"], step["screenshot"])
         assert r["traces"], r["key"]
         for t in r["traces"]:
-            assert "trace.trace" in zipfile.ZipFile(folder / t).namelist()
+            with zipfile.ZipFile(folder / t) as z:
+                assert "trace.trace" in z.namelist()
+                # kept uncompressed: the pack compresses all the parts together (traces.tar.xz)
+                assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}, t
 
 
 def test_no_password_seed_or_code_in_any_artefact(full_run):

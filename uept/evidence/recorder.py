@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from playwright.sync_api import Error, Page
 
 from uept.evidence.rundir import json_bytes, now_iso, write_json_atomic
-from uept.evidence.writer import WRITER, webp_of, write_atomic
+from uept.evidence.writer import WRITER, store_uncompressed, webp_of, write_atomic
 from uept.runtime.config import PICTURE_SCALE
 from uept.runtime.secrets import REGISTRY
 from uept.runtime.tracing import TraceRecorder, untraced
@@ -253,5 +254,9 @@ class ScenarioRecorder:
                 self.result.setdefault("traces_withheld", []).append(
                     {"file": name, "why": "; ".join(sorted({f.what for f in findings}))})
             else:
+                try:
+                    store_uncompressed(path)
+                except (OSError, zipfile.BadZipFile):
+                    pass  # kept as Playwright wrote it: the pack takes it as it is
                 kept.append(name)
         self.result["traces"] = kept

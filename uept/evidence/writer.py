@@ -90,3 +90,21 @@ def webp_of(jpeg: bytes, scale: float) -> bytes:
                            reducing_gap=2.0)
         im.save(out, format="WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
     return out.getvalue()
+
+
+def store_uncompressed(path: Path) -> None:
+    """Rewrite a zip (a Playwright trace part) with its members stored, not deflated, the same members in the same
+    order. The evidence pack compresses all of a run's trace parts together (traces.tar.xz, uept/evidence/pack.py),
+    which finds what the parts share, the same pages' DOM snapshots scenario after scenario, where each part's own
+    deflate cannot: a full run's parts take a quarter of the bytes. Trace viewers open either kind of zip."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        if all(i.compress_type == zipfile.ZIP_STORED for i in src.infolist()):
+            return
+        members = [(info, src.read(info)) for info in src.infolist()]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dest:
+        for info, data in members:
+            dest.writestr(info, data, compress_type=zipfile.ZIP_STORED)
+    write_atomic(path, out.getvalue())
