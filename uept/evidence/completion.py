@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -284,11 +285,12 @@ def _reason(status: str, sc: _Scenario) -> str:
 
 # ---------------------------------------------------------------- the assessment
 def assess(run_dir: Path, catalogue: ScenarioCatalogue | None = None,
-           requirements_path: Path = REQUIREMENT_CATALOGUE, salvage: bool = False) -> dict[str, Any]:
+           requirements_path: Path = REQUIREMENT_CATALOGUE, salvage: bool = False,
+           files: tuple[Iterable[str], Callable[[str], bytes]] | None = None) -> dict[str, Any]:
     """The summary of a run folder. A damaged record file stops it (DamagedRecord) unless salvage is set;
-    then the damaged files are listed and the verdict is INCOMPLETE."""
+    then the damaged files are listed and the verdict is INCOMPLETE. `files`: see RunFolder.load."""
     run_dir = Path(run_dir)
-    folder = RunFolder.load(run_dir, salvage=salvage)
+    folder = RunFolder.load(run_dir, salvage=salvage, files=files)
     run = folder.run or {}
     scenario_set = folder.scenario_set
     catalogue = catalogue or ScenarioCatalogue.load()

@@ -457,10 +457,8 @@ class Verification:
 
 
 class PackReader:
-    """Reads a pack's files where they are: a folder, or the members of a zip (nothing extracted,
-    except the JSON result files the completeness check reads)."""
-
-    RESULT_FILES = ("run.json", "scenario-set.json", "summary.json")
+    """Reads a pack's files where they are: a folder, or the members of a zip (nothing extracted, but the
+    trace parts' tar, decompressed once into a temporary file)."""
 
     def __init__(self, path: Path, solid: SolidReader | None = None) -> None:
         """`solid`: the traces.tar.xz another reader of the same pack has decompressed already."""
@@ -501,23 +499,6 @@ class PackReader:
             return self.zip.read(info)
         except (zipfile.BadZipFile, EOFError, ValueError, zlib_error) as exc:
             raise OSError(f"cannot be read from the zip ({exc})") from None
-
-    def result_dir(self) -> Path:
-        """A folder with the files the assessment reads (the pack itself when it is a folder)."""
-        if self.zip is None:
-            return self.path
-        tmp = self._tmp("uept-verify-")
-        for rel in self.members:
-            if rel in self.RESULT_FILES or (rel.startswith("scenarios/") and rel.endswith("/result.json")):
-                if ".." in Path(rel).parts:
-                    continue
-                dest = tmp / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    dest.write_bytes(self.read(rel))
-                except OSError:
-                    pass  # reported by the hash check
-        return tmp
 
     def folder(self) -> Path:
         """The pack as the run folder it was: the folder itself, or every member extracted to a temporary
@@ -687,7 +668,7 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
             pass
         flaky = None
         if completeness and catalogue is not None:
-            fresh = assess(reader.result_dir(), catalogue, salvage=True)
+            fresh = assess(reader.path, catalogue, salvage=True, files=(reader.names(), reader.read))
             v = fresh["verdict"]
             flaky = v["flaky"]
             lines = [f"User Role {v['role']}: {v['mandatory_passed']} of {v['mandatory']} mandatory scenario(s) "

@@ -16,6 +16,7 @@ damaged file, which the assessment then reports (and which makes the verdict INC
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,14 +149,15 @@ def _why(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}{more}"
 
 
-def read_record(path: Path, model: type[BaseModel]) -> dict[str, Any]:
-    """One record as uept wrote it (a dict), or DamagedRecord saying why it is not."""
+def read_record(path: Path, model: type[BaseModel], read: Callable[[], bytes] | None = None) -> dict[str, Any]:
+    """One record as uept wrote it (a dict), or DamagedRecord saying why it is not. `read`: its bytes from
+    elsewhere than the file system (a pack's member)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads((read() if read else Path(path).read_bytes()).decode("utf-8"))
     except UnicodeDecodeError:
         raise DamagedRecord(path, "not UTF-8 text") from None
     except OSError as exc:
-        raise DamagedRecord(path, exc.strerror or exc.__class__.__name__) from None
+        raise DamagedRecord(path, exc.strerror or str(exc) or exc.__class__.__name__) from None
     except (ValueError, RecursionError) as exc:
         raise DamagedRecord(path, f"not valid JSON: {str(exc)[:80]}") from None
     if not isinstance(data, dict):
@@ -186,9 +188,13 @@ class RunFolder:
     damaged: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, run_dir: Path, salvage: bool = False) -> RunFolder:
+    def load(cls, run_dir: Path, salvage: bool = False,
+             files: tuple[Iterable[str], Callable[[str], bytes]] | None = None) -> RunFolder:
+        """`files`: the run folder's paths and a reader of their bytes, for a folder that is not on disk (a pack
+        read where it is)."""
         run_dir = Path(run_dir)
         damaged: list[dict[str, str]] = []
+        names = set(files[0]) if files else None
 
         def fault(path: Path, why: str) -> None:
             if not salvage:
@@ -196,10 +202,11 @@ class RunFolder:
             damaged.append({"file": path.relative_to(run_dir).as_posix(), "why": why})
 
         def one(path: Path, model: type[BaseModel]) -> dict[str, Any] | None:
-            if not path.exists():
+            rel = path.relative_to(run_dir).as_posix()
+            if not (rel in names if names is not None else path.exists()):
                 return None
             try:
-                return read_record(path, model)
+                return read_record(path, model, (lambda: files[1](rel)) if files else None)
             except DamagedRecord as exc:
                 fault(path, exc.why)
                 return None
@@ -207,7 +214,10 @@ class RunFolder:
         run = one(run_dir / RUN, RunRecord)
         scenario_set = one(run_dir / SCENARIO_SET, ScenarioSetRecord)
         results = []
-        for f in sorted((run_dir / SCENARIOS).glob(f"*/{RESULT}")):
+        found = (sorted(run_dir / n for n in names if n.startswith(f"{SCENARIOS}/") and n.count("/") == 2
+                        and n.endswith(f"/{RESULT}")) if names is not None
+                 else sorted((run_dir / SCENARIOS).glob(f"*/{RESULT}")))
+        for f in found:
             data = one(f, ResultRecord)
             if data is not None and data["key"] != f.parent.name:
                 fault(f, f"key {data['key']!r} is not its folder's name {f.parent.name!r}")
