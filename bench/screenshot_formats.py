@@ -37,6 +37,18 @@ PAGES = ["/sp?id=index", "/sp?id=sc_cat_item&sys_id=3f1dd0320a0a0b99000a53f7604a
          "/sp?id=user_admin", "/sp?id=oms_order_form"]
 
 
+def palette_webp(image: Image.Image) -> tuple[bytes, int]:
+    """The picture in at most 256 colours (octree, no dithering) as lossless WebP, and the largest difference
+    from the original in any pixel and channel."""
+    from PIL import ImageChops
+
+    quantized = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    err = max(hi for _, hi in ImageChops.difference(image, quantized.convert("RGB")).getextrema())
+    buf = io.BytesIO()
+    quantized.save(buf, format="WEBP", lossless=True, method=4)
+    return buf.getvalue(), err
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -44,6 +56,7 @@ def main() -> None:
     out = ROOT / "bench-out" / "screenshot-formats"
     out.mkdir(parents=True, exist_ok=True)
     sizes: dict[str, list[int]] = {}
+    errors: dict[str, list[int]] = {}
     times: dict[str, list[float]] = {}
 
     def note(name: str, data: bytes, spent: float, keep: bool) -> None:
@@ -95,6 +108,13 @@ def main() -> None:
                     t0 = time.process_time()
                     image.save(buf, **kwargs)
                     note(name, buf.getvalue(), time.process_time() - t0, keep)
+                for scale in (1, 0.75):  # a palette of up to 256 colours, then WebP lossless: no blur, no artefacts
+                    t0 = time.process_time()
+                    size = (round(image.width * scale), round(image.height * scale))
+                    scaled = image if scale == 1 else image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+                    data, err = palette_webp(scaled)
+                    note(f"Pillow palette WebP lossless x{scale}", data, time.process_time() - t0, keep)
+                    errors.setdefault(f"x{scale}", []).append(err)
                 for scale in (0.75, 0.625):  # fewer pixels: is the text still legible? (look at the pictures)
                     for name, kwargs in ((f"Pillow WebP q50 m4 x{scale}", {"format": "WEBP", "quality": 50}),
                                          (f"Pillow WebP q70 m4 x{scale}", {"format": "WEBP", "quality": 70}),
@@ -107,6 +127,9 @@ def main() -> None:
                         note(name, buf.getvalue(), time.process_time() - t0, keep)
         b.close()
     print(f"{len(PAGES)} pages x {args.rounds} rounds, 1280 x 800 viewport; * = what the harness keeps today")
+    for scale, errs in errors.items():
+        print(f"palette {scale}: largest difference from the capture in any pixel and channel, per page: "
+              f"{sorted(set(errs))} (of 255)")
     print(f"{'format':<32}{'mean KB':>9}{'mean ms':>9}   (ms: wall time of the browser call, or CPU time here)")
     for name in sizes:
         print(f"{name:<32}{statistics.mean(sizes[name]) / 1024:>9.1f}{1000 * statistics.mean(times[name]):>9.1f}")
