@@ -8,19 +8,22 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssi.errors import UsageError
 from uept.cli.common import say, shielded
 from uept.evidence.bundle import make_evidence, signing_key
 from uept.runtime import config
 
+if TYPE_CHECKING:
+    from uept.evidence.pdfprint import PdfPrinter
+
 
 def produce_evidence(run_dir: Path, settings: config.Settings | None, catalogue_path: str | None = None,
-                     pdf: bool = True, salvage: bool = False) -> tuple[bool, Any]:
+                     pdf: bool = True, salvage: bool = False, printer: PdfPrinter | None = None) -> tuple[bool, Any]:
     """make_evidence, saying what it made. Returns (ok, report)."""
     t0 = time.monotonic()
-    report, pack = make_evidence(run_dir, settings, catalogue_path, pdf, salvage, log=say)
+    report, pack = make_evidence(run_dir, settings, catalogue_path, pdf, salvage, log=say, printer=printer)
     for d in report.summary.get("damaged") or []:
         say(f"uept: DAMAGED: {d['file']} ({d['why']}); the report lists it and the verdict cannot be COMPLETE")
     for note in report.notes:
