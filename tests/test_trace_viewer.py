@@ -3,6 +3,8 @@ Playwright's own trace viewer, with its actions; a damaged one does not, so the 
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import zipfile
@@ -43,7 +45,8 @@ def _trace(chromium, path: Path) -> Path:
 def _viewer(trace: Path) -> Iterator[str]:
     """`playwright show-trace` serving the trace (its own server, no window), and the address it listens on."""
     proc = subprocess.Popen([sys.executable, "-m", "playwright", "show-trace", "--host", "127.0.0.1", "--port", "0",
-                             str(trace)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             str(trace)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)  # its node driver too is stopped at the end, with the group
     try:
         for line in proc.stdout:  # type: ignore[union-attr]
             if line.startswith("Listening on "):
@@ -51,8 +54,9 @@ def _viewer(trace: Path) -> Iterator[str]:
                 return
         raise AssertionError("playwright show-trace ended without serving the trace")
     finally:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        proc.stdout.close()  # type: ignore[union-attr]
 
 
 def _shows_the_click(page: Page, url: str) -> None:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from ssi.errors import UsageError
 from uept.cli.common import say, shielded
-from uept.evidence.bundle import make_evidence, signing_key
 from uept.runtime import config
 
 if TYPE_CHECKING:
@@ -22,6 +21,8 @@ if TYPE_CHECKING:
 def produce_evidence(run_dir: Path, settings: config.Settings | None, catalogue_path: str | None = None,
                      pdf: bool = True, salvage: bool = False, printer: PdfPrinter | None = None) -> tuple[bool, Any]:
     """make_evidence, saying what it made. Returns (ok, report)."""
+    from uept.evidence.bundle import make_evidence  # here: the command line starts without the report's modules
+
     t0 = time.monotonic()
     report, pack = make_evidence(run_dir, settings, catalogue_path, pdf, salvage, log=say, printer=printer)
     for d in report.summary.get("damaged") or []:
@@ -106,6 +107,7 @@ def cmd_unpack(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- uept key
 def cmd_key(args: argparse.Namespace) -> int:
+    from uept.evidence.bundle import signing_key
     from uept.evidence.pack import fingerprint, key_path, public_pem
 
     settings = config.load_settings(config.config_path(args.config))

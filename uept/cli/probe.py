@@ -18,8 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from ssi.errors import UsageError
 from uept.cli.common import REFSSI_ENV_HELP, say, suite_root, writable_folder
 from uept.runtime import browser, config
@@ -69,6 +67,8 @@ def problems_of(result: dict[str, Any]) -> list[str]:
 def check_suffix(url: str, profile) -> tuple[list[str], str | None]:
     """(problems, a suffix that answers instead): the profile's portal suffix must answer with its login page;
     when it does not, the suffixes ServiceNow instances commonly use are tried, so the probe can go on."""
+    import httpx
+
     suffix, login = profile.portal.suffix, profile.portal.login_page
     with httpx.Client(base_url=url, timeout=15, follow_redirects=True) as c:
         try:

@@ -8,8 +8,6 @@ import os
 import signal
 from pathlib import Path
 
-import httpx
-
 from ssi.errors import UsageError
 from ssi.seed import load_seed
 from uept.cli.common import REFSSI_ENV_HELP, say
@@ -57,6 +55,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         say(f"Microsoft Entra ID sign-in (imitated): {entra} for browsers on this machine "
             "(the portal login page's 'Use external login')")
         if args.incidents:
+            import httpx
+
             stats = httpx.get(f"{url}/_operator/incidents/stats", timeout=60,
                               headers={"Authorization": f"Bearer {running.operator_token}"}).json()["bulk_seed"]
             say(f"Generated {stats.get('incidents')} incidents across {stats.get('organisations')} organisations "
