@@ -357,6 +357,18 @@ def test_the_trace_parts_are_one_compressed_tar_and_unpack_restores_each(tmp_pat
     assert pack.verify(out, None, None, completeness=False).ok
 
 
+def test_a_run_folders_own_file_named_like_the_tar_is_kept_and_restored(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path)
+    (run_dir / pack.SOLID).write_bytes(b"someone's own archive")
+    made = pack.build(run_dir, new_key(tmp_path / "k.pem"))
+    with zipfile.ZipFile(made.zip_path) as z:
+        assert sum(n.endswith("/" + pack.SOLID) for n in z.namelist()) == 1
+    assert pack.verify(made.zip_path, None, None, completeness=False).ok
+    out = tmp_path / "out"
+    assert pack.unpack(made.zip_path, out) == {}
+    assert (out / pack.SOLID).read_bytes() == b"someone's own archive"
+
+
 def test_a_trace_part_changed_or_added_inside_the_tar_fails_naming_it(tmp_path: Path) -> None:
     run_dir, zips, made = _pack_with_traces(tmp_path)
     forged = rewrite_pack(made.zip_path, tmp_path / "forged.zip",

@@ -60,8 +60,9 @@ def pack_name(run_id: str) -> str:
 
 
 def in_solid(rel: str) -> bool:
-    """Whether a file of the run folder goes into traces.tar.xz: every zip (trace parts, any zip attached)."""
-    return rel.lower().endswith(".zip")
+    """Whether a file of the run folder goes into traces.tar.xz: every zip (trace parts, any zip attached), and a
+    file of the run folder named traces.tar.xz itself, which would otherwise take the member's name."""
+    return rel.lower().endswith(".zip") or rel == SOLID
 
 
 # ---------------------------------------------------------------- keys
