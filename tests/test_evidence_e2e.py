@@ -255,35 +255,27 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def _printing(pid: int) -> bool:
-    """Whether the process was started by the report's PDF printer (uept/evidence/pdfprint.py)."""
-    while pid > 1:
-        try:
-            if b"uept.evidence.pdfprint" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return True
-            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            return False
-    return False
-
-
 def test_a_browser_crash_still_writes_an_incomplete_report(tmp_path: Path) -> None:
     proc, reports = _start(tmp_path)
     run_dir = _wait_mid_run(proc, reports)
-    browsers, printers = [], []
+    browsers = []
+    printer = set()  # the report's PDF printer, started with the scenarios: its browser is not the run's
+    for pid in _descendants(proc.pid):
+        try:
+            if b"uept.evidence.pdfprint" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                printer |= {pid, *_descendants(pid)}
+        except OSError:
+            continue
     for pid in _descendants(proc.pid):
         try:
             exe = os.readlink(f"/proc/{pid}/exe")
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"uept.evidence.pdfprint" in cmdline:
-            printers.append(pid)
-        # the run's browser itself; not the report's PDF printer's, started once the first scenario has
-        elif "chrom" in exe and b"--type=" not in cmdline and not _printing(pid):
+        if "chrom" in exe and b"--type=" not in cmdline and pid not in printer:  # the run's browser itself
             browsers.append(pid)
     assert browsers, "no Chromium found under the uept process"
-    assert printers, "the PDF printer does not run beside the scenarios"
+    assert printer, "the PDF printer does not run beside the scenarios"
     for pid in browsers:
         os.kill(pid, signal.SIGKILL)
     code, out = _finished(proc, tmp_path)

@@ -175,17 +175,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"groups than shards); it records an empty run for `uept merge`")
                 outcome = PytestOutcome(0, nothing_to_run=True)
             else:
-                # The report's PDF printer starts once the first scenario has (its own process and browser, idle
-                # until the report is written; not while pytest and its browser start), so that printing does not
-                # wait for a browser to start at the end.
-                printers: list[PdfPrinter] = []
+                # The report's PDF printer starts with the scenarios (its own process and browser, idle until
+                # the report is written), so that printing does not wait for a browser to start at the end.
+                printer = PdfPrinter()
                 extra = ["--uept-shard", str(run_dir / shards.PLAN_FILE)] if plan is not None else []
-                try:
-                    outcome = run_pytest(suite, modules, run_dir, env, args, markexpr, extra,
-                                         len(plan.mine) if plan is not None else count,
-                                         once_started=lambda: printers.append(PdfPrinter()))
-                finally:
-                    printer = printers[0] if printers else None
+                outcome = run_pytest(suite, modules, run_dir, env, args, markexpr, extra,
+                                     len(plan.mine) if plan is not None else count)
         except BaseException:
             if printer is not None:
                 printer.cancel()

@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,10 +51,8 @@ class PytestOutcome:
 
 
 def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: argparse.Namespace,
-               markexpr: str | None, extra: list[str] | None = None, cases: int = 0,
-               once_started: Callable[[], object] | None = None) -> PytestOutcome:
-    """Run pytest as uept's child; `cases`: how many scenario cases the run is to record (for the progress);
-    `once_started` is called when the first scenario has started (pytest and its browser are up)."""
+               markexpr: str | None, extra: list[str] | None = None, cases: int = 0) -> PytestOutcome:
+    """Run pytest as uept's child; `cases`: how many scenario cases the run is to record (for the progress)."""
     cmd = [sys.executable, "-m", "uept.cli.child", *modules, "-o", "testpaths=", "--rootdir", str(suite),
            "-c", str(suite / "pyproject.toml"), "--uept-run-dir", str(run_dir),
            "--junitxml", str(run_dir / "junit.xml"), "--alluredir", str(run_dir / "allure-results"),
@@ -161,9 +158,6 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
                 if time.monotonic() - last >= progress.POLL_SECONDS:
                     follow()
                     last = time.monotonic()
-                    if once_started is not None and next((run_dir / "scenarios").glob("*/result.json"), None):
-                        once_started()
-                        once_started = None
             show(redactor.feed(decoder.decode(b"", final=True)) + redactor.flush())
             follow()
         code = proc.wait()
