@@ -8,23 +8,20 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ssi.errors import UsageError
 from uept.cli.common import say, shielded
 from uept.runtime import config
 
-if TYPE_CHECKING:
-    from uept.evidence.pdfprint import PdfPrinter
-
 
 def produce_evidence(run_dir: Path, settings: config.Settings | None, catalogue_path: str | None = None,
-                     pdf: bool = True, salvage: bool = False, printer: PdfPrinter | None = None) -> tuple[bool, Any]:
+                     pdf: bool = True, salvage: bool = False) -> tuple[bool, Any]:
     """make_evidence, saying what it made. Returns (ok, report)."""
     from uept.evidence.bundle import make_evidence  # here: the command line starts without the report's modules
 
     t0 = time.monotonic()
-    report, pack = make_evidence(run_dir, settings, catalogue_path, pdf, salvage, log=say, printer=printer)
+    report, pack = make_evidence(run_dir, settings, catalogue_path, pdf, salvage, log=say)
     for d in report.summary.get("damaged") or []:
         say(f"uept: DAMAGED: {d['file']} ({d['why']}); the report lists it and the verdict cannot be COMPLETE")
     for note in report.notes:

@@ -19,7 +19,6 @@ from uept.cli import sharding
 from uept.cli.common import REFSSI_ENV_HELP, keep_bytecode, say, shielded, suite_root, writable_folder
 from uept.cli.runner import PytestOutcome, finish_run, run_pytest
 from uept.evidence import features, shards
-from uept.evidence.pdfprint import PdfPrinter
 from uept.runtime import browser, config
 from uept.runtime.secrets import REGISTRY, Secret
 
@@ -159,7 +158,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             server.stop()
         raise
     # From here on a signal never stops uept itself: pytest is asked to stop, and the report is written.
-    printer = None
     with shielded("uept: writing the report and the evidence pack; please wait"):
         try:
             count = sum(e["examples"] for e in scenario_set["scenarios"] if e["selected"])  # generated rows too
@@ -175,20 +173,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"groups than shards); it records an empty run for `uept merge`")
                 outcome = PytestOutcome(0, nothing_to_run=True)
             else:
-                # The report's PDF printer starts with the scenarios (its own process and browser, idle until
-                # the report is written), so that printing does not wait for a browser to start at the end.
-                printer = PdfPrinter()
                 extra = ["--uept-shard", str(run_dir / shards.PLAN_FILE)] if plan is not None else []
                 outcome = run_pytest(suite, modules, run_dir, env, args, markexpr, extra,
                                      len(plan.mine) if plan is not None else count)
-        except BaseException:
-            if printer is not None:
-                printer.cancel()
-            raise
         finally:
             if server:
                 server.stop()
-        return finish_run(run_dir, info, outcome, started, settings, printer)
+        return finish_run(run_dir, info, outcome, started, settings)
 
 
 def remote_browser(args: argparse.Namespace, settings: config.Settings,

@@ -22,16 +22,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ssi.errors import UsageError
 from uept.cli import child, progress
 from uept.cli.common import say, shielded
 from uept.runtime import config
 from uept.runtime.secrets import REGISTRY, StreamRedactor
-
-if TYPE_CHECKING:
-    from uept.evidence.pdfprint import PdfPrinter
 
 PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2}
 TAIL_LINES = 40  # pytest's last lines, shown when it could not run the suite
@@ -176,7 +172,7 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
 
 
 def finish_run(run_dir: Path, info: dict, outcome: PytestOutcome, started: float,
-               settings: config.Settings | None = None, printer: PdfPrinter | None = None) -> int:
+               settings: config.Settings | None = None) -> int:
     from uept.evidence.plugin import write_run_info
     from uept.evidence.results import RunResults
 
@@ -200,7 +196,7 @@ def finish_run(run_dir: Path, info: dict, outcome: PytestOutcome, started: float
     say(f"\n{total} scenario(s): {parts or 'none ran'}{tries} in {time.time() - started:.0f}s. "
         f"Verdict: {verdict.upper()}" + (" (the run was interrupted)" if interrupted else ""))
     say(f"Evidence: {run_dir}/  (scenarios/, junit.xml, cucumber.json, allure-results/, report.html, report.pdf)")
-    evidence_code = write_evidence(run_dir, settings, printer)
+    evidence_code = write_evidence(run_dir, settings)
     if interrupted:
         return max(evidence_code, 1)
     if pytest_code in (3, 4):
@@ -211,14 +207,13 @@ def finish_run(run_dir: Path, info: dict, outcome: PytestOutcome, started: float
     return max(evidence_code, 1 if pytest_code in (0, 1) else PYTEST_TO_EXIT.get(pytest_code, 2))
 
 
-def write_evidence(run_dir: Path, settings: config.Settings | None, printer: PdfPrinter | None = None) -> int:
-    """The report and the signed pack, whatever happened to the run; 0 when both were made. `printer`: the PDF
-    printer the run started with its scenarios (uept/evidence/pdfprint.py), or None to start one now."""
+def write_evidence(run_dir: Path, settings: config.Settings | None) -> int:
+    """The report and the signed pack, whatever happened to the run; 0 when both were made."""
     from uept.cli.evidence import produce_evidence
 
     with shielded("uept: writing the report and the evidence pack; please wait"):
         try:
-            ok, _ = produce_evidence(run_dir, settings, printer=printer)
+            ok, _ = produce_evidence(run_dir, settings)
         except UsageError as exc:
             say(f"uept: error: the report or pack was not made: {exc.line()} Then run: uept report {run_dir}")
             return 2

@@ -36,22 +36,12 @@ def check_signing_key(settings: config.Settings | None) -> None:
 
 
 def make_evidence(run_dir: Path, settings: config.Settings | None, catalogue_path: str | None = None,
-                  pdf: bool = True, salvage: bool = False, log: Callable[[str], None] = print,
-                  printer: PdfPrinter | None = None) -> tuple[Any, Any]:
+                  pdf: bool = True, salvage: bool = False, log: Callable[[str], None] = print) -> tuple[Any, Any]:
     """Report, PDF, exports and signed pack of a run folder: (report, pack). The PDF prints in a
-    process of its own while the pack hashes and zips everything else; `printer`: one started earlier (`uept
-    run` starts it with the scenarios, so that its browser is ready when they end)."""
+    process of its own while the pack hashes and zips everything else."""
     catalogue = scenario_catalogue(catalogue_path, settings)
-    try:
-        key = signing_key(settings, log)
-    except BaseException:
-        if printer:
-            printer.cancel()
-        raise
-    if not pdf and printer:
-        printer.cancel()
-        printer = None
-    printer = printer or (PdfPrinter() if pdf else None)
+    key = signing_key(settings, log)
+    printer = PdfPrinter() if pdf else None
     try:
         report = write_reports(run_dir, catalogue, pdf=pdf, printer=printer, salvage=salvage)
     except BaseException:
