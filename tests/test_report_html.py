@@ -76,7 +76,7 @@ def test_thumbnails_are_inline_and_link_to_full_size_screenshots(report: dict) -
     images = report["seen"]["images"]
     assert len(images) >= 14
     for width, complete, src, href in images:
-        assert complete and 0 < width <= 200 and src == "data:image/jpeg;base64"
+        assert complete and 0 < width <= 200 and src == "data:image/webp;base64"
         assert (report["run"] / href).is_file(), href
 
 
