@@ -56,7 +56,8 @@ case "${1:-run}" in
     if [ "$split" = 1 ]; then
       .venv/bin/python -m pytest tests -m "not slow" -n 2 "$@"; fast=$?
       if [ "$fast" = 2 ]; then exit 2; fi  # interrupted
-      .venv/bin/python -m pytest tests -m slow "$@"; slow=$?
+      # the slowest ten named at the end: what to look at when the pass nears CI's 30 minutes
+      .venv/bin/python -m pytest tests -m slow --durations=10 "$@"; slow=$?
       if [ "$fast" = 5 ] && [ "$slow" = 5 ]; then echo "bootstrap: pytest collected no tests"; exit 0; fi
       for code in "$fast" "$slow"; do
         if [ "$code" != 0 ] && [ "$code" != 5 ]; then exit "$code"; fi
