@@ -381,7 +381,7 @@ def test_a_trace_part_changed_or_added_inside_the_tar_fails_naming_it(tmp_path: 
     assert "scenarios/UEPT-DEMO-01/trace-09.zip: not listed in the manifest (added after signing)" in bad, bad
 
 
-@pytest.mark.parametrize("name", ["../../escaped.zip", "/tmp/absolute.zip", "run.json"])
+@pytest.mark.parametrize("name", ["../../escaped.zip", "/tmp/absolute.zip", "run.json", "scenarios/notes.txt"])
 def test_an_entry_uept_never_puts_in_the_tar_fails_and_is_never_unpacked(tmp_path: Path, name: str) -> None:
     run_dir, zips, made = _pack_with_traces(tmp_path)
     forged = rewrite_pack(made.zip_path, tmp_path / "forged.zip", lambda rel, data: None,
@@ -408,8 +408,13 @@ def test_a_damaged_tar_fails_naming_it_and_the_files_it_held(tmp_path: Path) -> 
     result = run_uept("verify", str(broken), "--no-completeness")
     assert result.code == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    assert f"{pack.SOLID} cannot be read" in result.stdout and "NOT VERIFIED" in result.stdout
+    assert f"{pack.SOLID}: cannot be read" in result.stdout and "NOT VERIFIED" in result.stdout
     assert any(f"{rel}: missing from the pack" in result.stdout for rel in zips), result.stdout
+    out = tmp_path / "out"
+    unpacked = run_uept("unpack", str(broken), str(out))  # as an assessor would, before verifying
+    assert unpacked.code == 1 and "Traceback" not in unpacked.stdout + unpacked.stderr, unpacked.stdout
+    assert f"uept: {pack.SOLID}: cannot be read" in unpacked.stdout, unpacked.stdout
+    assert (out / "run.json").read_bytes() == (run_dir / "run.json").read_bytes()  # the members still come out
 
 
 def test_a_pack_of_the_first_format_still_verifies(tmp_path: Path) -> None:
@@ -448,3 +453,21 @@ def test_a_trace_part_is_kept_with_the_same_members_uncompressed(tmp_path: Path)
     once = part.read_bytes()
     store_uncompressed(part)
     assert part.read_bytes() == once
+
+
+def test_reading_stopped_while_the_tar_decompresses_leaves_no_temporary_file(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C during `uept verify`'s first half second: the decompressed traces (50 MB for a full run) go too."""
+    import tempfile
+
+    _, _, made = _pack_with_traces(tmp_path)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pack.shutil, "copyfileobj", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pack.verify(made.zip_path, None, None, completeness=False)
+    assert list(scratch.iterdir()) == []

@@ -338,17 +338,17 @@ def zip_members(z: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], list[st
 
 
 def unpack(path: Path, dest: Path) -> dict[str, str]:
-    """Extract a pack into dest as the run folder it was: every member, then every file the pack stored once
-    for several paths copied back to each of them. Returns {member: why} for the members that could not be
-    read. Nothing is verified here: `uept verify` does that."""
-    with open_zip(path) as z:
-        return _extract(z, dest)
+    """Extract a pack into dest as the run folder it was: every member and every file of its traces.tar.xz,
+    then every file the pack stored once for several paths copied back to each of them. Returns {member: why}
+    for what could not be read or was refused. Nothing is verified here: `uept verify` does that."""
+    with PackReader(path) as reader:
+        return reader.extract(dest)
 
 
-def _extract(z: zipfile.ZipFile, dest: Path) -> dict[str, str]:
+def _extract(z: zipfile.ZipFile, dest: Path, solid: SolidReader | None) -> dict[str, str]:
     members, unsafe = zip_members(z)
+    members.pop(SOLID, None)
     unreadable = {name: "unsafe path in the zip" for name in unsafe}
-    solid = members.pop(SOLID, None)
     for rel, info in members.items():
         out_path = dest / rel
         out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -360,21 +360,15 @@ def _extract(z: zipfile.ZipFile, dest: Path) -> dict[str, str]:
             out_path.unlink(missing_ok=True)
             unreadable[rel] = f"cannot be read from the zip ({exc})"
     if solid is not None:
-        try:
-            seen = set(members)
-            with z.open(solid) as raw, lzma.open(raw) as xz, tarfile.open(fileobj=xz, mode="r|") as tar:
-                for entry in tar:
-                    if not entry.isfile() or _unsafe(entry.name) or entry.name in seen:
-                        unreadable[f"{SOLID}: {entry.name}"] = "not a file uept puts there (unsafe path, link, twice)"
-                        continue
-                    seen.add(entry.name)
-                    out_path = dest / entry.name
-                    out_path.parent.mkdir(parents=True, exist_ok=True)
-                    with tar.extractfile(entry) as src, out_path.open("wb") as out:  # type: ignore[union-attr]
-                        shutil.copyfileobj(src, out, 1 << 20)
-        except (lzma.LZMAError, tarfile.TarError, zipfile.BadZipFile, OSError, EOFError, ValueError,
-                zlib_error) as exc:
-            unreadable[SOLID] = f"cannot be read from the zip ({exc})"
+        unreadable.update(solid.problems)
+        for rel in solid.index:
+            out_path = dest / rel
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                out_path.write_bytes(solid.read(rel))
+            except OSError as exc:
+                out_path.unlink(missing_ok=True)
+                unreadable[rel] = str(exc)
     restore_copies(dest)
     return unreadable
 
@@ -401,30 +395,32 @@ class PackUnreadable(Exception):
 
 class SolidReader:
     """A pack's traces.tar.xz, decompressed once into a temporary file: each of its files read by its offset.
-    `problems` names what uept never puts there (a link, an unsafe path, a path twice or also a member of its
-    own) and what could not be read."""
+    `problems` ({what: why}) names the entries uept never puts there (a link, an unsafe path, a file that is not
+    a zip, a path held twice or also as a member of its own) and what could not be read. Small enough to pass to
+    helper processes, which read the same temporary file."""
 
     def __init__(self, z: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path, members: set[str]) -> None:
         self.file = folder / "traces.tar"
         self.index: dict[str, tuple[int, int]] = {}
-        self.problems: list[str] = []
+        self.problems: dict[str, str] = {}
         try:
             with z.open(info) as raw, lzma.open(raw) as xz, self.file.open("wb") as out:
                 shutil.copyfileobj(xz, out, 1 << 20)
         except (lzma.LZMAError, zipfile.BadZipFile, OSError, EOFError, ValueError, zlib_error) as exc:
-            self.problems.append(f"{SOLID} cannot be read ({exc}): the files it held are missing")
+            self.problems[SOLID] = f"cannot be read ({exc}): the files it held are missing"
         try:
             with tarfile.open(self.file, mode="r:") as tar:
                 for entry in tar:
-                    if not entry.isfile() or _unsafe(entry.name) or entry.name in self.index \
-                            or entry.name in members:
-                        self.problems.append(f"{SOLID} holds {entry.name!r}, which uept never puts there (a link, "
-                                             "an unsafe path, or a path held twice): the pack was altered")
+                    name = entry.name
+                    if not entry.isfile() or _unsafe(name) or not in_solid(name) or name in self.index \
+                            or name in members:
+                        self.problems[f"{SOLID} entry {name!r}"] = ("uept never puts it there (a link, an unsafe "
+                                                                    "path, not a zip, or a path held twice): the "
+                                                                    "pack was altered")
                         continue
-                    self.index[entry.name] = (entry.offset_data, entry.size)
+                    self.index[name] = (entry.offset_data, entry.size)
         except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
-            if not self.problems:
-                self.problems.append(f"{SOLID} is not a whole tar ({exc}): some files it held are missing")
+            self.problems.setdefault(SOLID, f"is not a whole tar ({exc}): some files it held are missing")
 
     def read(self, rel: str) -> bytes:
         offset, size = self.index[rel]
@@ -477,7 +473,11 @@ class PackReader:
         self.members, self.unsafe = zip_members(self.zip)
         info = self.members.pop(SOLID, None)
         if info is not None:
-            self.solid = solid or SolidReader(self.zip, info, self._tmp("uept-traces-"), set(self.members))
+            try:
+                self.solid = solid or SolidReader(self.zip, info, self._tmp("uept-traces-"), set(self.members))
+            except BaseException:  # e.g. Ctrl-C while it decompresses: no temporary file left behind
+                self.close()
+                raise
 
     def names(self) -> list[str]:
         if self.zip is None:
@@ -507,8 +507,14 @@ class PackReader:
         if self.zip is None:
             return self.path
         tmp = self._tmp("uept-pack-")
-        self.unreadable = _extract(self.zip, tmp)
+        self.unreadable = self.extract(tmp)
         return tmp
+
+    def extract(self, dest: Path) -> dict[str, str]:
+        """Every file of a zipped pack written under dest as the run folder it was; {what: why} for what could
+        not be read or was refused."""
+        assert self.zip is not None
+        return _extract(self.zip, dest, self.solid)
 
     def _tmp(self, prefix: str) -> Path:
         self.tmps.append(Path(tempfile.mkdtemp(prefix=prefix)))
@@ -531,15 +537,12 @@ class PackReader:
 PARALLEL_SCAN_MIN_FILES = 200  # below this, helper processes cost more than they save
 
 
-_FORKED_SOLID: SolidReader | None = None  # the parent's decompressed traces.tar.xz, for its forked helpers
-
-
-def _scan_share(path: str, names: list[str]) -> list[str]:
+def _scan_share(path: str, names: list[str], solid: SolidReader | None) -> list[str]:
     from uept.evidence.leakscan import scan_bytes
 
     out: list[str] = []
     cache: dict = {}
-    with PackReader(Path(path), solid=_FORKED_SOLID) as reader:
+    with PackReader(Path(path), solid=solid) as reader:
         for rel in names:
             try:
                 data = reader.read(rel)
@@ -553,7 +556,6 @@ def _parallel_scan(path: Path, names: list[str], solid: SolidReader | None = Non
     """Futures scanning the pack's files in helper processes, or None to scan in this one. The helpers are
     forked: each opens the zip anew (a shared file offset would mix their reads) and reads the traces from the
     temporary file this process decompressed."""
-    global _FORKED_SOLID
     import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor
@@ -562,9 +564,8 @@ def _parallel_scan(path: Path, names: list[str], solid: SolidReader | None = Non
     if workers < 2 or len(names) < PARALLEL_SCAN_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
         return None
     shares: list[list[str]] = [names[i::workers] for i in range(workers)]
-    _FORKED_SOLID = solid
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    futures = [pool.submit(_scan_share, str(path), share) for share in shares]
+    futures = [pool.submit(_scan_share, str(path), share, solid) for share in shares]
     pool.shutdown(wait=False)
     return futures
 
@@ -587,7 +588,7 @@ def verify(path: Path, expected_key: str | None = None, catalogue_path: Path | N
             checks.append(Check("pack", False, [f"the zip holds member(s) with unsafe paths ({shown}), outside the "
                                                 "run folder: uept never makes those, so the pack was altered"]))
         if reader.solid is not None and reader.solid.problems:
-            checks.append(Check("pack", False, reader.solid.problems[:10]))
+            checks.append(Check("pack", False, [f"{what}: {why}" for what, why in reader.solid.problems.items()][:10]))
         try:
             body = reader.read(MANIFEST)
         except OSError as exc:

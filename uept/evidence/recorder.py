@@ -228,6 +228,11 @@ class ScenarioRecorder:
         if self.trace is not None:
             self.result["traces"] = [p.name for p in self.trace.stop()]
             self._withhold_unsafe_traces()
+            for name in self.result["traces"]:  # the pack compresses all the run's parts together
+                try:
+                    store_uncompressed(self.dir / name)
+                except (OSError, zipfile.BadZipFile):
+                    pass  # kept as Playwright wrote it: the pack takes it as it is
         self.result.update(status=status, ended=now_iso(), duration=round(time.monotonic() - self._t0, 3))
         if error and not self.result["error"]:
             self.result["error"] = error
@@ -254,9 +259,5 @@ class ScenarioRecorder:
                 self.result.setdefault("traces_withheld", []).append(
                     {"file": name, "why": "; ".join(sorted({f.what for f in findings}))})
             else:
-                try:
-                    store_uncompressed(path)
-                except (OSError, zipfile.BadZipFile):
-                    pass  # kept as Playwright wrote it: the pack takes it as it is
                 kept.append(name)
         self.result["traces"] = kept
