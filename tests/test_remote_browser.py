@@ -176,7 +176,7 @@ def test_the_mfa_feature_passes_in_a_remote_browser_with_complete_evidence_and_n
         env = {k: v for k, v in os.environ.items() if not k.startswith(("UEPT_", "REFSSI_", "PYTEST_"))}
         env.update(ssi.env, UEPT_SIGNING_KEY=str(tmp_path / "party.pem"), UEPT_REMOTE_CHROMIUM=chromium)
         out, err = open(tmp_path / "uept.out", "w+"), open(tmp_path / "uept.err", "w+")
-        proc = subprocess.Popen([sys.executable, "-m", "uept.cli", "run", "features/mfa_login.feature",
+        proc = subprocess.Popen([sys.executable, "-m", "uept.cli", "run", "features/mfa_login.feature", "-n", "2",
                                  "--browser-endpoint", browser_server["endpoint"], "--target", ssi.url,
                                  "--reports", str(tmp_path / "reports")], cwd=ROOT, env=env, stdout=out, stderr=err)
         launched: set[str] = set()
@@ -192,7 +192,7 @@ def test_the_mfa_feature_passes_in_a_remote_browser_with_complete_evidence_and_n
     run_dir = result.run_dir
     assert f"browser remote: {browser_server['endpoint']}" in result.stdout
     log = browser_server["log"].read_text()
-    assert log.count("serving connection") >= 2  # the check before the run, then the run itself
+    assert log.count("serving connection") >= 3  # the check before the run, then each of its two workers
     run = json.loads((run_dir / "run.json").read_text())
     selected = json.loads((run_dir / "scenario-set.json").read_text())["scenarios"]
     cases = sum(e["examples"] for e in selected if e["selected"])

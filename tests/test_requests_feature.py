@@ -17,7 +17,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
-    return run_feature_on_fresh_server("features/service_requests.feature", tmp_path_factory.mktemp("reports"))
+    return run_feature_on_fresh_server("features/service_requests.feature", tmp_path_factory.mktemp("reports"), "-n",
+                                       "2")
 
 
 def results(run_dir: Path) -> dict[str, dict]:

@@ -2,13 +2,14 @@
 (scenario-set hash, every scenario case's result, the exit-criteria verdict), for N = 2 and 3.
 
 Kept lean: five cases of four personas of features/mfa_login.feature (the two rows of UEPT-LOGIN-04 share
-a persona, so they must share a shard), one reference SSI for all six runs. N = 2 is balanced by count,
-N = 3 by the durations of the full run.
+a persona, so they must share a shard), one reference SSI for all six runs; the shards of each N run side by
+side, as on N runners. N = 2 is balanced by count, N = 3 by the durations of the full run.
 """
 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -49,9 +50,13 @@ def test_shards_merged_equal_one_full_run(tmp_path: Path) -> None:
             assert result.code == 0, result.stdout[-3000:] + result.stderr[-2000:]
             return result
 
+        def at_once(*runs: tuple[str, ...]) -> list[Path]:  # N shards run side by side, as on N CI runners
+            with ThreadPoolExecutor(len(runs)) as pool:
+                return [r.run_dir for r in pool.map(lambda a: run(*a), runs)]
+
         full = run("full").run_dir
-        shards = {2: [run("two", "--shard", f"{i}/2").run_dir for i in (1, 2)],
-                  3: [run("three", "--shard", f"{i}/3", "--durations", str(full)).run_dir for i in (1, 2, 3)]}
+        shards = {2: at_once(*[("two", "--shard", f"{i}/2") for i in (1, 2)]),
+                  3: at_once(*[("three", "--shard", f"{i}/3", "--durations", str(full)) for i in (1, 2, 3)])}
         # more shards than persona groups: a shard with nothing to run starts no browser and records an empty run
         empty = run_uept("run", "features/mfa_login.feature", "--tags", "@UEPT-LOGIN-04", "--shard", "2/2",
                          "--target", ssi.url, "--reports", str(tmp_path / "empty"), env=env)
