@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from uept.cli.evidence import make_evidence  # noqa: E402
+from uept.evidence.bundle import make_evidence  # noqa: E402
 from uept.evidence import pack  # noqa: E402
 
 

@@ -8,9 +8,11 @@ viewport, and for each way of making a step's picture prints the mean size and t
 - in the browser (Chromium encodes: Playwright's JPEG at several qualities; DevTools' Page.captureScreenshot
   with JPEG or WebP, with and without optimizeForSpeed), wall time of the call;
 - re-encoded here from one lossless capture with Pillow (WebP, AVIF, JPEG), CPU time of this process.
-What the harness uses today is marked with *; the "x0.75" and "x0.625" ones are scaled down (LANCZOS) before
-they are encoded, as the harness keeps its pictures (x0.75: 960 x 600). Text must stay legible: look at the
-pictures it keeps in bench-out/screenshot-formats/ (one per format, of the Create Incident page).
+What the harness keeps of a page with nothing masked and nothing moving is marked with *: Chromium renders the
+viewport at x0.75 (960 x 600, crisp text), kept as lossless WebP in a 256-colour palette; a page with a mask or an
+animation is Playwright's JPEG q90 scaled down (LANCZOS) to x0.75 and kept as WebP q50 ("JPEG q90 then Pillow WebP
+q50 m4" at x0.75). The other "x0.75" and "x0.625" ones are scaled down before they are encoded. Text must stay
+legible: look at the pictures it keeps in bench-out/screenshot-formats/ (one per format, of the Create Incident page).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.helpers import browser_context_for, signed_in_portal  # noqa: E402
+from uept.evidence.writer import palette_webp_of  # noqa: E402
 from uept.runtime import browser  # noqa: E402
 from uept.runtime.reference import EmbeddedSSI  # noqa: E402
 
@@ -80,7 +83,7 @@ def main() -> None:
                 for q in (40, 60, 80):
                     t0 = time.perf_counter()
                     data = page.screenshot(type="jpeg", quality=q, animations="disabled", caret="hide")
-                    note(f"Playwright JPEG q{q}{' *' if q == 60 else ''}", data, time.perf_counter() - t0, keep)
+                    note(f"Playwright JPEG q{q}", data, time.perf_counter() - t0, keep)
                 for fmt, q in (("jpeg", 60), ("jpeg", 90), ("png", None), ("webp", 50), ("webp", 70)):
                     for fast in (False, True):
                         t0 = time.perf_counter()
@@ -95,6 +98,15 @@ def main() -> None:
                                 Image.open(io.BytesIO(data)).save(buf, format="WEBP", quality=wq, method=m)
                                 note(f"JPEG q90 then Pillow WebP q{wq} m{m}", buf.getvalue(),
                                      time.process_time() - t0, keep)
+                # what the harness keeps of a page with nothing to mask and nothing moving: Chromium draws the
+                # viewport at the picture's scale (crisp text), kept without loss in a palette of 256 colours
+                t0 = time.perf_counter()
+                rendered = base64.b64decode(cdp.send("Page.captureScreenshot", {"format": "png", "clip": {
+                    "x": 0, "y": 0, "width": 1280, "height": 800, "scale": 0.75}})["data"])
+                note("DevTools PNG rendered at x0.75", rendered, time.perf_counter() - t0, keep)
+                t0 = time.process_time()
+                data = palette_webp_of(rendered)
+                note("rendered x0.75, palette WebP lossless *", data, time.process_time() - t0, keep)
                 t0 = time.perf_counter()
                 png = page.screenshot(type="png", animations="disabled", caret="hide")
                 note("Playwright PNG", png, time.perf_counter() - t0, keep)

@@ -57,11 +57,12 @@ def pytest_configure(config: pytest.Config) -> None:
     from uept.runtime import tracing
 
     wrap(recorder.ScenarioRecorder, "screenshot", "page text and other")  # what is left once the parts below
+    wrap(recorder.ScenarioRecorder, "_rendered_at_scale", "screenshot (browser)")  # DevTools' own capture
     wrap(recorder.ScenarioRecorder, "flush", "result.json")
     original_evaluate = Page.evaluate
 
     def evaluate(self: Page, expression: str, *args: Any, **kwargs: Any) -> Any:
-        name = {recorder._PAGE_VIEW_JS: "page view script", recorder._MASKS_NOW_JS: "mask re-check",
+        name = {recorder._PAGE_VIEW_JS: "page view script", recorder._AFTER_PICTURE_JS: "mask re-check",
                 tracing._SHOWS_SECRET_JS: "trace secret check"}.get(expression)
         if name is None or not _STACK:
             return original_evaluate(self, expression, *args, **kwargs)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
-from uept.evidence.recorder import ScenarioRecorder
+from uept.evidence.recorder import _AFTER_PICTURE_JS, _PAGE_VIEW_JS, ScenarioRecorder
 from uept.evidence.writer import WRITER
 from uept.runtime import browser
 from uept.runtime.config import PICTURE_SCALE
@@ -29,6 +29,8 @@ PAGES = {
     "/sp?id=fn_red": html('<p class="warn">You do not have access to this page</p>'),
     "/sp?id=form": html('<label>Summary <input name="summary"></label>'),
     "/sp?id=password": html('<label>Password <input name="pw" type="password" value="hunter2hunter2"></label>'),
+    "/sp?id=spinner": html('<p style="animation: spin 1s linear infinite">Loading</p>'
+                           '<style>@keyframes spin { to { transform: rotate(360deg); } }</style>'),
 }
 MASKS = ["input[type=password]", "[data-secret]"]
 
@@ -65,20 +67,29 @@ def mean_brightness(picture: Path, box: dict) -> float:
 
 class LateSecret:
     """A page on which a secret appears after the recorder looked (a page still rendering), just
-    before the picture is taken."""
+    before the picture is taken, whichever way the picture is taken."""
 
     def __init__(self, page: Page) -> None:
-        self._page, self.shots = page, 0
+        self._page, self.looks, self.pictures = page, 0, 0
 
     def __getattr__(self, name: str):
         return getattr(self._page, name)
 
-    def screenshot(self, **kw):
-        if self.shots == 0:
-            self._page.evaluate("""() => { const c = document.createElement('code'); c.dataset.secret = '';
-                c.id = 'late'; c.textContent = 'JBSWY3DPEHPK3PXP'; document.body.prepend(c); }""")
-        self.shots += 1
-        return self._page.screenshot(**kw)
+    def evaluate(self, expression: str, *args):
+        result = self._page.evaluate(expression, *args)
+        if expression == _PAGE_VIEW_JS:
+            self.looks += 1
+            if self.looks == 1:
+                self._page.evaluate("""() => { const c = document.createElement('code'); c.dataset.secret = '';
+                    c.id = 'late'; c.textContent = 'JBSWY3DPEHPK3PXP'; document.body.prepend(c); }""")
+        elif expression == _AFTER_PICTURE_JS:
+            self.pictures += 1
+        return result
+
+
+def webp_kind(picture: Path) -> str:
+    """"VP8L" (lossless WebP) or "VP8 " (lossy): the first chunk after the RIFF header."""
+    return picture.read_bytes()[12:16].decode("ascii")
 
 
 def test_masked_fields_are_black_in_the_picture_and_other_pages_need_no_mask(page: Page, tmp_path: Path) -> None:
@@ -89,7 +100,7 @@ def test_masked_fields_are_black_in_the_picture_and_other_pages_need_no_mask(pag
     page.goto("http://ssi.test/sp?id=fn_one")
     late = LateSecret(page)
     step = written(rec.screenshot(late, "step-02"))  # nothing to mask when it looked; then the secret appeared
-    assert late.shots == 2, "the picture was not taken again with the new secret masked"
+    assert late.pictures == 2, "the picture was not taken again with the new secret masked"
     assert mean_brightness(rec.dir / step["screenshot"], page.locator("#late").bounding_box()) < 30
 
 
@@ -151,3 +162,21 @@ def test_a_page_that_looks_different_gets_its_own_screenshot(page: Page, tmp_pat
     page.get_by_role("link", name="Home").hover()
     assert "shared" not in rec.screenshot(page, "step-07")
     assert WRITER.flush() == [] and len(list(rec.dir.glob("step-*.webp"))) == 7
+
+
+def test_a_still_page_without_masks_is_rendered_at_the_pictures_scale_and_kept_lossless(page: Page,
+                                                                                       tmp_path: Path) -> None:
+    """Chromium draws the viewport at the picture's scale (crisp text) and the picture is kept without loss in a
+    palette; a masked page, or one where something moves, is Playwright's picture (masks drawn, animations
+    stopped) scaled down, kept as lossy WebP. No style the recorder adds for the caret stays on the page."""
+    from PIL import Image
+
+    rec = recorder(tmp_path, "L")
+    still = shot(page, rec, "/sp?id=form", "step-01")
+    masked = shot(page, rec, "/sp?id=password", "step-02")
+    moving = shot(page, rec, "/sp?id=spinner", "step-03")
+    assert webp_kind(rec.dir / still["screenshot"]) == "VP8L"
+    assert webp_kind(rec.dir / masked["screenshot"]) == "VP8 " == webp_kind(rec.dir / moving["screenshot"])
+    with Image.open(rec.dir / still["screenshot"]) as im:
+        assert im.size == (600, 450) and len(im.convert("RGB").getcolors(1 << 16)) <= 256
+    assert page.evaluate("document.getElementById('uept-no-caret')") is None

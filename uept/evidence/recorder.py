@@ -6,9 +6,11 @@ run keeps everything recorded up to that moment.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import time
+import weakref
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 from playwright.sync_api import Error, Page
 
 from uept.evidence.rundir import json_bytes, now_iso, write_json_atomic
-from uept.evidence.writer import WRITER, store_uncompressed, webp_of, write_atomic
+from uept.evidence.writer import WRITER, palette_webp_of, store_uncompressed, webp_of, write_atomic
 from uept.runtime.config import PICTURE_SCALE
 from uept.runtime.secrets import REGISTRY
 from uept.runtime.tracing import TraceRecorder, untraced
@@ -69,11 +71,25 @@ _PAGE_VIEW_JS = """async (selectors) => {
     ? Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(look))),
                  (b) => b.toString(16).padStart(2, '0')).join('')
     : look;
-  return {text: out.join('\\n'), look: digest, masks: selectors.filter((s) => document.querySelector(s))};
+  // the browser's own picture hides the caret, as Playwright's does (caret="hide"); the style goes once it is taken
+  if (!document.getElementById('uept-no-caret')) {
+    const style = document.createElement('style');
+    style.id = 'uept-no-caret';
+    style.textContent = '*, *::before, *::after { caret-color: transparent !important; }';
+    (document.head || document.documentElement).appendChild(style);
+  }
+  return {text: out.join('\\n'), look: digest, masks: selectors.filter((s) => document.querySelector(s)),
+          clip: {x: scrollX, y: scrollY, width: innerWidth, height: innerHeight},
+          moving: document.getAnimations().some((a) => a.playState === 'running')};
 }"""
 
-# The mask selectors that match an element now (see ScenarioRecorder.screenshot).
-_MASKS_NOW_JS = "(selectors) => selectors.filter((s) => document.querySelector(s))"
+# After a picture: the caret's style removed, and the mask selectors that match an element now (see
+# ScenarioRecorder.screenshot).
+_AFTER_PICTURE_JS = """(selectors) => {
+  const style = document.getElementById('uept-no-caret');
+  if (style) style.remove();
+  return selectors.filter((s) => document.querySelector(s));
+}"""
 
 
 NO_PAGE_YET = "no page is open yet (the browser shows a blank page until a step opens the SSI)"
@@ -84,6 +100,8 @@ CAPTURE_QUALITY = 90
 # Screenshots already taken in this process, by (run folder, digest of the page's text and look):
 # identical pictures share one file.
 _SHOTS: dict[tuple[str, str], tuple[Path, Path]] = {}
+# Each page's DevTools session for its pictures (False: none could be opened).
+_DEVTOOLS: weakref.WeakKeyDictionary[Page, Any] = weakref.WeakKeyDictionary()
 
 
 class SecretExposure(AssertionError):
@@ -204,10 +222,12 @@ class ScenarioRecorder:
         masks = list(view["masks"])
         try:
             while True:
-                picture = page.screenshot(type="jpeg", quality=CAPTURE_QUALITY, animations="disabled",
-                                          caret="hide", full_page=False, mask=[page.locator(sel) for sel in masks],
-                                          mask_color="#000000")
-                now = [sel for sel in page.evaluate(_MASKS_NOW_JS, self.mask_selectors) if sel not in masks]
+                rendered = None if masks or view["moving"] else self._rendered_at_scale(page, view["clip"])
+                if rendered is None:
+                    picture = page.screenshot(type="jpeg", quality=CAPTURE_QUALITY, animations="disabled",
+                                              caret="hide", full_page=False,
+                                              mask=[page.locator(sel) for sel in masks], mask_color="#000000")
+                now = [sel for sel in page.evaluate(_AFTER_PICTURE_JS, self.mask_selectors) if sel not in masks]
                 if not now:
                     break
                 masks += now
@@ -217,11 +237,29 @@ class ScenarioRecorder:
 
         def keep() -> None:  # on the evidence writer's thread: what the step took is decided already
             write_atomic(page_text, text.encode("utf-8"))
-            write_atomic(shot, webp_of(picture, self.picture_scale))
+            write_atomic(shot, palette_webp_of(rendered) if rendered is not None
+                         else webp_of(picture, self.picture_scale))
 
         WRITER.submit(keep, f"{self.key}/{shot.name}")
         _SHOTS[seen] = (shot, page_text)
         return {"screenshot": shot.name, "page_text": page_text.name, "url": url}
+
+    def _rendered_at_scale(self, page: Page, clip: dict[str, float]) -> bytes | None:
+        """The viewport as Chromium renders it at the picture's scale (a PNG; DevTools' own capture, which
+        Playwright's scale="css" uses too): crisp text at 960 x 600 where a picture scaled down after the capture
+        is blurred, and no slower to take. None where no DevTools session can be opened (then Playwright's
+        picture is scaled down instead, as it is when a mask must be drawn or something on the page moves)."""
+        cdp = _DEVTOOLS.get(page)
+        if cdp is None:
+            try:
+                cdp = page.context.new_cdp_session(page)
+            except Error:
+                cdp = False
+            _DEVTOOLS[page] = cdp
+        if cdp is False:
+            return None
+        shot = cdp.send("Page.captureScreenshot", {"format": "png", "clip": {**clip, "scale": self.picture_scale}})
+        return base64.b64decode(shot["data"])
 
     # ---- end -------------------------------------------------------------------
     def finish(self, status: str, error: str | None = None) -> None:
