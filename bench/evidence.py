@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from uept.evidence.bundle import make_evidence  # noqa: E402
 from uept.evidence import pack  # noqa: E402
+from uept.evidence.bundle import make_evidence  # noqa: E402
 
 
 def full_run(work: Path, key: Path) -> Path:
@@ -70,19 +70,20 @@ def synthesise(src: Path, dest: Path, n: int) -> Path:
 
 
 def kinds(zip_path: Path) -> Counter:
-    """Compressed bytes in the pack per kind of file (its extension; the trace parts are in traces.tar.xz)."""
+    """Compressed bytes in the pack per kind of file (its extension; the trace parts and the records are in
+    records.tar.xz)."""
     out: Counter = Counter()
     with zipfile.ZipFile(zip_path) as z:
         for info in z.infolist():
             name = info.filename
             kind = Path(name).suffix.lstrip(".") or "other"
-            kind = {"zip": "trace (zip)", "xz": f"trace parts ({pack.SOLID})"}.get(kind, kind)
+            kind = {"zip": "trace (zip)", "xz": f"trace parts and records ({pack.SOLID})"}.get(kind, kind)
             out[kind] += info.compress_size
     return out
 
 
 def deflated_parts(run_dir: Path) -> int:
-    """What the run's trace parts would take deflated one by one, as Playwright writes them (before traces.tar.xz)."""
+    """What the run's trace parts would take deflated one by one, as Playwright writes them (before records.tar.xz)."""
     total, seen = 0, set()
     for part in run_dir.rglob("*.zip"):
         digest = pack.sha256_file(part)
@@ -128,10 +129,11 @@ def main() -> int:
         print(f"  at that rate, 60 scenario results would make {mb(int(per * 60))}")
         print("  by kind (compressed bytes in the zip): " + ", ".join(
             f"{kind} {mb(n)}" for kind, n in kinds(built.zip_path).most_common()))
-        distinct = {f["sha256"]: f["path"] for f in built.manifest["files"] if pack.in_solid(f["path"])}
-        print(f"  the {len(distinct)} distinct trace parts: {mb(kinds(built.zip_path)[f'trace parts ({pack.SOLID})'])} "
-              f"compressed together, {mb(deflated_parts(run_dir))} deflated one by one as Playwright writes them "
-              "(each distinct part once)")
+        distinct = {f["sha256"]: f["path"] for f in built.manifest["files"] if f["path"].endswith(".zip")}
+        records = {f["sha256"]: f["path"] for f in built.manifest["files"] if pack.in_solid(f["path"])}
+        print(f"  {pack.SOLID}: {mb(kinds(built.zip_path)[f'trace parts and records ({pack.SOLID})'])} for "
+              f"{len(records)} distinct files, of which {len(distinct)} trace parts, which take "
+              f"{mb(deflated_parts(run_dir))} deflated one by one as Playwright writes them (each distinct part once)")
         ok &= size <= 15e6
         t0, c0 = time.monotonic(), children_cpu()
         proc = subprocess.run([sys.executable, "-m", "uept.cli", "verify", str(built.zip_path), "--key",

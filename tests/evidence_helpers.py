@@ -217,14 +217,14 @@ def public_key_file(key: Ed25519PrivateKey, path: Path) -> Path:
 def rewrite_pack(src: Path, dest: Path, change: Callable[[str, bytes], bytes | None],
                  add: dict[str, bytes] | None = None, add_to_traces: dict[str, bytes] | None = None) -> Path:
     """A copy of a pack with files changed as a forger would: `change(path in the run folder, bytes)` returns the
-    new bytes (None keeps them), whether the file is a member of the zip or inside its traces.tar.xz; `add` and
-    `add_to_traces` put new files there."""
+    new bytes (None keeps them), whether the file is a member of the zip or inside its records.tar.xz (or
+    traces.tar.xz); `add` and `add_to_traces` put new files there."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
         top = zin.namelist()[0].split("/", 1)[0]
         for info in zin.infolist():
             rel = info.filename.split("/", 1)[1]
             data = zin.read(info)
-            if rel == pack.SOLID:
+            if rel in pack.SOLIDS:
                 out = io.BytesIO()
                 with lzma.open(io.BytesIO(data)) as xz, tarfile.open(fileobj=xz, mode="r|") as tin, \
                         lzma.open(out, "wb", format=lzma.FORMAT_XZ) as xzout, \

@@ -137,7 +137,7 @@ def iter_artefacts(folder: Path):
             for member in z.namelist():
                 yield from from_member(f"{name}!{member}", z.read(member))
 
-    def from_tar_xz(name: str, data: bytes):  # an evidence pack's traces.tar.xz
+    def from_tar_xz(name: str, data: bytes):  # an evidence pack's records.tar.xz
         import lzma
         import tarfile
 

@@ -302,7 +302,7 @@ def _pack_with_copies(tmp_path: Path):
 def test_identical_files_are_stored_once_and_every_path_verifies(tmp_path: Path) -> None:
     run_dir, copies, made, key = _pack_with_copies(tmp_path)
     listed = {f["path"]: f for f in made.manifest["files"]}
-    assert made.manifest["format"] == "uept-evidence-pack/3"
+    assert made.manifest["format"] == "uept-evidence-pack/4"
     assert [listed[c].get("stored_as") for c in copies] == [None, copies[0], copies[0]]
     with zipfile.ZipFile(made.zip_path) as z:
         names = {n.split("/", 1)[1] for n in z.namelist()}
@@ -381,7 +381,8 @@ def test_a_trace_part_changed_or_added_inside_the_tar_fails_naming_it(tmp_path: 
     assert "scenarios/UEPT-DEMO-01/trace-09.zip: not listed in the manifest (added after signing)" in bad, bad
 
 
-@pytest.mark.parametrize("name", ["../../escaped.zip", "/tmp/absolute.zip", "run.json", "scenarios/notes.txt"])
+@pytest.mark.parametrize("name", ["../../escaped.zip", "/tmp/absolute.zip", "run.json",
+                                  "scenarios/UEPT-DEMO-01/step-01.webp", "report.html"])
 def test_an_entry_uept_never_puts_in_the_tar_fails_and_is_never_unpacked(tmp_path: Path, name: str) -> None:
     run_dir, zips, made = _pack_with_traces(tmp_path)
     forged = rewrite_pack(made.zip_path, tmp_path / "forged.zip", lambda rel, data: None,
@@ -415,6 +416,38 @@ def test_a_damaged_tar_fails_naming_it_and_the_files_it_held(tmp_path: Path) -> 
     assert unpacked.code == 1 and "Traceback" not in unpacked.stdout + unpacked.stderr, unpacked.stdout
     assert f"uept: {pack.SOLID}: cannot be read" in unpacked.stdout, unpacked.stdout
     assert (out / "run.json").read_bytes() == (run_dir / "run.json").read_bytes()  # the members still come out
+
+
+def test_the_records_go_into_the_archive_and_the_pictures_and_reports_stay_members(tmp_path: Path) -> None:
+    run_dir, zips, made = _pack_with_traces(tmp_path)
+    (run_dir / "scenarios" / "UEPT-DEMO-01" / "step-01.webp").write_bytes(b"RIFF\0\0\0\0WEBPVP8L picture")
+    made = pack.build(run_dir, new_key(tmp_path / "k2.pem"))
+    with zipfile.ZipFile(made.zip_path) as z:
+        members = {n.split("/", 1)[1] for n in z.namelist()}
+    with pack.PackReader(made.zip_path) as reader:
+        inside = set(reader.solid.index)
+    assert "scenarios/UEPT-DEMO-01/result.json" in inside and set(zips) <= inside
+    assert {"scenarios/UEPT-DEMO-01/step-01.webp", "run.json", "junit.xml", "scenario-set.json", pack.SOLID} <= members
+    assert not members & inside
+    assert pack.verify(made.zip_path, None, None, completeness=False).ok
+
+
+def test_a_pack_of_the_third_format_still_verifies_and_unpacks(tmp_path: Path, monkeypatch) -> None:
+    """Format 3 (the zips alone in traces.tar.xz, every other file a member): made as uept made it then."""
+    run_dir, zips, _ = _pack_with_traces(tmp_path)
+    with monkeypatch.context() as m:
+        m.setattr(pack, "FORMAT", "uept-evidence-pack/3")
+        m.setattr(pack, "SOLID", pack.TRACES)
+        old = pack.build(run_dir, new_key(tmp_path / "k3.pem"))
+    with zipfile.ZipFile(old.zip_path) as z:
+        members = {n.split("/", 1)[1] for n in z.namelist()}
+    assert pack.TRACES in members and "scenarios/UEPT-DEMO-01/result.json" in members
+    assert old.manifest["format"] == "uept-evidence-pack/3"
+    v = pack.verify(old.zip_path, None, None, completeness=False)
+    assert v.ok, [c.lines for c in v.checks]
+    out = tmp_path / "out"
+    assert pack.unpack(old.zip_path, out) == {}
+    assert all((out / rel).read_bytes() == (run_dir / rel).read_bytes() for rel in zips)
 
 
 def test_a_pack_of_the_first_format_still_verifies(tmp_path: Path) -> None:

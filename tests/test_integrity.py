@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from ssi.errors import UsageError
-from tests.evidence_helpers import catalogue_file, make_run, new_key, public_key_file, write_result
+from tests.evidence_helpers import catalogue_file, make_run, new_key, public_key_file, rewrite_pack, write_result
 from tests.helpers import ROOT, run_uept
 from uept.evidence import inventory
 from uept.evidence.completion import INCOMPLETE, ScenarioCatalogue, assess
@@ -127,13 +126,17 @@ def _signed(tmp: Path, name: str, key: Path, **kw) -> Path:
 
 
 def _rewrite_member(pack: Path, member_suffix: str, change) -> Path:
-    forged = pack.with_name("forged.zip")
-    with zipfile.ZipFile(pack) as src, zipfile.ZipFile(forged, "w") as out:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename.endswith(member_suffix):
-                data = change(data)
-            out.writestr(info, data)
+    """A copy of the pack with one file changed, wherever the pack holds it (a member, or inside its archive)."""
+    changed: list[str] = []
+
+    def one(rel: str, data: bytes) -> bytes | None:
+        if not rel.endswith(member_suffix):
+            return None
+        changed.append(rel)
+        return change(data)
+
+    forged = rewrite_pack(pack, pack.with_name("forged.zip"), one)
+    assert changed, f"no {member_suffix} in {pack}"
     return forged
 
 

@@ -46,7 +46,7 @@ def test_every_step_has_a_screenshot_and_every_scenario_a_trace(full_run):
         for t in r["traces"]:
             with zipfile.ZipFile(folder / t) as z:
                 assert "trace.trace" in z.namelist()
-                # kept uncompressed: the pack compresses all the parts together (traces.tar.xz)
+                # kept uncompressed: the pack compresses all the parts together (records.tar.xz)
                 assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}, t
 
 

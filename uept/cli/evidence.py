@@ -254,7 +254,8 @@ def add_commands(sub: Any) -> None:
 
     unp = sub.add_parser("unpack", help="extract an evidence pack into a folder, every file restored",
                          description="Extract a pack into a new folder as the run folder it was: the trace parts "
-                         "come out of the pack's traces.tar.xz, and a file whose bytes another file holds is stored "
+                         "and the scenarios' and Allure's records come out of the pack's records.tar.xz "
+                         "(traces.tar.xz in packs of format 3), and a file whose bytes another file holds is stored "
                          "once in the pack and copied back to each of its paths (e.g. for `allure generate "
                          "DEST/allure-results`). It does not verify: run `uept verify`.")
     unp.add_argument("pack", metavar="PACK")

@@ -9,10 +9,12 @@ party's public key (`uept key` prints it) and checks packs with
 `uept verify PACK --key PUBLIC_KEY`.
 
 The pack is reports/<run-id>/evidence-pack-<run-id>.zip, holding <run-id>/... . Its zip files (the Playwright
-trace parts, which the harness keeps uncompressed) are not members of their own but one xz-compressed tar,
-<run-id>/traces.tar.xz: compressed together, the parts of a run share what each part's own deflate could not (the
-same pages' DOM snapshots in scenario after scenario), a quarter of the bytes. The manifest lists each of them by
-its own path and SHA-256, as any other file; `uept unpack` restores them.
+trace parts, which the harness keeps uncompressed) and the scenario folders' and allure-results' other records
+(result.json, the page texts, Allure's results; not the pictures) are not members of their own but one
+xz-compressed tar, <run-id>/records.tar.xz: compressed together, they share what each file's own deflate could not
+(the same pages' DOM snapshots and the same JSON keys in scenario after scenario), a quarter of the bytes. The
+manifest lists each of them by its own path and SHA-256, as any other file; `uept unpack` restores them. Packs of
+format 3 hold the zips alone, in traces.tar.xz.
 """
 
 from __future__ import annotations
@@ -43,13 +45,19 @@ from uept import __version__
 from uept.evidence.rundir import now_iso, read_json
 
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
-# /2: a file whose bytes another file already holds is stored once ("stored_as"); /3: the zips in traces.tar.xz
-FORMAT = "uept-evidence-pack/3"
-FORMATS = ("uept-evidence-pack/1", "uept-evidence-pack/2", FORMAT)
-SOLID = "traces.tar.xz"
-# LZMA2 at preset 1 with an 8 MiB window: a full run's trace parts (51 MB uncompressed) in 2.4 MB and about a second
-# of CPU, with 76 MB of memory (a 64 MiB window saves 2% more for four times the memory; bench/evidence.py)
-SOLID_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 1, "dict_size": 8 << 20}]
+# /2: a file whose bytes another file already holds is stored once ("stored_as"); /3: the zips in traces.tar.xz;
+# /4: the zips and the scenarios' and Allure's records in records.tar.xz
+FORMAT = "uept-evidence-pack/4"
+FORMATS = ("uept-evidence-pack/1", "uept-evidence-pack/2", "uept-evidence-pack/3", FORMAT)
+SOLID = "records.tar.xz"
+TRACES = "traces.tar.xz"  # format 3's archive, the zips only
+SOLIDS = (SOLID, TRACES)
+PICTURES = {".jpg", ".jpeg", ".png", ".webp"}
+# LZMA2 at preset 3 with an 8 MiB window: a full run's trace parts and records (59 MB uncompressed: 51 MB of trace
+# parts, then result files, page texts and Allure results, which deflated one by one take 2.2 MB) in 2.5 MB and about
+# 2.3 s of CPU (preset 1: 2.8 MB in 1.1 s; preset 6: 2.0 MB in 7.4 s; a 64 MiB window saves 2% more for four times
+# the memory; bench/evidence.py)
+SOLID_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 3, "dict_size": 8 << 20}]
 PACK_PREFIX = "evidence-pack-"
 DEFAULT_KEY = Path(".uept") / "signing-key.pem"
 STORED = {".jpg", ".jpeg", ".png", ".webp", ".zip", ".pdf", ".gz"}  # already compressed
@@ -59,10 +67,15 @@ def pack_name(run_id: str) -> str:
     return f"{PACK_PREFIX}{run_id}.zip"
 
 
-def in_solid(rel: str) -> bool:
-    """Whether a file of the run folder goes into traces.tar.xz: every zip (trace parts, any zip attached), and a
-    file of the run folder named traces.tar.xz itself, which would otherwise take the member's name."""
-    return rel.lower().endswith(".zip") or rel == SOLID
+def in_solid(rel: str, archive: str = SOLID) -> bool:
+    """Whether a file of the run folder goes into the pack's archive. records.tar.xz (format 4): every zip (trace
+    parts, any zip attached), every file of the scenario folders and of allure-results but the pictures (which stay
+    members, to be opened from the zip), and a file of the run folder named like either archive, which would
+    otherwise take the member's name. traces.tar.xz (format 3): the zips and such a file only."""
+    if rel.lower().endswith(".zip") or rel in SOLIDS:
+        return True
+    return archive != TRACES and rel.startswith(("scenarios/", "allure-results/")) \
+        and Path(rel).suffix.lower() not in PICTURES
 
 
 # ---------------------------------------------------------------- keys
@@ -170,7 +183,7 @@ def sha256_file(path: Path) -> str:
 
 
 class _SolidWriter:
-    """traces.tar.xz being written: a tar streamed into an xz file, opened at the first file it takes."""
+    """records.tar.xz being written: a tar streamed into an xz file, opened at the first file it takes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -247,14 +260,15 @@ def build(run_dir: Path, key: Ed25519PrivateKey, known_secrets: dict[str, str] |
             if known_secrets:
                 leaks.extend(str(f) for f in scan_bytes(n, data, known_secrets, cache=cache)
                              if "appears in it" in f.what)
-            if z is not None and in_solid(n) and not solid.done:
+            if z is not None and in_solid(n, SOLID) and not solid.done:
                 solid.add(n, data, (run_dir / n).stat().st_mtime)
             elif z is not None:
                 ctype = zipfile.ZIP_STORED if Path(n).suffix.lower() in STORED else zipfile.ZIP_DEFLATED
                 z.writestr(zipfile.ZipInfo.from_file(run_dir / n, f"{run_id}/{n}"), data, compress_type=ctype)
 
     try:
-        add([n for n in _files(run_dir) if n not in late])
+        # the zips last: the records before them compress together, in one window
+        add(sorted((n for n in _files(run_dir) if n not in late), key=lambda n: (n.lower().endswith(".zip"), n)))
         if solid.close() and z is not None:
             z.write(solid.path, f"{run_id}/{SOLID}", compress_type=zipfile.ZIP_STORED)
         if wait is not None:
@@ -338,7 +352,7 @@ def zip_members(z: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], list[st
 
 
 def unpack(path: Path, dest: Path) -> dict[str, str]:
-    """Extract a pack into dest as the run folder it was: every member and every file of its traces.tar.xz,
+    """Extract a pack into dest as the run folder it was: every member and every file of its archive,
     then every file the pack stored once for several paths copied back to each of them. Returns {member: why}
     for what could not be read or was refused. Nothing is verified here: `uept verify` does that."""
     with PackReader(path) as reader:
@@ -347,7 +361,8 @@ def unpack(path: Path, dest: Path) -> dict[str, str]:
 
 def _extract(z: zipfile.ZipFile, dest: Path, solid: SolidReader | None) -> dict[str, str]:
     members, unsafe = zip_members(z)
-    members.pop(SOLID, None)
+    for name in SOLIDS:
+        members.pop(name, None)
     unreadable = {name: "unsafe path in the zip" for name in unsafe}
     for rel, info in members.items():
         out_path = dest / rel
@@ -394,33 +409,35 @@ class PackUnreadable(Exception):
 
 
 class SolidReader:
-    """A pack's traces.tar.xz, decompressed once into a temporary file: each of its files read by its offset.
-    `problems` ({what: why}) names the entries uept never puts there (a link, an unsafe path, a file that is not
-    a zip, a path held twice or also as a member of its own) and what could not be read. Small enough to pass to
-    helper processes, which read the same temporary file."""
+    """A pack's archive (records.tar.xz, or format 3's traces.tar.xz), decompressed once into a temporary file: each
+    of its files read by its offset. `problems` ({what: why}) names the entries uept never puts there (a link, an
+    unsafe path, a file that belongs outside it, a path held twice or also as a member of its own) and what could not
+    be read. Small enough to pass to helper processes, which read the same temporary file."""
 
-    def __init__(self, z: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path, members: set[str]) -> None:
-        self.file = folder / "traces.tar"
+    def __init__(self, z: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path, members: set[str],
+                 name: str = SOLID) -> None:
+        self.name = name
+        self.file = folder / "archive.tar"
         self.index: dict[str, tuple[int, int]] = {}
         self.problems: dict[str, str] = {}
         try:
             with z.open(info) as raw, lzma.open(raw) as xz, self.file.open("wb") as out:
                 shutil.copyfileobj(xz, out, 1 << 20)
         except (lzma.LZMAError, zipfile.BadZipFile, OSError, EOFError, ValueError, zlib_error) as exc:
-            self.problems[SOLID] = f"cannot be read ({exc}): the files it held are missing"
+            self.problems[name] = f"cannot be read ({exc}): the files it held are missing"
         try:
             with tarfile.open(self.file, mode="r:") as tar:
                 for entry in tar:
                     name = entry.name
-                    if not entry.isfile() or _unsafe(name) or not in_solid(name) or name in self.index \
+                    if not entry.isfile() or _unsafe(name) or not in_solid(name, self.name) or name in self.index \
                             or name in members:
-                        self.problems[f"{SOLID} entry {name!r}"] = ("uept never puts it there (a link, an unsafe "
-                                                                    "path, not a zip, or a path held twice): the "
-                                                                    "pack was altered")
+                        self.problems[f"{self.name} entry {name!r}"] = (
+                            "uept never puts it there (a link, an unsafe path, a file that belongs outside it, or a "
+                            "path held twice): the pack was altered")
                         continue
                     self.index[name] = (entry.offset_data, entry.size)
         except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
-            self.problems.setdefault(SOLID, f"is not a whole tar ({exc}): some files it held are missing")
+            self.problems.setdefault(self.name, f"is not a whole tar ({exc}): some files it held are missing")
 
     def read(self, rel: str) -> bytes:
         offset, size = self.index[rel]
@@ -428,7 +445,7 @@ class SolidReader:
             f.seek(offset)
             data = f.read(size)
         if len(data) != size:
-            raise OSError(f"cannot be read from {SOLID} (cut short)")
+            raise OSError(f"cannot be read from {self.name} (cut short)")
         return data
 
 
@@ -458,7 +475,7 @@ class PackReader:
     trace parts' tar, decompressed once into a temporary file)."""
 
     def __init__(self, path: Path, solid: SolidReader | None = None) -> None:
-        """`solid`: the traces.tar.xz another reader of the same pack has decompressed already."""
+        """`solid`: the archive another reader of the same pack has decompressed already."""
         self.path = Path(path)
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, zipfile.ZipInfo] = {}
@@ -471,13 +488,18 @@ class PackReader:
             return
         self.zip = open_zip(self.path)
         self.members, self.unsafe = zip_members(self.zip)
-        info = self.members.pop(SOLID, None)
-        if info is not None:
+        archives = [(name, self.members.pop(name)) for name in SOLIDS if name in self.members]
+        if archives:
+            (name, info), *others = archives
             try:
-                self.solid = solid or SolidReader(self.zip, info, self._tmp("uept-traces-"), set(self.members))
+                self.solid = solid or SolidReader(self.zip, info, self._tmp("uept-records-"), set(self.members),
+                                                  name)
             except BaseException:  # e.g. Ctrl-C while it decompresses: no temporary file left behind
                 self.close()
                 raise
+            for other, _ in others:
+                self.solid.problems[other] = (f"a pack holds one archive ({SOLID}, or {TRACES} before format 4), "
+                                              "never two: the pack was altered")
 
     def names(self) -> list[str]:
         if self.zip is None:
