@@ -71,15 +71,17 @@ _PAGE_VIEW_JS = """async (selectors) => {
     ? Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(look))),
                  (b) => b.toString(16).padStart(2, '0')).join('')
     : look;
-  // the browser's own picture hides the caret, as Playwright's does (caret="hide"); the style goes once it is taken
-  if (!document.getElementById('uept-no-caret')) {
+  // where a caret may blink, the browser's own picture hides it, as Playwright's does (caret="hide"); the style
+  // goes once the picture is taken, or found to be one already taken
+  const typing = !!active && (active.isContentEditable || active.matches('input, textarea'));
+  if (typing && !document.getElementById('uept-no-caret')) {
     const style = document.createElement('style');
     style.id = 'uept-no-caret';
     style.textContent = '*, *::before, *::after { caret-color: transparent !important; }';
     (document.head || document.documentElement).appendChild(style);
   }
   return {text: out.join('\\n'), look: digest, masks: selectors.filter((s) => document.querySelector(s)),
-          clip: {x: scrollX, y: scrollY, width: innerWidth, height: innerHeight},
+          clip: {x: scrollX, y: scrollY, width: innerWidth, height: innerHeight}, caret_hidden: typing,
           moving: document.getAnimations().some((a) => a.playState === 'running')};
 }"""
 
@@ -207,6 +209,11 @@ class ScenarioRecorder:
             )
         seen = (str(self.run_dir), hashlib.sha256(f"{text}\0{view['look']}".encode()).hexdigest())
         earlier = _SHOTS.get(seen)
+        if earlier and view.get("caret_hidden"):
+            try:
+                page.evaluate(_AFTER_PICTURE_JS, [])  # no picture taken: the caret's style goes now
+            except Error:
+                pass  # the page has gone on: the style went with its document
         if earlier:
             # The same picture (every visible word and the same rendered document, scroll, focus and
             # hover) was already captured in this run, by this step's scenario or another one (e.g. the
