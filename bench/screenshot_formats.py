@@ -142,9 +142,9 @@ def main() -> None:
     for scale, errs in errors.items():
         print(f"palette {scale}: largest difference from the capture in any pixel and channel, per page: "
               f"{sorted(set(errs))} (of 255)")
-    print(f"{'format':<32}{'mean KB':>9}{'mean ms':>9}   (ms: wall time of the browser call, or CPU time here)")
+    print(f"{'format':<40}{'mean KB':>9}{'mean ms':>9}   (ms: wall time of the browser call, or CPU time here)")
     for name in sizes:
-        print(f"{name:<32}{statistics.mean(sizes[name]) / 1024:>9.1f}{1000 * statistics.mean(times[name]):>9.1f}")
+        print(f"{name:<40}{statistics.mean(sizes[name]) / 1024:>9.1f}{1000 * statistics.mean(times[name]):>9.1f}")
 
 
 if __name__ == "__main__":
