@@ -432,6 +432,18 @@ def test_the_records_go_into_the_archive_and_the_pictures_and_reports_stay_membe
     assert pack.verify(made.zip_path, None, None, completeness=False).ok
 
 
+def test_a_pack_holding_both_archives_fails_and_the_second_is_never_unpacked(tmp_path: Path) -> None:
+    run_dir, zips, made = _pack_with_traces(tmp_path)
+    with zipfile.ZipFile(made.zip_path) as z:
+        archive = z.read(next(n for n in z.namelist() if n.endswith("/" + pack.SOLID)))
+    forged = rewrite_pack(made.zip_path, tmp_path / "forged.zip", lambda rel, data: None, add={pack.TRACES: archive})
+    v = pack.verify(forged, None, None, completeness=False)
+    lines = check(v, "pack").lines
+    assert not v.ok and any(line.startswith(f"{pack.TRACES}: a pack holds one archive") for line in lines), lines
+    out = tmp_path / "out"
+    assert pack.TRACES in pack.unpack(forged, out) and not (out / pack.TRACES).exists()
+
+
 def test_a_pack_of_the_third_format_still_verifies_and_unpacks(tmp_path: Path, monkeypatch) -> None:
     """Format 3 (the zips alone in traces.tar.xz, every other file a member): made as uept made it then."""
     run_dir, zips, _ = _pack_with_traces(tmp_path)

@@ -182,6 +182,6 @@ def test_a_still_page_without_masks_is_rendered_at_the_pictures_scale_and_kept_l
     page.goto("http://ssi.test/sp?id=form")
     page.get_by_label("Summary").focus()  # a caret could blink: hidden while the picture is taken
     assert "shared" not in written(rec.screenshot(page, "step-04"))
-    assert page.evaluate("document.getElementById('uept-no-caret')") is None
+    assert page.evaluate("document.querySelector('style[data-uept-no-caret]')") is None
     assert written(rec.screenshot(page, "step-05")).get("shared") is True  # the same picture: none taken
-    assert page.evaluate("document.getElementById('uept-no-caret')") is None
+    assert page.evaluate("document.querySelector('style[data-uept-no-caret]')") is None

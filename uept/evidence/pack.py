@@ -52,7 +52,6 @@ FORMATS = ("uept-evidence-pack/1", "uept-evidence-pack/2", "uept-evidence-pack/3
 SOLID = "records.tar.xz"
 TRACES = "traces.tar.xz"  # format 3's archive, the zips only
 SOLIDS = (SOLID, TRACES)
-PICTURES = {".jpg", ".jpeg", ".png", ".webp"}
 # LZMA2 at preset 3 with an 8 MiB window: a full run's trace parts and records (59 MB uncompressed: 51 MB of trace
 # parts, then result files, page texts and Allure results, which deflated one by one take 2.2 MB) in 2.5 MB and about
 # 2.3 s of CPU (preset 1: 2.8 MB in 1.1 s; preset 6: 2.0 MB in 7.4 s; a 64 MiB window saves 2% more for four times
@@ -60,7 +59,8 @@ PICTURES = {".jpg", ".jpeg", ".png", ".webp"}
 SOLID_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 3, "dict_size": 8 << 20}]
 PACK_PREFIX = "evidence-pack-"
 DEFAULT_KEY = Path(".uept") / "signing-key.pem"
-STORED = {".jpg", ".jpeg", ".png", ".webp", ".zip", ".pdf", ".gz"}  # already compressed
+PICTURES = {".jpg", ".jpeg", ".png", ".webp"}  # members of their own in every format, to be opened from the zip
+STORED = PICTURES | {".zip", ".pdf", ".gz"}  # already compressed
 
 
 def pack_name(run_id: str) -> str:

@@ -74,9 +74,9 @@ _PAGE_VIEW_JS = """async (selectors) => {
   // where a caret may blink, the browser's own picture hides it, as Playwright's does (caret="hide"); the style
   // goes once the picture is taken, or found to be one already taken
   const typing = !!active && (active.isContentEditable || active.matches('input, textarea'));
-  if (typing && !document.getElementById('uept-no-caret')) {
+  if (typing && !document.querySelector('style[data-uept-no-caret]')) {
     const style = document.createElement('style');
-    style.id = 'uept-no-caret';
+    style.dataset.ueptNoCaret = '';  // an attribute no page of its own uses: only this style is ever removed
     style.textContent = '*, *::before, *::after { caret-color: transparent !important; }';
     (document.head || document.documentElement).appendChild(style);
   }
@@ -88,7 +88,7 @@ _PAGE_VIEW_JS = """async (selectors) => {
 # After a picture: the caret's style removed, and the mask selectors that match an element now (see
 # ScenarioRecorder.screenshot).
 _AFTER_PICTURE_JS = """(selectors) => {
-  const style = document.getElementById('uept-no-caret');
+  const style = document.querySelector('style[data-uept-no-caret]');
   if (style) style.remove();
   return selectors.filter((s) => document.querySelector(s));
 }"""
@@ -122,6 +122,7 @@ class ScenarioRecorder:
     dir: Path = field(init=False)
     trace: TraceRecorder | None = field(default=None, init=False)
     _step_started: float = field(default=0.0, init=False)
+    _caret_style: bool = field(default=False, init=False)  # the page holds the style that hides its caret
     _t0: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
@@ -201,6 +202,17 @@ class ScenarioRecorder:
             text, url = view["text"], page.url
         except Error as exc:
             return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0]}
+        self._caret_style = bool(view.get("caret_hidden"))
+        try:
+            return self._picture(page, name, view, text, url)
+        finally:
+            if self._caret_style:  # no picture taken (one already was, a secret showed, the page went on)
+                try:
+                    page.evaluate(_AFTER_PICTURE_JS, [])
+                except Error:
+                    pass  # the page has gone on: the style went with its document
+
+    def _picture(self, page: Page, name: str, view: dict[str, Any], text: str, url: str) -> dict[str, Any]:
         leaked = REGISTRY.find(text) + REGISTRY.find(url)
         if leaked:
             raise SecretExposure(
@@ -209,11 +221,6 @@ class ScenarioRecorder:
             )
         seen = (str(self.run_dir), hashlib.sha256(f"{text}\0{view['look']}".encode()).hexdigest())
         earlier = _SHOTS.get(seen)
-        if earlier and view.get("caret_hidden"):
-            try:
-                page.evaluate(_AFTER_PICTURE_JS, [])  # no picture taken: the caret's style goes now
-            except Error:
-                pass  # the page has gone on: the style went with its document
         if earlier:
             # The same picture (every visible word and the same rendered document, scroll, focus and
             # hover) was already captured in this run, by this step's scenario or another one (e.g. the
@@ -235,6 +242,7 @@ class ScenarioRecorder:
                                               caret="hide", full_page=False,
                                               mask=[page.locator(sel) for sel in masks], mask_color="#000000")
                 now = [sel for sel in page.evaluate(_AFTER_PICTURE_JS, self.mask_selectors) if sel not in masks]
+                self._caret_style = False
                 if not now:
                     break
                 masks += now
@@ -265,7 +273,11 @@ class ScenarioRecorder:
             _DEVTOOLS[page] = cdp
         if cdp is False:
             return None
-        shot = cdp.send("Page.captureScreenshot", {"format": "png", "clip": {**clip, "scale": self.picture_scale}})
+        # the viewport's size as the harness set it, not as the page reports it; the page's scroll position
+        size = page.viewport_size or {"width": clip["width"], "height": clip["height"]}
+        shot = cdp.send("Page.captureScreenshot", {"format": "png", "clip": {
+            "x": clip["x"], "y": clip["y"], "width": size["width"], "height": size["height"],
+            "scale": self.picture_scale}})
         return base64.b64decode(shot["data"])
 
     # ---- end -------------------------------------------------------------------
