@@ -63,6 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     def evaluate(self: Page, expression: str, *args: Any, **kwargs: Any) -> Any:
         name = {recorder._PAGE_VIEW_JS: "page view script", recorder._AFTER_PICTURE_JS: "mask re-check",
+                recorder._CARET_BACK_JS: "mask re-check",
                 tracing._SHOWS_SECRET_JS: "trace secret check"}.get(expression)
         if name is None or not _STACK:
             return original_evaluate(self, expression, *args, **kwargs)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import os
 import time
 import weakref
@@ -19,7 +20,7 @@ from typing import Any
 from playwright.sync_api import Error, Page
 
 from uept.evidence.rundir import json_bytes, now_iso, write_json_atomic
-from uept.evidence.writer import WRITER, palette_webp_of, store_uncompressed, webp_of, write_atomic
+from uept.evidence.writer import WRITER, Masks, palette_webp_of, store_uncompressed, webp_of, write_atomic
 from uept.runtime.config import PICTURE_SCALE
 from uept.runtime.secrets import REGISTRY
 from uept.runtime.tracing import TraceRecorder, untraced
@@ -30,8 +31,38 @@ from uept.runtime.tracing import TraceRecorder, untraced
 # values of hidden inputs, which never show, e.g. a per-request CSRF token, and the empty style
 # attributes an earlier screenshot leaves on inputs; viewport, scroll,
 # focus, hover, selection), so that two steps with the same text and look get the same pixels.
+# Where the masks go: the mask selectors that match an element (in the document or an open shadow root, as
+# Playwright's locators find them), and the box of every element they match, in CSS pixels of the viewport: the
+# element's border box joined with what its contents draw, the box Playwright's own mask covers and more.
+_MASKS_FN = """const masksOf = (selectors) => {
+  const scopes = [document];
+  for (let i = 0; i < scopes.length; i++) {
+    for (const el of scopes[i].querySelectorAll('*')) if (el.shadowRoot) scopes.push(el.shadowRoot);
+  }
+  const boxes = [];
+  const masks = selectors.filter((s) => {
+    let any = false;
+    for (const scope of scopes) {
+      for (const el of scope.querySelectorAll(s)) {
+        any = true;
+        const range = document.createRange();
+        range.selectNode(el);
+        const drawn = [el.getBoundingClientRect(), range.getBoundingClientRect()]
+          .filter((r) => r.width > 0 && r.height > 0);
+        if (!drawn.length) continue;
+        const x = Math.min(...drawn.map((r) => r.left)), y = Math.min(...drawn.map((r) => r.top));
+        const w = Math.max(...drawn.map((r) => r.right)) - x, h = Math.max(...drawn.map((r) => r.bottom)) - y;
+        boxes.push([x, y, w, h].map((v) => Math.round(v * 100) / 100));
+      }
+    }
+    return any;
+  });
+  return {masks, boxes, clip: {x: scrollX, y: scrollY, width: innerWidth, height: innerHeight}};
+};"""
+
 _PAGE_VIEW_JS = """async (selectors) => {
   if (!document.body) return null;  // a document still arriving (a step's post redirected the browser)
+  """ + _MASKS_FN + """
   const masked = (el) => selectors.some((s) => el.closest(s));
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -80,17 +111,19 @@ _PAGE_VIEW_JS = """async (selectors) => {
     style.textContent = '*, *::before, *::after { caret-color: transparent !important; }';
     (document.head || document.documentElement).appendChild(style);
   }
-  return {text: out.join('\\n'), look: digest, masks: selectors.filter((s) => document.querySelector(s)),
-          clip: {x: scrollX, y: scrollY, width: innerWidth, height: innerHeight}, caret_hidden: typing,
+  return {text: out.join('\\n'), look: digest, ...masksOf(selectors), caret_hidden: typing,
           moving: document.getAnimations().some((a) => a.playState === 'running')};
 }"""
 
-# After a picture: the caret's style removed, and the mask selectors that match an element now (see
-# ScenarioRecorder.screenshot).
+# After a picture: where the masks go now, to be compared with where they went (see ScenarioRecorder._picture).
 _AFTER_PICTURE_JS = """(selectors) => {
+  """ + _MASKS_FN + """
+  return masksOf(selectors);
+}"""
+# Once the picture is kept, or found to be one already kept: the caret's style removed.
+_CARET_BACK_JS = """() => {
   const style = document.querySelector('style[data-uept-no-caret]');
   if (style) style.remove();
-  return selectors.filter((s) => document.querySelector(s));
 }"""
 
 
@@ -98,6 +131,8 @@ NO_PAGE_YET = "no page is open yet (the browser shows a blank page until a step 
 # The browser's JPEG at this quality costs it what q60 does and is all but lossless; the evidence writer keeps it
 # as WebP (uept/evidence/writer.py), half the bytes of the q60 JPEG it once kept (bench/screenshot_formats.py)
 CAPTURE_QUALITY = 90
+# Pictures with the harness's own masks taken before a page whose masked elements keep moving is left to Playwright
+OWN_MASK_TRIES = 3
 
 # Screenshots already taken in this process, by (run folder, digest of the page's text and look):
 # identical pictures share one file.
@@ -122,7 +157,6 @@ class ScenarioRecorder:
     dir: Path = field(init=False)
     trace: TraceRecorder | None = field(default=None, init=False)
     _step_started: float = field(default=0.0, init=False)
-    _caret_style: bool = field(default=False, init=False)  # the page holds the style that hides its caret
     _t0: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
@@ -202,13 +236,12 @@ class ScenarioRecorder:
             text, url = view["text"], page.url
         except Error as exc:
             return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0]}
-        self._caret_style = bool(view.get("caret_hidden"))
         try:
             return self._picture(page, name, view, text, url)
         finally:
-            if self._caret_style:  # no picture taken (one already was, a secret showed, the page went on)
+            if view.get("caret_hidden"):  # the style goes whether a picture was taken or not
                 try:
-                    page.evaluate(_AFTER_PICTURE_JS, [])
+                    page.evaluate(_CARET_BACK_JS)
                 except Error:
                     pass  # the page has gone on: the style went with its document
 
@@ -230,40 +263,54 @@ class ScenarioRecorder:
             return {"screenshot": os.path.relpath(earlier[0], self.dir),
                     "page_text": os.path.relpath(earlier[1], self.dir), "url": url, "shared": True}
         shot = self.dir / f"{name}.webp"
-        # Only the selectors that match something are masked: Playwright's mask costs a frame or two
-        # even when it covers nothing (about 30 ms a screenshot, on most pages). Should a masked kind
-        # of element have appeared since (a page still rendering), the screenshot is taken again.
-        masks = list(view["masks"])
         try:
-            while True:
-                rendered = None if masks or view["moving"] else self._rendered_at_scale(page, view["clip"])
-                if rendered is None:
-                    picture = page.screenshot(type="jpeg", quality=CAPTURE_QUALITY, animations="disabled",
-                                              caret="hide", full_page=False,
-                                              mask=[page.locator(sel) for sel in masks], mask_color="#000000")
-                now = [sel for sel in page.evaluate(_AFTER_PICTURE_JS, self.mask_selectors) if sel not in masks]
-                self._caret_style = False
-                if not now:
-                    break
-                masks += now
+            picture, masks = self._masked_picture(page, view)
         except Error as exc:
             return {"screenshot": None, "screenshot_error": str(exc).splitlines()[0], "url": url}
         page_text = self.dir / f"{name}.txt"
 
         def keep() -> None:  # on the evidence writer's thread: what the step took is decided already
             write_atomic(page_text, text.encode("utf-8"))
-            write_atomic(shot, palette_webp_of(rendered) if rendered is not None
+            # the masks are drawn before the picture is written anywhere (the picture is in memory until then)
+            write_atomic(shot, palette_webp_of(picture, masks) if masks is not None
                          else webp_of(picture, self.picture_scale))
 
         WRITER.submit(keep, f"{self.key}/{shot.name}")
         _SHOTS[seen] = (shot, page_text)
         return {"screenshot": shot.name, "page_text": page_text.name, "url": url}
 
-    def _rendered_at_scale(self, page: Page, clip: dict[str, float]) -> bytes | None:
+    def _masked_picture(self, page: Page, view: dict[str, Any]) -> tuple[bytes, Masks | None]:
+        """The step's picture and, where the harness draws the masks itself, where it must draw them.
+
+        A still page is rendered by Chromium at the picture's scale and the masks are drawn on it (black boxes over
+        every element a mask selector matches, as Playwright's mask draws them). The masks are looked up again once
+        the picture is taken: should a masked element have appeared or moved since (a page still rendering), the
+        picture is taken again where they are now; after OWN_MASK_TRIES such pictures, or where something on the
+        page moves, or where no DevTools session can be opened, Playwright takes the picture (masks drawn in the
+        page, animations stopped) and it is scaled down, lossy, as before."""
+        masks, boxes, clip = list(view["masks"]), view["boxes"], view["clip"]
+        for attempt in itertools.count():
+            rendered = width = None
+            if not view["moving"] and attempt < OWN_MASK_TRIES:
+                rendered, width = self._rendered_at_scale(page, clip)
+            if rendered is None:
+                picture = page.screenshot(type="jpeg", quality=CAPTURE_QUALITY, animations="disabled",
+                                          caret="hide", full_page=False,
+                                          mask=[page.locator(sel) for sel in masks], mask_color="#000000")
+            now = page.evaluate(_AFTER_PICTURE_JS, self.mask_selectors)
+            if rendered is not None and now["boxes"] == boxes and now["clip"] == clip:
+                return rendered, Masks(boxes, width)
+            added = [sel for sel in now["masks"] if sel not in masks]
+            if rendered is None and not added:
+                return picture, None
+            masks, boxes, clip = masks + added, now["boxes"], now["clip"]
+        raise AssertionError("unreachable")
+
+    def _rendered_at_scale(self, page: Page, clip: dict[str, float]) -> tuple[bytes, float] | tuple[None, None]:
         """The viewport as Chromium renders it at the picture's scale (a PNG; DevTools' own capture, which
-        Playwright's scale="css" uses too): crisp text at 960 x 600 where a picture scaled down after the capture
-        is blurred, and no slower to take. None where no DevTools session can be opened (then Playwright's
-        picture is scaled down instead, as it is when a mask must be drawn or something on the page moves)."""
+        Playwright's scale="css" uses too) and the viewport's width in CSS pixels: crisp text at 960 x 600 where a
+        picture scaled down after the capture is blurred, and no slower to take. None where no DevTools session can
+        be opened (then Playwright's picture is scaled down instead, as it is when something on the page moves)."""
         cdp = _DEVTOOLS.get(page)
         if cdp is None:
             try:
@@ -272,13 +319,13 @@ class ScenarioRecorder:
                 cdp = False
             _DEVTOOLS[page] = cdp
         if cdp is False:
-            return None
+            return None, None
         # the viewport's size as the harness set it, not as the page reports it; the page's scroll position
         size = page.viewport_size or {"width": clip["width"], "height": clip["height"]}
         shot = cdp.send("Page.captureScreenshot", {"format": "png", "clip": {
             "x": clip["x"], "y": clip["y"], "width": size["width"], "height": size["height"],
             "scale": self.picture_scale}})
-        return base64.b64decode(shot["data"])
+        return base64.b64decode(shot["data"]), size["width"]
 
     # ---- end -------------------------------------------------------------------
     def finish(self, status: str, error: str | None = None) -> None:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import atexit
 import io
+import math
 import os
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 MAX_PENDING = 8
@@ -93,17 +95,35 @@ def webp_of(jpeg: bytes, scale: float) -> bytes:
     return out.getvalue()
 
 
-def palette_webp_of(png: bytes) -> bytes:
+@dataclass(frozen=True)
+class Masks:
+    """Where a picture must be black: boxes [x, y, width, height] in CSS pixels of a viewport `width` CSS pixels
+    wide (a picture's pixels per CSS pixel: its width over that)."""
+
+    boxes: list[list[float]]
+    width: float
+
+
+def palette_webp_of(png: bytes, masks: Masks | None = None) -> bytes:
     """A picture the browser rendered at the picture's scale (crisp text, about a thousand colours: the page's own
     and their anti-aliased edges) in a palette of 256 (octree, no dithering: no pixel differs from the browser's by
     more than 15 of 255 in any channel), as lossless WebP: no blur and no artefacts, in about half the bytes of the
-    lossy WebP of a scaled-down picture and half its CPU (bench/screenshot_formats.py)."""
-    from PIL import Image
+    lossy WebP of a scaled-down picture and half its CPU (bench/screenshot_formats.py). The masks are drawn first,
+    black, each one a picture's pixel wider on every side than its box (no anti-aliased edge of what it covers
+    shows)."""
+    from PIL import Image, ImageDraw
 
     out = io.BytesIO()
     with Image.open(io.BytesIO(png)) as im:
-        im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
-            out, format="WEBP", lossless=True, method=WEBP_METHOD, quality=LOSSLESS_EFFORT)
+        rgb = im.convert("RGB")
+    if masks is not None and masks.boxes:
+        k = rgb.width / masks.width
+        draw = ImageDraw.Draw(rgb)
+        for x, y, w, h in masks.boxes:
+            draw.rectangle((math.floor(x * k) - 1, math.floor(y * k) - 1, math.ceil((x + w) * k) + 1,
+                            math.ceil((y + h) * k) + 1), fill=(0, 0, 0))
+    rgb.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
+        out, format="WEBP", lossless=True, method=WEBP_METHOD, quality=LOSSLESS_EFFORT)
     return out.getvalue()
 
 
