@@ -57,6 +57,27 @@ def test_an_explicit_chromium_is_used_for_headless_and_headed_runs(tmp_path: Pat
     assert found.launch_args(headless=False)["executable_path"] == mine
 
 
+def test_the_chromium_uept_run_chose_is_its_childs_without_asking_playwright_again(tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    """`uept run` hands its choice to pytest (UEPT_CHROMIUM_RESOLVED): the child does not start Playwright's driver
+    to look for Playwright's own build again. A choice whose programs are gone, or that is not one, is found
+    again."""
+    full = fake_executable(tmp_path / "chromium")
+    shell = fake_executable(tmp_path / "chromium-headless-shell")
+    chosen = browser.resolve(env_with([full], [shell]), check_playwright=False)
+
+    def no_driver() -> None:
+        raise AssertionError("Playwright's driver was started to find the Chromium again")
+
+    monkeypatch.setattr(browser, "playwright_chromium_path", no_driver)
+    handed = {browser.RESOLVED_ENV: browser.handed_down(chosen)}
+    assert browser.resolve(handed) == chosen
+    (tmp_path / "chromium-headless-shell").unlink()
+    for stale in (handed, {browser.RESOLVED_ENV: "{not json"}, {browser.RESOLVED_ENV: '{"source": "os"}'}):
+        with pytest.raises(AssertionError, match="driver was started"):
+            browser.resolve({**stale, **env_with([full], [])})
+
+
 def _browser_command_line(**launch: object) -> list[str]:
     """The command line of a Chromium launched by Playwright with these options (Linux: /proc)."""
     from playwright.sync_api import sync_playwright

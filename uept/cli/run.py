@@ -76,6 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     modules = [str(f.resolve()) for f in sorted({s.file for s in chosen})]  # each feature file is a test module
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFSSI_")}
     env["UEPT_TARGET"] = resolved.name
+    env[browser.RESOLVED_ENV] = browser.handed_down(chromium)
     if cfg_path:
         env["UEPT_CONFIG"] = str(cfg_path.resolve())
     reports = writable_folder(Path(args.reports or os.environ.get("UEPT_REPORTS_DIR") or settings.reports_dir),

@@ -131,11 +131,11 @@ def step_lines(suite: Path, files: list[Path] | None = None,
                only: set[tuple[Path, int]] | None = None) -> list[tuple[str, str, str, str]]:
     """(type, text, file:line, keyword as written) of every step of these feature files (default: all of
     features/), outline rows filled in, background steps included, each once."""
-    from pytest_bdd.parser import FeatureParser
+    from uept.evidence.features import gherkin_of
 
     lines: list[tuple[str, str, str, str]] = []
     for path in sorted(files or (suite / "features").rglob("*.feature")):
-        feature = FeatureParser(str(path.parent), path.name).parse()
+        feature = gherkin_of(path)
         rel = path.resolve().relative_to(suite) if path.resolve().is_relative_to(suite) else path
         for template in feature.scenarios.values():
             if only is not None and (path.resolve(), template.line_number) not in only:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ssi.errors import UsageError
 
@@ -39,12 +40,23 @@ class ScenarioInfo:
     cases: int = 1  # rows of its Examples tables (1 for a plain scenario)
 
 
-def parse_feature(path: Path) -> list[ScenarioInfo]:
+# Feature files parsed in this process, by (path, modification time, size): `uept run` reads each one for the
+# selection, the scenario set and the step check, and a parse costs about 13 ms a file
+_PARSED: dict[tuple[str, int, int], Any] = {}
+
+
+def gherkin_of(path: Path) -> Any:
+    """The feature file as pytest-bdd parses it (a pytest_bdd.parser.Feature, not to be changed: it is shared);
+    UsageError, in one line, where it cannot be read or parsed."""
     from pytest_bdd.exceptions import GherkinParseError
     from pytest_bdd.parser import FeatureParser
 
     try:
-        feature = FeatureParser(str(path.parent), path.name).parse()
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+        if key not in _PARSED:
+            _PARSED[key] = FeatureParser(str(path.parent), path.name).parse()
+        return _PARSED[key]
     except GherkinParseError as exc:
         what = exc.message.strip().splitlines()[0].rstrip(".")
         raise UsageError(f"malformed feature file {path}:{exc.line}: {what}",
@@ -53,6 +65,10 @@ def parse_feature(path: Path) -> list[ScenarioInfo]:
         raise UsageError(f"feature file {path} is not UTF-8 text", "save it as UTF-8") from None
     except OSError as exc:
         raise UsageError(f"cannot read feature file {path} ({exc.strerror})", "check the path") from None
+
+
+def parse_feature(path: Path) -> list[ScenarioInfo]:
+    feature = gherkin_of(path)
     out = []
     for sc in feature.scenarios.values():
         rows = sum(len(ex.examples) for ex in sc.examples)

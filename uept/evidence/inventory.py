@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from uept.evidence.features import ScenarioInfo, parse_feature
+from uept.evidence.features import ScenarioInfo, gherkin_of
 from uept.evidence.tags import requirement_ids, uept_id
 
 FORMAT = "uept-scenario-set/1"
@@ -40,10 +40,7 @@ Expander = Callable[[Path], "tuple[str, dict[str, str]] | None"]
 
 
 def _parse(path: Path) -> Any:
-    from pytest_bdd.parser import FeatureParser
-
-    parse_feature(path)  # the friendly one-line error for a malformed file
-    return FeatureParser(str(path.parent), path.name).parse()
+    return gherkin_of(path)  # a malformed file: the friendly one-line error
 
 
 def _parse_text(text: str, name: str) -> Any:
