@@ -78,6 +78,31 @@ def test_the_chromium_uept_run_chose_is_its_childs_without_asking_playwright_aga
             browser.resolve({**stale, **env_with([full], [])})
 
 
+def test_where_playwrights_chromium_goes_is_asked_of_its_driver_once_and_whether_it_is_there_every_time(
+        tmp_path: Path, monkeypatch) -> None:
+    import playwright.sync_api
+
+    place = tmp_path / "ms-playwright" / "chromium-1" / "chrome"
+    started = []
+
+    class Driver:
+        def __enter__(self):
+            started.append(1)
+            return type("P", (), {"chromium": type("C", (), {"executable_path": str(place)})()})()
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    monkeypatch.setattr(playwright.sync_api, "sync_playwright", Driver)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("PLAYWRIGHT_BROWSERS_PATH", raising=False)
+    assert browser.playwright_chromium_path() is None and len(started) == 1  # not installed
+    fake_executable(place.parent.mkdir(parents=True) or place)  # `playwright install chromium` since
+    assert browser.playwright_chromium_path() == place and len(started) == 1  # known: the driver not asked again
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path / "elsewhere"))  # Playwright would look elsewhere
+    assert browser.playwright_chromium_path() == place and len(started) == 2
+
+
 def _browser_command_line(**launch: object) -> list[str]:
     """The command line of a Chromium launched by Playwright with these options (Linux: /proc)."""
     from playwright.sync_api import sync_playwright

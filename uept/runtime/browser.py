@@ -122,7 +122,29 @@ _DISABLED_FEATURES = re.compile(r"disabledFeatures\s*=\s*(?:\(\)\s*=>\s*)?\[(.*?
 
 
 def playwright_chromium_path() -> Path | None:
-    """Where Playwright's own Chromium would be, if `playwright install chromium` succeeded."""
+    """Playwright's own Chromium, if `playwright install chromium` succeeded (None otherwise)."""
+    path = _playwright_chromium_place()
+    return path if path is not None and path.is_file() else None
+
+
+def _playwright_chromium_place() -> Path | None:
+    """Where Playwright's own Chromium is or would be. Only Playwright's driver can say, and starting it takes a
+    third of a second, so its answer is kept for the next run (in ~/.cache/uept), for the same Playwright and the
+    same variables it reads to place its browsers; whether the browser is there is looked at every time."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        key = json.dumps([version("playwright"), sys.platform] + [os.environ.get(v) for v in (
+            "PLAYWRIGHT_BROWSERS_PATH", "XDG_CACHE_HOME", "HOME")])
+    except PackageNotFoundError:
+        return None
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "uept" / "playwright-chromium.json"
+    try:
+        known = json.loads(cache.read_text(encoding="utf-8"))
+        if known.get("key") == key and isinstance(known.get("path"), str):
+            return Path(known["path"])
+    except (OSError, ValueError, AttributeError):
+        pass
     from playwright.sync_api import sync_playwright
 
     try:
@@ -130,7 +152,14 @@ def playwright_chromium_path() -> Path | None:
             path = Path(p.chromium.executable_path)
     except Exception:
         return None
-    return path if path.is_file() else None
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"key": key, "path": str(path)}), encoding="utf-8")
+        tmp.replace(cache)
+    except OSError:
+        pass  # not kept: the driver answers again next time
+    return path
 
 
 def _candidates(env: dict[str, str], name: str = "UEPT_CHROMIUM_CANDIDATES",
