@@ -126,3 +126,20 @@ def test_printed_text_is_at_least_8_points(tmp_path: Path) -> None:
     assert min(sizes) >= 8.0, sorted(sizes.items())
     html = (run_dir / "report.html").read_text()
     assert "font: 14px/1.45" in html  # the HTML keeps its own size
+
+
+def test_thumbnails_made_on_every_core_are_each_their_own_pictures(tmp_path: Path) -> None:
+    """Thumbnails.prepare makes them in a pool: each picture's thumbnail is the one made of it alone."""
+    from PIL import Image
+
+    from uept.evidence.report import Thumbnails
+
+    paths = []
+    for n, colour in enumerate(["#c00000", "#00c000", "#0000c0", "#c0c000", "#c00000"]):  # the last: a duplicate
+        paths.append(tmp_path / f"step-{n}.webp")
+        Image.new("RGB", (960, 600), colour).save(paths[-1], "WEBP", lossless=True)
+    pooled = Thumbnails()
+    pooled.prepare([*paths, tmp_path / "missing.webp"])
+    assert len(pooled._cache) == 4
+    assert [pooled(p) for p in paths] == [Thumbnails()(p) for p in paths]
+    assert len({pooled(p) for p in paths}) == 4

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -62,6 +63,25 @@ class Thumbnails:
             self._cache[digest] = self._make(data)
         return self._cache[digest]
 
+    def prepare(self, paths: list[Path]) -> None:
+        """Make the thumbnails of these pictures on every core: Pillow lets go of the GIL while it decodes, scales
+        and encodes (bench/evidence.py prints what the report takes)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        todo: dict[str, bytes] = {}
+        for path in dict.fromkeys(paths):
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            digest = hashlib.sha1(data).hexdigest()
+            if digest not in self._cache:
+                todo.setdefault(digest, data)
+        if len(todo) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            self._cache.update(zip(todo, pool.map(self._make, todo.values()), strict=True))
+
     @staticmethod
     def _make(data: bytes) -> str | None:
         from PIL import Image, UnidentifiedImageError
@@ -92,11 +112,15 @@ class Report:
 
 def _details(run_dir: Path, summary: dict, thumbs: Thumbnails) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
+    results = {a["key"]: read_json(run_dir / "scenarios" / a["key"] / "result.json") or {}
+               for sc in summary["scenarios"] for res in sc["results"] for a in res["attempts"]}
+    thumbs.prepare([run_dir / "scenarios" / key / st["screenshot"]
+                    for key, data in results.items() for st in data.get("steps", []) if st.get("screenshot")])
     for sc in summary["scenarios"]:
         for res in sc["results"]:
             for a in res["attempts"]:
                 folder = run_dir / "scenarios" / a["key"]
-                data = read_json(folder / "result.json") or {}
+                data = results[a["key"]]
                 steps = []
                 first_step_of: dict[str, int] = {}
                 for st in data.get("steps", []):
