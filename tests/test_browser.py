@@ -59,9 +59,9 @@ def test_an_explicit_chromium_is_used_for_headless_and_headed_runs(tmp_path: Pat
 
 def test_the_chromium_uept_run_chose_is_its_childs_without_asking_playwright_again(tmp_path: Path,
                                                                                   monkeypatch) -> None:
-    """`uept run` hands its choice to pytest (UEPT_CHROMIUM_RESOLVED): the child does not start Playwright's driver
-    to look for Playwright's own build again. A choice whose programs are gone, or that is not one, is found
-    again."""
+    """`uept run` hands its choice to pytest (UEPT_CHROMIUM_RESOLVED): the child's browser fixture takes it and does
+    not start Playwright's driver to look for Playwright's own build again. A choice whose programs are gone, or
+    that is not one, is none; uept's commands themselves never take one."""
     full = fake_executable(tmp_path / "chromium")
     shell = fake_executable(tmp_path / "chromium-headless-shell")
     chosen = browser.resolve(env_with([full], [shell]), check_playwright=False)
@@ -71,11 +71,12 @@ def test_the_chromium_uept_run_chose_is_its_childs_without_asking_playwright_aga
 
     monkeypatch.setattr(browser, "playwright_chromium_path", no_driver)
     handed = {browser.RESOLVED_ENV: browser.handed_down(chosen)}
-    assert browser.resolve(handed) == chosen
+    assert browser.handed_down_by_uept_run(handed) == chosen
+    with pytest.raises(AssertionError, match="driver was started"):  # uept's own commands look for themselves
+        browser.resolve({**handed, **env_with([full], [])})
     (tmp_path / "chromium-headless-shell").unlink()
-    for stale in (handed, {browser.RESOLVED_ENV: "{not json"}, {browser.RESOLVED_ENV: '{"source": "os"}'}):
-        with pytest.raises(AssertionError, match="driver was started"):
-            browser.resolve({**stale, **env_with([full], [])})
+    for stale in (handed, {browser.RESOLVED_ENV: "{not json"}, {browser.RESOLVED_ENV: '{"source": "os"}'}, {}):
+        assert browser.handed_down_by_uept_run(stale) is None
 
 
 def test_where_playwrights_chromium_goes_is_asked_of_its_driver_once_and_whether_it_is_there_every_time(

@@ -183,8 +183,12 @@ def handed_down(chromium: Chromium) -> str:
                        "headless_shell": chromium.headless_shell})
 
 
-def _handed_down(raw: str) -> Chromium | None:
-    """The Chromium a parent chose, if its programs are still there; None otherwise (then it is found again)."""
+def handed_down_by_uept_run(env: dict[str, str] | None = None) -> Chromium | None:
+    """The Chromium `uept run` chose for this process (its pytest child), if its programs are still there; None
+    otherwise (then it is found again). Only the child reads it: uept's own commands always look for themselves."""
+    raw = (os.environ if env is None else env).get(RESOLVED_ENV)
+    if not raw:
+        return None
     try:
         fields = json.loads(raw)
         found = Chromium(fields["executable"], fields["source"], tuple(fields["args"]), fields["headless_shell"])
@@ -196,9 +200,6 @@ def _handed_down(raw: str) -> Chromium | None:
 
 def resolve(env: dict[str, str] | None = None, *, check_playwright: bool = True) -> Chromium:
     env = dict(os.environ if env is None else env)
-    handed = _handed_down(env[RESOLVED_ENV]) if env.get(RESOLVED_ENV) else None
-    if handed is not None:
-        return handed
     explicit = env.get("UEPT_CHROMIUM")
     if explicit:
         if not _executable(explicit):
