@@ -209,6 +209,17 @@ def test_no_phone_number_of_the_seed_or_the_data_builders_holds_a_code_shaped_ru
     assert CODE_SHAPE.search("01632 775691")  # the shape that collided is still found as one
 
 
+def test_the_quantities_the_oms_steps_type_are_the_only_code_shaped_data_the_tests_scan_leaves_out() -> None:
+    """UEPT-OMS-12 types the quantity limit and one past it, six digits each: once one equalled one of a run's
+    possible authenticator codes. The tests' secret scan leaves exactly these out of the codes it looks for."""
+    from ssi.profile import load_profile
+    from tests.helpers import CODE_SHAPE, suite_data_numbers
+
+    oms = load_profile().oms
+    assert suite_data_numbers() == {str(oms.max_quantity), str(oms.max_quantity + 1)} == {"100000", "100001"}
+    assert all(CODE_SHAPE.fullmatch(n) for n in suite_data_numbers())  # why they must be left out
+
+
 def test_the_secret_scan_skips_a_trace_s_own_numbers_and_still_finds_codes_in_its_strings(tmp_path) -> None:
     """A trace's JSON lines are full of Playwright's numbers ("startTime":303220): one of them once equalled one
     of the run's thousands of authenticator codes. They are not page text; a code typed, shown or posted is a
