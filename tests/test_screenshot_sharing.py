@@ -249,3 +249,14 @@ def test_a_still_page_without_masks_is_rendered_at_the_pictures_scale_and_kept_l
     assert page.evaluate("document.querySelector('style[data-uept-no-caret]')") is None
     assert written(rec.screenshot(page, "step-05")).get("shared") is True  # the same picture: none taken
     assert page.evaluate("document.querySelector('style[data-uept-no-caret]')") is None
+
+
+def test_a_secret_in_an_open_shadow_root_keeps_the_trace_paused(page: Page) -> None:
+    """The trace resumes only once no secret is on the page: a filled password field inside a web component's
+    shadow root is one, as it is for the picture's masks."""
+    from uept.runtime.tracing import page_shows_secret
+
+    page.goto("http://ssi.test/sp?id=shadow")
+    assert page_shows_secret(page, MASKS)
+    page.goto("http://ssi.test/sp?id=fn_one")
+    assert not page_shows_secret(page, MASKS)

@@ -115,7 +115,7 @@ _PAGE_VIEW_JS = """async (selectors) => {
           moving: document.getAnimations().some((a) => a.playState === 'running')};
 }"""
 
-# After a picture: where the masks go now, to be compared with where they went (see ScenarioRecorder._picture).
+# After a picture: where the masks go now, to be compared with where they went (ScenarioRecorder._masked_picture).
 _AFTER_PICTURE_JS = """(selectors) => {
   """ + _MASKS_FN + """
   return masksOf(selectors);

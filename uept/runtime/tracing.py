@@ -29,12 +29,19 @@ from uept.runtime.secrets import REGISTRY
 
 _RECORDERS: WeakKeyDictionary[BrowserContext, TraceRecorder] = WeakKeyDictionary()
 
-# True when the page shows a secret: a [data-secret] element, or a masked input with a value.
+# True when the page shows a secret: a [data-secret] element, or a masked input with a value, in the document or an
+# open shadow root (Playwright's DOM snapshots record both, as its locators and the step's picture masks find both).
 _SHOWS_SECRET_JS = """(selectors) => {
-  if (document.querySelector('[data-secret]')) return true;
-  for (const sel of selectors) {
-    for (const el of document.querySelectorAll(sel)) {
-      if (('value' in el) ? el.value : el.textContent.trim()) return true;
+  const scopes = [document];
+  for (let i = 0; i < scopes.length; i++) {
+    for (const el of scopes[i].querySelectorAll('*')) if (el.shadowRoot) scopes.push(el.shadowRoot);
+  }
+  for (const scope of scopes) {
+    if (scope.querySelector('[data-secret]')) return true;
+    for (const sel of selectors) {
+      for (const el of scope.querySelectorAll(sel)) {
+        if (('value' in el) ? el.value : el.textContent.trim()) return true;
+      }
     }
   }
   return false;
