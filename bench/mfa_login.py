@@ -3,15 +3,19 @@
 Prints: mfa_login.feature through `uept run` (per-step screenshots and traces on) vs the
 same clicks as a plain Playwright script, run in turn, and their ratios (medians of the pairs' ratios; issue 17:
 the scenarios <= 1.15, end to end <= 1.5);
+with --parts, the same pairs also run the harness with its traces off and with all per-step evidence off (pytest's
+--uept-no-traces, --uept-no-screenshots), and print what each part of the evidence adds to the ratios: the harness's
+own mechanics (pytest, Gherkin, page objects that wait on outcomes), the step pictures, the traces;
 the reference SSI's start time (target < 1 s) and its page latency p50/p95 (target p95 < 50 ms).
 
-    .venv/bin/python bench/mfa_login.py [--rounds 1]
+    .venv/bin/python bench/mfa_login.py [--rounds 1] [--parts]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -32,10 +36,14 @@ from uept.runtime.reference import EmbeddedSSI  # noqa: E402
 PLAIN_COVERS = " or ".join(f"@UEPT-LOGIN-{n:02d}" for n in range(1, 15))
 
 
-def harness_once() -> tuple[float, float]:
+def harness_once(evidence: str = "") -> tuple[float, float, float]:
+    """(seconds end to end, of which waiting for fresh TOTP time steps, the pytest session's seconds). `evidence`:
+    pytest options that turn parts of the evidence off ("" = everything on, as `uept run` runs)."""
     with EmbeddedSSI() as server, tempfile.TemporaryDirectory() as reports:
         t0 = time.monotonic()
-        env = {**{k: v for k, v in __import__("os").environ.items() if not k.startswith("UEPT_")}, **server.env}
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("UEPT_", "PYTEST_"))}, **server.env}
+        if evidence:
+            env["PYTEST_ADDOPTS"] = evidence
         proc = subprocess.run([sys.executable, "-m", "uept.cli", "run", "features/mfa_login.feature", "--tags",
                                PLAIN_COVERS, "--target", server.url, "--reports", reports], cwd=ROOT, env=env,
                               capture_output=True, text=True)
@@ -46,11 +54,11 @@ def harness_once() -> tuple[float, float]:
                      for p in Path(reports).glob("*/metrics/totp-wait-*.json"))
         [log] = Path(reports).glob("*/pytest.log")  # pytest's own summary line: the session's time
         session = float(re.search(r"passed[^\n]* in ([0-9.]+)s", log.read_text()).group(1))
-        PARTS.append(session)
-        return elapsed, waited
+        return elapsed, waited, session
 
 
-PARTS: list[float] = []  # the pytest session (scenarios with their evidence) of each harness run
+# --parts: the harness with parts of its evidence off, by the pytest options that turn them off
+PARTS = {"traces off": "--uept-no-traces", "no per-step evidence": "--uept-no-traces --uept-no-screenshots"}
 
 
 def plain_once() -> tuple[float, float]:
@@ -100,21 +108,27 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--parts", action="store_true",
+                    help="also run the harness with its traces off and with no per-step evidence, in the same pairs")
     args = ap.parse_args()
     server_figures(args.requests)
     # the harness and the plain script in turn (H P H P ...), each ratio taken within its pair: this machine's
     # speed drifts by up to half within minutes, and a ratio of two runs far apart measures the drift
     harness, plain = [], []
+    parts: dict[str, list[tuple[float, float, float]]] = {name: [] for name in PARTS}
     for _ in range(args.rounds):
         harness.append(harness_once())
+        if args.parts:
+            for name, options in PARTS.items():
+                parts[name].append(harness_once(options))
         plain.append(plain_once())
     for name, runs in (("mfa_login.feature via uept run (screenshots, traces)", harness),
                        ("the same clicks as a plain Playwright script", plain)):
-        print(f"{name:<55} {statistics.median(t for t, _ in runs):6.1f} s, of which waiting for fresh TOTP "
-              f"time steps {statistics.median(w for _, w in runs):5.1f} s")
-    h = [t - w for t, w in harness]
+        print(f"{name:<55} {statistics.median(r[0] for r in runs):6.1f} s, of which waiting for fresh TOTP "
+              f"time steps {statistics.median(r[1] for r in runs):5.1f} s")
     p = [t - w for t, w in plain]
-    s = [part - w for part, (_, w) in zip(PARTS, harness, strict=True)]
+    h = [t - w for t, w, _ in harness]
+    s = [session - w for _, w, session in harness]
     e2e = [a / b for a, b in zip(h, p, strict=True)]
     scen = [a / b for a, b in zip(s, p, strict=True)]
     print(f"without the TOTP waits (which depend on where in the 30 s window each login lands), medians of "
@@ -124,7 +138,26 @@ def main() -> None:
           f"screenshots and traces {statistics.median(s):.1f} s (ratio {statistics.median(scen):.2f}, pairs "
           f"{min(scen):.2f}-{max(scen):.2f}; target <= 1.15) and the rest start-up checks, pytest start-up, the "
           f"report, its PDF and the signed pack; plain {statistics.median(p):.1f} s")
+    if args.parts:
+        print_parts(harness, parts, p)
 
+
+def print_parts(harness: list[tuple[float, float, float]], parts: dict[str, list[tuple[float, float, float]]],
+                plain: list[float]) -> None:
+    """Each variant's ratios to the plain script of its own round, and what each part of the evidence adds."""
+    def ratios(runs: list[tuple[float, float, float]]) -> tuple[float, float]:
+        return (statistics.median((session - w) / q for (_, w, session), q in zip(runs, plain, strict=True)),
+                statistics.median((t - w) / q for (t, w, _), q in zip(runs, plain, strict=True)))
+
+    full, no_traces, none = ratios(harness), ratios(parts["traces off"]), ratios(parts["no per-step evidence"])
+    print("the same pairs, the harness with parts of its evidence off (ratios to the plain script: scenarios, "
+          "end to end):")
+    for name, (scen, e2e) in (("everything on (as uept run)", full), ("traces off", no_traces),
+                              ("no per-step evidence (no pictures, page text, traces)", none)):
+        print(f"  {name:<55} {scen:5.2f}x {e2e:5.2f}x")
+    print(f"  what each part adds to the scenarios' ratio: the harness without evidence {none[0]:.2f}x, "
+          f"the step pictures and page text +{no_traces[0] - none[0]:.2f}x, the traces +{full[0] - no_traces[0]:.2f}x "
+          f"(target 1.15x: {max(0.0, 1.15 - none[0]):.2f}x left for all the evidence once the harness runs)")
 
 if __name__ == "__main__":
     main()
