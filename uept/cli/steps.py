@@ -177,7 +177,8 @@ def bound_library(suite: Path, profile, personas: list[str],
         phrase = ctx.parser.name if kind != "re" else re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", ctx.parser.name)
         phrase = re.sub(r"\{(\w+):\w+\}", r"{\1}", phrase)  # as a tester reads it; the type is the parameter's
         src = Path(inspect.getsourcefile(func) or "")
-        line = inspect.getsourcelines(func)[1]
+        line = inspect.unwrap(func).__code__.co_firstlineno  # its first decorator's line, as getsourcelines says
+        # without tokenising the module's source again for every step (a seventh of `uept run`'s checks)
         used = [where for t, text, where, _ in lines if t == ctx.type and ctx.parser.is_matching(text)]
         out.append((StepEntry(keyword=ctx.type.capitalize(), phrase=phrase, regex=_regex_of(ctx.parser),
                               parameters=params, doc=inspect.cleandoc(func.__doc__ or "").split("\n\n")[0],
