@@ -375,3 +375,32 @@ def test_kill_9_of_uept_leaves_no_process_and_keeps_the_log(tmp_path: Path) -> N
     assert r.code == 0, r.stdout + r.stderr
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["verdict"]["result"] == "INCOMPLETE" and summary["run"]["interrupted"] is True
+
+
+def test_the_pdf_printer_starts_while_the_last_scenario_runs_and_prints_the_report(tmp_path: Path) -> None:
+    # uept run starts the report's printer once its last case is running (uept/cli/runner.py near_end), so that
+    # its Chromium is ready when the report is: the printer is seen while pytest still runs, and it is the one
+    # that prints (one printer in all)
+    proc, reports = _launch(tmp_path, "@UEPT-LOGIN-01 or @UEPT-LOGIN-03")
+    printers: set[str] = set()
+    overlap = False
+
+    def started_by_uept(pid: str) -> bool:  # not the printer's own fork before it runs Playwright's driver
+        try:
+            return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == proc.pid
+        except (OSError, ValueError, IndexError):
+            return False
+
+    while proc.poll() is None:
+        ours = _ours(str(reports))
+        mine = {p.split(":")[0] for p in ours if "uept.evidence.pdfprint" in p}
+        mine = {pid for pid in mine if started_by_uept(pid)}
+        printers |= mine
+        overlap = overlap or bool(mine and any("uept.cli.child" in p for p in ours))
+        time.sleep(0.02)
+    code, out = _finished(proc, tmp_path)
+    assert code == 0, out[-3000:]
+    (run_dir,) = reports.iterdir()
+    assert (run_dir / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert overlap, f"the PDF printer was not running before pytest ended: printers {printers}"
+    assert len(printers) == 1, printers

@@ -16,12 +16,12 @@ from uept.runtime import config
 
 
 def produce_evidence(run_dir: Path, settings: config.Settings | None, catalogue_path: str | None = None,
-                     pdf: bool = True, salvage: bool = False) -> tuple[bool, Any]:
+                     pdf: bool = True, salvage: bool = False, printer: Any = None) -> tuple[bool, Any]:
     """make_evidence, saying what it made. Returns (ok, report)."""
     from uept.evidence.bundle import make_evidence  # here: the command line starts without the report's modules
 
     t0 = time.monotonic()
-    report, pack = make_evidence(run_dir, settings, catalogue_path, pdf, salvage, log=say)
+    report, pack = make_evidence(run_dir, settings, catalogue_path, pdf, salvage, log=say, printer=printer)
     for d in report.summary.get("damaged") or []:
         say(f"uept: DAMAGED: {d['file']} ({d['why']}); the report lists it and the verdict cannot be COMPLETE")
     for note in report.notes:

@@ -12,6 +12,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from ssi.errors import UsageError
 from uept import __version__
@@ -158,6 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if server:
             server.stop()
         raise
+    printers = EarlyPrinter()
     # From here on a signal never stops uept itself: pytest is asked to stop, and the report is written.
     with shielded("uept: writing the report and the evidence pack; please wait"):
         try:
@@ -176,11 +178,28 @@ def cmd_run(args: argparse.Namespace) -> int:
             else:
                 extra = ["--uept-shard", str(run_dir / shards.PLAN_FILE)] if plan is not None else []
                 outcome = run_pytest(suite, modules, run_dir, env, args, markexpr, extra,
-                                     len(plan.mine) if plan is not None else count)
+                                     len(plan.mine) if plan is not None else count, near_end=printers.start)
         finally:
             if server:
                 server.stop()
-        return finish_run(run_dir, info, outcome, started, settings)
+        return finish_run(run_dir, info, outcome, started, settings, printers.started)
+
+
+class EarlyPrinter:
+    """The report's PDF printer, started while the run's last scenarios run (its Chromium is ready when the report
+    is): about a second off the end of every run. Should it fail to start, or stop meanwhile, the report starts one
+    as it always did."""
+
+    def __init__(self) -> None:
+        self.started: Any = None  # a PdfPrinter once started
+
+    def start(self) -> None:
+        from uept.evidence.pdfprint import PdfPrinter
+
+        try:
+            self.started = PdfPrinter()
+        except OSError:
+            self.started = None
 
 
 def remote_browser(args: argparse.Namespace, settings: config.Settings,

@@ -20,8 +20,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ssi.errors import UsageError
 from uept.cli import child, progress
@@ -31,6 +33,9 @@ from uept.runtime.secrets import REGISTRY, StreamRedactor
 
 PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2}
 TAIL_LINES = 40  # pytest's last lines, shown when it could not run the suite
+# How long before the run's estimated end the report's PDF printer is started (run_pytest's near_end): it takes
+# 1-1.5 s here to start Python, Playwright's driver and a Chromium, which then wait for the report
+NEAR_END_SECONDS = 3.0
 # Failures a retry must never paper over: a secret shown on the page (uept/evidence/recorder.py SecretExposure).
 RERUN_NEVER = r"^SecretExposure: "
 
@@ -47,8 +52,11 @@ class PytestOutcome:
 
 
 def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: argparse.Namespace,
-               markexpr: str | None, extra: list[str] | None = None, cases: int = 0) -> PytestOutcome:
-    """Run pytest as uept's child; `cases`: how many scenario cases the run is to record (for the progress)."""
+               markexpr: str | None, extra: list[str] | None = None, cases: int = 0,
+               near_end: Callable[[], object] | None = None) -> PytestOutcome:
+    """Run pytest as uept's child; `cases`: how many scenario cases the run is to record (for the progress).
+    `near_end` is called once, when the progress shows the run's last cases running or about NEAR_END_SECONDS
+    left (not at all where no progress is followed: UEPT_PROGRESS=pytest)."""
     cmd = [sys.executable, "-m", "uept.cli.child", *modules, "-o", "testpaths=", "--rootdir", str(suite),
            "-c", str(suite / "pyproject.toml"), "--uept-run-dir", str(run_dir),
            "--junitxml", str(run_dir / "junit.xml"), "--alluredir", str(run_dir / "allure-results"),
@@ -127,7 +135,7 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
         tail.extend(lines)
 
     def follow() -> None:
-        nonlocal display
+        nonlocal display, near_end
         if display is None:
             return
         try:
@@ -135,6 +143,12 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
         except Exception as exc:  # the display must never stop a run: the evidence is what matters
             display = None
             say(f"uept: the progress display stopped ({exc.__class__.__name__}); the run goes on")
+            return
+        run, left = display.progress, display.progress.remaining()
+        if near_end is not None and (run.total - run.done() <= run.workers
+                                     or (left is not None and left <= NEAR_END_SECONDS)):
+            call, near_end = near_end, None
+            call()
 
     try:
         assert proc.stdout is not None
@@ -172,7 +186,7 @@ def run_pytest(suite: Path, modules: list[str], run_dir: Path, env: dict, args: 
 
 
 def finish_run(run_dir: Path, info: dict, outcome: PytestOutcome, started: float,
-               settings: config.Settings | None = None) -> int:
+               settings: config.Settings | None = None, printer: Any = None) -> int:
     from uept.evidence.plugin import write_run_info
     from uept.evidence.results import RunResults
 
@@ -196,7 +210,7 @@ def finish_run(run_dir: Path, info: dict, outcome: PytestOutcome, started: float
     say(f"\n{total} scenario(s): {parts or 'none ran'}{tries} in {time.time() - started:.0f}s. "
         f"Verdict: {verdict.upper()}" + (" (the run was interrupted)" if interrupted else ""))
     say(f"Evidence: {run_dir}/  (scenarios/, junit.xml, cucumber.json, allure-results/, report.html, report.pdf)")
-    evidence_code = write_evidence(run_dir, settings)
+    evidence_code = write_evidence(run_dir, settings, printer)
     if interrupted:
         return max(evidence_code, 1)
     if pytest_code in (3, 4):
@@ -207,13 +221,14 @@ def finish_run(run_dir: Path, info: dict, outcome: PytestOutcome, started: float
     return max(evidence_code, 1 if pytest_code in (0, 1) else PYTEST_TO_EXIT.get(pytest_code, 2))
 
 
-def write_evidence(run_dir: Path, settings: config.Settings | None) -> int:
-    """The report and the signed pack, whatever happened to the run; 0 when both were made."""
+def write_evidence(run_dir: Path, settings: config.Settings | None, printer: Any = None) -> int:
+    """The report and the signed pack, whatever happened to the run; 0 when both were made. `printer`: the PDF
+    printer, if the run started it already."""
     from uept.cli.evidence import produce_evidence
 
     with shielded("uept: writing the report and the evidence pack; please wait"):
         try:
-            ok, _ = produce_evidence(run_dir, settings)
+            ok, _ = produce_evidence(run_dir, settings, printer=printer)
         except UsageError as exc:
             say(f"uept: error: the report or pack was not made: {exc.line()} Then run: uept report {run_dir}")
             return 2

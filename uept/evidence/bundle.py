@@ -36,13 +36,18 @@ def check_signing_key(settings: config.Settings | None) -> None:
 
 
 def make_evidence(run_dir: Path, settings: config.Settings | None, catalogue_path: str | None = None,
-                  pdf: bool = True, salvage: bool = False, log: Callable[[str], None] = print) -> tuple[Any, Any]:
+                  pdf: bool = True, salvage: bool = False, log: Callable[[str], None] = print,
+                  printer: PdfPrinter | None = None) -> tuple[Any, Any]:
     """Report, PDF, exports and signed pack of a run folder: (report, pack). The PDF prints in a
-    process of its own while the pack hashes and zips everything else."""
-    catalogue = scenario_catalogue(catalogue_path, settings)
-    key = signing_key(settings, log)
-    printer = PdfPrinter() if pdf else None
+    process of its own while the pack hashes and zips everything else. `printer`: one started earlier (`uept run`
+    starts it while its last scenarios run); a new one is started if it has stopped meanwhile."""
+    if printer is not None and (not pdf or not printer.running()):
+        printer.cancel()
+        printer = None
     try:
+        catalogue = scenario_catalogue(catalogue_path, settings)
+        key = signing_key(settings, log)
+        printer = printer or (PdfPrinter() if pdf else None)
         report = write_reports(run_dir, catalogue, pdf=pdf, printer=printer, salvage=salvage)
     except BaseException:
         if printer:

@@ -33,6 +33,10 @@ class PdfPrinter:
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                       start_new_session=True)
 
+    def running(self) -> bool:
+        """Still waiting for its job (started earlier, e.g. while a run's last scenarios ran)."""
+        return not self._done and self._proc.stdin is not None and self._proc.poll() is None
+
     def print(self, html_path: Path, pdf_path: Path) -> None:
         job = json.dumps({"html": str(Path(html_path).resolve()), "pdf": str(Path(pdf_path).resolve())})
         self._end_input(job + "\n")
