@@ -196,10 +196,7 @@ class EarlyPrinter:
     def start(self) -> None:
         from uept.evidence.pdfprint import PdfPrinter
 
-        try:
-            self.started = PdfPrinter()
-        except OSError:
-            self.started = None
+        self.started = PdfPrinter()
 
 
 def remote_browser(args: argparse.Namespace, settings: config.Settings,
