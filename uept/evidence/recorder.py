@@ -23,7 +23,7 @@ from uept.evidence.rundir import json_bytes, now_iso, write_json_atomic
 from uept.evidence.writer import WRITER, Masks, palette_webp_of, store_uncompressed, webp_of, write_atomic
 from uept.runtime.config import PICTURE_SCALE
 from uept.runtime.secrets import REGISTRY
-from uept.runtime.tracing import TraceRecorder, untraced
+from uept.runtime.tracing import OPEN_SCOPES_JS, TraceRecorder, untraced
 
 # What a screenshot would show. `text`: the page's visible text minus masked elements, kept
 # beside each screenshot (searchable evidence) and checked for secrets before the screenshot is
@@ -34,11 +34,9 @@ from uept.runtime.tracing import TraceRecorder, untraced
 # Where the masks go: the mask selectors that match an element (in the document or an open shadow root, as
 # Playwright's locators find them), and the box of every element they match, in CSS pixels of the viewport: the
 # element's border box joined with what its contents draw, the box Playwright's own mask covers and more.
-_MASKS_FN = """const masksOf = (selectors) => {
-  const scopes = [document];
-  for (let i = 0; i < scopes.length; i++) {
-    for (const el of scopes[i].querySelectorAll('*')) if (el.shadowRoot) scopes.push(el.shadowRoot);
-  }
+_MASKS_FN = OPEN_SCOPES_JS + """
+const masksOf = (selectors) => {
+  const scopes = openScopes();
   const boxes = [];
   const masks = selectors.filter((s) => {
     let any = false;

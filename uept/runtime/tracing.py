@@ -29,14 +29,22 @@ from uept.runtime.secrets import REGISTRY
 
 _RECORDERS: WeakKeyDictionary[BrowserContext, TraceRecorder] = WeakKeyDictionary()
 
-# True when the page shows a secret: a [data-secret] element, or a masked input with a value, in the document or an
-# open shadow root (Playwright's DOM snapshots record both, as its locators and the step's picture masks find both).
-_SHOWS_SECRET_JS = """(selectors) => {
+# Where the harness looks for secrets and masked fields on a page: the document and every open shadow root in it, as
+# Playwright's locators and DOM snapshots see them. One walk for the trace's secret check below and the step
+# picture's masks (uept/evidence/recorder.py), so that neither finds a field the other misses.
+OPEN_SCOPES_JS = """const openScopes = () => {
   const scopes = [document];
   for (let i = 0; i < scopes.length; i++) {
     for (const el of scopes[i].querySelectorAll('*')) if (el.shadowRoot) scopes.push(el.shadowRoot);
   }
-  for (const scope of scopes) {
+  return scopes;
+};"""
+
+# True when the page shows a secret: a [data-secret] element, or a masked input with a value, in the document or an
+# open shadow root.
+_SHOWS_SECRET_JS = """(selectors) => {
+  """ + OPEN_SCOPES_JS + """
+  for (const scope of openScopes()) {
     if (scope.querySelector('[data-secret]')) return true;
     for (const sel of selectors) {
       for (const el of scope.querySelectorAll(sel)) {
