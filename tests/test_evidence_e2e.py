@@ -404,3 +404,23 @@ def test_the_pdf_printer_starts_while_the_last_scenario_runs_and_prints_the_repo
     assert (run_dir / "report.pdf").read_bytes()[:5] == b"%PDF-"
     assert overlap, f"the PDF printer was not running before pytest ended: printers {printers}"
     assert len(printers) == 1, printers
+
+
+def test_ctrl_c_once_the_pdf_printer_started_early_still_prints_and_packs(tmp_path: Path) -> None:
+    # a terminal's Ctrl-C reaches the whole foreground group while the early printer waits: it is in a session of
+    # its own, so it survives, prints the interrupted run's report, and nothing is left running
+    proc, reports = _launch(tmp_path, "@UEPT-LOGIN-01 or @UEPT-LOGIN-03", own_group=True)
+
+    def printer_waits_while_pytest_runs() -> bool:
+        ours = _ours(str(reports))
+        return any("uept.evidence.pdfprint" in p for p in ours) and any("uept.cli.child" in p for p in ours)
+
+    _wait_for(printer_waits_while_pytest_runs, "the PDF printer to start while pytest runs")
+    os.killpg(proc.pid, signal.SIGINT)
+    code, out = _finished(proc, tmp_path)
+    assert code == 1 and "Verdict: INCOMPLETE (the run was interrupted)" in out, out[-3000:]
+    (run_dir,) = reports.iterdir()
+    assert (run_dir / "report.pdf").read_bytes()[:5] == b"%PDF-", out[-3000:]
+    (pack,) = run_dir.glob("evidence-pack-*.zip")
+    assert run_uept("verify", str(pack), "--no-completeness").code == 0
+    _wait_for(lambda: not _ours(str(reports)), "every process of the run to end", timeout=30)
